@@ -1,0 +1,15 @@
+"""tianxin-analysis: monitoring the targets of Tianxin District's annual S&T work plan.
+
+Flow of data (imports point down this list only)::
+
+    io        read any container (xlsx, xls, encrypted xls, HTML-as-xls, CSV in GBK/UTF-8)
+    clean     pure DataFrame -> DataFrame normalisers (numbers, units, dates, names, USCC)
+    data      one pipeline per input kind: schema, quarantine, reconciliation, lineage
+    targets   the plan's targets as data (data/raw/targets/<year>.yaml)
+    forecast  one model per kind of target -> ForecastResult
+    charts    one house style for briefing charts
+    report    the briefing pack (HTML, PDF, XLSX)
+    cli       the ``tianxin`` command
+"""
+
+__version__ = "0.1.0"

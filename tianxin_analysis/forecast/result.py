@@ -1,0 +1,123 @@
+"""``ForecastResult``: the numbers a briefing needs about one forecast, and nothing that draws.
+
+Modelled on statsmodels results objects: a frozen value that answers questions
+(``to_frame()``, ``quantile()``, ``status()``) and does not print or plot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..labels import STATUS
+
+# Quantile levels every result carries (fan charts draw bands between symmetric pairs).
+QUANTILE_LEVELS = (0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975)
+
+ON_TRACK_THRESHOLD = 0.8
+AT_RISK_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Status:
+    """A target's status with its labels. ``code`` is one of labels.STATUS's keys."""
+
+    code: str
+
+    @property
+    def zh(self) -> str:
+        return STATUS[self.code][0]
+
+    @property
+    def en(self) -> str:
+        return STATUS[self.code][1]
+
+
+def status_from_p(
+    p_meet: float | None,
+    on_track: float = ON_TRACK_THRESHOLD,
+    at_risk: float = AT_RISK_THRESHOLD,
+) -> Status:
+    """on track when ``p_meet >= on_track``, at risk when ``>= at_risk``, else off track."""
+    if not 0.0 <= at_risk <= on_track <= 1.0:
+        raise ValueError(f"thresholds must satisfy 0 <= at_risk <= on_track <= 1, got {at_risk}, {on_track}")
+    if p_meet is None or not np.isfinite(p_meet):
+        return Status("unknown")
+    if p_meet >= on_track:
+        return Status("on_track")
+    if p_meet >= at_risk:
+        return Status("at_risk")
+    return Status("off_track")
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastResult:
+    """A forecast of one quantity (a year-end value, a total, a rate).
+
+    Attributes
+    ----------
+    point : the central forecast (median of the predictive distribution where one exists).
+    lower, upper : 80% prediction interval.
+    lower95, upper95 : 95% prediction interval.
+    p_meet : probability of meeting ``target`` (None without a target).
+    method : short name of the model, e.g. ``"seasonal-share lognormal"``.
+    baseline_point : the customary comparison: 序时进度 (YTD x 12 / m) for year-to-date
+        forecasts, the naive forecast (last value) for annual series; None where none applies.
+    target : the target value it was judged against, if any.
+    comparator : ``">="``, ``"<="`` or ``"~="`` (``~=`` judged as >= target - tolerance).
+    actual_to_date : the observed part (YTD total, count so far), if any.
+    quantiles : predictive quantiles at ``QUANTILE_LEVELS`` (tuple of (level, value)).
+    draws : optional sample from the predictive distribution (for charts), not compared.
+    details : model-specific extras (required run rate, watch-list size, parameters).
+    """
+
+    point: float
+    lower: float
+    upper: float
+    lower95: float
+    upper95: float
+    p_meet: float | None
+    method: str
+    baseline_point: float | None = None
+    target: float | None = None
+    comparator: str = ">="
+    actual_to_date: float | None = None
+    quantiles: tuple[tuple[float, float], ...] = ()
+    draws: np.ndarray | None = field(default=None, repr=False)
+    details: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def status(self, on_track: float = ON_TRACK_THRESHOLD, at_risk: float = AT_RISK_THRESHOLD) -> Status:
+        return status_from_p(self.p_meet, on_track, at_risk)
+
+    def quantile(self, level: float) -> float:
+        """Predictive quantile, from draws when present, else interpolated from ``quantiles``."""
+        if self.draws is not None and len(self.draws):
+            return float(np.quantile(self.draws, level))
+        if not self.quantiles:
+            raise ValueError("this result carries neither draws nor quantiles")
+        levels, values = zip(*self.quantiles, strict=True)
+        return float(np.interp(level, levels, values))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the scalar fields plus status labels (draws and quantiles left out)."""
+        st = self.status()
+        row = {
+            "point": self.point,
+            "lower": self.lower,
+            "upper": self.upper,
+            "lower95": self.lower95,
+            "upper95": self.upper95,
+            "p_meet": self.p_meet,
+            "status": st.code,
+            "status_zh": st.zh,
+            "status_en": st.en,
+            "method": self.method,
+            "baseline_point": self.baseline_point,
+            "target": self.target,
+            "comparator": self.comparator,
+            "actual_to_date": self.actual_to_date,
+        }
+        return pd.DataFrame([row])

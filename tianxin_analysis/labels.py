@@ -1,0 +1,63 @@
+"""The one place that holds the Chinese/English labels analysts read.
+
+Chart text, export column headers, status names and messages come from here so that a
+wording change is made once. Identifiers stay English; values are ``(zh, en)`` pairs.
+"""
+
+from __future__ import annotations
+
+SYNTHETIC_LABEL = "模拟数据 · synthetic sample"
+DISTRICT = ("天心区", "Tianxin District")
+DISTRICT_CODE = "430103"
+
+# Status of a target from the probability of meeting it (thresholds live in forecast.status).
+STATUS = {
+    "on_track": ("有望完成", "on track"),
+    "at_risk": ("存在风险", "at risk"),
+    "off_track": ("难以完成", "off track"),
+    "met": ("已完成", "met"),
+    "unknown": ("无法判断", "no forecast"),
+}
+
+# Kinds of target (targets file `kind`).
+TARGET_KIND = {
+    "stock": ("年末存量", "year-end stock"),
+    "flow": ("年度累计", "annual flow"),
+    "growth_rate": ("累计增速", "cumulative growth rate"),
+    "ratio": ("比率", "ratio"),
+    "pipeline_count": ("储备项目计数", "pipeline count"),
+}
+
+COMPARATOR = {">=": "≥", "<=": "≤", "~=": "≈"}
+
+# Column labels of exported summary tables (evaluate_targets -> xlsx / html / notebooks).
+SUMMARY_COLUMNS = {
+    "target_id": ("指标代码", "target id"),
+    "name_zh": ("指标", "target"),
+    "name_en": ("指标(英文)", "target (English)"),
+    "comparator": ("比较", "comparator"),
+    "target": ("目标值", "target value"),
+    "unit": ("单位", "unit"),
+    "actual_to_date": ("年内已完成", "actual so far"),
+    "point": ("年末预测", "year-end forecast"),
+    "lower": ("80%区间下限", "80% lower"),
+    "upper": ("80%区间上限", "80% upper"),
+    "lower95": ("95%区间下限", "95% lower"),
+    "upper95": ("95%区间上限", "95% upper"),
+    "p_meet": ("完成概率", "probability of meeting"),
+    "status_zh": ("状态", "status"),
+    "status_en": ("状态(英文)", "status (English)"),
+    "baseline_point": ("序时进度推算", "time-elapsed (序时进度) projection"),
+    "schedule_share": ("序时进度完成率", "share of target vs share of year"),
+    "required_run_rate": ("剩余月份所需倍率", "required run rate"),
+    "method": ("方法", "method"),
+}
+
+
+def zh(pair: tuple[str, str]) -> str:
+    return pair[0]
+
+
+def bilingual(pair: tuple[str, str]) -> str:
+    """``'中文 (English)'`` for places that show both."""
+    return f"{pair[0]} ({pair[1]})"
