@@ -1,0 +1,1 @@
+"""Data layer: one pipeline per input kind (schema, quarantine, reconciliation, lineage)."""

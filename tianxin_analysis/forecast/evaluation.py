@@ -1,0 +1,82 @@
+"""``Evaluation``: every target of a plan judged as of one month — the table a briefing shows.
+
+Produced by ``forecast.evaluate_targets``; consumed by charts, report, notebooks and the CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .._fs import atomic_path, neutralize_formulas
+from ..labels import SUMMARY_COLUMNS
+from ..targets import Plan
+from .result import ForecastResult
+
+# Columns of Evaluation.table, in order (labels.SUMMARY_COLUMNS holds their zh/en labels).
+TABLE_COLUMNS = (
+    "target_id", "name_zh", "name_en", "kind", "comparator", "target", "unit",
+    "actual_to_date", "point", "lower", "upper", "lower95", "upper95", "p_meet",
+    "status", "status_zh", "status_en", "baseline_point", "schedule_share",
+    "required_run_rate", "method",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Every target of ``plan`` evaluated with data up to the end of month ``as_of``.
+
+    table : one row per target in plan order, columns ``TABLE_COLUMNS``. ``schedule_share``
+        is the customary 序时进度 ratio (actual_to_date / target) / (months elapsed / 12) for
+        flows and stocks that accumulate during the year; NaN where it does not apply.
+        ``required_run_rate`` is what the remaining months must deliver relative to what the
+        same months delivered in past years (NaN where it does not apply).
+    results : target id -> ForecastResult.
+    watch_lists : target id -> frame (certificates expiring and not yet renewed; last year's
+        SME registrants not yet registered again).
+    paths : target id -> monthly cumulative path for charts, columns ``year``, ``month``,
+        ``cumulative`` (in the target's unit), with the plan year and past years.
+    synthetic : True when any input came from the synthetic sample (charts must say so).
+    data_source : footer text naming the data source.
+    """
+
+    plan: Plan
+    as_of: pd.Period
+    table: pd.DataFrame
+    results: dict[str, ForecastResult]
+    watch_lists: dict[str, pd.DataFrame] = field(default_factory=dict)
+    paths: dict[str, pd.DataFrame] = field(default_factory=dict)
+    synthetic: bool = True
+    data_source: str = "天心区科技主管部门业务系统导出"
+
+    @property
+    def as_of_label(self) -> str:
+        """``'2024年9月'``"""
+        return f"{self.as_of.year}年{self.as_of.month}月"
+
+    def labelled_table(self, language: str = "zh") -> pd.DataFrame:
+        """``table`` with column headers from labels.SUMMARY_COLUMNS (zh or en)."""
+        idx = 0 if language == "zh" else 1
+        cols = [c for c in self.table.columns if c in SUMMARY_COLUMNS]
+        return self.table[cols].rename(columns={c: SUMMARY_COLUMNS[c][idx] for c in cols})
+
+    def summary_text(self) -> str:
+        lines = [f"{self.plan.district_zh} {self.plan.year} 年目标评估，数据截至 {self.as_of_label}"
+                 + ("（模拟数据 synthetic sample）" if self.synthetic else "")]  # fmt: skip
+        for row in self.table.itertuples(index=False):
+            p = "—" if pd.isna(row.p_meet) else f"{row.p_meet:.0%}"
+            lines.append(
+                f"  {row.name_zh:<14} 目标 {row.comparator}{row.target:g}{row.unit}  "
+                f"预测 {row.point:,.4g}（80%: {row.lower:,.4g}–{row.upper:,.4g}）  "
+                f"完成概率 {p}  {row.status_zh}"
+            )
+        return "\n".join(lines)
+
+    def write(self, reports_dir: str | Path) -> Path:
+        """Write ``forecast_summary.csv`` (UTF-8 with BOM for Excel, formula text neutralised)."""
+        target = Path(reports_dir) / "forecast_summary.csv"
+        with atomic_path(target) as tmp:
+            neutralize_formulas(self.labelled_table("zh")).to_csv(tmp, index=False, encoding="utf-8-sig")
+        return target
