@@ -1,0 +1,90 @@
+"""Execute the notebook collection: copies into ``reports/notebooks`` (papermill, with
+parameters) for the monthly job, or in place for developers before committing (nbval compares
+the stored outputs, so those must come from a clean top-to-bottom run).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import TianxinError
+from .paths import PROJECT_ROOT
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+KERNEL_NAME = "python3"
+TIMEOUT_SECONDS = 600
+
+
+def notebook_paths(notebook_dir: str | os.PathLike[str] = NOTEBOOK_DIR) -> list[Path]:
+    """The collection in reading order (file names start with a two-digit number)."""
+    return sorted(p for p in Path(notebook_dir).glob("*.ipynb") if not p.name.startswith("."))
+
+
+def execute_in_place(path: Path) -> None:
+    """Run ``path`` top to bottom with nbclient and save it with outputs, without timings."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=TIMEOUT_SECONDS,
+        kernel_name=KERNEL_NAME,
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, path)
+
+
+def execute_copy(path: Path, out_dir: Path, parameters: Mapping[str, Any] | None = None) -> Path:
+    """Run ``path`` with papermill into ``out_dir`` (the committed notebook is not touched)."""
+    import papermill
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / path.name
+    papermill.execute_notebook(
+        str(path),
+        str(out),
+        parameters=dict(parameters or {}),
+        kernel_name=KERNEL_NAME,
+        cwd=str(path.parent),
+        progress_bar=False,
+        request_save_on_cell_execute=False,
+    )
+    return out
+
+
+def execute_notebooks(
+    out_dir: str | os.PathLike[str],
+    *,
+    in_place: bool = False,
+    progress: bool = True,
+    parameters: Mapping[str, Any] | None = None,
+    notebook_dir: str | os.PathLike[str] = NOTEBOOK_DIR,
+) -> Iterator[str]:
+    """Execute every notebook; yield one message line per notebook."""
+    from tqdm.auto import tqdm
+
+    paths = notebook_paths(notebook_dir)
+    if not paths:
+        raise TianxinError(f"未找到笔记本 (no notebooks found) in {notebook_dir}")
+    for path in tqdm(paths, desc="笔记本 notebooks", disable=not progress, unit="nb"):
+        try:
+            if in_place:
+                execute_in_place(path)
+                yield f"已执行并保存 executed in place: {path.name}"
+            else:
+                out = execute_copy(path, Path(out_dir), parameters)
+                yield f"已执行 executed: {path.name} -> {out}"
+        except Exception as exc:  # a failing cell: report which notebook, keep the message short
+            first = str(exc).strip().splitlines()
+            raise TianxinError(
+                f"笔记本执行失败 (notebook failed): {path.name}: {first[-1] if first else type(exc).__name__}"
+            ) from None
