@@ -51,7 +51,7 @@ data: setup
 	$(TIANXIN) clean --raw data/raw --out data/processed
 
 test: setup-dev fonts browser data
-	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
+	$(PY) -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .

@@ -86,9 +86,9 @@ def _run(args: argparse.Namespace) -> int:
         plan = load_targets(args.raw / "targets" / f"{args.year}.yaml")
         evaluation = evaluate_targets(plan, args.processed, as_of=args.as_of)
         print(evaluation.summary_text())
+        out = evaluation.write(args.reports)
+        print(f"预测表 forecast table: {out}")
         if args.command == "forecast":
-            out = evaluation.write(args.reports)
-            print(f"预测表 forecast table: {out}")
             return 0
     if args.command in ("notebooks", "all"):
         from .notebook_runner import execute_notebooks
