@@ -1,0 +1,975 @@
+"""Read every container analysts meet into raw grids, and the S&T yearbook into tidy frames.
+
+Two levels:
+
+* :func:`read_sheets` turns a file into :class:`RawSheet` grids: raw cell values exactly where a
+  spreadsheet shows them (1-based row numbers, header rows kept). Header detection belongs to the
+  data layer; :func:`find_header_row` and :func:`combine_header_rows` help it.
+* :func:`read_yearbook_table` turns any table of the *China Statistical Yearbook on Science and
+  Technology* (encrypted xls, plain xls, HTML saved as .xls) into a tidy frame with the columns
+  ``region, region_en, is_aggregate, year, indicator, indicator_en, unit, value`` and the table's
+  number, titles and notes in ``df.attrs``. The parser is generic: it finds the title, unit,
+  header block, region rows and notes by their content, never by file or table number.
+
+The container is decided by content (magic bytes, OLE streams, HTML sniffing), not by the file
+name. Libraries do the work: python-calamine (xlsx/xls), msoffcrypto-tool (Excel encryption),
+lxml (HTML), charset-normalizer (text encodings).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io as _stdio
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import charset_normalizer
+import lxml.etree
+import lxml.html
+import msoffcrypto
+import msoffcrypto.exceptions
+import numpy as np
+import pandas as pd
+import python_calamine
+
+from tianxin_analysis.errors import InputFileError, SchemaError
+
+__all__ = [
+    "AGGREGATE_REGIONS",
+    "DEFAULT_XLS_PASSWORD",
+    "FORMATS",
+    "PROVINCES",
+    "RawSheet",
+    "combine_header_rows",
+    "detect_format",
+    "find_header_row",
+    "read_sheet",
+    "read_sheets",
+    "read_yearbook_table",
+]
+
+FORMATS = ("xlsx", "xls", "xls-encrypted", "xlsx-encrypted", "html", "csv")
+
+# Excel encrypts "read-only recommended" workbooks with this fixed, publicly documented key.
+DEFAULT_XLS_PASSWORD = "VelvetSweatshop"
+
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".et", ".ett"}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_BINARY_MAGICS = {
+    b"\x89PNG": "PNG image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"GIF8": "GIF image",
+    b"%PDF": "PDF document",
+    b"BM": "BMP image",
+}
+_GBK_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "hz_gb_2312", "cp936", "euc_cn"}
+
+# The 31 provincial-level regions of mainland China in the yearbook's order, with the
+# yearbook's English names, and the five aggregates the yearbook prints beside them.
+PROVINCES: tuple[tuple[str, str], ...] = (
+    ("北京", "Beijing"),
+    ("天津", "Tianjin"),
+    ("河北", "Hebei"),
+    ("山西", "Shanxi"),
+    ("内蒙古", "Inner Mongolia"),
+    ("辽宁", "Liaoning"),
+    ("吉林", "Jilin"),
+    ("黑龙江", "Heilongjiang"),
+    ("上海", "Shanghai"),
+    ("江苏", "Jiangsu"),
+    ("浙江", "Zhejiang"),
+    ("安徽", "Anhui"),
+    ("福建", "Fujian"),
+    ("江西", "Jiangxi"),
+    ("山东", "Shandong"),
+    ("河南", "Henan"),
+    ("湖北", "Hubei"),
+    ("湖南", "Hunan"),
+    ("广东", "Guangdong"),
+    ("广西", "Guangxi"),
+    ("海南", "Hainan"),
+    ("重庆", "Chongqing"),
+    ("四川", "Sichuan"),
+    ("贵州", "Guizhou"),
+    ("云南", "Yunnan"),
+    ("西藏", "Tibet"),
+    ("陕西", "Shaanxi"),
+    ("甘肃", "Gansu"),
+    ("青海", "Qinghai"),
+    ("宁夏", "Ningxia"),
+    ("新疆", "Xinjiang"),
+)
+AGGREGATE_REGIONS: tuple[tuple[str, str], ...] = (
+    ("全国", "National Total"),
+    ("东部地区", "Eastern Region"),
+    ("中部地区", "Middle Region"),
+    ("西部地区", "Western Region"),
+    ("东北地区", "Northeast Region"),
+)
+_REGION_EN = dict(AGGREGATE_REGIONS + PROVINCES)
+_AGGREGATE_NAMES = frozenset(zh for zh, _ in AGGREGATE_REGIONS)
+_KNOWN_REGIONS = frozenset(_REGION_EN)
+# Order used to sort tidy output: aggregates, provinces, then anything else (港澳台, 国外...).
+REGION_ORDER: dict[str, int] = {zh: i for i, zh in enumerate(_REGION_EN)}
+
+_MISSING_MARKS = {"", "-", "--", "—", "——", "－", "…", "...", "/", "x", "×", "NA", "N/A", "nan"}
+
+
+# ----------------------------------------------------------------------------------------------
+# Format detection
+# ----------------------------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise InputFileError("文件不存在", "file not found", file=str(path))
+    if path.is_dir():
+        raise InputFileError(
+            "路径是文件夹，不是文件", "path is a folder, not a file", file=str(path)
+        )
+    data = path.read_bytes()
+    if not data:
+        raise InputFileError(
+            "文件为空 (0 字节)",
+            "file is empty (0 bytes)",
+            file=str(path),
+            expected="xlsx / xls / HTML / CSV 表格 (a spreadsheet, HTML table or CSV)",
+        )
+    return data
+
+
+def _looks_like_html(data: bytes) -> bool:
+    head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    # Office "HTML-as-xls" exports and web-system downloads start with a doctype, <html>,
+    # a comment, or go straight to <table>.
+    return bool(re.search(rb"<(html|table|!doctype\s+html)\b", head))
+
+
+def _sniff(data: bytes, path: Path) -> str:
+    name = str(path)
+    suffix = path.suffix.lower()
+    if data.startswith(_OLE_MAGIC):
+        try:
+            office = msoffcrypto.OfficeFile(_stdio.BytesIO(data))
+        except Exception as exc:  # olefile raises assorted errors on damaged containers
+            raise InputFileError(
+                "OLE 复合文档已损坏或不是 Excel 文件",
+                "OLE compound file is damaged or not an Excel workbook",
+                file=name,
+                found=type(exc).__name__,
+                expected="Excel 97-2003 工作簿 (.xls)",
+            ) from exc
+        kind = type(office).__name__
+        if kind == "OOXMLFile":  # an OLE box holding EncryptionInfo: an encrypted xlsx
+            return "xlsx-encrypted"
+        if kind == "Xls97File":
+            try:
+                encrypted = office.is_encrypted()
+            except Exception as exc:
+                raise InputFileError(
+                    "xls 文件已损坏",
+                    "xls file is damaged",
+                    file=name,
+                    found=type(exc).__name__,
+                ) from exc
+            return "xls-encrypted" if encrypted else "xls"
+        raise InputFileError(
+            "这是其他 Office 文档，不是 Excel 工作簿",
+            "this is another Office document, not an Excel workbook",
+            file=name,
+            found=kind,
+            expected="xlsx / xls",
+        )
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(_stdio.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+            raise InputFileError(
+                "xlsx 文件已损坏或不完整 (压缩包无法打开，可能下载中断)",
+                "xlsx file is damaged or truncated (zip container cannot be opened)",
+                file=name,
+                found=str(exc),
+                expected="完整的 xlsx 工作簿 (a complete xlsx workbook)",
+            ) from exc
+        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            return "xlsx"
+        raise InputFileError(
+            "压缩包不是 Excel 工作簿",
+            "zip archive is not an Excel workbook",
+            file=name,
+            found=sorted(names)[:5],
+            expected="包含 xl/workbook.xml 的 xlsx (xlsx with xl/workbook.xml)",
+        )
+    for magic, what in _BINARY_MAGICS.items():
+        if data.startswith(magic):
+            raise InputFileError(
+                "文件内容不是表格",
+                "file content is not a spreadsheet",
+                file=name,
+                found=what,
+                expected="xlsx / xls / HTML / CSV",
+            )
+    if _looks_like_html(data):
+        return "html"
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputFileError(
+            "无法识别的二进制文件",
+            "unrecognised binary file",
+            file=name,
+            found=data[:8].hex(),
+            expected="xlsx / xls / HTML / CSV",
+        )
+    if suffix in _EXCEL_SUFFIXES:
+        # Plain text under an Excel name is almost always an error page or a wrong download.
+        raise InputFileError(
+            "文件扩展名是 Excel，但内容是纯文本",
+            "file has an Excel extension but holds plain text",
+            file=name,
+            found=_decode_text(data, name)[0][:60],
+            expected="Excel 工作簿 (Excel workbook)",
+        )
+    return "csv"
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """Return the container of ``path`` by content: one of :data:`FORMATS`.
+
+    Raises :class:`InputFileError` for missing, empty, damaged or non-spreadsheet files.
+    """
+    p = Path(path)
+    return _sniff(_read_bytes(p), p)
+
+
+# ----------------------------------------------------------------------------------------------
+# Text decoding
+# ----------------------------------------------------------------------------------------------
+
+
+def _decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """Decode bytes to text; return ``(text, encoding)``.
+
+    BOMs and valid UTF-8 are unambiguous and checked first. Otherwise charset-normalizer
+    guesses; any GBK-family guess decodes as gb18030, the superset that also holds the rare
+    characters of enterprise names.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    matches = charset_normalizer.from_bytes(data)
+    encodings = [m.encoding for m in matches]
+    if any(e.replace("-", "_").lower() in _GBK_FAMILY for e in encodings):
+        encoding = "gb18030"
+    elif encodings:
+        encoding = encodings[0]
+    else:
+        encoding = "gb18030"  # Chinese exports are the only non-UTF-8 text we receive
+    try:
+        return data.decode(encoding), encoding
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InputFileError(
+            "无法识别文本编码",
+            "cannot determine the text encoding",
+            file=name,
+            found=encoding,
+            expected="UTF-8 / GBK / GB18030",
+        ) from exc
+
+
+# ----------------------------------------------------------------------------------------------
+# Raw sheets
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """One sheet (or HTML table, or CSV file) as raw cells.
+
+    ``grid`` has object dtype, columns ``0..n-1`` and an index of 1-based spreadsheet row
+    numbers; blank cells are ``None``. Header rows are kept.
+    """
+
+    file: str
+    sheet: str | None
+    grid: pd.DataFrame
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _grid(rows: Sequence[Sequence[object]]) -> pd.DataFrame:
+    width = max((len(r) for r in rows), default=0)
+    padded = [[_cell(v) for v in r] + [None] * (width - len(r)) for r in rows]
+    frame = pd.DataFrame(padded, columns=range(width), dtype=object)
+    frame.index = pd.RangeIndex(1, len(padded) + 1)
+    return frame
+
+
+def _is_link_only(rows: Sequence[Sequence[object]]) -> bool:
+    values = [v for r in rows for v in r if _cell(v) is not None]
+    return len(values) <= 1 and all(str(v).strip().startswith("http") for v in values)
+
+
+def _decrypt(data: bytes, name: str, password: str | None, fmt: str) -> bytes:
+    office = msoffcrypto.OfficeFile(_stdio.BytesIO(data))
+    tried = [password] if password is not None else [DEFAULT_XLS_PASSWORD]
+    for key in tried:
+        try:
+            if type(office).__name__ == "OOXMLFile":
+                office.load_key(password=key, verify_password=True)
+            else:  # the xls97 loader checks the key itself and takes no verify flag
+                office.load_key(password=key)
+            out = _stdio.BytesIO()
+            office.decrypt(out)
+            return out.getvalue()
+        except (msoffcrypto.exceptions.InvalidKeyError, msoffcrypto.exceptions.DecryptionError):
+            continue
+        except Exception as exc:  # unsupported encryption schemes raise assorted errors
+            raise InputFileError(
+                "加密文件无法解密",
+                "encrypted file cannot be decrypted",
+                file=name,
+                found=f"{fmt}: {type(exc).__name__}: {exc}",
+            ) from exc
+    raise InputFileError(
+        "文件受密码保护，密码未知或不正确",
+        "file is password protected; password unknown or wrong",
+        file=name,
+        found=fmt,
+        expected="未加密的文件，或通过 password= 提供正确密码 (unencrypted file, or pass password=)",
+    )
+
+
+def _read_workbook(data: bytes, name: str) -> list[RawSheet]:
+    try:
+        wb = python_calamine.CalamineWorkbook.from_filelike(_stdio.BytesIO(data))
+        sheets = []
+        for sheet_name in wb.sheet_names:
+            # skip_empty_area=False keeps leading blank rows so row numbers match Excel.
+            rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+            if sheet_name.strip().upper() == "CNKI" and _is_link_only(rows):
+                continue
+            sheets.append(RawSheet(file=name, sheet=sheet_name, grid=_grid(rows)))
+    except InputFileError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for broken workbooks
+        raise InputFileError(
+            "工作簿无法读取 (文件损坏?)",
+            "workbook cannot be read (damaged file?)",
+            file=name,
+            found=f"{type(exc).__name__}: {exc}",
+        ) from exc
+    return sheets
+
+
+def _cell_text(el: lxml.html.HtmlElement) -> str:
+    for br in el.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    return el.text_content().replace("\xa0", " ").strip()
+
+
+def _table_rows(table: lxml.html.HtmlElement) -> list[list[object]]:
+    """Lay a <table> out as Excel shows it: a spanning cell's text sits in its top-left cell.
+
+    Hand-written instead of ``pandas.read_html`` because read_html copies a spanning cell's
+    text into every cell it covers, which turns a parent header over ten columns into ten
+    labels and breaks header parsing.
+    """
+    occupied: dict[tuple[int, int], bool] = {}
+    cells: dict[tuple[int, int], str] = {}
+    trs = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    for r, tr in enumerate(trs):
+        c = 0
+        for td in tr.xpath("./td|./th"):
+            while occupied.get((r, c)):
+                c += 1
+            rowspan = max(int(td.get("rowspan", "1") or 1), 1)
+            colspan = max(int(td.get("colspan", "1") or 1), 1)
+            cells[(r, c)] = _cell_text(td)
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    occupied[(r + dr, c + dc)] = True
+            c += colspan
+    if not cells:
+        return []
+    n_rows = max(r for r, _ in occupied) + 1
+    n_cols = max(c for _, c in occupied) + 1
+    return [[cells.get((r, c)) for c in range(n_cols)] for r in range(n_rows)]
+
+
+def _parse_html(data: bytes, name: str) -> lxml.html.HtmlElement:
+    text, _ = _decode_text(data, name)
+    try:
+        return lxml.html.document_fromstring(text)
+    except (ValueError, lxml.etree.ParserError):
+        # A string with an XML encoding declaration must be parsed from bytes.
+        return lxml.html.document_fromstring(data)
+
+
+def _read_html(data: bytes, name: str) -> list[RawSheet]:
+    doc = _parse_html(data, name)
+    sheets = []
+    for i, table in enumerate(doc.iter("table"), start=1):
+        rows = _table_rows(table)
+        if rows:
+            sheet = table.get("id") or f"table{i}"
+            sheets.append(RawSheet(file=name, sheet=sheet, grid=_grid(rows)))
+    if not sheets:
+        raise InputFileError(
+            "HTML 文件中没有表格",
+            "HTML file holds no table",
+            file=name,
+            expected="至少一个 <table> (at least one <table>)",
+        )
+    return sheets
+
+
+def _read_csv(data: bytes, name: str) -> list[RawSheet]:
+    text, _ = _decode_text(data, name)
+    sample = text[:8192]
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        delimiter = ","
+    rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
+    return [RawSheet(file=name, sheet=None, grid=_grid(rows))]
+
+
+def read_sheets(path: str | os.PathLike[str], *, password: str | None = None) -> list[RawSheet]:
+    """Read every sheet of ``path`` as raw grids, whatever the container.
+
+    xlsx and legacy xls via python-calamine; encrypted workbooks are decrypted in memory with
+    ``password`` (default: Excel's read-only key "VelvetSweatshop"); HTML saved as .xls gives
+    one sheet per ``<table>``; CSV gives one sheet with ``sheet=None``. A ``CNKI`` sheet that
+    holds only a link is skipped.
+    """
+    p = Path(path)
+    data = _read_bytes(p)
+    fmt = _sniff(data, p)
+    name = str(p)
+    if fmt in ("xls-encrypted", "xlsx-encrypted"):
+        return _read_workbook(_decrypt(data, name, password, fmt), name)
+    if fmt in ("xlsx", "xls"):
+        return _read_workbook(data, name)
+    if fmt == "html":
+        return _read_html(data, name)
+    return _read_csv(data, name)
+
+
+def read_sheet(
+    path: str | os.PathLike[str], sheet: str | None = None, *, password: str | None = None
+) -> RawSheet:
+    """One sheet of ``path``: the named one, or the first (for CSV the only one)."""
+    sheets = read_sheets(path, password=password)
+    if not sheets:
+        raise InputFileError("文件中没有工作表", "file holds no sheet", file=str(path))
+    if sheet is None:
+        return sheets[0]
+    for s in sheets:
+        if s.sheet == sheet:
+            return s
+    raise SchemaError(
+        "找不到工作表",
+        "sheet not found",
+        file=str(path),
+        sheet=sheet,
+        found=[s.sheet for s in sheets],
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Header helpers for the data layer
+# ----------------------------------------------------------------------------------------------
+
+
+def _norm(value: object) -> str:
+    """NFKC text without any whitespace (spaces, newlines, full-width spaces)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+
+
+def find_header_row(
+    grid: pd.DataFrame, required: Mapping[str, Sequence[str]], max_scan: int = 15
+) -> int:
+    """Spreadsheet row (index label of ``grid``) whose cells match the most required columns.
+
+    ``required`` maps a column identifier to its accepted header texts (synonyms). A cell
+    matches a synonym when, after NFKC and removing whitespace and line breaks, it equals the
+    synonym or starts with it (``企业名称(全称)`` matches ``企业名称``). Ties go to the first row.
+    """
+    synonyms = {key: [_norm(s) for s in words if _norm(s)] for key, words in required.items()}
+    best_row, best_score = None, 0
+    for row_no, row in grid.head(max_scan).iterrows():
+        cells = [c for c in (_norm(v) for v in row) if c]
+        score = sum(
+            any(cell == s or cell.startswith(s) for cell in cells for s in words)
+            for words in synonyms.values()
+        )
+        if score > best_score:
+            best_row, best_score = int(row_no), score
+    if best_row is None:
+        raise SchemaError(
+            "找不到表头行",
+            "header row not found",
+            found=f"前 {max_scan} 行没有匹配的列名 (no match in the first {max_scan} rows)",
+            expected="、".join(f"{k}: {'/'.join(v)}" for k, v in required.items()),
+        )
+    return best_row
+
+
+def combine_header_rows(grid: pd.DataFrame, rows: Sequence[int], sep: str = "/") -> list[str]:
+    """One label per column from a header spread over ``rows`` (spreadsheet row numbers).
+
+    A merged parent cell shows its text only in its first column, so in every row but the
+    last a blank cell takes the text on its left when a lower row labels that column
+    (``2023年`` over ``1-2月 | 3月`` gives ``2023年/1-2月``, ``2023年/3月``). Parts are NFKC
+    normalised with whitespace removed and joined with ``sep``; repeated parts collapse.
+    """
+    block = [[_norm(v) for v in grid.loc[r]] for r in rows]
+    width = grid.shape[1]
+    for i in range(len(block) - 1):
+        below = [any(block[j][c] for j in range(i + 1, len(block))) for c in range(width)]
+        for c in range(1, width):
+            if not block[i][c] and below[c] and block[i][c - 1]:
+                block[i][c] = block[i][c - 1]
+    labels = []
+    for c in range(width):
+        parts: list[str] = []
+        for row in block:
+            if row[c] and (not parts or parts[-1] != row[c]):
+                parts.append(row[c])
+        labels.append(sep.join(parts))
+    return labels
+
+
+# ----------------------------------------------------------------------------------------------
+# Yearbook tables
+# ----------------------------------------------------------------------------------------------
+
+_TABLE_NO = re.compile(r"^\s*(\d{1,2})\s*[-－—–]\s*(\d{1,3})\s*(.*)$", re.S)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_UNIT_WORD = re.compile(r"^(?:[万亿千百]?(?:元|美元|人|个|项|件|家|台|吨|人年|户|所|种)|%|‰)$")
+_PAREN = re.compile(r"\(([^()]*)\)")
+
+
+def _clean_zh(text: str) -> str:
+    """NFKC; drop whitespace next to a CJK character (``全 国``, ``工业 企业``), collapse the rest."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    t = re.sub(r"(?<=[\u3400-\u9fff])\s+|\s+(?=[\u3400-\u9fff])", "", t)
+    return re.sub(r"\s+", " ", t)
+
+
+def _clean_en(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def _as_year(value: object) -> int | None:
+    """A header year from ``2016``, ``2016.0``, ``'2.016000e+03'``, ``'2016 '`` or ``2016年``."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = _norm(value).removesuffix("年")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number.is_integer() and 1949 <= number <= 2100:
+        return int(number)
+    return None
+
+
+def _as_number(value: object) -> float | None:
+    """Cell to float; blank and the yearbook's missing marks give NaN; other text gives None."""
+    if value is None:
+        return np.nan
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = _norm(value).replace(",", "")
+    if text in _MISSING_MARKS:
+        return np.nan
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Label:
+    zh: str
+    en: str
+    unit: str
+    subitem: bool
+
+
+def _parse_label(text: str) -> _Label:
+    """Split a packed header cell ``企业数\\n(个)\\nNumber of\\nEnterprises\\n(unit)``."""
+    zh_parts: list[str] = []
+    en_parts: list[str] = []
+    unit = ""
+    for raw_line in re.split(r"\r\n|\r|\n", unicodedata.normalize("NFKC", text)):
+        line = raw_line.strip()
+        if not line:
+            continue
+        whole = re.fullmatch(r"\((.*)\)", line)
+        if whole:
+            inner = _norm(whole.group(1))
+            if _UNIT_WORD.match(inner):
+                unit = unit or inner
+            elif _CJK.search(inner):
+                zh_parts.append(line)
+            # a parenthesised English unit such as "(unit)" carries nothing new
+            continue
+        if _CJK.search(line) or line.startswith("#"):
+            for inner in _PAREN.findall(line):
+                if _UNIT_WORD.match(_norm(inner)):
+                    unit = unit or _norm(inner)
+                    line = line.replace(f"({inner})", "")
+            zh_parts.append(line)
+        else:
+            en_parts.append(line)
+    zh = _norm("".join(zh_parts))
+    subitem = zh.startswith("#")
+    return _Label(zh=zh.lstrip("#"), en=_clean_en(" ".join(en_parts)), unit=unit, subitem=subitem)
+
+
+def _table_units(text: str) -> list[str]:
+    after = re.split(r"单位\s*[:：]?", unicodedata.normalize("NFKC", text), maxsplit=1)[-1]
+    return [u for u in (_norm(p) for p in re.split(r"[,，、.;；/]", after)) if u]
+
+
+def _subject(title: str) -> str:
+    """What a regions × years table measures, from its title, without place/period words."""
+    t = re.sub(r"\(\s*\d{4}\s*(?:年)?\s*(?:-\s*\d{4}\s*(?:年)?)?\s*\)", "", title)
+    t = re.sub(r"\d{4}\s*年", "", t)
+    t = re.sub(r"^(?:中国)?(?:历年|主要年份)?(?:各地区)?", "", t)
+    t = re.sub(r"统计(?=\(|$)", "", t)
+    return t.strip()
+
+
+def _page_grid(path: Path) -> tuple[list[list[object]], str]:
+    """All rows of the yearbook page in reading order, and the container format.
+
+    Workbooks: the sheet with the most filled cells (a ``CNKI`` link sheet is already gone).
+    HTML pages: text blocks before the first table (the title), every table, and text blocks
+    after the last table, stacked so one parser reads both containers.
+    """
+    data = _read_bytes(path)
+    fmt = _sniff(data, path)
+    name = str(path)
+    if fmt == "html":
+        doc = _parse_html(data, name)
+        body = doc.body if doc.find("body") is not None else doc
+        rows: list[list[object]] = []
+        seen_table = False
+        trailing: list[list[object]] = []
+        for el in body.iter():
+            if not isinstance(el.tag, str):
+                continue
+            if el.tag == "table":
+                if el.xpath("ancestor::table"):
+                    continue
+                rows.extend(trailing)
+                trailing = []
+                rows.extend(_table_rows(el))
+                seen_table = True
+                continue
+            if el.tag in {"div", "p", "h1", "h2", "h3", "h4", "caption", "span"}:
+                if el.xpath("ancestor::table") or el.xpath(".//table"):
+                    continue
+                text = _cell_text(el)
+                if text:
+                    (trailing if seen_table else rows).append([text])
+        rows.extend(trailing)
+        return rows, fmt
+    if fmt == "csv":
+        sheets = _read_csv(data, name)
+    elif fmt.endswith("encrypted"):
+        sheets = _read_workbook(_decrypt(data, name, None, fmt), name)
+    else:
+        sheets = _read_workbook(data, name)
+    if not sheets:
+        raise SchemaError("工作簿中没有数据表", "workbook holds no data sheet", file=name)
+    best = max(sheets, key=lambda s: int(s.grid.notna().to_numpy().sum()))
+    return best.grid.astype(object).where(best.grid.notna(), None).to_numpy().tolist(), fmt
+
+
+def _row_texts(row: Sequence[object]) -> list[tuple[int, str]]:
+    return [(i, str(v).strip()) for i, v in enumerate(row) if v is not None and str(v).strip()]
+
+
+def _is_ascii_text(text: str) -> bool:
+    return bool(re.search(r"[A-Za-z]", text)) and not _CJK.search(text)
+
+
+def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
+    width = max((len(r) for r in rows), default=0)
+    rows = [list(r) + [None] * (width - len(r)) for r in rows]
+    rows = [[_cell(v) for v in r] for r in rows]
+    n = len(rows)
+    first_col = [_norm(r[0]) if width else "" for r in rows]
+
+    # Data start: the first row whose first cell is a known region and which holds a number.
+    data_start = next(
+        (
+            i
+            for i in range(n)
+            if first_col[i] in _KNOWN_REGIONS
+            and any(not np.isnan(_as_number(v) or np.nan) for v in rows[i][1:] if v is not None)
+        ),
+        None,
+    )
+    if data_start is None:
+        raise SchemaError(
+            "找不到地区数据行",
+            "no region rows found",
+            file=name,
+            expected="第一列为 全国 或省份名称的行 (rows whose first cell is 全国 or a province)",
+        )
+
+    # Header block: from the 地区 row (or the row above the data) up while rows are header-like.
+    region_rows = [i for i in range(data_start) if first_col[i] == "地区"]
+    header_start = region_rows[-1] if region_rows else data_start - 1
+
+    def preamble(i: int) -> bool:
+        texts = _row_texts(rows[i])
+        if any("单位" in t for _, t in texts):
+            return True
+        return len(texts) == 1 and texts[0][0] == 0
+
+    while (
+        header_start > 0 and _row_texts(rows[header_start - 1]) and not preamble(header_start - 1)
+    ):
+        header_start -= 1
+    header_rows = range(header_start, data_start)
+
+    # Title, English title and unit from the preamble.
+    preamble_texts = [t for i in range(header_start) for _, t in _row_texts(rows[i])]
+    if not preamble_texts:
+        raise SchemaError("找不到表题", "table title not found", file=name, row=1)
+    title_raw = preamble_texts[0]
+    m = _TABLE_NO.match(unicodedata.normalize("NFKC", title_raw))
+    table_id = f"{m.group(1)}-{m.group(2)}" if m else None
+    title = _clean_zh(m.group(3) if m else title_raw)
+    title_en = next(
+        (
+            _clean_en(t)
+            for t in preamble_texts[1:]
+            if _is_ascii_text(t) and not re.fullmatch(r"\(.*\)", t.strip())
+        ),
+        "",
+    )
+    unit_texts = [t for t in preamble_texts if "单位" in t]
+    units = _table_units(unit_texts[0]) if unit_texts else []
+
+    # Column roles: 0 = region; 1 = English region name when the column holds English text.
+    labels = [
+        "\n".join(str(rows[r][c]) for r in header_rows if rows[r][c] is not None)
+        for c in range(width)
+    ]
+    body = [r for r in rows[data_start:]]
+    col1_text = [str(r[1]) for r in body if width > 1 and isinstance(r[1], str) and r[1].strip()]
+    has_en = width > 1 and (
+        "region" in labels[1].lower()
+        or (len(col1_text) > 0 and all(_is_ascii_text(t) for t in col1_text[:5]))
+    )
+    value_cols = [c for c in range(2 if has_en else 1, width)]
+
+    # Region rows, English continuation lines, notes.
+    records: list[tuple[int, str, str, list[object]]] = []
+    notes: list[str] = []
+    in_notes = False
+    for offset, row in enumerate(body):
+        row_no = data_start + offset + 1
+        texts = _row_texts(row)
+        if not texts:
+            continue
+        lead = _norm(row[0])
+        values = [row[c] for c in value_cols]
+        has_values = any(v is not None for v in values)
+        text_only = bool(lead) and not has_values and (not has_en or row[1] is None)
+        if (
+            in_notes
+            or re.match(r"^(注|Note)", lead, re.I)
+            or (text_only and lead not in _KNOWN_REGIONS)
+        ):
+            in_notes = True
+            notes.append(" ".join(t for _, t in texts))
+            continue
+        if not lead:
+            if has_en and row[1] is not None and not has_values and records:
+                prev = records[-1]
+                records[-1] = (prev[0], prev[1], f"{prev[2]} {row[1]}", prev[3])
+                continue
+            raise SchemaError(
+                "数据行缺少地区名称",
+                "data row has no region name",
+                file=name,
+                row=row_no,
+                column="A",
+                found=[t for _, t in texts],
+            )
+        region_en = str(row[1]) if has_en and row[1] is not None else ""
+        records.append((row_no, _clean_zh(str(row[0])).replace(" ", ""), region_en, values))
+
+    # Header labels of the value columns: years or indicators.
+    parsed = [_parse_label(labels[c]) for c in value_cols]
+    label_years = [_as_year(labels[c].split("\n")[0]) if labels[c] else None for c in value_cols]
+    keep = [
+        i
+        for i, c in enumerate(value_cols)
+        if labels[c] or any(rec[3][i] is not None for rec in records)
+    ]
+    if not keep:
+        raise SchemaError("表头中没有数据列", "no value columns under the header", file=name)
+    by_year = all(label_years[i] is not None for i in keep)
+    if not by_year and any(label_years[i] is not None for i in keep):
+        raise SchemaError(
+            "表头混合了年份和指标",
+            "header mixes years and indicators",
+            file=name,
+            row=header_start + 1,
+            found=[labels[value_cols[i]] for i in keep],
+        )
+    for i in keep:
+        if not labels[value_cols[i]]:
+            raise SchemaError(
+                "数据列没有表头",
+                "value column has no header",
+                file=name,
+                row=header_start + 1,
+                column=_column_letter(value_cols[i]),
+            )
+
+    if by_year:
+        indicator, indicator_en = _subject(title), title_en
+        unit = ",".join(units)
+        col_meta = [(label_years[i], indicator, indicator_en, unit) for i in keep]
+    else:
+        year_match = re.findall(r"(\d{4})\s*年", unicodedata.normalize("NFKC", title))
+        if not year_match:
+            year_match = re.findall(r"\(\s*(\d{4})\s*\)", title_en)
+        if not year_match:
+            raise SchemaError(
+                "表题中找不到年份",
+                "no year in the table title",
+                file=name,
+                row=1,
+                found=title,
+                expected="如 (2022年) (e.g. (2022年))",
+            )
+        year = int(year_match[-1])
+        claimed = {parsed[i].unit for i in keep if parsed[i].unit}
+        remaining = [u for u in units if u not in claimed]
+        default_unit = (
+            remaining[0]
+            if len(remaining) == 1
+            else (units[0] if len(units) == 1 else ",".join(remaining))
+        )
+        col_meta = [
+            (year, parsed[i].zh, parsed[i].en, parsed[i].unit or default_unit) for i in keep
+        ]
+
+    out_rows = []
+    for row_no, region, region_en, values in records:
+        for (year, ind, ind_en, unit), i in zip(col_meta, keep, strict=True):
+            number = _as_number(values[i])
+            if number is None:
+                raise SchemaError(
+                    "数值单元格不是数字",
+                    "value cell is not a number",
+                    file=name,
+                    row=row_no,
+                    column=_column_letter(value_cols[i]),
+                    found=values[i],
+                    expected="数字或空白 (a number or blank)",
+                )
+            if np.isnan(number):
+                continue
+            out_rows.append((region, region_en, year, ind, ind_en, unit, number))
+
+    frame = pd.DataFrame(
+        out_rows,
+        columns=["region", "region_en_src", "year", "indicator", "indicator_en", "unit", "value"],
+    )
+    canonical = frame["region"].map(_REGION_EN)
+    frame = frame.assign(
+        region=frame["region"].astype("str"),
+        region_en=canonical.fillna(frame["region_en_src"].map(_clean_en)).astype("str"),
+        is_aggregate=frame["region"].isin(_AGGREGATE_NAMES).astype(bool),
+        year=frame["year"].astype("int64"),
+        indicator=frame["indicator"].astype("str"),
+        indicator_en=frame["indicator_en"].astype("str"),
+        unit=frame["unit"].astype("str"),
+        value=frame["value"].astype("float64"),
+    )[["region", "region_en", "is_aggregate", "year", "indicator", "indicator_en", "unit", "value"]]
+    if frame.empty:
+        raise SchemaError("表中没有数值", "table holds no values", file=name)
+    frame.attrs = {
+        "table_id": table_id,
+        "title": title,
+        "title_en": title_en,
+        "notes": notes,
+        "source_file": name,
+    }
+    return frame
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@functools.lru_cache(maxsize=256)
+def _yearbook_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    rows, _ = _page_grid(Path(path))
+    return _parse_yearbook(rows, path)
+
+
+def read_yearbook_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read one table of the *China Statistical Yearbook on Science and Technology*.
+
+    Any container (encrypted xls, plain xls, HTML saved as .xls) and either layout: regions ×
+    years (``year`` from the header) or regions × indicators (``year`` from the title's
+    ``(2022年)``). Returns one row per region, year and indicator with columns ``region``
+    (Chinese, spaces removed), ``region_en``, ``is_aggregate`` (全国 and the four regional
+    groups), ``year`` (int64), ``indicator``, ``indicator_en``, ``unit`` (``%``, ``万元``,
+    ``亿元``, ``个``, ``项``), ``value`` (float64; blank cells are left out). ``df.attrs`` holds
+    ``table_id`` (``"1-8"``; None when the page carries no number), ``title``, ``title_en``,
+    ``notes`` (list of str) and ``source_file``.
+
+    Parsed tables are cached per (path, modification time, size); callers get a copy.
+    """
+    p = Path(path).resolve()
+    if not p.is_file():
+        raise InputFileError("文件不存在", "file not found", file=str(path))
+    st = p.stat()
+    cached = _yearbook_cached(str(p), st.st_mtime_ns, st.st_size)
+    out = cached.copy()
+    out.attrs = {**cached.attrs, "notes": list(cached.attrs["notes"])}
+    return out
