@@ -1,0 +1,288 @@
+"""Public context series from the *China Statistical Yearbook on Science and Technology*.
+
+The yearbook folder holds one sub-folder per table, one file per edition:
+``<yearbook_dir>/<table>/<edition>.xls`` (the edition is the data year of the volume, so the 2022
+file ends with 2022 data) and variants of an edition as ``<edition>-<variant>.xls`` (``-html``:
+the CNKI web extract of the same table; ``-all``: a sibling table, e.g. all enterprises instead
+of industrial ones). :func:`yearbook_panel` stacks the editions of one table into a
+region × year panel; :func:`build_public_series` derives the national and Hunan series the
+notebooks show as context, committed as ``data/raw/public/yearbook_series.csv`` and read back
+with :func:`load_public_series`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from tianxin_analysis._fs import atomic_path
+from tianxin_analysis.errors import InputFileError, SchemaError
+from tianxin_analysis.io import REGION_ORDER, read_yearbook_table
+from tianxin_analysis.paths import RAW_DIR
+
+__all__ = [
+    "PUBLIC_SERIES_PATH",
+    "PUBLIC_SERIES_REGIONS",
+    "build_public_series",
+    "load_public_series",
+    "write_public_series",
+    "yearbook_panel",
+]
+
+PUBLIC_SERIES_PATH = RAW_DIR / "public" / "yearbook_series.csv"
+PUBLIC_SERIES_REGIONS = ("全国", "湖南")
+
+_FILE_NAME = re.compile(r"^(?P<edition>\d{4})(?:-(?P<variant>[A-Za-z0-9_]+))?$")
+_PANEL_COLUMNS = [
+    "region",
+    "region_en",
+    "is_aggregate",
+    "year",
+    "indicator",
+    "indicator_en",
+    "unit",
+    "value",
+    "edition",
+    "variant",
+    "table_id",
+    "title",
+    "source_file",
+]
+_KEY = ["region", "indicator", "year"]
+
+# (series id, table folder, how to pick the indicator, label zh, label en)
+_SERIES = (
+    ("rd_intensity", "rd-intensity-by-region", None, "R&D经费投入强度", "R&D intensity"),
+    (
+        "tech_market_outflow_value",
+        "tech-market-outflow-value",
+        None,
+        "技术市场技术输出合同金额",
+        "technology-market contract value (outflow)",
+    ),
+    (
+        "tech_market_outflow_contracts",
+        "tech-market-outflow-contracts",
+        None,
+        "技术市场技术输出合同数",
+        "technology-market contracts (outflow)",
+    ),
+    (
+        "hitech_revenue",
+        "hitech-industry-by-region",
+        "收入",
+        "高技术产业(主营业务)营业收入",
+        "high-tech industry revenue",
+    ),
+)
+_SERIES_COLUMNS = [
+    "series",
+    "series_zh",
+    "series_en",
+    "region",
+    "region_en",
+    "year",
+    "value",
+    "unit",
+    "indicator",
+    "edition",
+    "table_id",
+    "source",
+]
+
+
+def _edition_files(table_dir: Path) -> list[tuple[int, str, Path]]:
+    files = []
+    for path in sorted(table_dir.iterdir()):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        m = _FILE_NAME.match(path.stem)
+        if m is None:
+            raise SchemaError(
+                "年鉴文件名不符合 <版本年份>[-<变体>] 格式",
+                "yearbook file name does not follow <edition>[-<variant>]",
+                file=str(path),
+                found=path.name,
+                expected="如 2022.xls 或 2020-html.xls (e.g. 2022.xls or 2020-html.xls)",
+            )
+        files.append((int(m["edition"]), m["variant"] or "", path))
+    return files
+
+
+def yearbook_panel(
+    yearbook_dir: str | os.PathLike[str],
+    table: str,
+    *,
+    all_editions: bool = False,
+    include_variants: bool = False,
+) -> pd.DataFrame:
+    """All editions of one yearbook table folder as a tidy region × year panel.
+
+    Columns: ``region`` (Chinese), ``region_en``, ``is_aggregate``, ``year`` (int64),
+    ``indicator``, ``indicator_en``, ``unit``, ``value`` (float64), ``edition`` (int64, the
+    edition year from the file name), ``variant`` ("" for the edition's own file),
+    ``table_id``, ``title`` and ``source_file``.
+
+    By default each (region, indicator, year) keeps the value of the latest edition, because
+    later volumes revise earlier years (GDP revisions change R&D intensity). With
+    ``all_editions=True`` every edition's value is kept so revisions are visible. Variant files
+    (``2020-html.xls``, ``2022-all.xls``) are left out unless ``include_variants=True``; when
+    included, an edition's own file wins over its variants for the same key. Indicator names
+    are as printed, so a renamed indicator (主营业务收入 → 营业收入) stays two indicators.
+
+    Reads are cached by :func:`tianxin_analysis.io.read_yearbook_table`, so repeated calls in
+    a backtest cost little.
+    """
+    table_dir = Path(yearbook_dir) / table
+    if not table_dir.is_dir():
+        available = (
+            sorted(p.name for p in Path(yearbook_dir).iterdir() if p.is_dir())
+            if Path(yearbook_dir).is_dir()
+            else []
+        )
+        raise InputFileError(
+            "找不到年鉴表格文件夹",
+            "yearbook table folder not found",
+            file=str(table_dir),
+            expected=f"其中之一 (one of): {', '.join(available) or '(年鉴文件夹不存在 folder missing)'}",
+        )
+    files = [f for f in _edition_files(table_dir) if include_variants or not f[1]]
+    if not files:
+        raise InputFileError(
+            "年鉴表格文件夹中没有文件",
+            "yearbook table folder holds no file",
+            file=str(table_dir),
+            expected="<版本年份>.xls (<edition>.xls)",
+        )
+    frames = []
+    for edition, variant, path in files:
+        df = read_yearbook_table(path)
+        frames.append(
+            df.assign(
+                edition=edition,
+                variant=variant,
+                table_id=df.attrs["table_id"] or "",
+                title=df.attrs["title"],
+                source_file=f"{table}/{path.name}",
+            )
+        )
+    panel = pd.concat(frames, ignore_index=True)
+    panel = panel.assign(
+        edition=panel["edition"].astype("int64"),
+        variant=panel["variant"].astype("str"),
+        table_id=panel["table_id"].astype("str"),
+        title=panel["title"].astype("str"),
+        source_file=panel["source_file"].astype("str"),
+        _primary=panel["variant"].eq(""),
+        _rank=panel["region"].map(REGION_ORDER).fillna(len(REGION_ORDER)).astype("int64"),
+    )
+    if not all_editions:
+        panel = panel.sort_values(["edition", "_primary"], kind="stable").drop_duplicates(
+            _KEY, keep="last"
+        )
+    panel = panel.sort_values(
+        ["indicator", "_rank", "region", "year", "edition", "_primary"], kind="stable"
+    )
+    return panel[_PANEL_COLUMNS].reset_index(drop=True)
+
+
+def _source_text(table_id: str, title: str, edition: int, source_file: str) -> str:
+    number = f"表{table_id} " if table_id else ""
+    return (
+        f"《中国科技统计年鉴》{edition}年数据版 {number}{title} "
+        f"(China S&T Statistical Yearbook, edition {edition}; {source_file})"
+    )
+
+
+def build_public_series(yearbook_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """National (全国) and Hunan (湖南) context series from the yearbook tables.
+
+    One row per series, region and year with the latest edition's value:
+    ``rd_intensity`` (% of GDP), ``tech_market_outflow_value`` (万元),
+    ``tech_market_outflow_contracts`` (项) and ``hitech_revenue`` (亿元; the table's revenue
+    indicator, 主营业务收入 up to the 2016 edition and 营业收入 from 2018). ``source`` names
+    the table number, title, edition and file.
+    """
+    parts = []
+    for series, table, pick, label_zh, label_en in _SERIES:
+        panel = yearbook_panel(yearbook_dir, table)
+        panel = panel[panel["region"].isin(PUBLIC_SERIES_REGIONS)]
+        if pick is not None:
+            panel = panel[panel["indicator"].str.contains(pick, regex=False)]
+        if panel.empty:
+            raise SchemaError(
+                "年鉴表格中找不到所需序列",
+                "required series not found in the yearbook table",
+                file=str(Path(yearbook_dir) / table),
+                expected=f"{label_zh}: {', '.join(PUBLIC_SERIES_REGIONS)}",
+            )
+        dup = panel.duplicated(["region", "year"])
+        if dup.any():
+            raise SchemaError(
+                "同一地区和年份有多个指标",
+                "several indicators for one region and year",
+                file=str(Path(yearbook_dir) / table),
+                found=sorted(panel.loc[dup, "indicator"].unique()),
+            )
+        source = [
+            _source_text(t, ti, e, s)
+            for t, ti, e, s in zip(
+                panel["table_id"],
+                panel["title"],
+                panel["edition"],
+                panel["source_file"],
+                strict=True,
+            )
+        ]
+        parts.append(
+            panel.assign(series=series, series_zh=label_zh, series_en=label_en, source=source)
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out = out.assign(
+        _rank=out["region"].map({r: i for i, r in enumerate(PUBLIC_SERIES_REGIONS)})
+    ).sort_values(["series", "_rank", "year"], kind="stable")
+    return _typed(out[_SERIES_COLUMNS].reset_index(drop=True))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    text = [c for c in _SERIES_COLUMNS if c not in ("year", "value", "edition")]
+    return frame.astype(
+        {**dict.fromkeys(text, "str"), "year": "int64", "value": "float64", "edition": "int64"}
+    )
+
+
+def write_public_series(
+    yearbook_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None = None
+) -> Path:
+    """Build the public series and write them atomically as UTF-8 CSV; return the path."""
+    target = Path(path) if path is not None else PUBLIC_SERIES_PATH
+    frame = build_public_series(yearbook_dir)
+    with atomic_path(target) as tmp:
+        frame.to_csv(tmp, index=False, encoding="utf-8", float_format="%.10g")
+    return target
+
+
+def load_public_series(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Read the committed national/Hunan yearbook series (``data/raw/public/yearbook_series.csv``)."""
+    target = Path(path) if path is not None else PUBLIC_SERIES_PATH
+    if not target.is_file():
+        raise InputFileError(
+            "找不到公开数据序列文件",
+            "public series file not found",
+            file=str(target),
+            expected="由 build_public_series 生成的 CSV (CSV written by write_public_series)",
+        )
+    frame = pd.read_csv(target, encoding="utf-8", dtype={"table_id": "str"}, keep_default_na=False)
+    missing = [c for c in _SERIES_COLUMNS if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            "公开数据序列文件缺少列",
+            "public series file lacks columns",
+            file=str(target),
+            found=missing,
+            expected=", ".join(_SERIES_COLUMNS),
+        )
+    return _typed(frame[_SERIES_COLUMNS])
