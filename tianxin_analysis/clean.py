@@ -1,0 +1,749 @@
+"""Pure, vectorised normalisers: text, numbers, amounts, dates, month periods, names, headers.
+
+Two levels:
+
+* **Series level** — ``normalize_text``, ``parse_number``, ``parse_amount``, ``parse_date``,
+  ``parse_month_period``, ``normalize_enterprise_name``, ``enterprise_name_key``,
+  ``normalize_region_name``, ``is_missing_marker``, ``is_footnote_text``, ``is_formula_text``.
+  Parsers return a :class:`Parsed` with ``.values`` and ``.invalid``: *invalid* means text was
+  present but could not be parsed; a missing marker ("", "—", "无", "N/A" ...) is *missing*,
+  not invalid, and gives NaN / NaT / <NA>.
+* **DataFrame level** — ``.pipe`` steps that take a frame and return a new one (never mutate):
+  ``normalize_text_columns``, ``parse_number_columns``, ``parse_date_columns``,
+  ``normalize_amount_unit``, ``normalize_enterprise_names``, ``flag_invalid_uscc``,
+  ``flag_footnote_rows``, ``flag_formula_cells``. A parsing step writes the parsed values and
+  a boolean ``<column>_invalid`` column so that the pipeline can quarantine those rows with
+  the text as found (keep the raw frame, or pass ``out=`` to write beside the raw column).
+
+Everything runs through pandas ``.str`` methods (pyarrow compute under pandas 3's default
+``str`` dtype) and numpy; there is no per-row Python loop on the hot paths. Object columns
+holding Python numbers / datetimes (what openpyxl returns) are split by type once.
+
+Regular expressions here are written to behave the same under Python ``re`` and RE2 (the
+engine pyarrow-backed strings use): no ``\\s``/``\\d`` shorthand whose meaning differs
+between the two, explicit character classes instead.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tianxin_analysis.errors import SchemaError
+
+__all__ = [
+    "AMOUNT_UNITS",
+    "MISSING_MARKERS",
+    "Parsed",
+    "enterprise_name_key",
+    "flag_footnote_rows",
+    "flag_formula_cells",
+    "flag_invalid_uscc",
+    "is_footnote_text",
+    "is_formula_text",
+    "is_missing_marker",
+    "map_headers",
+    "normalize_amount_unit",
+    "normalize_enterprise_name",
+    "normalize_enterprise_names",
+    "normalize_header",
+    "normalize_region_name",
+    "normalize_text",
+    "normalize_text_columns",
+    "parse_amount",
+    "parse_date",
+    "parse_date_columns",
+    "parse_month_period",
+    "parse_number",
+    "parse_number_columns",
+    "unit_factor",
+]
+
+# Every character Python's str.isspace() accepts, written out so that RE2 (pyarrow) and
+# Python re agree (RE2's \s is ASCII only).
+_WS_CHARS = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_WS = f"[{_WS_CHARS}]"
+_DIGIT = "[0-9]"
+# CJK ideographs (URO + ext. A + compatibility) and the full-width brackets of names.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+# Text that means "no value" in the exports we receive. Compared after normalize_text and
+# ASCII upper-casing, so "n/a", "N/A" and "Ｎ／Ａ" are one marker.
+MISSING_MARKERS: frozenset[str] = frozenset(
+    {
+        "",
+        "-",
+        "--",
+        "---",
+        "—",
+        "——",
+        "–",
+        "−",
+        "/",
+        "//",
+        "\\",
+        "…",
+        "...",
+        "……",
+        "·",
+        "*",
+        "无",
+        "空",
+        "暂无",
+        "不详",
+        "未知",
+        "未填",
+        "未填报",
+        "NA",
+        "N/A",
+        "N.A.",
+        "NAN",
+        "NULL",
+        "NONE",
+        "NIL",
+        "#N/A",
+        "NAT",
+        "<NA>",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Result of a Series-level parser.
+
+    ``values``: parsed values on the input's index (Series, or DataFrame for month periods).
+    ``invalid``: bool Series, True where text was present but not parseable. Missing markers
+    are not invalid; their value is missing.
+    """
+
+    values: Any
+    invalid: pd.Series
+
+    @property
+    def missing(self) -> pd.Series:
+        """True where the value is missing and the input was not invalid text."""
+        vals = self.values
+        na = vals.isna().all(axis=1) if isinstance(vals, pd.DataFrame) else vals.isna()
+        return na & ~self.invalid
+
+
+# --------------------------------------------------------------------------------------
+# text
+
+
+def _as_series(s: Any) -> pd.Series:
+    if isinstance(s, pd.Series):
+        return s
+    if isinstance(s, pd.Index):
+        return pd.Series(s, index=range(len(s)))
+    if isinstance(s, str) or not isinstance(s, Iterable):
+        return pd.Series([s], dtype=object)
+    return pd.Series(list(s), dtype=object)
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """The Series as pandas ``str`` dtype; non-strings rendered with ``str``; NA kept."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is np.nan:
+        return s
+    # floats render with repr, which round-trips exactly ("2016.0", "1234.5")
+    return s.astype("str")
+
+
+def _squash_ws(t: pd.Series) -> pd.Series:
+    t = t.str.replace(f"{_WS}+", " ", regex=True)
+    return t.str.replace("^ | $", "", regex=True)
+
+
+def normalize_text(s: Any) -> pd.Series:
+    """NFKC, strip, collapse inner whitespace runs (incl. U+3000 and newlines) to one space.
+
+    Full-width digits, letters and brackets become half-width. Missing stays missing.
+    Returns a ``str`` Series on the input's index.
+    """
+    t = _as_text(_as_series(s))
+    t = t.str.normalize("NFKC")
+    return _squash_ws(t)
+
+
+def _marker_key(t: pd.Series) -> pd.Series:
+    return t.str.upper()
+
+
+def is_missing_marker(s: Any) -> pd.Series:
+    """True where the cell is missing (None/NaN) or holds a missing marker such as "—"."""
+    t = normalize_text(s)
+    return t.isna() | _marker_key(t).isin(MISSING_MARKERS)
+
+
+def _text_and_missing(s: Any) -> tuple[pd.Series, pd.Series]:
+    t = normalize_text(s)
+    missing = t.isna() | _marker_key(t).isin(MISSING_MARKERS)
+    return t, missing
+
+
+# --------------------------------------------------------------------------------------
+# numbers
+
+_NUMBER_RE = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def _clean_number_text(t: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Strip separators, percent, currency; return (text, negate) where negate marks (12)."""
+    t = t.str.replace("[\u2212\u2012\u2013\u2014\ufe63]", "-", regex=True)
+    # thousands separators: ASCII comma, ideographic/fullwidth comma (NFKC maps ， to ,),
+    # apostrophe and thin/normal spaces between digits
+    t = t.str.replace("[,'\u066c]", "", regex=True)
+    t = t.str.replace(f"({_DIGIT}) ({_DIGIT})", r"\1\2", regex=True)
+    t = t.str.replace("^[¥$]|[%‰]$|^RMB|^CNY", "", regex=True)
+    t = t.str.replace("^ | $", "", regex=True)
+    negate = t.str.match(r"^\([^()]*\)$").fillna(False).astype(bool)
+    t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True)
+    t = t.str.replace("^[¥$] ?", "", regex=True)
+    return t, negate
+
+
+def _numbers_from_text(t: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(float values, ok mask) for already-normalised text; ok False where not a number."""
+    t, negate = _clean_number_text(t)
+    ok = t.str.match(_NUMBER_RE).fillna(False).astype(bool)
+    vals = pd.to_numeric(t.where(ok), errors="coerce").astype("float64")
+    vals = vals.where(~negate, -vals)
+    ok = ok & vals.notna()
+    return vals, ok
+
+
+def _split_object(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(mask of real numbers, mask of datetimes) in an object Series; one pass over types."""
+    types = s.map(type)
+    is_num = types.isin([int, float, np.int64, np.float64, np.int32, np.float32]) & s.notna()
+    is_dt = types.isin([_dt.datetime, _dt.date, pd.Timestamp, np.datetime64]) & s.notna()
+    return is_num.astype(bool), is_dt.astype(bool)
+
+
+def parse_number(s: Any) -> Parsed:
+    """Parse numbers written as text into float64.
+
+    Handles full-width digits, thousands separators ("1,234.5", "1，234"), a trailing percent
+    sign ("12.5%" -> 12.5, the number is kept in percent), surrounding spaces, accounting
+    negatives "(12)", exponent notation ("2.016000e+03") and values that are numeric already.
+    Booleans are not numbers (invalid).
+    """
+    s = _as_series(s)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return Parsed(pd.Series(np.nan, index=s.index), s.notna())
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        vals = s.astype("float64")
+        return Parsed(vals, pd.Series(False, index=s.index))
+    t, missing = _text_and_missing(s)
+    vals, ok = _numbers_from_text(t)
+    vals = vals.where(~missing)
+    invalid = ~missing & ~ok
+    if s.dtype == object:
+        is_num, _ = _split_object(s)
+        if is_num.any():
+            direct = pd.to_numeric(s.where(is_num), errors="coerce").astype("float64")
+            vals = vals.where(~is_num, direct)
+            invalid = invalid & ~is_num
+    return Parsed(vals.rename(s.name), invalid.astype(bool).rename(s.name))
+
+
+# --------------------------------------------------------------------------------------
+# amounts
+
+# Multiplier to yuan of every unit spelling we accept (after NFKC, no spaces, upper-case).
+AMOUNT_UNITS: dict[str, float] = {
+    "元": 1.0,
+    "YUAN": 1.0,
+    "人民币元": 1.0,
+    "千元": 1e3,
+    "万": 1e4,
+    "万元": 1e4,
+    "WAN": 1e4,
+    "人民币万元": 1e4,
+    "十万元": 1e5,
+    "百万": 1e6,
+    "百万元": 1e6,
+    "千万": 1e7,
+    "千万元": 1e7,
+    "亿": 1e8,
+    "亿元": 1e8,
+    "YI": 1e8,
+    "人民币亿元": 1e8,
+    "万亿": 1e12,
+    "万亿元": 1e12,
+}
+_TO_UNITS = {"yuan": 1.0, "wan": 1e4, "yi": 1e8}
+_UNIT_SUFFIX_RE = "(万亿元|万亿|千万元|千万|百万元|百万|十万元|亿元|亿|万元|万|千元|元)$"
+
+
+def _unit_key(u: pd.Series) -> pd.Series:
+    u = normalize_text(u).str.replace(f"{_WS}", "", regex=True).str.upper()
+    return u.str.replace(r"^\((.*)\)$", r"\1", regex=True)
+
+
+def unit_factor(unit: str) -> float:
+    """Multiplier to yuan of a unit spelling ("亿元", "万元", "(万元)", "wan"...).
+
+    Raises ``ValueError`` for a unit we do not know.
+    """
+    key = _unit_key(pd.Series([unit], dtype=object)).iloc[0]
+    if key not in AMOUNT_UNITS:
+        raise ValueError(
+            f"未知金额单位 unknown amount unit: {unit!r}; 应为 expected one of {sorted(AMOUNT_UNITS)}"
+        )
+    return AMOUNT_UNITS[key]
+
+
+def _to_factor(to: str) -> float:
+    if to not in _TO_UNITS:
+        raise ValueError(f"to must be one of {sorted(_TO_UNITS)}, got {to!r}")
+    return _TO_UNITS[to]
+
+
+def parse_amount(s: Any, unit: str | pd.Series | None = None, to: str = "wan") -> Parsed:
+    """Parse money amounts and convert them to one unit (``to``: "yuan", "wan" or "yi").
+
+    A unit written in the cell ("1.2亿元", "3,400万元", "560000元", "1.2亿") wins. Otherwise
+    ``unit`` applies: one spelling for the whole column ("亿元") or a Series of spellings
+    aligned on the index (rows whose unit spelling is unknown are invalid). A bare number
+    with ``unit=None`` is taken to be in ``to`` already. Returns float64 in ``to`` units.
+    """
+    s = _as_series(s)
+    target = _to_factor(to)
+    if isinstance(unit, pd.Series):
+        ukey = _unit_key(unit.reindex(s.index))
+        col_factor = ukey.map(AMOUNT_UNITS).astype("float64")
+        bad_unit = ukey.notna() & col_factor.isna()
+        col_factor = col_factor.fillna(target)
+    else:
+        col_factor = pd.Series(target if unit is None else unit_factor(unit), index=s.index)
+        bad_unit = pd.Series(False, index=s.index)
+
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        vals = s.astype("float64") * col_factor / target
+        return Parsed(vals, (bad_unit & s.notna()).astype(bool))
+
+    t, missing = _text_and_missing(s)
+    compact = t.str.replace(f"{_WS}", "", regex=True)
+    cell_unit = compact.str.extract(_UNIT_SUFFIX_RE, expand=False)
+    number_text = compact.str.replace(_UNIT_SUFFIX_RE, "", regex=True)
+    # a cell holding only a unit ("万元") is a header echo, not an amount
+    vals, ok = _numbers_from_text(number_text)
+    cell_factor = cell_unit.map(AMOUNT_UNITS).astype("float64")
+    factor = cell_factor.fillna(col_factor)
+    uses_col_unit = cell_factor.isna()
+    if s.dtype == object:
+        is_num, _ = _split_object(s)
+        if is_num.any():
+            direct = pd.to_numeric(s.where(is_num), errors="coerce").astype("float64")
+            vals = vals.where(~is_num, direct)
+            ok = ok | is_num
+            missing = missing & ~is_num
+    out = (vals * factor / target).where(~missing & ok)
+    invalid = ~missing & (~ok | (uses_col_unit & bad_unit))
+    out = out.where(~invalid)
+    return Parsed(out.rename(s.name), invalid.astype(bool).rename(s.name))
+
+
+# --------------------------------------------------------------------------------------
+# dates
+
+# Excel's 1900 date system: serial 1 = 1900-01-01 but Excel counts a 1900-02-29 that never
+# existed, so for every serial after 60 the origin is 1899-12-30.
+_EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
+# Serials we accept as dates: 1950-01-01 .. 2099-12-31. Wider ranges swallow ordinary
+# numbers (a count of 2024 is not 1905-07-16).
+_EXCEL_MIN, _EXCEL_MAX = 18264, 73415
+_DATE_UNIT = "datetime64[ns]"
+
+_TIME = "(?: ?(?:T)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\\.[0-9]+)?)?)?"
+_YMD_RE = (
+    "^([0-9]{4}) ?(?:年|[./-]) ?([0-9]{1,2}) ?"
+    "(?:月 ?(?:([0-9]{1,2}) ?[日号]?)?|[./-] ?([0-9]{1,2}) ?[日号]?)?" + _TIME + "$"
+)
+_COMPACT_RE = "^([0-9]{4})([0-9]{2})([0-9]{2})?$"
+_SERIAL_RE = r"^[0-9]{5}(?:\.[0-9]+)?$"
+
+
+def _assemble(parts: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    frame = pd.DataFrame({k: pd.to_numeric(v, errors="coerce") for k, v in parts.items()})
+    frame.index = index
+    have = frame[["year", "month"]].notna().all(axis=1)
+    frame["day"] = frame["day"].where(frame["day"].notna() | ~have, 1)
+    for col in ("hour", "minute", "second"):
+        if col in frame:
+            frame[col] = frame[col].where(frame[col].notna() | ~have, 0)
+    if not have.any():
+        return pd.Series(pd.NaT, index=index, dtype=_DATE_UNIT)
+    out = pd.to_datetime(frame.loc[have], errors="coerce")
+    return out.reindex(index).astype(_DATE_UNIT)
+
+
+def _dates_from_text(t: pd.Series) -> pd.Series:
+    compact = t.str.replace(" ?([年月日号./-]) ?", r"\1", regex=True)
+    ymd = compact.str.extract(_YMD_RE)
+    if len(ymd.columns) == 0:  # empty input
+        return pd.Series(pd.NaT, index=t.index, dtype=_DATE_UNIT)
+    day = ymd[2].fillna(ymd[3])
+    parts = {
+        "year": ymd[0],
+        "month": ymd[1],
+        "day": day,
+        "hour": ymd[4],
+        "minute": ymd[5],
+        "second": ymd[6],
+    }
+    out = _assemble(parts, t.index)
+
+    rest = out.isna()
+    if rest.any():
+        c = compact.where(rest).str.extract(_COMPACT_RE)
+        out = out.fillna(_assemble({"year": c[0], "month": c[1], "day": c[2]}, t.index))
+
+    rest = out.isna() & compact.str.match(_SERIAL_RE).fillna(False).astype(bool)
+    if rest.any():
+        serial = pd.to_numeric(compact.where(rest), errors="coerce")
+        out = out.fillna(_dates_from_serial(serial))
+    return out
+
+
+def _dates_from_serial(serial: pd.Series) -> pd.Series:
+    ok = serial.between(_EXCEL_MIN, _EXCEL_MAX)
+    days = serial.where(ok)
+    delta = pd.to_timedelta(days, unit="D")
+    return (_EXCEL_ORIGIN + delta).astype(_DATE_UNIT).where(ok)
+
+
+def parse_date(s: Any) -> Parsed:
+    """Parse dates into ``datetime64[ns]``.
+
+    Accepted: "2024年3月" (-> 2024-03-01), "2024年3月15日", "2024.03", "2024.3.15",
+    "2024-03-15", "2024/3/15", "2024-03-15 08:30:00", "20240315", "202403", Excel serial
+    numbers (numbers or digit strings, 1900 date system, 1950..2099 only) and values that
+    are datetimes already (python ``datetime``/``date``, ``pd.Timestamp``, datetime64).
+    Impossible dates (2024-02-30, month 13) are invalid.
+    """
+    s = _as_series(s)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        vals = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        return Parsed(vals.astype(_DATE_UNIT), pd.Series(False, index=s.index))
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        num = s.astype("float64")
+        vals = _dates_from_serial(num)
+        return Parsed(vals.rename(s.name), (num.notna() & vals.isna()).rename(s.name))
+
+    t, missing = _text_and_missing(s)
+    vals = _dates_from_text(t).where(~missing)
+    if s.dtype == object:
+        is_num, is_dt = _split_object(s)
+        if is_num.any():
+            vals = vals.where(~is_num, _dates_from_serial(pd.to_numeric(s.where(is_num))))
+        if is_dt.any():
+            direct = pd.to_datetime(s.where(is_dt), errors="coerce")
+            if getattr(direct.dt, "tz", None) is not None:
+                direct = direct.dt.tz_localize(None)
+            vals = vals.where(~is_dt, direct.astype(_DATE_UNIT))
+    invalid = ~missing & vals.isna()
+    return Parsed(vals.astype(_DATE_UNIT).rename(s.name), invalid.astype(bool).rename(s.name))
+
+
+# --------------------------------------------------------------------------------------
+# month periods
+
+# Longest first so "十二" is not read as "十" + "二".
+_CN_MONTHS = [
+    ("十二", "12"),
+    ("十一", "11"),
+    ("十", "10"),
+    ("一", "1"),
+    ("二", "2"),
+    ("三", "3"),
+    ("四", "4"),
+    ("五", "5"),
+    ("六", "6"),
+    ("七", "7"),
+    ("八", "8"),
+    ("九", "9"),
+]
+_PERIOD_RE = (
+    "^(?:([0-9]{4})年)?(?:累计)?([0-9]{1,2})(?:\\.0+)?月?份?"
+    "(?:(?:-|—|–|~|至|到)([0-9]{1,2})月?份?)?(?:累计)?$"
+)
+
+
+def parse_month_period(s: Any) -> Parsed:
+    """Parse month periods ("1-2月", "1—2月", "1~2月", "2024年1-2月", "3月", "三月", "12").
+
+    ``values`` is a DataFrame on the input's index with ``start_month``, ``end_month`` and
+    ``year`` (all Int64; ``year`` is <NA> unless written). A single month gives
+    start == end. Months outside 1..12 or a start after the end are invalid.
+    """
+    s = _as_series(s)
+    t, missing = _text_and_missing(s)
+    compact = t.str.replace(f"{_WS}", "", regex=True)
+    for cn, num in _CN_MONTHS:
+        compact = compact.str.replace(cn, num, regex=False)
+    m = compact.str.extract(_PERIOD_RE)
+    if len(m.columns) == 0:
+        m = pd.DataFrame({0: [], 1: [], 2: []}, index=s.index, dtype="str")
+    year = pd.to_numeric(m[0], errors="coerce").astype("Int64")
+    start = pd.to_numeric(m[1], errors="coerce").astype("Int64")
+    end = pd.to_numeric(m[2], errors="coerce").astype("Int64")
+    end = end.fillna(start)
+    ok = (start >= 1) & (end <= 12) & (start <= end)
+    ok = ok.fillna(False).astype(bool) & ~missing
+    frame = pd.DataFrame(
+        {
+            "start_month": start.where(ok),
+            "end_month": end.where(ok),
+            "year": year.where(ok),
+        },
+        index=s.index,
+    )
+    invalid = ~missing & ~ok
+    return Parsed(frame, invalid.astype(bool).rename(s.name))
+
+
+# --------------------------------------------------------------------------------------
+# names
+
+
+def normalize_enterprise_name(s: Any) -> pd.Series:
+    """Display form of an enterprise name.
+
+    NFKC, brackets unified to the full-width （） of the official register, whitespace
+    removed wherever it touches a CJK character or bracket (Latin words keep one space).
+    """
+    t = normalize_text(s)
+    t = t.str.replace("[(\\[【〔［]", "（", regex=True).str.replace(
+        "[)\\]】〕］]", "）", regex=True
+    )
+    t = t.str.replace(f" (?=[{_CJK}（）])", "", regex=True)
+    return t.str.replace(f"(?<=[{_CJK}（）]) ", "", regex=True)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def enterprise_name_key(s: Any) -> pd.Series:
+    """Matching key that makes spelling variants of one name equal.
+
+    Brackets unified, all whitespace and middle dots removed, Latin letters lower-cased,
+    "有限责任公司" ≡ "有限公司". "股份有限公司" stays distinct from "有限公司": a company
+    limited by shares is a different legal form, and a 股改 (conversion) is a real change of
+    name that a reviewer should see, not a spelling variant.
+    """
+    t = normalize_enterprise_name(s)
+    t = t.str.replace(f"{_WS}|[·・•]", "", regex=True)
+    t = t.str.replace("有限责任公司", "有限公司", regex=False)
+    t = t.str.translate(_ASCII_LOWER)
+    # lower-casing next to a combining mark can create a composable pair; re-normalise
+    return t.str.normalize("NFKC").str.replace("[()]", "", regex=True)
+
+
+def normalize_region_name(s: Any) -> pd.Series:
+    """Region names as the yearbooks mean them: NFKC, no spaces ("全    国" -> "全国")."""
+    t = normalize_text(s)
+    return t.str.replace(f"{_WS}", "", regex=True)
+
+
+# --------------------------------------------------------------------------------------
+# headers
+
+
+def normalize_header(label: object) -> str:
+    """Matching form of a column header: NFKC, no whitespace, bracketed units dropped,
+    ASCII lower-case ("成交额\\n(万元)" -> "成交额"). Non-strings are rendered with ``str``."""
+    if label is None or (isinstance(label, float) and np.isnan(label)):
+        return ""
+    t = normalize_text(pd.Series([str(label)], dtype=object))
+    t = t.str.replace(f"{_WS}", "", regex=True)
+    stripped = t.str.replace(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【】]*】", "", regex=True)
+    out = stripped.iloc[0] if stripped.iloc[0] else t.iloc[0]
+    return str(out).translate(_ASCII_LOWER) if isinstance(out, str) else ""
+
+
+def map_headers(
+    columns: Iterable[object],
+    synonyms: Mapping[str, Sequence[str]],
+    *,
+    file: str | None = None,
+    sheet: str | None = None,
+) -> tuple[dict[object, str], list[object]]:
+    """Map raw headers to canonical names.
+
+    ``synonyms`` maps canonical name -> accepted spellings (the canonical name itself also
+    matches). Matching is on :func:`normalize_header`. Returns ``(mapping, unmapped)`` where
+    ``mapping`` is raw header -> canonical name and ``unmapped`` lists the raw headers that
+    matched nothing, in order. Raises ``ValueError`` if two canonical names share a spelling
+    and :class:`SchemaError` if two raw headers map to one canonical name.
+    """
+    lookup: dict[str, str] = {}
+    for canonical, spellings in synonyms.items():
+        for spelling in (canonical, *spellings):
+            key = normalize_header(spelling)
+            if key in lookup and lookup[key] != canonical:
+                raise ValueError(
+                    f"synonym {spelling!r} matches both {lookup[key]!r} and {canonical!r}"
+                )
+            lookup[key] = canonical
+    mapping: dict[object, str] = {}
+    seen: dict[str, object] = {}
+    unmapped: list[object] = []
+    for col in columns:
+        canonical = lookup.get(normalize_header(col))
+        if canonical is None:
+            unmapped.append(col)
+            continue
+        if canonical in seen:
+            raise SchemaError(
+                "两列表头对应同一字段",
+                "two headers map to the same column",
+                file=file,
+                sheet=sheet,
+                column=canonical,
+                found=[seen[canonical], col],
+                expected="每个字段只出现一次 one header per column",
+            )
+        seen[canonical] = col
+        mapping[col] = canonical
+    return mapping, unmapped
+
+
+# --------------------------------------------------------------------------------------
+# row-level flags
+
+_FOOTNOTE_RE = (
+    "^(?:注|说明|备注|资料来源|数据来源|来源|填报说明|制表|制表人|审核|审核人|填表人|"
+    "填报人|单位负责人|统计负责人|负责人)(?:[0-9]|[:.、 ]|$)|^\\*"
+)
+
+
+def is_footnote_text(s: Any) -> pd.Series:
+    """True for text that is a table footnote or signature line ("注：", "数据来源：", "制表人:")."""
+    t = normalize_text(s)
+    return t.str.contains(_FOOTNOTE_RE, regex=True).fillna(False).astype(bool)
+
+
+def is_formula_text(s: Any) -> pd.Series:
+    """True for text that is a spreadsheet formula exported as text ("=SUM(B2:B9)")."""
+    t = normalize_text(s)
+    return t.str.match("^=.+").fillna(False).astype(bool)
+
+
+# --------------------------------------------------------------------------------------
+# DataFrame steps (for .pipe)
+
+
+def _columns(df: pd.DataFrame, columns: str | Iterable[str] | None) -> list[str]:
+    if columns is None:
+        return list(df.columns)
+    if isinstance(columns, str):
+        return [columns]
+    return list(columns)
+
+
+def normalize_text_columns(df: pd.DataFrame, columns: str | Iterable[str]) -> pd.DataFrame:
+    """Apply :func:`normalize_text` to ``columns``; other columns untouched."""
+    return df.assign(**{c: normalize_text(df[c]) for c in _columns(df, columns)})
+
+
+def _invalid_name(column: str) -> str:
+    return f"{column}_invalid"
+
+
+def parse_number_columns(df: pd.DataFrame, columns: str | Iterable[str]) -> pd.DataFrame:
+    """Replace ``columns`` by :func:`parse_number` values; add ``<column>_invalid`` flags."""
+    new: dict[str, pd.Series] = {}
+    for c in _columns(df, columns):
+        p = parse_number(df[c])
+        new[c] = p.values
+        new[_invalid_name(c)] = p.invalid
+    return df.assign(**new)
+
+
+def parse_date_columns(df: pd.DataFrame, columns: str | Iterable[str]) -> pd.DataFrame:
+    """Replace ``columns`` by :func:`parse_date` values; add ``<column>_invalid`` flags."""
+    new: dict[str, pd.Series] = {}
+    for c in _columns(df, columns):
+        p = parse_date(df[c])
+        new[c] = p.values
+        new[_invalid_name(c)] = p.invalid
+    return df.assign(**new)
+
+
+def normalize_amount_unit(
+    df: pd.DataFrame,
+    column: str,
+    unit: str | pd.Series | None = None,
+    to: str = "wan",
+    out: str | None = None,
+) -> pd.DataFrame:
+    """Parse ``column`` as amounts (see :func:`parse_amount`) into unit ``to``.
+
+    ``unit`` may also name a column of ``df`` that holds each row's unit. Writes ``out``
+    (default: replace ``column``) and ``<out>_invalid``.
+    """
+    if isinstance(unit, str) and unit in df.columns:
+        unit = df[unit]
+    p = parse_amount(df[column], unit=unit, to=to)
+    target = out or column
+    return df.assign(**{target: p.values, _invalid_name(target): p.invalid})
+
+
+def normalize_enterprise_names(
+    df: pd.DataFrame, column: str = "enterprise_name", key: str | None = None
+) -> pd.DataFrame:
+    """Display form of names in ``column``; with ``key=`` also write the matching key."""
+    new = {column: normalize_enterprise_name(df[column])}
+    if key is not None:
+        new[key] = enterprise_name_key(df[column])
+    return df.assign(**new)
+
+
+def flag_invalid_uscc(df: pd.DataFrame, column: str = "uscc") -> pd.DataFrame:
+    """Normalise ``column`` and add ``uscc_valid`` (bool) and ``uscc_error`` (code or <NA>).
+
+    Error codes: missing, length, charset, admin_code, check_digit (see
+    :func:`tianxin_analysis.identifiers.validate_uscc`).
+    """
+    from tianxin_analysis.identifiers import validate_uscc
+
+    v = validate_uscc(df[column])
+    return df.assign(**{column: v["uscc"], "uscc_valid": v["valid"], "uscc_error": v["error"]})
+
+
+def flag_footnote_rows(
+    df: pd.DataFrame, columns: str | Iterable[str] | None = None, out: str = "is_footnote"
+) -> pd.DataFrame:
+    """Add ``out``: True for rows whose only non-missing cell (among ``columns``) is
+    footnote text such as "注：1. 数据为快报数" or "数据来源：区统计局"."""
+    cols = _columns(df, columns)
+    if not cols:
+        return df.assign(**{out: pd.Series(False, index=df.index)})
+    present = pd.DataFrame({c: ~is_missing_marker(df[c]) for c in cols}, index=df.index)
+    first_idx = present.to_numpy().argmax(axis=1) if len(df) else np.array([], dtype=int)
+    first = pd.Series(
+        df[cols].to_numpy(dtype=object)[np.arange(len(df)), first_idx] if len(df) else [],
+        index=df.index,
+        dtype=object,
+    )
+    flag = (present.sum(axis=1) == 1) & is_footnote_text(first)
+    return df.assign(**{out: flag.astype(bool)})
+
+
+def flag_formula_cells(
+    df: pd.DataFrame, columns: str | Iterable[str] | None = None, out: str = "has_formula"
+) -> pd.DataFrame:
+    """Add ``out``: True for rows where any of ``columns`` holds formula text ("=SUM(...)")."""
+    cols = _columns(df, columns)
+    flag = pd.Series(False, index=df.index)
+    for c in cols:
+        flag = flag | is_formula_text(df[c])
+    return df.assign(**{out: flag.astype(bool)})
