@@ -61,3 +61,31 @@ def zh(pair: tuple[str, str]) -> str:
 def bilingual(pair: tuple[str, str]) -> str:
     """``'中文 (English)'`` for places that show both."""
     return f"{pair[0]} ({pair[1]})"
+
+
+# Reasons a row goes to quarantine (data pipelines: `rule` -> reason_zh, reason_en).
+REASONS = {
+    "missing_required": ("必填项为空", "required value is missing"),
+    "invalid_number": ("数值无法识别", "not a number"),
+    "negative_amount": ("金额为负数", "amount is negative"),
+    "out_of_range": ("数值超出合理范围", "value outside the plausible range"),
+    "invalid_date": ("日期无法识别", "not a date"),
+    "future_date": ("日期晚于数据截止日", "date is after the data's as-of date"),
+    "invalid_month": ("月份无法识别或不在1-12月", "not a month 1-12"),
+    "invalid_period": ("统计期间无法识别", "reporting period not recognised"),
+    "uscc_missing": ("统一社会信用代码为空", "USCC is missing"),
+    "uscc_length": ("统一社会信用代码不是18位", "USCC is not 18 characters"),
+    "uscc_charset": ("统一社会信用代码含非法字符", "USCC has characters outside its alphabet"),
+    "uscc_check_digit": ("统一社会信用代码校验位错误", "USCC check digit is wrong"),
+    "uscc_admin_code": (
+        "统一社会信用代码行政区划码无效",
+        "USCC administrative division code is invalid",
+    ),
+    "duplicate_conflict": (
+        "同一统一社会信用代码对应不同企业名称",
+        "one USCC with different enterprise names",
+    ),
+    "unknown_category": ("类别不在允许的取值中", "category not in the allowed values"),
+    "footnote_row": ("表注或落款行，非数据行", "footnote or signature row, not data"),
+    "formula_cell": ("单元格为公式文本，未取得数值", "cell holds formula text, not a value"),
+}
