@@ -345,7 +345,7 @@ def test_yearbook_regions_by_years_layout(tmp_path):
                 ["Value of Contract Exportation from Domestic Technical Markets by Region"],
                 [],
                 ["单位：万元", None, None, None, "(10 000 yuan)"],
-                ["地    区", "Region", 2.019e3, "2020.000000", "2021 "],
+                ["地    区", "Region", "2.019000e+03", 2020.0, "2021 "],
                 [],
                 ["全    国", "  National Total", 1.5, 2, 3.25],
                 [None, "   "],

@@ -615,6 +615,11 @@ def _as_number(value: object) -> float | None:
         return None
 
 
+def _is_value(value: object) -> bool:
+    number = _as_number(value)
+    return number is not None and not np.isnan(number)
+
+
 @dataclass(frozen=True)
 class _Label:
     zh: str
@@ -735,8 +740,7 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
         (
             i
             for i in range(n)
-            if first_col[i] in _KNOWN_REGIONS
-            and any(not np.isnan(_as_number(v) or np.nan) for v in rows[i][1:] if v is not None)
+            if first_col[i] in _KNOWN_REGIONS and any(_is_value(v) for v in rows[i][1:])
         ),
         None,
     )
