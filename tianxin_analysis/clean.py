@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tianxin_analysis.errors import SchemaError
 
@@ -155,6 +157,41 @@ def _as_text(s: pd.Series) -> pd.Series:
     return s.astype("str")
 
 
+def _extract(t: pd.Series, pattern: str, numeric: bool = False) -> pd.DataFrame:
+    """Named groups of ``pattern`` as ``str`` columns (missing where unmatched or empty);
+    ``numeric=True`` for groups that are digits only gives float64 columns.
+
+    ``Series.str.extract`` falls back to a per-row Python loop for pyarrow strings; RE2's
+    ``extract_regex`` is one vectorised call, so use it when the text is pyarrow-backed.
+    """
+    import re
+
+    names = list(re.compile(pattern).groupindex)
+    if isinstance(t.array, pd.arrays.ArrowStringArray):
+        arr = pa.array(t.array)
+        if len(arr) == 0:
+            return pd.DataFrame({n: pd.Series([], dtype="str") for n in names}, index=t.index)
+        res = pc.extract_regex(arr, pattern)
+        matched = pc.is_valid(res)
+        cols = {}
+        for i, n in enumerate(names):
+            f = pc.struct_field(res, [i])
+            keep = pc.and_(matched, pc.not_equal(f, ""))
+            f = pc.if_else(keep, f, pa.scalar(None, f.type))
+            if numeric:
+                values = pc.cast(f, pa.float64()).to_numpy(zero_copy_only=False)
+                cols[n] = pd.Series(values, index=t.index, dtype="float64")
+            else:
+                cols[n] = pd.Series(pd.array(f, dtype="str"), index=t.index)
+        return pd.DataFrame(cols, index=t.index)
+    out = t.astype("str").str.extract(pattern, expand=True)
+    out.columns = names
+    out = out.where(out != "")
+    if numeric:
+        out = out.apply(pd.to_numeric, errors="coerce").astype("float64")
+    return out
+
+
 def _squash_ws(t: pd.Series) -> pd.Series:
     t = t.str.replace(f"{_WS}+", " ", regex=True)
     return t.str.replace("^ | $", "", regex=True)
@@ -167,7 +204,10 @@ def normalize_text(s: Any) -> pd.Series:
     Returns a ``str`` Series on the input's index.
     """
     t = _as_text(_as_series(s))
-    t = t.str.normalize("NFKC")
+    # NFKC leaves ASCII unchanged; pandas runs it per value in Python, so skip ASCII text
+    nonascii = ~t.str.isascii().fillna(True).astype(bool)
+    if nonascii.any():
+        t = t.mask(nonascii, t[nonascii].str.normalize("NFKC"))
     return _squash_ws(t)
 
 
@@ -279,7 +319,7 @@ AMOUNT_UNITS: dict[str, float] = {
     "万亿元": 1e12,
 }
 _TO_UNITS = {"yuan": 1.0, "wan": 1e4, "yi": 1e8}
-_UNIT_SUFFIX_RE = "(万亿元|万亿|千万元|千万|百万元|百万|十万元|亿元|亿|万元|万|千元|元)$"
+_UNIT_SUFFIX_RE = "(?P<unit>万亿元|万亿|千万元|千万|百万元|百万|十万元|亿元|亿|万元|万|千元|元)$"
 
 
 def _unit_key(u: pd.Series) -> pd.Series:
@@ -331,7 +371,7 @@ def parse_amount(s: Any, unit: str | pd.Series | None = None, to: str = "wan") -
 
     t, missing = _text_and_missing(s)
     compact = t.str.replace(f"{_WS}", "", regex=True)
-    cell_unit = compact.str.extract(_UNIT_SUFFIX_RE, expand=False)
+    cell_unit = _extract(compact, _UNIT_SUFFIX_RE)["unit"]
     number_text = compact.str.replace(_UNIT_SUFFIX_RE, "", regex=True)
     # a cell holding only a unit ("万元") is a header echo, not an amount
     vals, ok = _numbers_from_text(number_text)
@@ -362,18 +402,17 @@ _EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 _EXCEL_MIN, _EXCEL_MAX = 18264, 73415
 _DATE_UNIT = "datetime64[ns]"
 
-_TIME = "(?: ?(?:T)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\\.[0-9]+)?)?)?"
+_TIME = "(?: ?T?(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:\\.[0-9]+)?)?)?"
 _YMD_RE = (
-    "^([0-9]{4}) ?(?:年|[./-]) ?([0-9]{1,2}) ?"
-    "(?:月 ?(?:([0-9]{1,2}) ?[日号]?)?|[./-] ?([0-9]{1,2}) ?[日号]?)?" + _TIME + "$"
+    "^(?P<year>[0-9]{4})(?:年|[./-])(?P<month>[0-9]{1,2})"
+    "(?:月(?:(?P<day>[0-9]{1,2})[日号]?)?|[./-](?P<day2>[0-9]{1,2})[日号]?)?" + _TIME + "$"
 )
-_COMPACT_RE = "^([0-9]{4})([0-9]{2})([0-9]{2})?$"
+_COMPACT_RE = "^(?P<year>[0-9]{4})(?P<month>[0-9]{2})(?P<day>[0-9]{2})?$"
 _SERIAL_RE = r"^[0-9]{5}(?:\.[0-9]+)?$"
 
 
 def _assemble(parts: dict[str, pd.Series], index: pd.Index) -> pd.Series:
-    frame = pd.DataFrame({k: pd.to_numeric(v, errors="coerce") for k, v in parts.items()})
-    frame.index = index
+    frame = pd.DataFrame(parts, index=index)
     have = frame[["year", "month"]].notna().all(axis=1)
     frame["day"] = frame["day"].where(frame["day"].notna() | ~have, 1)
     for col in ("hour", "minute", "second"):
@@ -387,24 +426,21 @@ def _assemble(parts: dict[str, pd.Series], index: pd.Index) -> pd.Series:
 
 def _dates_from_text(t: pd.Series) -> pd.Series:
     compact = t.str.replace(" ?([年月日号./-]) ?", r"\1", regex=True)
-    ymd = compact.str.extract(_YMD_RE)
-    if len(ymd.columns) == 0:  # empty input
-        return pd.Series(pd.NaT, index=t.index, dtype=_DATE_UNIT)
-    day = ymd[2].fillna(ymd[3])
+    ymd = _extract(compact, _YMD_RE, numeric=True)
     parts = {
-        "year": ymd[0],
-        "month": ymd[1],
-        "day": day,
-        "hour": ymd[4],
-        "minute": ymd[5],
-        "second": ymd[6],
+        "year": ymd["year"],
+        "month": ymd["month"],
+        "day": ymd["day"].fillna(ymd["day2"]),
+        "hour": ymd["hour"],
+        "minute": ymd["minute"],
+        "second": ymd["second"],
     }
     out = _assemble(parts, t.index)
 
     rest = out.isna()
     if rest.any():
-        c = compact.where(rest).str.extract(_COMPACT_RE)
-        out = out.fillna(_assemble({"year": c[0], "month": c[1], "day": c[2]}, t.index))
+        c = _extract(compact.where(rest), _COMPACT_RE, numeric=True)
+        out = out.fillna(_assemble(dict(c), t.index))
 
     rest = out.isna() & compact.str.match(_SERIAL_RE).fillna(False).astype(bool)
     if rest.any():
@@ -472,8 +508,8 @@ _CN_MONTHS = [
     ("九", "9"),
 ]
 _PERIOD_RE = (
-    "^(?:([0-9]{4})年)?(?:累计)?([0-9]{1,2})(?:\\.0+)?月?份?"
-    "(?:(?:-|—|–|~|至|到)([0-9]{1,2})月?份?)?(?:累计)?$"
+    "^(?:(?P<year>[0-9]{4})年)?(?:累计)?(?P<start>[0-9]{1,2})(?:\\.0+)?月?份?"
+    "(?:(?:-|—|–|~|至|到)(?P<end>[0-9]{1,2})月?份?)?(?:累计)?$"
 )
 
 
@@ -489,12 +525,10 @@ def parse_month_period(s: Any) -> Parsed:
     compact = t.str.replace(f"{_WS}", "", regex=True)
     for cn, num in _CN_MONTHS:
         compact = compact.str.replace(cn, num, regex=False)
-    m = compact.str.extract(_PERIOD_RE)
-    if len(m.columns) == 0:
-        m = pd.DataFrame({0: [], 1: [], 2: []}, index=s.index, dtype="str")
-    year = pd.to_numeric(m[0], errors="coerce").astype("Int64")
-    start = pd.to_numeric(m[1], errors="coerce").astype("Int64")
-    end = pd.to_numeric(m[2], errors="coerce").astype("Int64")
+    m = _extract(compact, _PERIOD_RE, numeric=True)
+    year = m["year"].astype("Int64")
+    start = m["start"].astype("Int64")
+    end = m["end"].astype("Int64")
     end = end.fillna(start)
     ok = (start >= 1) & (end <= 12) & (start <= end)
     ok = ok.fillna(False).astype(bool) & ~missing

@@ -70,15 +70,16 @@ _PROVINCES = frozenset(
     "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
 )
 
-# code point -> value in the USCC alphabet (-1 = not in the alphabet); ASCII only
-_USCC_VALUE = np.full(128, -1, dtype=np.int64)
+# code point -> value in the USCC alphabet (-1 = not in it); ASCII, plus a last slot (128)
+# that every non-ASCII code point is clipped to
+_USCC_VALUE = np.full(129, -1, dtype=np.int8)
 for _i, _c in enumerate(USCC_ALPHABET):
     _USCC_VALUE[ord(_c)] = _i
 _ALPHABET_ARRAY = np.array(list(USCC_ALPHABET))
 
 # GB 11714 organisation code: digits 0-9, letters A=10 .. Z=35; weights of the 8 body chars.
 _ORG_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_ORG_VALUE = np.full(128, -1, dtype=np.int64)
+_ORG_VALUE = np.full(129, -1, dtype=np.int8)
 for _c in "0123456789":
     _ORG_VALUE[ord(_c)] = int(_c)
 for _c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
@@ -95,8 +96,8 @@ def _codepoints(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def _lookup(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
-    ascii_ = codes < 128
-    return np.where(ascii_, table[np.where(ascii_, codes, 0)], -1)
+    """Alphabet values of a code-point matrix (-1 outside the table), as int64."""
+    return table[np.minimum(codes, len(table) - 1)].astype(np.int64)
 
 
 def normalize_uscc(s: Any) -> pd.Series:
@@ -155,8 +156,8 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     vals = _lookup(codes, _USCC_VALUE)
     charset_ok = (vals >= 0).all(axis=1)
     admin_digits = (vals[:, 2:8] <= 9).all(axis=1) & charset_ok
-    province = (vals[:, 2] * 10 + vals[:, 3]).astype(str)
-    admin_ok = admin_digits & np.isin(province, list(_PROVINCES))
+    province = vals[:, 2] * 10 + vals[:, 3]
+    admin_ok = admin_digits & np.isin(province, [int(p) for p in _PROVINCES])
     check_ok = np.zeros(len(vals), dtype=bool)
     good = charset_ok
     check_ok[good] = _check_values(vals[good, :17]) == vals[good, 17]
@@ -257,13 +258,13 @@ def generate_uscc(
         tail_old,
     )
     body_codes = np.array([ord(c) for c in body.ravel()], dtype=np.uint32).reshape(n, 8)
-    org_check = _ORG_CHECK[11 - (_ORG_VALUE[body_codes] @ _ORG_WEIGHTS) % 11]
+    org_check = _ORG_CHECK[11 - (_lookup(body_codes, _ORG_VALUE) @ _ORG_WEIGHTS) % 11]
     first17 = prefix
     for j in range(8):
         first17 = np.char.add(first17, body[:, j])
     first17 = np.char.add(first17, org_check)
 
-    vals = _USCC_VALUE[_codepoints(first17, 17)]
+    vals = _lookup(_codepoints(first17, 17), _USCC_VALUE)
     check = _check_values(vals)
     if not valid:
         check = (check + rng.integers(1, 31, n)) % 31
