@@ -63,6 +63,73 @@ def bilingual(pair: tuple[str, str]) -> str:
     return f"{pair[0]} ({pair[1]})"
 
 
+# ---- Charts and briefing pack (charts.py, report.py) ----
+
+# Chart and briefing text that is not a column header.
+CHART_TEXT = {
+    "as_of": ("数据截至", "data as of"),
+    "source": ("数据来源", "source"),
+    "actual": ("年内已完成", "actual so far"),
+    "forecast": ("年末预测（中位数）", "year-end forecast (median)"),
+    "band50": ("50%预测区间", "50% interval"),
+    "band80": ("80%预测区间", "80% interval"),
+    "band95": ("95%预测区间", "95% interval"),
+    "target": ("目标", "target"),
+    "baseline": ("序时进度推算", "time-elapsed (序时进度) projection"),
+    "naive": ("朴素基准（维持现值）", "naive baseline (last value)"),
+    "schedule_line": ("序时进度线", "time-elapsed line to target"),
+    "past_years": ("往年同期", "past years"),
+    "month": ("月份", "month"),
+    "pct_of_target": ("占目标值 (%)", "percent of target"),
+    "probability": ("概率", "probability"),
+    "candidates": ("候选项目数", "candidates"),
+    "p_at_least": ("完成数不少于 k 的概率", "P(count ≥ k)"),
+    "stage": ("所处阶段", "stage"),
+    "overview_title": ("{year}年目标完成情况预测", "{year} targets: forecast vs target"),
+    "fan_title": ("{name}：年末预测", "{name}: year-end forecast"),
+    "path_title": ("{name}：累计进度", "{name}: cumulative path"),
+    "watch_title": ("{name}：关注名单", "{name}: watch list"),
+    "pipeline_title": ("{name}：储备项目", "{name}: pipeline"),
+}
+
+# Watch lists: what each list is, and the labels of the columns it may carry.
+WATCHLIST_TITLES = {
+    "hitech_enterprises": ("证书今年到期、尚未重新认定的高新技术企业", "certificates expiring, not yet renewed"),
+    "tech_smes": ("去年已入库、今年尚未重新登记的科技型中小企业", "last year's registrants not yet registered again"),
+}
+WATCHLIST_COLUMNS = {
+    "rank": ("序号", "rank"),
+    "enterprise_name": ("企业名称", "enterprise"),
+    "uscc": ("统一社会信用代码", "USCC"),
+    "certificate_no": ("证书编号", "certificate no."),
+    "issue_date": ("发证日期", "issue date"),
+    "year": ("认定年度", "batch year"),
+    "expiry_year": ("到期年度", "expiry year"),
+    "tech_field": ("技术领域", "technology field"),
+    "park": ("所在园区/街道", "park"),
+    "status": ("状态", "status"),
+    "registration_no": ("登记编号", "registration no."),
+    "registration_date": ("登记日期", "registration date"),
+    "last_registration_year": ("上次入库年度", "last registration year"),
+    "priority": ("优先级", "priority"),
+    "score": ("风险评分", "risk score"),
+}
+
+# Briefing pack headings.
+REPORT_TEXT = {
+    "status_table": ("目标状态一览", "status of targets"),
+    "key_charts": ("重点图表", "key charts"),
+    "watch_lists": ("关注名单", "watch lists"),
+    "method_notes": ("方法说明", "method notes"),
+    "data_source": ("数据来源", "data source"),
+    "synthetic_banner": (
+        "本简报使用模拟数据，仅用于演示方法，不代表天心区实际情况。",
+        "This briefing uses a synthetic sample; the numbers are not Tianxin's.",
+    ),
+    "notes_sheet": ("说明", "notes"),
+    "status_sheet": ("目标状态", "status"),
+}
+
 # Reasons a row goes to quarantine (data pipelines: `rule` -> reason_zh, reason_en).
 REASONS = {
     "missing_required": ("必填项为空", "required value is missing"),

@@ -1,0 +1,206 @@
+"""Charts as a user sees them: Chinese glyphs render, footers say what the data is, exports are
+stable files."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from helpers_evaluation import make_evaluation
+from matplotlib import font_manager
+from pypdf import PdfReader
+
+from tianxin_analysis import charts
+from tianxin_analysis.fonts import find_cjk_font
+from tianxin_analysis.labels import SYNTHETIC_LABEL
+
+pytestmark = pytest.mark.skipif(
+    find_cjk_font() is None, reason="no CJK font installed (make fonts)"
+)
+
+
+@pytest.fixture(scope="module")
+def evaluation():
+    return make_evaluation(synthetic=True)
+
+
+@pytest.fixture(scope="module")
+def real_evaluation():
+    return make_evaluation(synthetic=False)
+
+
+def _footer(fig) -> str:
+    (footer,) = [t for t in fig.texts if t.get_gid() == "footer"]
+    return footer.get_text()
+
+
+def _render_png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=40)
+    return buf.getvalue()
+
+
+def test_footer_names_source_as_of_and_synthetic(evaluation):
+    fig = charts.fan_chart(evaluation, "tech_contracts_value", size="a4")
+    footer = _footer(fig)
+    assert SYNTHETIC_LABEL in footer
+    assert "数据截至 2024年9月" in footer
+    assert evaluation.data_source in footer
+
+
+def test_footer_has_no_synthetic_label_for_real_data(real_evaluation):
+    fig = charts.bullet_chart(real_evaluation, size="slide")
+    footer = _footer(fig)
+    assert SYNTHETIC_LABEL not in footer
+    assert "模拟" not in footer
+    assert "数据截至 2024年9月" in footer
+
+
+def test_every_chart_renders_with_the_cjk_font(evaluation):
+    size = "slide"  # the a4 size is rendered by test_export_all_charts_names_every_chart
+    cjk_file = font_manager.findfont(font_manager.FontProperties(family=find_cjk_font()))
+    specs = charts.chart_specs(evaluation)
+    assert {s.stem.split("_")[0] for s in specs} == {
+        "overview",
+        "fan",
+        "path",
+        "pipeline",
+        "watchlist",
+    }
+    for spec in specs:
+        fig = spec.draw(size)
+        # A missing glyph warns (pytest makes that an error) while rendering.
+        png = _render_png(fig)
+        assert png.startswith(b"\x89PNG")
+        assert fig.get_size_inches()[0] == pytest.approx(charts.SIZES[size].width)
+        (title,) = [t for t in fig.texts if t.get_gid() == "title"]
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in title.get_text())
+        with charts.house_style(size):
+            assert font_manager.findfont(title.get_fontproperties()) == cjk_file
+
+
+def test_house_style_does_not_leak_into_global_state(evaluation):
+    before = dict(matplotlib.rcParams)
+    charts.path_chart(evaluation, "tech_contracts_count", size="a4")
+    after = dict(matplotlib.rcParams)
+    assert before == after
+    import matplotlib.pyplot as plt
+
+    assert plt.get_fignums() == []
+
+
+def test_bullet_chart_colours_follow_status(evaluation):
+    fig = charts.bullet_chart(evaluation, size="a4")
+    ax = fig.axes[0]
+    colours = {matplotlib.colors.to_hex(t.get_color()).upper() for t in ax.texts}
+    statuses = set(evaluation.table["status"])
+    assert colours == {charts.STATUS_COLOURS[s].upper() for s in statuses}
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(evaluation.table["name_zh"])
+
+
+def test_fan_chart_bands_come_from_result_quantiles(evaluation):
+    res = evaluation.results["tech_contracts_value"]
+    bands = charts._bands(res)
+    assert bands[80] == pytest.approx((res.quantile(0.1), res.quantile(0.9)))
+    assert bands[95][0] < bands[80][0] < bands[50][0] < bands[50][1] < bands[80][1] < bands[95][1]
+    # Without draws or quantiles the 80/95% fields are used and the 50% band is left out.
+    bare = dataclasses.replace(res, draws=None, quantiles=())
+    assert charts._bands(bare) == {95: (res.lower95, res.upper95), 80: (res.lower, res.upper)}
+    fig = charts.fan_chart(dataclasses.replace(evaluation, results={**evaluation.results, "tech_contracts_value": bare}),
+                           "tech_contracts_value", size="a4")  # fmt: skip
+    _render_png(fig)
+
+
+def test_p_at_least_from_quantiles_matches_draws(evaluation):
+    res = evaluation.results["tech_vice_presidents"]
+    ks = np.arange(0, 20, dtype=float)
+    from_draws = charts._p_at_least(res, ks)
+    from_quantiles = charts._p_at_least(dataclasses.replace(res, draws=None), ks)
+    assert from_draws[0] == 1.0
+    assert np.all(np.diff(from_draws) <= 0)
+    assert np.max(np.abs(from_draws - from_quantiles)) < 0.12
+
+
+def test_path_chart_needs_a_path(evaluation):
+    with pytest.raises(ValueError, match="rd_intensity_2023"):
+        charts.path_chart(evaluation, "rd_intensity_2023")
+
+
+def test_watch_list_text_is_not_parsed_as_mathtext(evaluation):
+    frame = evaluation.watch_lists["tech_smes"].assign(
+        enterprise_name=["$x^2$ 公司", "a$b", "长沙$"]
+    )
+    ev = dataclasses.replace(evaluation, watch_lists={"tech_smes": frame})
+    fig = charts.watchlist_chart(ev, "tech_smes", size="a4")
+    _render_png(fig)
+    texts = [t.get_text() for t in fig.axes[0].tables[0].get_celld()[(1, 1)].get_text().findobj()]
+    assert texts == [r"\$x^2\$ 公司"]
+
+
+def test_missing_cjk_font_is_a_clear_error(monkeypatch, evaluation):
+    monkeypatch.setattr(charts, "find_cjk_font", lambda: None)
+    with pytest.raises(charts.ChartFontError, match="未找到中文字体"):
+        charts.bullet_chart(evaluation)
+
+
+def test_format_value():
+    assert charts.format_value(4390.4, "项") == "4,390 项"
+    assert charts.format_value(151.94, "亿元") == "151.9 亿元"
+    assert charts.format_value(145.0, "亿元") == "145 亿元"
+    assert charts.format_value(2.769, "%") == "2.77%"
+    assert charts.format_value(10.81, "%") == "10.8%"
+    assert charts.format_value(float("nan"), "家") == "—"
+    assert charts.format_value(None) == "—"
+
+
+def test_export_figure_writes_three_formats_with_stable_bytes(evaluation, tmp_path):
+    fig = charts.fan_chart(evaluation, "tech_contracts_value", size="a4")
+    first = charts.export_figure(fig, tmp_path / "a", "fan_tech_contracts_value_a4")
+    assert [p.name for p in first] == [
+        f"fan_tech_contracts_value_a4.{x}" for x in ("png", "svg", "pdf")
+    ]
+    fig2 = charts.fan_chart(evaluation, "tech_contracts_value", size="a4")
+    second = charts.export_figure(fig2, tmp_path / "b", "fan_tech_contracts_value_a4")
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    # 300 dpi PNG of a 7.5 in wide figure.
+    png = matplotlib.image.imread(first[0])
+    assert png.shape[1] == round(charts.SIZES["a4"].width * charts.PNG_DPI)
+    assert not list((tmp_path / "a").glob(".*.tmp"))
+    # The PDF embeds TrueType (type 42) fonts and no creation date.
+    reader = PdfReader(first[2])
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    descriptors = [
+        f.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        for f in fonts.values()
+    ]
+    assert any("/FontFile2" in d and "WenQuanYi" in str(d["/FontName"]) for d in descriptors)
+    assert "/CreationDate" not in (reader.metadata or {})
+    assert b"<dc:date>" not in first[1].read_bytes()
+
+
+def test_export_all_charts_names_every_chart(evaluation, tmp_path):
+    written = charts.export_all_charts(evaluation, tmp_path, sizes=("a4",), formats=("svg",))
+    names = {p.name for p in written}
+    assert len(names) == len(written) == len(charts.chart_specs(evaluation))
+    assert {
+        "overview_bullet_a4.svg",
+        "fan_tech_contracts_value_a4.svg",
+        "path_tech_contracts_value_a4.svg",
+        "pipeline_innovation_platforms_a4.svg",
+        "watchlist_hitech_enterprises_a4.svg",
+    } <= names
+    assert all(Path(p).stat().st_size > 1000 for p in written)
+
+
+def test_charts_accept_a_target_missing_from_paths(evaluation):
+    ev = dataclasses.replace(evaluation, paths={}, watch_lists={})
+    stems = [s.stem for s in charts.chart_specs(ev)]
+    assert not any(s.startswith(("path_", "watchlist_")) for s in stems)
+    _render_png(charts.fan_chart(ev, "tech_contracts_count", size="a4"))
+    assert isinstance(ev.table, pd.DataFrame)

@@ -1,0 +1,785 @@
+"""One house style for every chart a briefing shows, and deterministic export.
+
+Every builder takes an :class:`~tianxin_analysis.forecast.evaluation.Evaluation` and returns a
+``matplotlib.figure.Figure`` (no pyplot, so nothing leaks into global figure state). Each
+chart carries a Chinese title, units on its axes and a footer naming the data source, the
+as-of month and, when the inputs are synthetic, ``labels.SYNTHETIC_LABEL``.
+
+Two sizes: ``"slide"`` (16:9, 13.33 x 7.5 in) and ``"a4"`` (7.5 x 4.5 in, the text width of
+an A4 page). ``export_figure`` writes PNG (300 dpi), SVG and PDF with stable names and stable
+bytes; ``export_all_charts`` writes every chart of an evaluation in both sizes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from ._fs import atomic_path
+from .errors import TianxinError
+from .fonts import PREFERRED_CJK_FONTS, find_cjk_font
+from .forecast.evaluation import Evaluation
+from .forecast.result import ForecastResult
+from .labels import (
+    CHART_TEXT,
+    COMPARATOR,
+    STATUS,
+    SYNTHETIC_LABEL,
+    WATCHLIST_COLUMNS,
+    WATCHLIST_TITLES,
+)
+
+# ---- palette -------------------------------------------------------------------------------
+
+STATUS_COLOURS = {
+    "on_track": "#2E7D32",  # green
+    "at_risk": "#D98E04",  # amber
+    "off_track": "#C0392B",  # red
+    "met": "#3A6EA5",  # blue
+    "unknown": "#8C8C8C",  # grey
+}
+INK = "#222222"
+MUTED = "#6B6B6B"
+GRID = "#E4E4E4"
+PAST_YEARS = "#B8B8B8"
+BASELINE = "#8A6D3B"  # 序时进度: a brown that is none of the status colours
+# Fan bands as opaque tints (not alpha) so overlaps look the same in PNG, SVG and PDF.
+FAN = {95: "#DCE6F2", 80: "#B3C9E4", 50: "#7FA3CF"}
+FAN_MEDIAN = "#1F4E89"
+
+# ---- sizes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartSize:
+    """A figure size in inches and the base font size (pt) that reads well at it."""
+
+    name: str
+    width: float
+    height: float
+    font_size: float
+
+
+SIZES = {
+    "slide": ChartSize("slide", 13.33, 7.5, 15.0),
+    "a4": ChartSize("a4", 7.5, 4.5, 8.5),
+}
+FORMATS = ("png", "svg", "pdf")
+PNG_DPI = 300
+_FOOTER_INCHES = 0.32
+
+# Metadata that would otherwise carry a timestamp or a version string (stable bytes).
+_SAVE_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+
+class ChartFontError(TianxinError):
+    """No CJK font is installed, so Chinese chart text would render as empty boxes."""
+
+
+def cjk_font_family() -> str:
+    """The CJK family charts use; raises :class:`ChartFontError` when none is installed."""
+    family = find_cjk_font()
+    if family is None:
+        raise ChartFontError(
+            "未找到中文字体，图表中的中文无法显示；请安装其一: "
+            + ", ".join(PREFERRED_CJK_FONTS)
+            + " (no CJK font found; install one, e.g. `apt-get install fonts-wqy-microhei`)"
+        )
+    return family
+
+
+def house_rc(size: str = "slide") -> dict[str, object]:
+    """rcParams of the house style at ``size`` (used as a context, never set globally)."""
+    fs = SIZES[size].font_size
+    return {
+        "font.family": [cjk_font_family(), "DejaVu Sans"],
+        "font.size": fs,
+        "axes.unicode_minus": False,
+        "axes.titlesize": fs,
+        "axes.labelsize": fs * 0.9,
+        "axes.edgecolor": MUTED,
+        "axes.labelcolor": INK,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": False,
+        "xtick.color": MUTED,
+        "ytick.color": MUTED,
+        "xtick.labelsize": fs * 0.85,
+        "ytick.labelsize": fs * 0.85,
+        "legend.fontsize": fs * 0.8,
+        "legend.frameon": False,
+        "figure.titlesize": fs * 1.25,
+        "text.color": INK,
+        "svg.hashsalt": "tianxin-analysis",
+        "svg.fonttype": "path",
+        "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+    }
+
+
+@contextlib.contextmanager
+def house_style(size: str = "slide") -> Iterator[None]:
+    """Context in which to draw or save a house-style figure (e.g. in a notebook cell)."""
+    with matplotlib.rc_context(house_rc(size)):
+        yield
+
+
+def _styled(builder: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Run a builder under the house rcParams of its ``size`` and finish the layout."""
+
+    @functools.wraps(builder)
+    def wrapper(*args: object, size: str = "slide", **kwargs: object) -> Figure:
+        if size not in SIZES:
+            raise ValueError(f"size must be one of {sorted(SIZES)}, got {size!r}")
+        with house_style(size):
+            fig = builder(*args, size=size, **kwargs)
+            # Tick labels are created lazily at draw time; create them now, in the house font.
+            fig.draw_without_rendering()
+        return fig
+
+    return wrapper
+
+
+# ---- text helpers --------------------------------------------------------------------------
+
+
+def _plain(text: object) -> str:
+    """Text from data, safe from matplotlib's mathtext (``$...$`` would be parsed)."""
+    return str(text).replace("$", r"\$")
+
+
+def format_value(value: object, unit: str = "", *, with_unit: bool = True) -> str:
+    """``4,390 项``, ``151.9 亿元``, ``2.77%``; ``—`` for a missing value."""
+    if value is None or (isinstance(value, float | np.floating) and not np.isfinite(value)):
+        return "—"
+    x = float(value)
+    if unit == "%":
+        text = f"{x:.2f}" if abs(x) < 10 else f"{x:.1f}"
+        return f"{text}%" if with_unit else text
+    if unit in ("家", "项", "栋", "人", "名", "个") or abs(x) >= 1000:
+        text = f"{x:,.0f}"
+    else:
+        text = f"{x:,.1f}".removesuffix(".0")
+    return f"{text} {unit}" if with_unit and unit else text
+
+
+def format_probability(p: object) -> str:
+    if p is None or (isinstance(p, float | np.floating) and not np.isfinite(p)):
+        return "—"
+    return f"{float(p):.0%}"
+
+
+def footer_text(evaluation: Evaluation) -> str:
+    """``数据来源：… · 数据截至 2024年9月 · 模拟数据 · synthetic sample``"""
+    parts = [
+        f"{CHART_TEXT['source'][0]}：{evaluation.data_source}",
+        f"{CHART_TEXT['as_of'][0]} {evaluation.as_of_label}",
+    ]
+    if evaluation.synthetic:
+        parts.append(SYNTHETIC_LABEL)
+    return " · ".join(parts)
+
+
+def _new_figure(evaluation: Evaluation, size: str, title: str) -> Figure:
+    """A figure with the title band on top and the footer band at the bottom.
+
+    Both bands are reserved from the constrained-layout rectangle (a left-aligned suptitle
+    would not be, and would overlap the axes).
+    """
+    spec = SIZES[size]
+    scale = spec.font_size / 72.0  # font size in inches
+    header = 2.9 * 1.25 * scale / spec.height
+    footer = 2.0 * 0.7 * scale / spec.height
+    fig = Figure(
+        figsize=(spec.width, spec.height),
+        layout=ConstrainedLayoutEngine(rect=(0.0, footer, 1.0, 1.0 - header)),
+    )
+    fig.text(
+        0.012, 1.0 - header * 0.5, _plain(title), ha="left", va="center",
+        fontsize=spec.font_size * 1.25, color=INK, gid="title",
+    )  # fmt: skip
+    fig.text(
+        0.012, footer * 0.5, _plain(footer_text(evaluation)), ha="left", va="center",
+        fontsize=spec.font_size * 0.7, color=MUTED, gid="footer",
+    )  # fmt: skip
+    return fig
+
+
+def _style_axes(ax, size: str) -> None:
+    ax.tick_params(labelfontfamily=cjk_font_family())
+    ax.grid(axis="y", color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _status_code(evaluation: Evaluation, target_id: str) -> str:
+    row = evaluation.table.loc[evaluation.table["target_id"] == target_id]
+    if len(row) and isinstance(row["status"].iloc[0], str):
+        return row["status"].iloc[0]
+    return evaluation.results[target_id].status().code
+
+
+def _bands(result: ForecastResult) -> dict[int, tuple[float, float]]:
+    """Central predictive intervals 50/80/95% (50% only when draws or quantiles exist)."""
+    if result.draws is not None and len(result.draws) or result.quantiles:
+        return {
+            width: (result.quantile(0.5 - width / 200), result.quantile(0.5 + width / 200))
+            for width in (95, 80, 50)
+        }
+    return {95: (result.lower95, result.upper95), 80: (result.lower, result.upper)}
+
+
+def _median(result: ForecastResult) -> float:
+    if result.draws is not None and len(result.draws) or result.quantiles:
+        return result.quantile(0.5)
+    return result.point
+
+
+def _target_label(evaluation: Evaluation, target_id: str) -> str:
+    t = evaluation.plan[target_id]
+    unit = t.unit if t.unit == "%" else f" {t.unit}"
+    return (
+        f"{CHART_TEXT['target'][0]} {COMPARATOR.get(t.comparator, t.comparator)}{t.value:g}{unit}"
+    )
+
+
+def _baseline_label(kind: str) -> str:
+    """序时进度 for flows and stocks measured during the year; a naive baseline otherwise."""
+    return CHART_TEXT["baseline" if kind in ("flow", "stock") else "naive"][0]
+
+
+def _value_axis_label(kind: str, unit: str, year_end: bool = False) -> str:
+    what = "累计增速" if kind == "growth_rate" else ("年末值" if year_end else "累计值")
+    return f"{what} ({unit})"
+
+
+def _plan_year_path(evaluation: Evaluation, target_id: str) -> pd.DataFrame | None:
+    path = evaluation.paths.get(target_id)
+    if path is None or path.empty:
+        return None
+    this = path.loc[
+        (path["year"] == evaluation.as_of.year) & (path["month"] <= evaluation.as_of.month)
+    ]
+    return this.sort_values("month") if len(this) else None
+
+
+def _month_axis(ax, start: int = 1) -> None:
+    months = list(range(start, 13))
+    ax.set_xticks(months, [f"{m}月" if m else "年初" for m in months])
+    ax.set_xlabel(CHART_TEXT["month"][0])
+
+
+# ---- charts --------------------------------------------------------------------------------
+
+
+@_styled
+def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -> Figure:
+    """Year-end forecast of one target as a fan (50/80/95% bands) against target and 序时进度.
+
+    With a monthly path for the plan year the fan opens from the last observed month to
+    December (quantiles interpolated linearly in the months remaining: a picture of the
+    year-end distribution, not a monthly model). Without one, the bands are drawn as a
+    horizontal strip on the value axis.
+    """
+    t = evaluation.plan[target_id]
+    res = evaluation.results[target_id]
+    fig = _new_figure(evaluation, size, CHART_TEXT["fan_title"][0].format(name=t.name_zh))
+    ax = fig.add_subplot()
+    _style_axes(ax, size)
+    bands = _bands(res)
+    median = _median(res)
+    status = _status_code(evaluation, target_id)
+    this = _plan_year_path(evaluation, target_id)
+    handles = []
+    if this is not None and evaluation.as_of.month < 12:
+        m0 = int(this["month"].iloc[-1])
+        a0 = float(this["cumulative"].iloc[-1])
+        months = np.arange(m0, 13)
+        w = (months - m0) / (12 - m0)
+        for width in (95, 80, 50):
+            if width in bands:
+                lo, hi = bands[width]
+                ax.fill_between(
+                    months, a0 + (lo - a0) * w, a0 + (hi - a0) * w, color=FAN[width], lw=0
+                )
+                handles.append(Patch(color=FAN[width], label=CHART_TEXT[f"band{width}"][0]))
+        ax.plot(months, a0 + (median - a0) * w, color=FAN_MEDIAN, lw=2, ls="--")
+        handles.append(
+            Line2D([], [], color=FAN_MEDIAN, lw=2, ls="--", label=CHART_TEXT["forecast"][0])
+        )
+        ax.plot(this["month"], this["cumulative"], color=INK, lw=2.4, marker="o", ms=3.5)
+        handles.append(Line2D([], [], color=INK, lw=2.4, label=f"{evaluation.plan.year}年实际"))
+        if res.baseline_point is not None and np.isfinite(res.baseline_point):
+            start = (0.0, 0.0) if t.kind == "flow" else (m0, a0)
+            ax.plot([start[0], 12], [start[1], res.baseline_point], color=BASELINE, lw=1.4, ls=":")
+            ax.plot([12], [res.baseline_point], marker="s", color=BASELINE, ms=6)
+            handles.append(
+                Line2D([], [], color=BASELINE, lw=1.4, ls=":", marker="s",
+                       label=f"{_baseline_label(t.kind)} {format_value(res.baseline_point, t.unit)}")
+            )  # fmt: skip
+        _month_axis(ax, start=0 if t.kind == "flow" else 1)
+        ax.set_xlim(-0.2 if t.kind == "flow" else 0.8, 12.3)
+        ax.axhline(t.value, color=STATUS_COLOURS[status], lw=1.8)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=STATUS_COLOURS[status],
+                lw=1.8,
+                label=_target_label(evaluation, target_id),
+            )
+        )
+        ax.set_ylabel(_value_axis_label(t.kind, t.unit))
+        ax.annotate(
+            format_value(median, t.unit),
+            (12, median),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            color=FAN_MEDIAN,
+        )
+    else:
+        heights = {95: 0.5, 80: 0.7, 50: 0.9}
+        for width in (95, 80, 50):
+            if width in bands:
+                lo, hi = bands[width]
+                h = heights[width]
+                ax.add_patch(Rectangle((lo, -h / 2), hi - lo, h, color=FAN[width], lw=0))
+                handles.append(Patch(color=FAN[width], label=CHART_TEXT[f"band{width}"][0]))
+        ax.plot([median, median], [-0.45, 0.45], color=FAN_MEDIAN, lw=2.5)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=FAN_MEDIAN,
+                lw=2.5,
+                label=f"{CHART_TEXT['forecast'][0]} {format_value(median, t.unit)}",
+            )
+        )
+        ax.axvline(t.value, color=STATUS_COLOURS[status], lw=1.8)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=STATUS_COLOURS[status],
+                lw=1.8,
+                label=_target_label(evaluation, target_id),
+            )
+        )
+        if t.comparator == "~=" and t.tolerance > 0:
+            ax.axvline(t.threshold, color=STATUS_COLOURS[status], lw=1.0, ls="--")
+            handles.append(Line2D([], [], color=STATUS_COLOURS[status], lw=1.0, ls="--",
+                                  label=f"达标线 {format_value(t.threshold, t.unit)}"))  # fmt: skip
+        if res.actual_to_date is not None and np.isfinite(res.actual_to_date):
+            ax.plot([res.actual_to_date], [0], marker="o", color=INK, ms=8, ls="")
+            handles.append(Line2D([], [], marker="o", color=INK, ls="",
+                                  label=f"{CHART_TEXT['actual'][0]} {format_value(res.actual_to_date, t.unit)}"))  # fmt: skip
+        if res.baseline_point is not None and np.isfinite(res.baseline_point):
+            ax.plot([res.baseline_point], [0], marker="s", color=BASELINE, ms=8, ls="")
+            handles.append(Line2D([], [], marker="s", color=BASELINE, ls="",
+                                  label=f"{_baseline_label(t.kind)} {format_value(res.baseline_point, t.unit)}"))  # fmt: skip
+        values = [v for b in bands.values() for v in b] + [t.value, median]
+        if res.actual_to_date is not None and np.isfinite(res.actual_to_date):
+            values.append(res.actual_to_date)
+        lo, hi = min(values), max(values)
+        pad = (hi - lo) * 0.08 or max(abs(hi), 1.0) * 0.1
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(-0.7, 0.7)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.grid(axis="y", visible=False)
+        ax.grid(axis="x", color=GRID, linewidth=0.8)
+        ax.set_xlabel(_value_axis_label(t.kind, t.unit, year_end=True))
+    p = format_probability(res.p_meet)
+    ax.set_title(
+        f"完成概率 {p} · {STATUS[status][0]} · {_plain(res.method)}",
+        loc="left",
+        color=STATUS_COLOURS[status],
+    )
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+@_styled
+def path_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -> Figure:
+    """This year's cumulative path against past years, the 序时进度 line and the year-end fan."""
+    t = evaluation.plan[target_id]
+    res = evaluation.results[target_id]
+    path = evaluation.paths.get(target_id)
+    if path is None or path.empty:
+        raise ValueError(
+            f"no monthly path for target {target_id!r} (目标 {t.name_zh} 没有月度累计数据)"
+        )
+    status = _status_code(evaluation, target_id)
+    fig = _new_figure(evaluation, size, CHART_TEXT["path_title"][0].format(name=t.name_zh))
+    ax = fig.add_subplot()
+    _style_axes(ax, size)
+    plan_year = evaluation.as_of.year
+    fs = SIZES[size].font_size
+    handles = []
+    for year, g in path.loc[path["year"] != plan_year].groupby("year", sort=True):
+        g = g.sort_values("month")
+        ax.plot(g["month"], g["cumulative"], color=PAST_YEARS, lw=1.1)
+        ax.text(
+            float(g["month"].iloc[-1]) + 0.08,
+            float(g["cumulative"].iloc[-1]),
+            str(year),
+            color=MUTED,
+            fontsize=fs * 0.6,
+            va="center",
+        )
+    handles.append(Line2D([], [], color=PAST_YEARS, lw=1.1, label=CHART_TEXT["past_years"][0]))
+    this = _plan_year_path(evaluation, target_id)
+    if this is not None:
+        ax.plot(this["month"], this["cumulative"], color=INK, lw=2.6, marker="o", ms=4)
+        handles.append(Line2D([], [], color=INK, lw=2.6, label=f"{plan_year}年实际"))
+    # 序时进度 line: from the start of the year to the target, evenly over twelve months.
+    if t.kind == "flow":
+        ax.plot([0, 12], [0, t.value], color=BASELINE, lw=1.4, ls="--")
+        handles.append(
+            Line2D([], [], color=BASELINE, lw=1.4, ls="--", label=CHART_TEXT["schedule_line"][0])
+        )
+    elif t.kind == "stock":
+        prev = path.loc[(path["year"] == plan_year - 1) & (path["month"] == 12), "cumulative"]
+        if len(prev):
+            ax.plot([0, 12], [float(prev.iloc[0]), t.value], color=BASELINE, lw=1.4, ls="--")
+            handles.append(
+                Line2D(
+                    [], [], color=BASELINE, lw=1.4, ls="--", label=CHART_TEXT["schedule_line"][0]
+                )
+            )
+    ax.axhline(t.value, color=STATUS_COLOURS[status], lw=1.6)
+    handles.append(
+        Line2D(
+            [], [], color=STATUS_COLOURS[status], lw=1.6, label=_target_label(evaluation, target_id)
+        )
+    )
+    # Year-end fan as nested boxes just right of December.
+    bands = _bands(res)
+    x0, widths = 12.45, {95: 0.16, 80: 0.26, 50: 0.36}
+    for width in (95, 80, 50):
+        if width in bands:
+            lo, hi = bands[width]
+            w = widths[width]
+            ax.add_patch(Rectangle((x0 - w / 2, lo), w, hi - lo, color=FAN[width], lw=0, zorder=3))
+            handles.append(Patch(color=FAN[width], label=CHART_TEXT[f"band{width}"][0]))
+    median = _median(res)
+    ax.plot([x0 - 0.2, x0 + 0.2], [median, median], color=FAN_MEDIAN, lw=2.2, zorder=4)
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color=FAN_MEDIAN,
+            lw=2.2,
+            label=f"{CHART_TEXT['forecast'][0]} {format_value(median, t.unit)}",
+        )
+    )
+    _month_axis(ax, start=0 if t.kind == "flow" else 1)
+    ax.set_xlim(-0.2 if t.kind == "flow" else 0.7, 12.8)
+    ax.set_ylabel(_value_axis_label(t.kind, t.unit))
+    ax.set_title(
+        f"完成概率 {format_probability(res.p_meet)} · {STATUS[status][0]}",
+        loc="left",
+        color=STATUS_COLOURS[status],
+    )
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+@_styled
+def bullet_chart(evaluation: Evaluation, *, size: str = "slide") -> Figure:
+    """All targets as % of target: actual so far, year-end forecast, 80% interval, 100% line."""
+    table = evaluation.table
+    fig = _new_figure(
+        evaluation, size, CHART_TEXT["overview_title"][0].format(year=evaluation.plan.year)
+    )
+    ax = fig.add_subplot()
+    _style_axes(ax, size)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color=GRID, linewidth=0.8)
+    n = len(table)
+    y = np.arange(n)[::-1]
+    target = table["target"].astype(float).to_numpy()
+
+    def pct(col: str) -> np.ndarray:
+        return table[col].astype(float).to_numpy() / target * 100.0
+
+    actual, point, lower, upper = pct("actual_to_date"), pct("point"), pct("lower"), pct("upper")
+    colours = [STATUS_COLOURS.get(s, STATUS_COLOURS["unknown"]) for s in table["status"]]
+    finite_hi = np.nanmax(np.concatenate([upper, point, actual, [100.0]]))
+    xmax = float(np.clip(np.ceil((finite_hi + 8) / 10) * 10, 120, 250))
+    ax.barh(y, np.nan_to_num(actual), height=0.28, color="#9A9A9A", zorder=2)
+    for yi, lo, hi, c in zip(y, lower, upper, colours, strict=True):
+        if np.isfinite(lo) and np.isfinite(hi):
+            ax.add_patch(
+                Rectangle((lo, yi - 0.3), hi - lo, 0.6, color=c, alpha=0.28, lw=0, zorder=1)
+            )
+    ax.scatter(point, y, marker="D", s=(SIZES[size].font_size * 3.2), c=colours, zorder=3)
+    ax.axvline(100, color=INK, lw=1.6, zorder=4)
+    labels = [_plain(n) for n in table["name_zh"]]
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlim(0, xmax)
+    ax.set_xlabel(CHART_TEXT["pct_of_target"][0])
+    fs = SIZES[size].font_size
+    for yi, row in zip(y, table.itertuples(index=False), strict=True):
+        c = STATUS_COLOURS.get(row.status, STATUS_COLOURS["unknown"])
+        ax.annotate(
+            f"{_plain(row.status_zh)} {format_probability(row.p_meet)}",
+            (1.0, yi),
+            xycoords=("axes fraction", "data"),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            color=c,
+            fontsize=fs * 0.8,
+            annotation_clip=False,
+        )
+    handles = [
+        Patch(color="#9A9A9A", label=CHART_TEXT["actual"][0]),
+        Line2D([], [], marker="D", color=MUTED, ls="", label=CHART_TEXT["forecast"][0]),
+        Patch(color=MUTED, alpha=0.28, label=CHART_TEXT["band80"][0] + "（颜色=状态）"),
+        Line2D([], [], color=INK, lw=1.6, label="目标 = 100%"),
+    ]
+    handles += [
+        Patch(color=STATUS_COLOURS[k], label=STATUS[k][0])
+        for k in ("on_track", "at_risk", "off_track", "met")
+    ]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=4)
+    return fig
+
+
+def _watch_frame(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    keep = [c for c in frame.columns if c not in ("source_file", "source_sheet", "source_row")]
+    shown = frame[keep].head(top_n).reset_index(drop=True)
+    out = pd.DataFrame({"rank": np.arange(1, len(shown) + 1)})
+    for col in keep:
+        s = shown[col]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out[col] = s.dt.strftime("%Y-%m-%d").fillna("—")
+        else:
+            out[col] = s.astype(object).where(s.notna(), "—").map(str)
+    return out
+
+
+def watchlist_labelled(frame: pd.DataFrame, top_n: int | None = None) -> pd.DataFrame:
+    """The first ``top_n`` rows of a watch list as text, with a rank column and Chinese headers."""
+    shown = _watch_frame(frame, len(frame) if top_n is None else top_n)
+    return shown.rename(columns={c: WATCHLIST_COLUMNS.get(c, (c, c))[0] for c in shown.columns})
+
+
+@_styled
+def watchlist_chart(
+    evaluation: Evaluation, target_id: str, *, top_n: int = 15, size: str = "slide"
+) -> Figure:
+    """The top ``top_n`` rows of a target's watch list (in the order given) drawn as a table."""
+    t = evaluation.plan[target_id]
+    frame = evaluation.watch_lists[target_id]
+    shown = watchlist_labelled(frame, top_n)
+    what = WATCHLIST_TITLES.get(target_id, ("关注名单", "watch list"))[0]
+    fig = _new_figure(evaluation, size, CHART_TEXT["watch_title"][0].format(name=t.name_zh))
+    ax = fig.add_subplot()
+    ax.axis("off")
+    ax.set_title(f"{what}（显示前 {len(shown)} 条，共 {len(frame)} 条）", loc="left", color=MUTED)
+    if shown.empty:
+        ax.text(0.5, 0.5, "名单为空 (empty list)", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    cells = [[_plain(v) for v in row] for row in shown.itertuples(index=False)]
+    tbl = ax.table(
+        cellText=cells,
+        colLabels=[_plain(c) for c in shown.columns],
+        loc="upper left",
+        cellLoc="left",
+        colLoc="left",
+    )
+    tbl.auto_set_font_size(False)
+    fs = SIZES[size].font_size * (0.8 if len(shown.columns) <= 8 else 0.65)
+    tbl.set_fontsize(fs)
+    tbl.auto_set_column_width(list(range(len(shown.columns))))
+    row_h = min(0.9 / (len(shown) + 1), 0.08)
+    for (r, _c), cell in tbl.get_celld().items():
+        cell.set_height(row_h)
+        cell.set_edgecolor(GRID)
+        cell.get_text().set_fontfamily([cjk_font_family(), "DejaVu Sans"])
+        if r == 0:
+            cell.set_facecolor("#E3EAF3")
+        elif r % 2 == 0:
+            cell.set_facecolor("#FAFAFA")
+    return fig
+
+
+def _p_at_least(result: ForecastResult, ks: np.ndarray) -> np.ndarray:
+    if result.draws is not None and len(result.draws):
+        d = np.asarray(result.draws, dtype=float)
+        return (d[None, :] >= ks[:, None] - 1e-9).mean(axis=1)
+    if result.quantiles:
+        levels, values = (np.asarray(v, dtype=float) for v in zip(*result.quantiles, strict=True))
+        # CDF inverted from the quantiles, at k - 0.5 (counts are integers).
+        return 1.0 - np.interp(ks - 0.5, values, levels, left=0.0, right=1.0)
+    raise ValueError("this result carries neither draws nor quantiles")
+
+
+@_styled
+def pipeline_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -> Figure:
+    """Candidates by stage (from ``result.details['stage_counts']``) and P(count >= k)."""
+    t = evaluation.plan[target_id]
+    res = evaluation.results[target_id]
+    status = _status_code(evaluation, target_id)
+    stages = res.details.get("stage_counts") or {}
+    fig = _new_figure(evaluation, size, CHART_TEXT["pipeline_title"][0].format(name=t.name_zh))
+    if stages:
+        ax_stage, ax_p = fig.subplots(1, 2, width_ratios=(1, 2))
+        _style_axes(ax_stage, size)
+        names = [_plain(s) for s in stages]
+        counts = [float(v) for v in stages.values()]
+        yy = np.arange(len(names))[::-1]
+        ax_stage.barh(yy, counts, color="#7FA3CF", height=0.6)
+        ax_stage.set_yticks(yy, names)
+        ax_stage.grid(axis="y", visible=False)
+        ax_stage.set_xlabel(f"{CHART_TEXT['candidates'][0]} ({t.unit})")
+        ax_stage.set_title(CHART_TEXT["stage"][0], loc="left")
+        for yi, c in zip(yy, counts, strict=True):
+            ax_stage.annotate(
+                f"{c:g}", (c, yi), xytext=(3, 0), textcoords="offset points", va="center"
+            )
+        ax_stage.set_xlim(0, max(counts + [1.0]) * 1.25)
+    else:
+        ax_p = fig.add_subplot()
+    _style_axes(ax_p, size)
+    hi = max(t.value * 1.5, _bands(res)[95][1] + 1)
+    ks = np.arange(0, int(np.ceil(hi)) + 1)
+    p = _p_at_least(res, ks.astype(float))
+    colours = [STATUS_COLOURS[status] if k == int(np.ceil(t.threshold)) else "#B3C9E4" for k in ks]
+    ax_p.bar(ks, p * 100, color=colours, width=0.75)
+    ax_p.set_ylim(0, 108)
+    ax_p.set_xlabel(f"k ({t.unit})")
+    ax_p.set_ylabel(f"{CHART_TEXT['p_at_least'][0]} (%)")
+    k_star = int(np.ceil(t.threshold))
+    if 0 <= k_star < len(ks):
+        ax_p.annotate(
+            f"{_target_label(evaluation, target_id)}：{format_probability(p[k_star])}",
+            (k_star, p[k_star] * 100),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            color=STATUS_COLOURS[status],
+        )
+    step = max(1, len(ks) // 12)
+    ax_p.set_xticks(ks[::step])
+    ax_p.set_title(
+        f"{STATUS[status][0]} · {_plain(res.method)}", loc="left", color=STATUS_COLOURS[status]
+    )
+    return fig
+
+
+# ---- export --------------------------------------------------------------------------------
+
+
+def export_figure(
+    fig: Figure, out_dir: str | Path, stem: str, formats: Sequence[str] = FORMATS
+) -> list[Path]:
+    """Write ``<stem>.png`` (300 dpi), ``.svg`` and ``.pdf`` into ``out_dir`` atomically.
+
+    Bytes are stable across runs: no dates or version strings in the metadata, a fixed SVG
+    hash salt, and TrueType (type 42) fonts embedded in the PDF.
+    """
+    out_dir = Path(out_dir)
+    written = []
+    with matplotlib.rc_context(
+        {
+            "svg.hashsalt": "tianxin-analysis",
+            "svg.fonttype": "path",
+            "pdf.fonttype": 42,
+            "axes.unicode_minus": False,
+        }
+    ):
+        for fmt in formats:
+            if fmt not in _SAVE_METADATA:
+                raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+            target = out_dir / f"{stem}.{fmt}"
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=PNG_DPI, metadata=_SAVE_METADATA[fmt])
+            written.append(target)
+    return written
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart of an evaluation: its file stem (without size) and how to draw it."""
+
+    stem: str
+    title: str
+    draw: Callable[[str], Figure]
+
+
+def chart_specs(evaluation: Evaluation) -> list[ChartSpec]:
+    """Every chart the briefing pack exports, in briefing order."""
+    specs = [ChartSpec("overview_bullet", "目标总览", lambda s: bullet_chart(evaluation, size=s))]
+    for t in evaluation.plan.targets:
+        if t.id not in evaluation.results:
+            continue
+        tid = t.id
+        if t.kind == "pipeline_count":
+            specs.append(
+                ChartSpec(
+                    f"pipeline_{tid}",
+                    t.name_zh,
+                    lambda s, tid=tid: pipeline_chart(evaluation, tid, size=s),
+                )
+            )
+        else:
+            specs.append(
+                ChartSpec(
+                    f"fan_{tid}", t.name_zh, lambda s, tid=tid: fan_chart(evaluation, tid, size=s)
+                )
+            )
+        path = evaluation.paths.get(tid)
+        if path is not None and not path.empty:
+            specs.append(
+                ChartSpec(
+                    f"path_{tid}", t.name_zh, lambda s, tid=tid: path_chart(evaluation, tid, size=s)
+                )
+            )
+    for tid, frame in evaluation.watch_lists.items():
+        if tid in {t.id for t in evaluation.plan.targets} and frame is not None:
+            specs.append(
+                ChartSpec(
+                    f"watchlist_{tid}",
+                    tid,
+                    lambda s, tid=tid: watchlist_chart(evaluation, tid, size=s),
+                )
+            )
+    return specs
+
+
+def export_all_charts(
+    evaluation: Evaluation,
+    out_dir: str | Path,
+    *,
+    sizes: Sequence[str] = ("slide", "a4"),
+    formats: Sequence[str] = FORMATS,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Every chart for every target in every size: ``<stem>_<size>.<fmt>`` in ``out_dir``."""
+    written = []
+    for spec in chart_specs(evaluation):
+        for size in sizes:
+            fig = spec.draw(size)
+            written += export_figure(fig, out_dir, f"{spec.stem}_{size}", formats)
+            if progress is not None:
+                progress(f"{spec.stem}_{size}")
+    return written
