@@ -1,0 +1,576 @@
+"""One pipeline per raw kind: its schema (header synonyms, types, ranges, keys) and the steps
+that turn parsed columns into the processed table of ``docs/data-contract.md``.
+
+Each ``_derive_*`` is a pure ``(frame, SheetContext) -> frame`` step used through
+``schema.derive``; rows a kind-specific rule rejects carry ``_rule``/``_column``/``_value``.
+To accept another spelling of a header in a real export, add it to the field's synonyms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SchemaError
+from .schema import Field, Schema, SheetContext
+
+TECH_FIELDS = (
+    "电子信息", "生物与新医药", "航空航天", "新材料",
+    "高技术服务", "新能源与节能", "资源与环境", "先进制造与自动化",
+)  # fmt: skip
+CERT_STATUSES = ("有效", "已过期", "已撤销", "已迁出")
+UNIT_TYPES = ("企业", "高校", "科研院所", "其他")
+STAGES = ("储备", "申报中", "评审中", "已认定", "未通过")
+PIPELINES = {
+    "innovation_platforms": ("科创平台", "科技创新平台", "创新平台", "研发平台"),
+    "innovation_buildings": ("创新创业楼宇", "楼宇", "双创楼宇"),
+    "tech_vice_presidents": ("科技副总",),
+    "district_talents": ("区级科技创新人才", "科技创新人才", "科技人才", "人才"),
+}
+
+_NAME = ("企业名称", "企业全称", "单位名称", "纳税人名称", "企业(单位)名称")
+_USCC = ("统一社会信用代码", "信用代码", "社会信用代码", "统一代码", "纳税人识别号")
+
+
+def _reject(frame: pd.DataFrame, mask: pd.Series, rule: str, column: str, value: pd.Series):
+    """Mark rows of ``frame`` (where ``mask``) as rejected by a kind-specific rule."""
+    if "_rule" not in frame.columns:
+        frame = frame.assign(_rule=None, _column=None, _value=None).astype(
+            {"_rule": object, "_column": object, "_value": object}
+        )
+    hit = mask.fillna(False).astype(bool) & frame["_rule"].isna()
+    if not hit.any():
+        return frame
+    rule_s = frame["_rule"].where(~hit, rule)
+    col_s = frame["_column"].where(~hit, column)
+    val_s = frame["_value"].where(~hit, value.astype(object))
+    return frame.assign(_rule=rule_s, _column=col_s, _value=val_s)
+
+
+def _year_from(frame: pd.DataFrame, ctx: SheetContext, *candidates: str) -> pd.Series:
+    year = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    for c in candidates:
+        if c in frame.columns:
+            year = year.fillna(frame[c].astype("Int64"))
+    if ctx.context_year is not None:
+        year = year.fillna(ctx.context_year)
+    return year
+
+
+def _int64(s: pd.Series) -> pd.Series:
+    return s.astype("Int64").fillna(-1).astype("int64")
+
+
+# ----------------------------------------------------------------------------- certificates
+
+
+def _derive_certificates(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    year = df["issue_date"].dt.year.astype("Int64")
+    status = (
+        df["status"] if "status" in df.columns else pd.Series(None, index=df.index, dtype=object)
+    )
+    # Without a status column: valid while the certificate has not expired.
+    this_year = pd.Timestamp.today().year
+    alive = (year + 3 > this_year).fillna(False).astype(bool)
+    implied = pd.Series(np.where(alive, "有效", "已过期"), index=df.index)
+    out = pd.DataFrame(
+        {
+            "enterprise_name": df["enterprise_name"],
+            "uscc": df["uscc"],
+            "certificate_no": df["certificate_no"].str.replace(" ", "", regex=False),
+            "issue_date": df["issue_date"],
+            "year": _int64(year),
+            "expiry_year": _int64(year + 3),
+            "tech_field": df["tech_field"],
+            "park": df["park"]
+            if "park" in df.columns
+            else pd.Series(pd.NA, index=df.index, dtype="str"),
+            "status": status.fillna(implied).astype("str"),
+        },
+        index=df.index,
+    )
+    return out
+
+
+HITECH_CERTIFICATES = Schema(
+    kind="hitech_certificates",
+    fields=(
+        Field("enterprise_name", _NAME, "name"),
+        Field("uscc", _USCC, "uscc"),
+        Field("certificate_no", ("证书编号", "证书号", "高企证书编号", "高新技术企业证书编号")),
+        Field(
+            "issue_date",
+            ("发证日期", "发证时间", "认定日期", "认定时间", "颁证日期"),
+            "date",
+            no_future=True,
+        ),
+        Field(
+            "tech_field",
+            ("技术领域", "高新技术领域", "所属技术领域", "所属高新技术领域"),
+            "category",
+            categories=TECH_FIELDS,
+            aliases={
+                "生物与新医药技术": "生物与新医药",
+                "航空航天技术": "航空航天",
+                "新材料技术": "新材料",
+                "高新技术服务业": "高技术服务",
+                "新能源及节能技术": "新能源与节能",
+                "资源与环境技术": "资源与环境",
+                "高新技术改造传统产业": "先进制造与自动化",
+            },
+        ),
+        Field("park", ("所属园区", "所在园区", "园区"), required=False),
+        Field(
+            "status",
+            ("状态", "证书状态", "认定状态"),
+            "category",
+            required=False,
+            categories=CERT_STATUSES,
+            aliases={
+                "正常": "有效",
+                "在有效期内": "有效",
+                "过期": "已过期",
+                "失效": "已过期",
+                "撤销": "已撤销",
+                "取消": "已撤销",
+                "迁出": "已迁出",
+            },
+        ),
+    ),  # fmt: skip
+    key=("uscc", "year"),
+    columns=(
+        "enterprise_name",
+        "uscc",
+        "certificate_no",
+        "issue_date",
+        "year",
+        "expiry_year",
+        "tech_field",
+        "park",
+        "status",
+    ),  # fmt: skip
+    derive=_derive_certificates,
+    entity_name="enterprise_name",
+)
+
+
+# ----------------------------------------------------------------------------- tech SMEs
+
+
+def _derive_smes(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    date = df["registration_date"] if "registration_date" in df.columns else pd.Series(
+        pd.NaT, index=df.index, dtype="datetime64[ns]"
+    )  # fmt: skip
+    year = df["year"].astype("Int64") if "year" in df.columns else pd.Series(
+        pd.NA, index=df.index, dtype="Int64"
+    )  # fmt: skip
+    year = year.fillna(date.dt.year.astype("Int64"))
+    if ctx.context_year is not None:
+        year = year.fillna(ctx.context_year)
+    batch = (
+        df["batch"] if "batch" in df.columns else pd.Series(pd.NA, index=df.index, dtype="Int64")
+    )
+    reg_no = df["registration_no"] if "registration_no" in df.columns else pd.Series(
+        pd.NA, index=df.index, dtype="str"
+    )  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "registration_no": reg_no.astype("str"),
+            "enterprise_name": df["enterprise_name"],
+            "uscc": df["uscc"],
+            "registration_date": date,
+            "year": _int64(year),
+            "batch": batch.astype("Int64"),
+        },
+        index=df.index,
+    )
+    empty = pd.Series("", index=df.index, dtype=object)
+    out = _reject(out, year.isna(), "missing_required", "year", empty)
+    # A registration dated in another year than the one it is filed under is a typo.
+    off = year.notna() & date.notna() & (date.dt.year.astype("Int64") != year)
+    return _reject(out, off, "out_of_range", "registration_date", date.astype("str"))
+
+
+TECH_SME_REGISTRATIONS = Schema(
+    kind="tech_sme_registrations",
+    fields=(
+        Field(
+            "registration_no", ("入库登记编号", "登记编号", "入库编号", "评价编号"), required=False
+        ),
+        Field("enterprise_name", _NAME, "name"),
+        Field("uscc", _USCC, "uscc"),
+        Field(
+            "registration_date",
+            ("入库日期", "入库时间", "登记日期", "评价入库日期", "入库登记日期"),
+            "date",
+            required=False,
+            no_future=True,
+        ),
+        Field("batch", ("批次", "入库批次", "评价批次"), "batch", required=False),
+        Field("year", ("年度", "评价年度", "入库年度", "年份"), "year", required=False),
+    ),  # fmt: skip
+    key=("uscc", "year"),
+    columns=("registration_no", "enterprise_name", "uscc", "registration_date", "year", "batch"),
+    derive=_derive_smes,
+    entity_name="enterprise_name",
+)
+
+
+# ----------------------------------------------------------------------------- contracts
+
+
+def _derive_contracts(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    year = _year_from(df, ctx, "year", "period_year")
+    out = pd.DataFrame(
+        {
+            "year": _int64(year),
+            "month": _int64(df["period_end"]),
+            "months_covered": _int64(df["period_end"] - df["period_start"] + 1),
+            "contracts": df["contracts"].astype("float64"),
+            "value_wan": df["value_wan"].astype("float64"),
+            "contracts_cum": df.get("contracts_cum", pd.Series(np.nan, index=df.index)),
+            "value_cum_wan": df.get("value_cum_wan", pd.Series(np.nan, index=df.index)),
+        },
+        index=df.index,
+    )
+    empty = pd.Series("", index=df.index, dtype=object)
+    return _reject(out, year.isna(), "missing_required", "year", empty)
+
+
+def _check_cumulative(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose monthly value disagrees with the cumulative columns.
+
+    A row is flagged when its cumulative differs both from the running sum of the monthly
+    values and from the previous cumulative plus this month: that localises the one bad
+    row, whether the wrong number is the monthly or the cumulative one.
+    """
+    flagged = []
+    for cum_col, col, tol_rel in (
+        ("contracts_cum", "contracts", 0.0),
+        ("value_cum_wan", "value_wan", 1e-3),
+    ):
+        d = df.sort_values(["year", "month"], kind="stable")
+        has = d[cum_col].notna()
+        if not has.any():
+            continue
+        g = d.groupby("year", sort=False)
+        running = g[col].cumsum()
+        prev_cum = g[cum_col].shift(1).fillna(0.0)
+        tol = np.maximum(0.5 if tol_rel == 0 else 1.0, tol_rel * d[cum_col].abs())
+        bad_running = (d[cum_col] - running).abs() > tol
+        bad_step = (d[cum_col] - prev_cum - d[col]).abs() > tol
+        hit = has & bad_running & bad_step
+        if hit.any():
+            flagged.append(
+                pd.DataFrame(
+                    {
+                        "_rule": "cumulative_mismatch",
+                        "_column": cum_col,
+                        "_value": d.loc[hit, cum_col].map(lambda v: f"{v:g}"),
+                    },
+                    index=d.index[hit],
+                )  # fmt: skip
+            )
+    if not flagged:
+        return pd.DataFrame(columns=["_rule", "_column", "_value"])
+    out = pd.concat(flagged)
+    return out[~out.index.duplicated(keep="first")]
+
+
+TECH_CONTRACTS = Schema(
+    kind="tech_contracts",
+    fields=(
+        Field("period", ("月份", "时期", "统计月份", "期间", "统计期间"), "period"),
+        Field(
+            "contracts",
+            (
+                "本月/合同数",
+                "本月合同数",
+                "合同数",
+                "合同项数",
+                "登记合同数",
+                "项数",
+                "本月/合同项数",
+                "本月/项数",
+                "本月/登记合同数",
+            ),
+            "number",
+            lo=0,
+        ),
+        Field(
+            "value_wan",
+            (
+                "本月/成交额",
+                "本月成交额",
+                "成交额",
+                "合同金额",
+                "合同成交额",
+                "技术合同成交额",
+                "本月/合同成交额",
+                "本月/合同金额",
+                "本月/技术合同成交额",
+            ),
+            "amount",
+            unit="wan",
+        ),
+        Field(
+            "contracts_cum",
+            ("累计/合同数", "累计合同数", "累计/合同项数", "累计/项数"),
+            "number",
+            required=False,
+            lo=0,
+        ),
+        Field(
+            "value_cum_wan",
+            ("累计/成交额", "累计成交额", "累计/合同成交额", "累计/合同金额"),
+            "amount",
+            required=False,
+            unit="wan",
+        ),
+        Field("year", ("年份", "年度"), "year", required=False),
+    ),  # fmt: skip
+    key=("year", "month"),
+    columns=("year", "month", "months_covered", "contracts", "value_wan"),
+    derive=_derive_contracts,
+    sheet_checks=_check_cumulative,
+)
+
+
+# ----------------------------------------------------------------------------- value added
+
+
+def _derive_value_added(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    year = _year_from(df, ctx, "year", "period_year")
+    out = pd.DataFrame(
+        {
+            "year": _int64(year),
+            "month": _int64(df["period_end"]),
+            "va_cum_yi": df["va_cum_yi"].astype("float64"),
+            "growth_cum_pct": df["growth_cum_pct"].astype("float64"),
+        },
+        index=df.index,
+    )
+    empty = pd.Series("", index=df.index, dtype=object)
+    out = _reject(out, year.isna(), "missing_required", "year", empty)
+    # Cumulative figures run from January: "3-5月" is not a cumulative period.
+    not_cum = df["period_start"].notna() & (df["period_start"] != 1)
+    return _reject(out, not_cum, "invalid_period", "period", df["period_end"].astype("str"))
+
+
+HITECH_VALUE_ADDED = Schema(
+    kind="hitech_value_added",
+    fields=(
+        Field("period", ("时期", "月份", "统计时期", "期间", "累计期间"), "period"),
+        Field(
+            "va_cum_yi",
+            ("累计增加值", "高新技术产业增加值", "增加值", "累计值", "本年累计"),
+            "amount",
+            unit="yi",
+        ),
+        Field(
+            "growth_cum_pct",
+            ("累计增长", "累计增速", "增速", "同比增长", "比上年同期增长", "累计增长率"),
+            "number",
+            lo=-50,
+            hi=100,
+        ),
+        Field("year", ("年份", "年度"), "year", required=False),
+    ),  # fmt: skip
+    key=("year", "month"),
+    columns=("year", "month", "va_cum_yi", "growth_cum_pct"),
+    derive=_derive_value_added,
+)
+
+
+# ----------------------------------------------------------------------------- R&D and GDP
+
+
+def _derive_rd(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    year = _year_from(df, ctx, "year")
+    out = pd.DataFrame(
+        {
+            "unit_name": df["unit_name"],
+            "uscc": df["uscc"],
+            "unit_type": df["unit_type"],
+            "year": _int64(year),
+            "rd_expenditure_wan": df["rd_expenditure_wan"].astype("float64"),
+        },
+        index=df.index,
+    )
+    empty = pd.Series("", index=df.index, dtype=object)
+    return _reject(out, year.isna(), "missing_required", "year", empty)
+
+
+RD_EXPENDITURE = Schema(
+    kind="rd_expenditure",
+    fields=(
+        Field("unit_name", ("单位名称", "单位详细名称", "企业名称", "填报单位"), "name"),
+        Field("uscc", _USCC, "uscc"),
+        Field(
+            "unit_type",
+            ("单位类型", "单位类别", "执行部门", "类型"),
+            "category",
+            categories=UNIT_TYPES,
+            aliases={
+                "高等学校": "高校",
+                "高等院校": "高校",
+                "大学": "高校",
+                "研究机构": "科研院所",
+                "科研机构": "科研院所",
+                "研究与开发机构": "科研院所",
+                "工业企业": "企业",
+                "规上企业": "企业",
+            },
+        ),
+        Field("year", ("统计年度", "年度", "年份"), "year", required=False),
+        Field(
+            "rd_expenditure_wan",
+            (
+                "研发经费内部支出",
+                "R&D经费支出",
+                "R&D经费内部支出",
+                "研发经费支出",
+                "研发经费",
+                "研发投入",
+            ),
+            "amount",
+            unit="wan",
+        ),
+    ),  # fmt: skip
+    key=("uscc", "year"),
+    columns=("unit_name", "uscc", "unit_type", "year", "rd_expenditure_wan"),
+    derive=_derive_rd,
+    entity_name="unit_name",
+)
+
+
+def _derive_gdp(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"year": _int64(df["year"]), "gdp_yi": df["gdp_yi"].astype("float64")}, index=df.index
+    )
+
+
+DISTRICT_GDP = Schema(
+    kind="district_gdp",
+    fields=(
+        Field("year", ("年份", "年度", "统计年度"), "year"),
+        Field(
+            "gdp_yi",
+            ("地区生产总值", "GDP", "生产总值", "地区生产总值(GDP)"),
+            "amount",
+            unit="yi",
+            lo=0,
+        ),
+    ),  # fmt: skip
+    key=("year",),
+    columns=("year", "gdp_yi"),
+    derive=_derive_gdp,
+)
+
+
+# ----------------------------------------------------------------------------- pipelines
+
+
+def pipeline_of_sheet(sheet: str, file: str) -> str:
+    """Which pipeline a sheet holds, from its name (longest matching word wins)."""
+    hits = [(len(w), p) for p, words in PIPELINES.items() for w in words if w in sheet]
+    if not hits:
+        raise SchemaError(
+            "无法识别台账类型",
+            "cannot tell which pipeline this sheet holds",
+            file=file,
+            sheet=sheet or None,
+            found=sheet,
+            expected="工作表名含 sheet name containing one of: "
+            + "、".join(w for words in PIPELINES.values() for w in words),
+        )
+    return max(hits)[1]
+
+
+def _derive_pipelines(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    pipeline = pipeline_of_sheet(ctx.sheet, ctx.file)
+    year = _year_from(df, ctx, "year")
+    nat = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+    recognized = df["recognized_date"] if "recognized_date" in df.columns else nat
+    out = pd.DataFrame(
+        {
+            "pipeline": pipeline,
+            "candidate": df["candidate"],
+            "category": df["category"] if "category" in df.columns else pd.Series(
+                pd.NA, index=df.index, dtype="str"),
+            "stage": df["stage"],
+            "expected_date": df["expected_date"] if "expected_date" in df.columns else nat,
+            "recognized_date": recognized.where(df["stage"] == "已认定"),
+            "year": _int64(year),
+        },
+        index=df.index,
+    )  # fmt: skip
+    empty = pd.Series("", index=df.index, dtype=object)
+    return _reject(out, year.isna(), "missing_required", "year", empty)
+
+
+PIPELINE_SCHEMA = Schema(
+    kind="pipelines",
+    fields=(
+        Field(
+            "candidate",
+            ("项目名称", "平台名称", "楼宇名称", "姓名", "候选人", "人才姓名", "名称", "候选对象"),
+        ),
+        Field("category", ("类别", "类型", "平台类别", "人才类别", "级别"), required=False),
+        Field(
+            "stage",
+            ("推进阶段", "阶段", "状态", "进展", "当前阶段"),
+            "category",
+            categories=STAGES,
+            aliases={
+                "已通过": "已认定",
+                "认定": "已认定",
+                "已选派": "已认定",
+                "入选": "已认定",
+                "已入选": "已认定",
+                "申报": "申报中",
+                "已申报": "申报中",
+                "评审": "评审中",
+                "谋划": "储备",
+                "待申报": "储备",
+                "未认定": "未通过",
+                "不通过": "未通过",
+            },
+        ),
+        Field(
+            "expected_date",
+            ("预计认定时间", "预计完成时间", "预计时间", "计划认定时间"),
+            "date",
+            required=False,
+        ),
+        Field(
+            "recognized_date",
+            ("认定时间", "认定日期", "实际认定时间", "选派时间", "入选时间"),
+            "date",
+            required=False,
+            no_future=True,
+        ),
+        Field("year", ("计划年度", "年度"), "year", required=False),
+    ),  # fmt: skip
+    key=("pipeline", "candidate", "year"),
+    columns=(
+        "pipeline",
+        "candidate",
+        "category",
+        "stage",
+        "expected_date",
+        "recognized_date",
+        "year",
+    ),  # fmt: skip
+    derive=_derive_pipelines,
+)
+
+
+SCHEMAS: dict[str, Schema] = {
+    s.kind: s
+    for s in (
+        HITECH_CERTIFICATES, TECH_SME_REGISTRATIONS, TECH_CONTRACTS, HITECH_VALUE_ADDED,
+        RD_EXPENDITURE, DISTRICT_GDP, PIPELINE_SCHEMA,
+    )
+}  # fmt: skip
+KINDS: tuple[str, ...] = tuple(SCHEMAS)

@@ -1,0 +1,375 @@
+"""``run_clean``: every raw file of every kind -> processed tables, quarantine, reconciliation,
+lineage. ``load_processed`` reads a processed table back.
+
+Guarantees:
+
+* every non-blank input row below the header ends in the clean table or in quarantine, never
+  both and never neither (``reconciliation.csv``; a file that does not balance raises
+  :class:`~tianxin_analysis.errors.ReconciliationError`);
+* a file that cannot be read or lacks a required column is reported in ``CleanRun.failures``
+  and the other files are still processed;
+* every output file is written atomically (temp file + rename), so a killed run leaves the
+  previous outputs readable; ``lineage.json`` is written last;
+* outputs depend only on the raw files: rerunning gives byte-identical CSV files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .. import __version__
+from .._fs import atomic_path, atomic_write_text, neutralize_formulas, sha256_file
+from ..errors import InputFileError, ReconciliationError, SchemaError
+from ..identifiers import dedupe_by_uscc
+from ..io import read_sheets
+from .kinds import KINDS, SCHEMAS
+from .rules import QUARANTINE_COLUMNS
+from .schema import Schema, SheetResult, process_sheet, quarantine_rows
+
+LINEAGE = ("source_file", "source_sheet", "source_row")
+RECONCILIATION_COLUMNS = (
+    "kind", "source_file", "source_sheet", "header_rows", "rows_above_header", "rows_blank",
+    "rows_read", "rows_clean", "rows_quarantined", "balanced",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """A file (or one sheet of it) that could not be processed, with the reason."""
+
+    kind: str
+    file: str
+    sheet: str
+    message: str
+
+
+@dataclass
+class CleanRun:
+    """What ``run_clean`` did. ``ok`` is False when any file failed."""
+
+    raw_dir: Path
+    out_dir: Path
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    reconciliation: pd.DataFrame
+    failures: list[FileFailure] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+    synthetic: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def summary_text(self) -> str:
+        """Per-file table: rows read / clean / quarantined / balanced, Chinese with English."""
+        lines = [
+            "清洗结果 cleaning summary"
+            + ("（模拟数据 synthetic sample）" if self.synthetic else ""),
+            f"{'类型 kind':<24}{'文件 file':<44}{'读入 read':>10}{'有效 clean':>11}"
+            f"{'隔离 quarantined':>17}  平衡 balanced",
+        ]
+        rec = self.reconciliation
+        if len(rec):
+            by_file = rec.groupby(["kind", "source_file"], sort=False)[
+                ["rows_read", "rows_clean", "rows_quarantined"]
+            ].sum()
+            balanced = rec.groupby(["kind", "source_file"], sort=False)["balanced"].all()
+            for (kind, file), row in by_file.iterrows():
+                name = file.split("/", 1)[-1]
+                lines.append(
+                    f"{kind:<24}{name:<44}{row.rows_read:>10,}{row.rows_clean:>11,}"
+                    f"{row.rows_quarantined:>17,}  {'是 yes' if balanced[(kind, file)] else '否 NO'}"
+                )
+            tot = rec[["rows_read", "rows_clean", "rows_quarantined"]].sum()
+            lines.append(
+                f"{'合计 total':<68}{tot.rows_read:>10,}{tot.rows_clean:>11,}{tot.rows_quarantined:>17,}"
+            )
+        if len(self.quarantine):
+            counts = self.quarantine.groupby(["rule", "reason_zh"]).size()
+            lines.append("隔离原因 quarantine by rule:")
+            for (rule, zh), n in counts.items():
+                lines.append(f"  {rule:<22}{zh:<24}{n:>6,}")
+        for f in self.failures:
+            lines.append(f"未处理 FAILED {f.file}{' / ' + f.sheet if f.sheet else ''}: {f.message}")
+        lines.append(f"输出目录 output folder: {self.out_dir}")
+        return "\n".join(lines)
+
+
+def _raw_files(raw_dir: Path, kind: str) -> list[Path]:
+    folder = raw_dir / kind
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith((".", "~$")) and p.suffix.lower() != ".md"
+    )
+
+
+def _dedupe(kind: str, schema: Schema, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kind-level duplicates: exact duplicates, USCC name conflicts, other key clashes."""
+    quarantined = []
+    if schema.entity_name is not None and len(df):
+        kept, conflicts = dedupe_by_uscc(df, uscc="uscc", name=schema.entity_name, keys=["year"])
+        if len(conflicts):
+            quarantined.append(
+                quarantine_rows(
+                    conflicts,
+                    kind,
+                    "duplicate_conflict",
+                    "uscc",
+                    conflicts["conflict_names"].astype(object),
+                )  # fmt: skip
+            )
+        rest = df.loc[~df.index.isin(conflicts.index)]
+        dropped = rest.loc[~rest.index.isin(kept.index)]
+        df = df.loc[kept.index]
+    else:
+        dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
+        dropped = df.loc[dup]
+        df = df.loc[~dup]
+    if len(dropped):
+        quarantined.append(
+            quarantine_rows(dropped, kind, "duplicate_row", "", pd.Series("", index=dropped.index))
+        )
+    clash = df.duplicated(subset=list(schema.key), keep=False)
+    if clash.any():
+        bad = df.loc[clash]
+        value = bad[list(schema.key)].astype(str).agg("|".join, axis=1)
+        quarantined.append(quarantine_rows(bad, kind, "duplicate_key", "|".join(schema.key), value))
+        df = df.loc[~clash]
+    q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
+    return df, q
+
+
+def _empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS}).astype(
+        {"source_row": "int64"}
+    )
+
+
+def _sort(kind: str, df: pd.DataFrame) -> pd.DataFrame:
+    keys = [*SCHEMAS[kind].key, *LINEAGE]
+    return df.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def _tidy_types(kind: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Dtypes of the contract: text as ``str``, integers int64, dates datetime64[ns]."""
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out[c] = s.astype("datetime64[ns]")
+        elif c in ("year", "month", "months_covered", "expiry_year", "source_row"):
+            out[c] = s.astype("int64")
+        elif c == "batch":
+            out[c] = s.astype("Int64")
+        elif pd.api.types.is_float_dtype(s.dtype):
+            out[c] = s.astype("float64")
+        else:
+            out[c] = s.astype("str")
+    return pd.DataFrame(out, index=df.index)
+
+
+def run_clean(
+    raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], progress: bool = True
+) -> CleanRun:
+    """Clean every raw file of every kind in ``raw_dir`` into ``out_dir`` (see module doc)."""
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    today = pd.Timestamp.today().normalize()
+    jobs = [(kind, path) for kind in KINDS for path in _raw_files(raw_dir, kind)]
+    per_kind: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
+    quarantine: list[pd.DataFrame] = []
+    recon: list[dict] = []
+    failures: list[FileFailure] = []
+    lineage_files: list[dict] = []
+
+    for kind, path in tqdm(jobs, desc="清洗 cleaning", unit="file", disable=not progress):
+        rel = path.relative_to(raw_dir).as_posix()
+        schema = SCHEMAS[kind]
+        entry = {"path": rel, "kind": kind, "sha256": sha256_file(path),
+                 "size_bytes": path.stat().st_size, "synthetic": False, "sheets": [],
+                 "dropped_personal_columns": [], "unmapped_columns": []}  # fmt: skip
+        lineage_files.append(entry)
+        try:
+            sheets = read_sheets(path)
+        except (InputFileError, SchemaError) as exc:
+            failures.append(FileFailure(kind, rel, "", str(exc)))
+            entry["error"] = str(exc)
+            continue
+        for raw in sheets:
+            sheet = raw.sheet or ""
+            if raw.grid.empty or raw.grid.isna().all().all():
+                continue
+            try:
+                res: SheetResult = process_sheet(raw, rel, schema, today)
+            except SchemaError as exc:
+                failures.append(FileFailure(kind, rel, sheet, str(exc)))
+                entry.setdefault("sheet_errors", []).append({"sheet": sheet, "error": str(exc)})
+                continue
+            per_kind[kind].append(res.clean)
+            quarantine.append(res.quarantine)
+            entry["sheets"].append(sheet)
+            entry["synthetic"] = entry["synthetic"] or res.synthetic
+            for c in res.dropped_personal:
+                if c not in entry["dropped_personal_columns"]:
+                    entry["dropped_personal_columns"].append(c)
+            for c in res.unmapped:
+                if c not in entry["unmapped_columns"]:
+                    entry["unmapped_columns"].append(c)
+            recon.append({"kind": kind, "source_file": rel, "source_sheet": sheet,
+                          "header_rows": "+".join(str(r) for r in res.header_rows),
+                          "rows_above_header": res.rows_above_header, "rows_blank": res.rows_blank,
+                          "rows_read": res.rows_read})  # fmt: skip
+
+    tables: dict[str, pd.DataFrame] = {}
+    for kind in KINDS:
+        parts = [p for p in per_kind[kind] if len(p)]
+        if not parts:
+            continue
+        df = pd.concat(parts, ignore_index=True)
+        df, q = _dedupe(kind, SCHEMAS[kind], df)
+        quarantine.append(q)
+        tables[kind] = _sort(kind, _tidy_types(kind, df))
+
+    q_all = [q for q in quarantine if len(q)]
+    qframe = pd.concat(q_all, ignore_index=True) if q_all else _empty_quarantine()
+    qframe = (
+        qframe.astype({"source_row": "int64"})
+        .sort_values(["kind", "source_file", "source_sheet", "source_row"], kind="stable")
+        .reset_index(drop=True)
+    )
+    qframe = qframe.astype({c: "str" for c in QUARANTINE_COLUMNS if c != "source_row"})
+    reconciliation = _reconcile(recon, tables, qframe)
+
+    synthetic = any(e["synthetic"] for e in lineage_files)
+    outputs = _write_outputs(out_dir, tables, qframe, reconciliation)
+    lineage = {
+        "package": "tianxin-analysis",
+        "package_version": __version__,
+        "synthetic": synthetic,
+        "raw_files": lineage_files,
+        "failures": [f.__dict__ for f in failures],
+        "outputs": [p.relative_to(out_dir).as_posix() for p in outputs] + ["lineage.json"],
+    }
+    atomic_write_text(
+        out_dir / "lineage.json", json.dumps(lineage, ensure_ascii=False, indent=2) + "\n"
+    )
+    outputs.append(out_dir / "lineage.json")
+    return CleanRun(raw_dir, out_dir, tables, qframe, reconciliation, failures, outputs, synthetic)
+
+
+def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFrame) -> pd.DataFrame:
+    if not recon:
+        return pd.DataFrame(columns=list(RECONCILIATION_COLUMNS))
+    rec = pd.DataFrame(recon)
+    keys = ["kind", "source_file", "source_sheet"]
+    clean_counts = (
+        pd.concat([t.assign(kind=k)[keys] for k, t in tables.items()], ignore_index=True)
+        .value_counts()
+        .rename("rows_clean")
+        if tables
+        else pd.Series(dtype="int64", name="rows_clean")
+    )
+    q_counts = q[keys].value_counts().rename("rows_quarantined") if len(q) else pd.Series(
+        dtype="int64", name="rows_quarantined")  # fmt: skip
+    rec = rec.join(clean_counts, on=keys).join(q_counts, on=keys)
+    rec[["rows_clean", "rows_quarantined"]] = (
+        rec[["rows_clean", "rows_quarantined"]].fillna(0).astype("int64")
+    )
+    rec["balanced"] = rec["rows_read"] == rec["rows_clean"] + rec["rows_quarantined"]
+    rec = rec[list(RECONCILIATION_COLUMNS)]
+    if not rec["balanced"].all():
+        bad = rec.loc[~rec["balanced"]].iloc[0]
+        raise ReconciliationError(
+            f"行数不平衡 rows do not reconcile: {bad.source_file} / {bad.source_sheet}: "
+            f"读入 read {bad.rows_read} != 有效 clean {bad.rows_clean} + 隔离 quarantined "
+            f"{bad.rows_quarantined}"
+        )
+    return rec
+
+
+def _write_csv(df: pd.DataFrame, target: Path) -> None:
+    text = neutralize_formulas(df).to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    atomic_write_text(target, "\ufeff" + text, encoding="utf-8")
+
+
+def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFrame,
+                   rec: pd.DataFrame) -> list[Path]:  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for kind in KINDS:
+        kind_dir = out_dir / kind
+        if kind not in tables:
+            # The raw folder holds nothing for this kind any more: remove stale outputs.
+            if kind_dir.is_dir():
+                shutil.rmtree(kind_dir)
+            (out_dir / f"{kind}.csv").unlink(missing_ok=True)
+            continue
+        df = tables[kind]
+        years = sorted(int(y) for y in df["year"].unique())
+        for year in years:
+            part = kind_dir / f"year={year}" / "part-0.parquet"
+            part.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(part) as tmp:
+                df.loc[df["year"] == year].drop(columns="year").to_parquet(tmp, index=False)
+            written.append(part)
+        if kind_dir.is_dir():
+            for stale in kind_dir.glob("year=*"):
+                if stale.name not in {f"year={y}" for y in years}:
+                    shutil.rmtree(stale)
+        target = out_dir / f"{kind}.csv"
+        _write_csv(df, target)
+        written.append(target)
+    with atomic_path(out_dir / "quarantine.parquet") as tmp:
+        q.to_parquet(tmp, index=False)
+    written.append(out_dir / "quarantine.parquet")
+    _write_csv(q, out_dir / "quarantine.csv")
+    written.append(out_dir / "quarantine.csv")
+    _write_csv(rec, out_dir / "reconciliation.csv")
+    written.append(out_dir / "reconciliation.csv")
+    return written
+
+
+def load_processed(kind: str, processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """A processed table: ``year`` int64, sorted by the kind's key and lineage.
+
+    Raises :class:`InputFileError` when the table has not been written (run ``tianxin clean``).
+    """
+    if kind not in SCHEMAS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    kind_dir = Path(processed_dir) / kind
+    parts = sorted(kind_dir.glob("year=*/part-0.parquet")) if kind_dir.is_dir() else []
+    if not parts:
+        raise InputFileError(
+            "找不到清洗后的数据，请先运行 tianxin clean",
+            "processed table not found; run `tianxin clean` first",
+            file=str(kind_dir),
+        )
+    frames = []
+    for part in parts:
+        year = int(part.parent.name.split("=", 1)[1])
+        frames.append(pd.read_parquet(part).assign(year=year))
+    df = pd.concat(frames, ignore_index=True)
+    cols = [*SCHEMAS[kind].columns, *LINEAGE]
+    df = df[cols].astype({"year": "int64"})
+    return _sort(kind, df)
+
+
+def is_synthetic(processed_dir: str | os.PathLike[str]) -> bool:
+    """True when any raw file behind ``processed_dir`` came from the synthetic sample.
+
+    Missing lineage counts as synthetic: a chart without known provenance must not pass for
+    real data.
+    """
+    path = Path(processed_dir) / "lineage.json"
+    if not path.is_file():
+        return True
+    return bool(json.loads(path.read_text(encoding="utf-8")).get("synthetic", True))

@@ -1,0 +1,446 @@
+"""The generic part of every pipeline: a schema, and one sheet turned into clean rows + quarantine.
+
+A :class:`Schema` lists the canonical columns of one raw kind (header synonyms, type, range,
+allowed values). :func:`process_sheet` takes one :class:`~tianxin_analysis.io.RawSheet` and
+
+1. finds the header (one row, or two rows when a merged group header sits above the labels);
+   rows above it are title rows, not data;
+2. drops personal-data columns (联系人, 电话/手机, 身份证号, 邮箱 ...) before anything else;
+3. maps headers to canonical names (``clean.map_headers``) — a missing required column is a
+   :class:`~tianxin_analysis.errors.SchemaError` naming the file, sheet and the accepted headers;
+4. skips blank rows (counted) and runs the row rules in a fixed order; the first rule a row
+   fails sends it to quarantine with the cell as found.
+
+Every non-blank row below the header ends in exactly one of the two frames, which is what the
+reconciliation checks. Kind-specific derivations and checks live in ``kinds.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import clean
+from ..errors import SchemaError
+from ..identifiers import validate_uscc
+from ..io import RawSheet, combine_header_rows, find_header_row
+from .rules import QUARANTINE_COLUMNS, reason
+
+# Headers of columns that hold personal data; dropped on reading, never written anywhere.
+PERSONAL_HEADER = re.compile(
+    r"联系人|联络人|电话|手机|身份证|证件号|邮箱|e-?mail|邮件|填报人|填表人|经办人|联系方式|传真|住址",
+    re.IGNORECASE,
+)
+# Column that carries the provenance note of an export (the sample writes 模拟数据 there).
+PROVENANCE_HEADERS = ("数据说明", "数据来源说明", "备注说明")
+SYNTHETIC_MARK = re.compile(r"模拟数据|synthetic", re.IGNORECASE)
+_TOTAL_ROW = re.compile(r"^(?:合计|总计|小计|全年合计|累计合计)$")
+_YEAR_IN_TEXT = re.compile(r"(20[0-9]{2}|19[0-9]{2})\s*年")
+_UNIT_IN_HEADER = re.compile(r"(万亿元|亿元|千万元|百万元|万元|千元|元)")
+
+FieldType = (
+    str  # text | name | uscc | amount | number | integer | year | batch | date | category | period
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column of a raw kind.
+
+    ``type``: text, name (enterprise/unit name), uscc, amount (money; ``unit`` is the target
+    unit "wan"/"yi", the header's unit applies to bare numbers), number, integer, year,
+    batch ("第3批" -> 3), date, category (``categories``, with ``aliases`` for other
+    spellings), period (month period "1-2月"). ``lo``/``hi`` bound numbers; ``no_future``
+    rejects dates after the run date.
+    """
+
+    name: str
+    synonyms: tuple[str, ...]
+    type: FieldType = "text"
+    required: bool = True
+    unit: str | None = None
+    lo: float | None = None
+    hi: float | None = None
+    categories: tuple[str, ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    no_future: bool = False
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Everything one kind's pipeline needs to know about its raw files."""
+
+    kind: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]
+    columns: tuple[str, ...]  # output columns in order (lineage columns are appended)
+    # Per sheet: parsed frame + sheet context -> frame with the output columns; may add a
+    # ``_rule``/``_column``/``_value`` triple for rows that a kind-specific check rejects.
+    derive: Callable[[pd.DataFrame, SheetContext], pd.DataFrame]
+    # Over all rows of the kind: the name column used to reconcile USCC duplicates, if any.
+    entity_name: str | None = None
+    # Checks across rows of one sheet after derivation (e.g. monthly vs cumulative).
+    sheet_checks: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+
+    @property
+    def field_map(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+
+@dataclass(frozen=True)
+class SheetContext:
+    file: str  # relative to the raw folder
+    sheet: str  # "" for CSV
+    context_year: int | None  # a year written in the title rows, sheet name or file name
+    header_units: Mapping[str, str | None]  # canonical column -> unit written in its header
+
+
+@dataclass
+class SheetResult:
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    header_rows: tuple[int, ...]
+    rows_above_header: int
+    rows_blank: int
+    rows_read: int
+    synthetic: bool
+    dropped_personal: tuple[str, ...]
+    unmapped: tuple[str, ...]
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _choose_header(grid: pd.DataFrame, schema: Schema, ctx_file: str, ctx_sheet: str):
+    required = {f.name: f.synonyms for f in schema.fields if f.required}
+    synonyms = {f.name: f.synonyms for f in schema.fields}
+    try:
+        h = find_header_row(grid, required)
+    except SchemaError as exc:
+        raise SchemaError(
+            "找不到表头行",
+            "header row not found",
+            file=ctx_file,
+            sheet=ctx_sheet or None,
+            found=exc.found,
+            expected=exc.expected,
+        ) from None
+    rows = list(grid.index)
+    pos = rows.index(h)
+    candidates = [(h,)]
+    if pos > 0:
+        candidates.append((rows[pos - 1], h))
+    if pos + 1 < len(rows):
+        candidates.append((h, rows[pos + 1]))
+    best: tuple[int, tuple[int, ...], list[str]] | None = None
+    for cand in candidates:
+        labels = combine_header_rows(grid, list(cand)) if len(cand) > 1 else [
+            _text(v) for v in grid.loc[cand[0]]
+        ]  # fmt: skip
+        labels = _dedupe_labels(labels)
+        mapping, _ = _safe_map(labels, synonyms)
+        score = sum(1 for v in mapping.values() if v in required)
+        if best is None or score > best[0]:
+            best = (score, cand, labels)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _dedupe_labels(labels: list[str]) -> list[str]:
+    """Blank or repeated header cells get a position suffix so columns stay distinct."""
+    out, seen = [], set()
+    for i, lab in enumerate(labels):
+        name = lab if lab else f"_col{i}"
+        if name in seen:
+            name = f"{name}_col{i}"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def _safe_map(labels, synonyms):
+    try:
+        return clean.map_headers(labels, synonyms)
+    except SchemaError:
+        return {}, list(labels)
+
+
+def context_year(grid: pd.DataFrame, above: list[int], sheet: str, file: str) -> int | None:
+    """A year written in the title rows above the header, else the sheet name, else file name."""
+    texts = [_text(v) for r in above for v in grid.loc[r] if _text(v)]
+    for text in [*texts, sheet]:
+        m = _YEAR_IN_TEXT.search(clean.normalize_text(pd.Series([text])).iloc[0] or "")
+        if m:
+            return int(m.group(1))
+    m = re.fullmatch(r"(20[0-9]{2})年?度?", sheet.strip())
+    if m:
+        return int(m.group(1))
+    years = re.findall(r"20[0-9]{2}", file.rsplit("/", 1)[-1])
+    return int(years[0]) if len(years) == 1 else None
+
+
+def process_sheet(raw: RawSheet, rel_file: str, schema: Schema, today: pd.Timestamp) -> SheetResult:
+    """One sheet -> (clean rows in the kind's output columns, quarantine rows)."""
+    sheet_name = raw.sheet or ""
+    grid = raw.grid
+    header_rows, labels = _choose_header(grid, schema, rel_file, sheet_name)
+    last_header = header_rows[-1]
+    above = [r for r in grid.index if r < header_rows[0]]
+    body = grid.loc[grid.index > last_header].copy()
+    body.columns = labels
+
+    personal = [c for c in labels if PERSONAL_HEADER.search(c)]
+    body = body.drop(columns=personal)
+    provenance = [c for c in body.columns if clean.normalize_header(c) in PROVENANCE_HEADERS]
+    synonyms = {f.name: f.synonyms for f in schema.fields}
+    mapping, unmapped = clean.map_headers(
+        [c for c in body.columns if c not in provenance], synonyms, file=rel_file, sheet=sheet_name
+    )
+    missing = [f for f in schema.fields if f.required and f.name not in mapping.values()]
+    if missing:
+        f = missing[0]
+        raise SchemaError(
+            "缺少必需的列",
+            "required column missing",
+            file=rel_file,
+            sheet=sheet_name or None,
+            row=last_header,
+            column=f.name,
+            found=[c for c in labels if not c.startswith("_col")],
+            expected=f"表头之一 one of: {' / '.join(f.synonyms)}",
+        )
+
+    synthetic = any(SYNTHETIC_MARK.search(_text(v)) for r in above for v in grid.loc[r])
+    for c in provenance:
+        synthetic = synthetic or bool(
+            body[c].map(lambda v: bool(SYNTHETIC_MARK.search(_text(v)))).any()
+        )
+
+    nonempty = body.map(lambda v: _text(v).strip() != "").any(axis=1)
+    rows_blank = int((~nonempty).sum())
+    body = body.loc[nonempty]
+
+    header_units = {
+        canonical: (m.group(1) if (m := _UNIT_IN_HEADER.search(raw_label)) else None)
+        for raw_label, canonical in mapping.items()
+    }
+    ctx = SheetContext(
+        rel_file, sheet_name, context_year(grid, above, sheet_name, rel_file), header_units
+    )
+
+    raw_cells = body.rename(columns=mapping)[list(mapping.values())]
+    first_failure = _row_rules(body, raw_cells, schema, ctx, today)
+    parsed = _parse(raw_cells, schema, ctx)
+    derived = schema.derive(parsed, ctx)
+    # kind-specific rejections, only for rows that passed the generic rules
+    if "_rule" in derived.columns:
+        extra = derived["_rule"].notna() & first_failure["rule"].isna()
+        first_failure.loc[extra, "rule"] = derived.loc[extra, "_rule"]
+        first_failure.loc[extra, "column"] = derived.loc[extra, "_column"]
+        first_failure.loc[extra, "value"] = derived.loc[extra, "_value"]
+    ok = first_failure["rule"].isna()
+    clean_rows = derived.loc[ok, list(schema.columns)]
+    if schema.sheet_checks is not None and len(clean_rows):
+        flagged = schema.sheet_checks(derived.loc[ok])
+        if len(flagged):
+            idx = flagged.index
+            first_failure.loc[idx, "rule"] = flagged["_rule"]
+            first_failure.loc[idx, "column"] = flagged["_column"]
+            first_failure.loc[idx, "value"] = flagged["_value"]
+            ok = first_failure["rule"].isna()
+            clean_rows = derived.loc[ok, list(schema.columns)]
+
+    lineage = {"source_file": rel_file, "source_sheet": sheet_name}
+    clean_rows = clean_rows.assign(**lineage, source_row=clean_rows.index.astype("int64"))
+    bad = first_failure.loc[~ok]
+    quarantine = pd.DataFrame(
+        {
+            "kind": schema.kind,
+            "source_file": rel_file,
+            "source_sheet": sheet_name,
+            "source_row": bad.index.astype("int64"),
+            "column": bad["column"].to_numpy(dtype=object),
+            "value": bad["value"].to_numpy(dtype=object),
+            "rule": bad["rule"].to_numpy(dtype=object),
+        }
+    )
+    quarantine = _with_reasons(quarantine)
+    return SheetResult(
+        clean=clean_rows.reset_index(drop=True),
+        quarantine=quarantine,
+        header_rows=tuple(int(r) for r in header_rows),
+        rows_above_header=len(above),
+        rows_blank=rows_blank,
+        rows_read=len(body),
+        synthetic=synthetic,
+        dropped_personal=tuple(personal),
+        unmapped=tuple(str(c) for c in unmapped if not str(c).startswith("_col")),
+    )
+
+
+def _with_reasons(q: pd.DataFrame) -> pd.DataFrame:
+    zh = [reason(r)[0] for r in q["rule"]]
+    en = [reason(r)[1] for r in q["rule"]]
+    out = q.assign(reason_zh=pd.Series(zh, index=q.index, dtype=object),
+                   reason_en=pd.Series(en, index=q.index, dtype=object))  # fmt: skip
+    out = out.assign(value=out["value"].map(_text))
+    return out[list(QUARANTINE_COLUMNS)]
+
+
+def _row_rules(
+    body: pd.DataFrame, cells: pd.DataFrame, schema: Schema, ctx: SheetContext, today: pd.Timestamp
+) -> pd.DataFrame:
+    """First failing generic rule of every row: frame (rule, column, value) on body's index."""
+    checks: list[tuple[str, str, pd.Series]] = []
+    foot = clean.flag_footnote_rows(body, list(body.columns))["is_footnote"]
+    # A footnote list continues on rows that hold one text cell ("注：1. …" then "2. …").
+    present = body.map(lambda v: _text(v).strip() != "")
+    single_text = (present.sum(axis=1) == 1) & body.map(lambda v: isinstance(v, str)).any(axis=1)
+    foot = foot | (single_text & foot.cummax())
+    first_text = body.apply(lambda r: next((_text(v) for v in r if _text(v).strip()), ""), axis=1)
+    checks.append(("footnote_row", "", foot))
+
+    fields = [f for f in schema.fields if f.name in cells.columns]
+    first_col = fields[0].name if fields else None
+    for f in fields:
+        if f.type in ("period", "text", "category") and f is fields[0]:
+            t = clean.normalize_text(cells[f.name]).str.replace(" ", "", regex=False)
+            checks.append(("total_row", f.name, t.str.match(_TOTAL_ROW.pattern).fillna(False)))
+    for f in fields:
+        if f.required:
+            checks.append(("missing_required", f.name, clean.is_missing_marker(cells[f.name])))
+    for f in fields:
+        s = cells[f.name]
+        if f.type == "uscc":
+            v = validate_uscc(s)
+            err = v["error"].astype(object)
+            for code in ("length", "charset", "admin_code", "check_digit"):
+                checks.append((f"uscc_{code}", f.name, (err == code).fillna(False)))
+        elif f.type in ("amount", "number", "integer"):
+            p = _parse_numeric(s, f, ctx)
+            checks.append(("invalid_number", f.name, p.invalid))
+            vals = p.values
+            if f.type == "integer":
+                checks.append(("invalid_number", f.name, vals.notna() & (vals % 1 != 0)))
+            if f.type == "amount":
+                checks.append(("negative_amount", f.name, (vals < 0).fillna(False)))
+            if f.lo is not None or f.hi is not None:
+                lo = -np.inf if f.lo is None else f.lo
+                hi = np.inf if f.hi is None else f.hi
+                checks.append(("out_of_range", f.name, (vals.notna() & ~vals.between(lo, hi))))
+        elif f.type == "date":
+            p = clean.parse_date(s)
+            checks.append(("invalid_date", f.name, p.invalid))
+            if f.no_future:
+                checks.append(("future_date", f.name, (p.values > today).fillna(False)))
+        elif f.type == "year":
+            y = _parse_year(s)
+            checks.append(("invalid_number", f.name, y.isna() & ~clean.is_missing_marker(s)))
+            checks.append(
+                ("out_of_range", f.name, (y.notna() & ~y.between(2000, 2100)).fillna(False))
+            )
+        elif f.type == "batch":
+            b = _parse_batch(s)
+            checks.append(("invalid_number", f.name, b.isna() & ~clean.is_missing_marker(s)))
+        elif f.type == "period":
+            p = clean.parse_month_period(s)
+            checks.append(("invalid_period", f.name, p.invalid))
+        elif f.type == "category":
+            c = _parse_category(s, f)
+            checks.append(("unknown_category", f.name, c.isna() & ~clean.is_missing_marker(s)))
+    del first_col
+
+    rule = pd.Series(None, index=body.index, dtype=object)
+    column = pd.Series(None, index=body.index, dtype=object)
+    value = pd.Series(None, index=body.index, dtype=object)
+    for name, col, mask in checks:
+        hit = mask.reindex(body.index).fillna(False).astype(bool) & rule.isna()
+        if not hit.any():
+            continue
+        rule[hit] = name
+        column[hit] = col
+        value[hit] = first_text[hit] if col == "" else cells.loc[hit, col].map(_text)
+    return pd.DataFrame({"rule": rule, "column": column, "value": value})
+
+
+def _parse_numeric(s: pd.Series, f: Field, ctx: SheetContext) -> clean.Parsed:
+    if f.type == "amount":
+        return clean.parse_amount(s, unit=ctx.header_units.get(f.name), to=f.unit or "wan")
+    return clean.parse_number(s)
+
+
+def _parse_year(s: pd.Series) -> pd.Series:
+    t = clean.normalize_text(s).str.replace(r"(?:\.0+)?(?:年度?)?$", "", regex=True)
+    ok = t.str.fullmatch("[0-9]{4}").fillna(False).astype(bool)
+    return pd.to_numeric(t.where(ok), errors="coerce").astype("Int64")
+
+
+def _parse_batch(s: pd.Series) -> pd.Series:
+    t = clean.normalize_text(s).str.replace(r"(?:\.0+)$", "", regex=True)
+    m = t.str.extract("^第?([0-9]{1,3})(?:批次?)?$", expand=False)
+    return pd.to_numeric(m, errors="coerce").astype("Int64")
+
+
+def _parse_category(s: pd.Series, f: Field) -> pd.Series:
+    t = clean.normalize_text(s).str.replace(" ", "", regex=False)
+    t = t.replace(dict(f.aliases)) if f.aliases else t
+    return t.where(t.isin(list(f.categories)))
+
+
+def _parse(cells: pd.DataFrame, schema: Schema, ctx: SheetContext) -> pd.DataFrame:
+    """Typed values of every mapped column (invalid cells become missing)."""
+    out: dict[str, pd.Series] = {}
+    for f in schema.fields:
+        if f.name not in cells.columns:
+            continue
+        s = cells[f.name]
+        if f.type == "name":
+            out[f.name] = clean.normalize_enterprise_name(s).where(~clean.is_missing_marker(s))
+        elif f.type == "uscc":
+            out[f.name] = validate_uscc(s)["uscc"]
+        elif f.type in ("amount", "number", "integer"):
+            out[f.name] = _parse_numeric(s, f, ctx).values
+        elif f.type == "date":
+            out[f.name] = clean.parse_date(s).values
+        elif f.type == "year":
+            out[f.name] = _parse_year(s)
+        elif f.type == "batch":
+            out[f.name] = _parse_batch(s)
+        elif f.type == "period":
+            p = clean.parse_month_period(s).values
+            out[f"{f.name}_start"] = p["start_month"]
+            out[f"{f.name}_end"] = p["end_month"]
+            out[f"{f.name}_year"] = p["year"]
+        elif f.type == "category":
+            out[f.name] = _parse_category(s, f)
+        else:
+            t = clean.normalize_text(s)
+            out[f.name] = t.where(~clean.is_missing_marker(s))
+    return pd.DataFrame(out, index=cells.index)
+
+
+def quarantine_rows(
+    frame: pd.DataFrame, kind: str, rule: str, column: str, value: pd.Series
+) -> pd.DataFrame:
+    """Quarantine rows for clean rows rejected at kind level (duplicates, conflicts)."""
+    q = pd.DataFrame(
+        {
+            "kind": kind,
+            "source_file": frame["source_file"].to_numpy(dtype=object),
+            "source_sheet": frame["source_sheet"].to_numpy(dtype=object),
+            "source_row": frame["source_row"].astype("int64").to_numpy(),
+            "column": column,
+            "value": value.to_numpy(dtype=object),
+            "rule": rule,
+        }
+    )
+    return _with_reasons(q)
