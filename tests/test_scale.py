@@ -1,0 +1,157 @@
+"""Batch forecasting over many regions: tianxin_analysis.scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tianxin_analysis import scale
+from tianxin_analysis.forecast.annual import annual
+from tianxin_analysis.forecast.ytd import year_end_from_ytd
+
+YEAR, AS_OF = 2024, 7
+
+
+@pytest.fixture(scope="module")
+def regions() -> list[tuple[str, pd.DataFrame]]:
+    return list(scale.synthetic_region_frames(6, seed=11))
+
+
+def _monthly(pdf: pd.DataFrame, measure: str) -> pd.Series:
+    rows = pdf[pdf["measure"] == measure]
+    idx = pd.PeriodIndex(
+        [pd.Period(f"{y}-{m:02d}", "M") for y, m in zip(rows["year"], rows["month"], strict=True)]
+    )
+    s = pd.Series(rows["value"].to_numpy(), index=idx)
+    return s[s.index <= pd.Period(f"{YEAR}-{AS_OF:02d}", "M")]
+
+
+@pytest.mark.parametrize("which", [0, 3])
+def test_region_frame_equals_direct_calls(regions, which):
+    name, pdf = regions[which]
+    out = scale.forecast_region_frame(pdf.assign(region=name), year=YEAR, as_of_month=AS_OF)
+    got = out.set_index("target_id")
+    assert list(out["region"].unique()) == [name]
+    target = {
+        m: float(pdf.loc[pdf["measure"] == m, "target"].iloc[0]) for m in pdf["measure"].unique()
+    }
+
+    for tid, measure in [("tech_contracts_count", "contracts"), ("tech_contracts_value", "contract_value_yi"),
+                         ("tech_smes", "sme_registrations")]:  # fmt: skip
+        direct = year_end_from_ytd(_monthly(pdf, measure), YEAR, AS_OF, target[measure])
+        row = got.loc[tid]
+        for col in (
+            "point",
+            "lower",
+            "upper",
+            "lower95",
+            "upper95",
+            "p_meet",
+            "actual_to_date",
+            "baseline_point",
+        ):
+            assert row[col] == pytest.approx(getattr(direct, col), rel=1e-12), (tid, col)
+        assert row["status"] == direct.status().code
+
+    # growth target: the year-end total's forecast against last year's total x (1 + g%)
+    va = _monthly(pdf, "hitech_va_yi")
+    last_total = float(va[va.index.year == YEAR - 1].sum())
+    direct = year_end_from_ytd(va, YEAR, AS_OF, last_total * (1 + target["hitech_va_yi"] / 100))
+    row = got.loc["hitech_va_growth"]
+    assert row["p_meet"] == pytest.approx(direct.p_meet, rel=1e-12)
+    assert row["point"] == pytest.approx((direct.point / last_total - 1) * 100, rel=1e-12)
+    assert row["lower"] < row["point"] < row["upper"]
+
+    for tid, measure, comparator, tol in [("hitech_enterprises", "hitech_enterprises", ">=", 0.0),
+                                          ("rd_intensity", "rd_intensity_pct", "~=", 0.05)]:  # fmt: skip
+        rows = pdf[pdf["measure"] == measure]
+        series = pd.Series(rows["value"].to_numpy(), index=rows["year"].to_numpy())
+        direct = annual(series, horizon=YEAR - int(series.index.max()), target=target[measure],
+                        comparator=comparator, tolerance=tol)  # fmt: skip
+        row = got.loc[tid]
+        assert row["point"] == pytest.approx(direct.point, rel=1e-12)
+        assert row["p_meet"] == pytest.approx(direct.p_meet, rel=1e-12)
+        assert row["n_obs"] == len(series)
+
+
+def test_output_shape_and_dtypes(regions):
+    name, pdf = regions[1]
+    before = pdf.copy()
+    out = scale.forecast_region_frame(pdf, year=YEAR, as_of_month=AS_OF)
+    pd.testing.assert_frame_equal(pdf, before)  # input not modified
+    assert tuple(out.columns) == scale.OUTPUT_COLUMNS
+    assert out.dtypes.to_dict() == scale.output_meta().dtypes.to_dict()
+    assert out["region"].eq("").all()  # no region column in: empty name out
+    assert list(out["target_id"]) == [t.id for t in scale.DEFAULT_TARGETS]
+    for name_ in scale.OUTPUT_COLUMNS:
+        assert f"{name_} " in scale.SPARK_SCHEMA
+
+
+def test_missing_measure_and_bad_input(regions):
+    _, pdf = regions[2]
+    out = scale.forecast_region_frame(
+        pdf[pdf["measure"] != "contracts"], year=YEAR, as_of_month=AS_OF
+    )
+    row = out.set_index("target_id").loc["tech_contracts_count"]
+    assert row["status"] == "unknown" and row["method"] == "no data" and np.isnan(row["point"])
+    with pytest.raises(ValueError, match="value"):
+        scale.forecast_region_frame(pdf.drop(columns="value"), year=YEAR, as_of_month=AS_OF)
+    with pytest.raises(ValueError, match="as_of_month"):
+        scale.forecast_region_frame(pdf, year=YEAR, as_of_month=13)
+    with pytest.raises(ValueError, match="model"):
+        scale.RegionTarget("x", "contracts", "arima")
+
+
+def test_custom_targets_and_no_target_column(regions):
+    _, pdf = regions[4]
+    only = (scale.RegionTarget("contracts_only", "contracts", "ytd"),)
+    out = scale.forecast_region_frame(
+        pdf.drop(columns="target"), year=YEAR, as_of_month=AS_OF, targets=only
+    )
+    assert list(out["target_id"]) == ["contracts_only"]
+    assert out["p_meet"].isna().all() and out["target"].isna().all()
+    assert out["point"].notna().all()
+
+
+def test_workers_do_not_change_results(regions):
+    serial = pd.concat(
+        scale.forecast_regions(
+            regions, year=YEAR, as_of_month=AS_OF, workers=1, chunk_size=2, progress=False
+        )
+    )
+    parallel_chunks = list(
+        scale.forecast_regions(
+            iter(regions), year=YEAR, as_of_month=AS_OF, workers=2, chunk_size=2, progress=False
+        )
+    )
+    assert len(parallel_chunks) == 3  # streamed per chunk, in input order
+    parallel = pd.concat(parallel_chunks)
+    pd.testing.assert_frame_equal(serial.reset_index(drop=True), parallel.reset_index(drop=True))
+    assert list(serial["region"].unique()) == [name for name, _ in regions]
+    assert len(serial) == len(regions) * len(scale.DEFAULT_TARGETS)
+
+
+def test_forecast_regions_rejects_bad_arguments(regions):
+    with pytest.raises(ValueError, match="workers"):
+        next(
+            scale.forecast_regions(regions, year=YEAR, as_of_month=AS_OF, workers=0, progress=False)
+        )
+
+
+def test_synthetic_regions_are_deterministic_and_varied():
+    a = list(scale.synthetic_region_frames(3, seed=5))
+    b = list(scale.synthetic_region_frames(3, seed=5))
+    c = list(scale.synthetic_region_frames(3, seed=6))
+    for (na, fa), (nb, fb) in zip(a, b, strict=True):
+        assert na == nb
+        pd.testing.assert_frame_equal(fa, fb)
+    assert not a[0][1]["value"].equals(c[0][1]["value"])
+    # region i depends on (seed, i) only: a longer run starts with the same regions
+    longer = list(scale.synthetic_region_frames(5, seed=5))
+    pd.testing.assert_frame_equal(longer[2][1], a[2][1])
+    sizes = [f.loc[f["measure"] == "contracts", "value"].sum() for _, f in longer]
+    assert max(sizes) > 1.5 * min(sizes)
+    f = a[0][1]
+    assert set(f["measure"]) == {t.measure for t in scale.DEFAULT_TARGETS}
+    assert f.loc[f["measure"] == "contracts", "month"].between(1, 12).all()

@@ -1,0 +1,390 @@
+"""Forecasts for many regions at once: one region's frame in, one row per target out.
+
+The per-region forecast is embarrassingly parallel, so the unit of work is a function with the
+shape distributed engines want (``docs/scale.md``)::
+
+    forecast_region_frame(pdf, *, year, as_of_month, targets=DEFAULT_TARGETS) -> pd.DataFrame
+
+``pdf`` is one region's **long** frame, columns
+
+* ``measure`` (str) — which series the row belongs to (see :data:`DEFAULT_TARGETS`);
+* ``year`` (int), ``month`` (int, 1..12) — monthly measures hold the month's **flow** (not
+  cumulative; a month reported together with the next, e.g. "1-2月", is NaN or absent); annual
+  measures hold one row per year with ``month`` = 12 (the year-end value or the year's ratio);
+* ``value`` (float) — in the measure's unit (contracts 项, values 亿元, counts 家, ratios %);
+* ``target`` (float, optional) — the region's target for that measure (the same on every row of
+  the measure; NaN or absent = no target, so ``p_meet`` is missing);
+* ``region`` (str, optional) — carried through to the output.
+
+The output has one row per target with scalar columns only (:data:`OUTPUT_COLUMNS`): what
+Spark's ``groupBy().applyInPandas``, Dask's ``groupby().apply`` and :func:`forecast_regions`
+(the local, process-pool version with a progress bar) need. Draws are not kept, so memory stays
+bounded however many regions stream through.
+
+Models are the forecast layer's public functions: ``ytd`` = ``forecast.ytd.year_end_from_ytd``
+on the monthly flows; ``ytd_growth`` = the same on a flow whose target is a growth rate (% on
+last year's total: point, interval and p_meet are exact monotone transforms of the year-end
+total's); ``annual`` = ``forecast.annual.annual`` on the yearly series up to ``year - 1``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .forecast.annual import annual
+from .forecast.result import ForecastResult
+from .forecast.ytd import year_end_from_ytd
+
+__all__ = [
+    "DEFAULT_TARGETS",
+    "MODELS",
+    "OUTPUT_COLUMNS",
+    "SPARK_SCHEMA",
+    "RegionTarget",
+    "forecast_region_frame",
+    "forecast_regions",
+    "output_meta",
+    "synthetic_region_frames",
+]
+
+MODELS = ("ytd", "ytd_growth", "annual")
+
+
+@dataclass(frozen=True)
+class RegionTarget:
+    """One target forecast for every region: ``id`` (output), ``measure`` (input rows),
+    ``model`` (one of :data:`MODELS`), ``comparator`` (">=", "<=", "~=") and ``tolerance``."""
+
+    id: str
+    measure: str
+    model: str
+    comparator: str = ">="
+    tolerance: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {MODELS}, got {self.model!r} ({self.id})")
+
+
+# The plan's targets that a county-level region's monthly and yearly series can carry.
+DEFAULT_TARGETS: tuple[RegionTarget, ...] = (
+    RegionTarget("tech_contracts_count", "contracts", "ytd"),
+    RegionTarget("tech_contracts_value", "contract_value_yi", "ytd"),
+    RegionTarget("tech_smes", "sme_registrations", "ytd"),
+    RegionTarget("hitech_va_growth", "hitech_va_yi", "ytd_growth"),
+    RegionTarget("hitech_enterprises", "hitech_enterprises", "annual"),
+    RegionTarget("rd_intensity", "rd_intensity_pct", "annual", "~=", 0.05),
+)
+
+# Output columns and their dtypes (Spark schema and Dask meta are derived from this).
+_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("region", "str", "string"),
+    ("target_id", "str", "string"),
+    ("model", "str", "string"),
+    ("year", "int64", "long"),
+    ("as_of_month", "int64", "long"),
+    ("target", "float64", "double"),
+    ("actual_to_date", "float64", "double"),
+    ("point", "float64", "double"),
+    ("lower", "float64", "double"),
+    ("upper", "float64", "double"),
+    ("lower95", "float64", "double"),
+    ("upper95", "float64", "double"),
+    ("p_meet", "float64", "double"),
+    ("status", "str", "string"),
+    ("baseline_point", "float64", "double"),
+    ("n_obs", "int64", "long"),
+    ("method", "str", "string"),
+)
+OUTPUT_COLUMNS: tuple[str, ...] = tuple(c[0] for c in _COLUMNS)
+# ``schema=`` argument of Spark's applyInPandas.
+SPARK_SCHEMA = ", ".join(f"{name} {spark}" for name, _, spark in _COLUMNS)
+_REQUIRED_INPUT = ("measure", "year", "month", "value")
+
+
+def output_meta() -> pd.DataFrame:
+    """An empty frame with the output columns and dtypes (Dask's ``meta=``)."""
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype, _ in _COLUMNS})
+
+
+def _opt(x: float | None) -> float:
+    return np.nan if x is None else float(x)
+
+
+def _row(res: ForecastResult | None, spec: RegionTarget, **known: object) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(OUTPUT_COLUMNS, np.nan)
+    row.update(target_id=spec.id, model=spec.model, **known)
+    if res is None:
+        row.update(status="unknown", method="no data", n_obs=0)
+        return row
+    row.update(
+        point=res.point, lower=res.lower, upper=res.upper, lower95=res.lower95,
+        upper95=res.upper95, p_meet=_opt(res.p_meet), status=res.status().code,
+        baseline_point=_opt(res.baseline_point), actual_to_date=_opt(res.actual_to_date),
+        method=res.method,
+    )  # fmt: skip
+    return row
+
+
+def _monthly_series(rows: pd.DataFrame, year: int, as_of_month: int) -> pd.Series:
+    """Monthly PeriodIndex series of flows up to the as-of month of ``year``."""
+    y = rows["year"].to_numpy(dtype=np.int64)
+    m = rows["month"].to_numpy(dtype=np.int64)
+    keep = (y < year) | ((y == year) & (m <= as_of_month))
+    idx = pd.PeriodIndex.from_fields(year=y[keep], month=m[keep], freq="M")
+    return pd.Series(rows["value"].to_numpy(dtype=float)[keep], index=idx).sort_index()
+
+
+def _target_of(rows: pd.DataFrame) -> float | None:
+    if "target" not in rows.columns:
+        return None
+    t = rows["target"].dropna()
+    return float(t.iloc[0]) if len(t) else None
+
+
+def _forecast_one(rows: pd.DataFrame, spec: RegionTarget, year: int, as_of_month: int) -> dict:
+    target = _target_of(rows)
+    known: dict[str, object] = {"target": _opt(target)}
+    if spec.model == "annual":
+        yearly = rows.loc[rows["year"].to_numpy() < year].set_index("year")["value"].dropna()
+        if yearly.empty:
+            return _row(None, spec, **known)
+        yearly = yearly.groupby(level=0).last()
+        res = annual(yearly, horizon=year - int(yearly.index.max()), target=target,
+                     comparator=spec.comparator, tolerance=spec.tolerance)  # fmt: skip
+        return _row(res, spec, **known, n_obs=len(yearly))
+
+    monthly = _monthly_series(rows, year, as_of_month)
+    if monthly.dropna().empty:
+        return _row(None, spec, **known)
+    if spec.model == "ytd":
+        res = year_end_from_ytd(monthly, year, as_of_month, target, comparator=spec.comparator,
+                                tolerance=spec.tolerance)  # fmt: skip
+        return _row(res, spec, **known, n_obs=int(monthly.notna().sum()))
+
+    # ytd_growth: the growth rate (%) on last year's total is a monotone function of the
+    # year-end total, so its quantiles and p_meet follow exactly from the total's forecast.
+    last = monthly[monthly.index.year == year - 1]
+    # Last year's total needs its December (a growth rate on a partial year is meaningless).
+    complete = len(last) > 0 and last.index[-1].month == 12 and np.isfinite(last.iloc[-1])
+    last_total = float(last.sum()) if complete else np.nan
+    if not np.isfinite(last_total) or last_total <= 0:
+        return _row(None, spec, **known)
+    total_target = None if target is None else last_total * (1 + target / 100)
+    res = year_end_from_ytd(monthly, year, as_of_month, total_target,
+                            comparator=spec.comparator,
+                            tolerance=spec.tolerance / 100 * last_total)  # fmt: skip
+    row = _row(res, spec, **known, n_obs=int(monthly.notna().sum()))
+    for col in ("point", "lower", "upper", "lower95", "upper95", "baseline_point"):
+        row[col] = (row[col] / last_total - 1) * 100
+    if res.actual_to_date is not None:
+        # Growth of the year to date on the same months of last year (the cumulative growth
+        # a monthly statistical report shows).
+        m = int(res.details.get("months_elapsed", as_of_month))
+        same = last[last.index.month <= m].sum()
+        row["actual_to_date"] = (res.actual_to_date / same - 1) * 100 if same > 0 else np.nan
+    row["method"] = f"growth of {res.method}"
+    return row
+
+
+def forecast_region_frame(
+    pdf: pd.DataFrame,
+    *,
+    year: int,
+    as_of_month: int,
+    targets: Sequence[RegionTarget] = DEFAULT_TARGETS,
+) -> pd.DataFrame:
+    """One region's long frame (module docstring) -> one row per target, :data:`OUTPUT_COLUMNS`.
+
+    A target whose measure has no rows gives a row with status "unknown" and method "no
+    data". ``pdf`` is not modified. With ``functools.partial`` this is the function Spark's
+    ``applyInPandas`` and Dask's ``groupby().apply`` take.
+    """
+    missing = [c for c in _REQUIRED_INPUT if c not in pdf.columns]
+    if missing:
+        raise ValueError(
+            f"区域数据缺少列 (region frame lacks columns) {missing}; expected {_REQUIRED_INPUT}"
+        )
+    if not 1 <= int(as_of_month) <= 12:
+        raise ValueError(f"as_of_month must be 1..12, got {as_of_month}")
+    region = str(pdf["region"].iloc[0]) if "region" in pdf.columns and len(pdf) else ""
+    by_measure = dict(tuple(pdf.groupby("measure", sort=False))) if len(pdf) else {}
+    rows = []
+    for spec in targets:
+        measure_rows = by_measure.get(spec.measure)
+        if measure_rows is None:
+            row = _row(None, spec)
+        else:
+            row = _forecast_one(measure_rows, spec, int(year), int(as_of_month))
+        row.update(region=region, year=int(year), as_of_month=int(as_of_month))
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
+    return out.astype({name: dtype for name, dtype, _ in _COLUMNS})
+
+
+def _run_chunk(
+    chunk: list[tuple[str, pd.DataFrame]], year: int, as_of_month: int,
+    targets: Sequence[RegionTarget],
+) -> pd.DataFrame:  # fmt: skip
+    parts = [
+        forecast_region_frame(
+            pdf.assign(region=region), year=year, as_of_month=as_of_month, targets=targets
+        )  # fmt: skip
+        for region, pdf in chunk
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else output_meta()
+
+
+def _chunks(
+    frames: Iterable[tuple[str, pd.DataFrame]], size: int
+) -> Iterator[list[tuple[str, pd.DataFrame]]]:
+    it = iter(frames)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def forecast_regions(
+    frames: Iterable[tuple[str, pd.DataFrame]],
+    *,
+    year: int,
+    as_of_month: int,
+    targets: Sequence[RegionTarget] = DEFAULT_TARGETS,
+    workers: int = 2,
+    chunk_size: int = 25,
+    progress: bool = True,
+    total: int | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Forecast every region of ``frames`` ((region name, long frame) pairs, consumed lazily)
+    and yield one frame of results per chunk of ``chunk_size`` regions, in input order.
+
+    ``workers`` > 1 runs chunks in a process pool ("spawn" start method, safe next to
+    pyarrow's threads); at most ``2 * workers`` chunks are in flight, so neither the inputs
+    nor the results pile up in memory. ``progress`` shows a tqdm bar (``total`` regions if
+    known). Results are identical whatever ``workers`` is.
+    """
+    if workers < 1 or chunk_size < 1:
+        raise ValueError(f"workers and chunk_size must be >= 1, got {workers}, {chunk_size}")
+    bar = tqdm(total=total, unit="region", desc="区域预测 regions", disable=not progress)
+    try:
+        if workers == 1:
+            for chunk in _chunks(frames, chunk_size):
+                out = _run_chunk(chunk, year, as_of_month, targets)
+                bar.update(len(chunk))
+                yield out
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            pending: deque[tuple[Future[pd.DataFrame], int]] = deque()
+            for chunk in _chunks(frames, chunk_size):
+                pending.append(
+                    (pool.submit(_run_chunk, chunk, year, as_of_month, targets), len(chunk))
+                )
+                while len(pending) >= 2 * workers:
+                    fut, n = pending.popleft()
+                    out = fut.result()
+                    bar.update(n)
+                    yield out
+            while pending:
+                fut, n = pending.popleft()
+                out = fut.result()
+                bar.update(n)
+                yield out
+    finally:
+        bar.close()
+
+
+# ----------------------------------------------------------------------------- synthetic regions
+
+# Base profile of a Tianxin-sized district in 2019 (the synthetic sample's levels) and the
+# shares of a year's flow by month. Regions scale it by a lognormal size and their own trend.
+_BASE_2019 = {
+    "contracts": 3540.0,  # 项
+    "contract_value_yi": 101.2,  # 亿元
+    "sme_registrations": 268.0,  # 家 registered in the year
+    "hitech_va_yi": 402.0,  # 亿元
+}
+_MONTH_SHARE = {
+    "contracts": np.array([4, 3.5, 7, 7, 7.5, 10, 7, 7, 8.5, 7, 9, 22.5]),
+    "contract_value_yi": np.array([3.5, 3, 6.5, 6.5, 7, 10, 6.5, 6.5, 8.5, 6.5, 9, 26.5]),
+    "sme_registrations": np.array([2, 3, 10, 14, 16, 15, 10, 8, 7, 6, 5, 4], dtype=float),
+    "hitech_va_yi": np.array([6.5, 7, 8.2, 8.0, 8.3, 8.6, 8.0, 8.1, 8.4, 8.3, 8.5, 12.1]),
+}
+_INTEGER_MEASURES = frozenset({"contracts", "sme_registrations"})
+_BASE_HITECH_2019 = 400.0  # 家 at year end
+_BASE_RD_2019 = 2.45  # % of GDP
+
+
+def synthetic_region_frames(
+    n_regions: int,
+    *,
+    seed: int = 2024,
+    first_year: int = 2019,
+    last_year: int = 2024,
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """``n_regions`` synthetic county-level regions as (name, long frame) pairs, generated
+    lazily (one region at a time, so memory does not grow with ``n_regions``).
+
+    Each region scales the base profile by a lognormal size, grows at its own trend with
+    year-to-year noise, spreads each year over the months with noisy seasonal shares and
+    reports January together with February ("1-2月", January NaN) in about a third of its
+    years. Targets are last year's level times the region's trend plus noise, so some
+    regions are on track and some are not. Region ``i`` depends on (``seed``, ``i``) only.
+    Monthly measures carry every month through ``last_year``'s December; annual measures stop
+    at ``last_year - 1`` (published with a lag). Made-up numbers, for benchmarks and tests.
+    """
+    years = np.arange(first_year, last_year + 1)
+    n_years = len(years)
+    yy = np.repeat(years, 12)
+    mm = np.tile(np.arange(1, 13), n_years)
+    for i in range(n_regions):
+        rng = np.random.default_rng([seed, i])
+        size = float(np.exp(rng.normal(-1.0, 0.9)))
+        trend = rng.normal(0.07, 0.04)
+        parts = []
+        combined = rng.random(n_years) < 1 / 3
+        for measure, base in _BASE_2019.items():
+            growth = np.cumprod(1 + trend + rng.normal(0, 0.04, n_years)) / (1 + trend)
+            totals = base * size * growth
+            share = _MONTH_SHARE[measure] * rng.normal(1, 0.08, (n_years, 12))
+            flows = totals[:, None] * share / share.sum(axis=1, keepdims=True)
+            if measure in _INTEGER_MEASURES:
+                flows = np.maximum(np.round(flows), 0.0)
+            # "1-2月": January's flow is reported inside February's.
+            jan_feb = flows[:, 0] + flows[:, 1]
+            flows[:, 1] = np.where(combined, jan_feb, flows[:, 1])
+            flows[:, 0] = np.where(combined, np.nan, flows[:, 0])
+            last_total = float(np.nansum(flows[-2]))
+            ambition = 1 + trend + rng.normal(0, 0.05)
+            target = (
+                round((ambition - 1) * 100, 1)
+                if measure == "hitech_va_yi"
+                else float(
+                    np.round(last_total * ambition, 0 if measure in _INTEGER_MEASURES else 2)
+                )
+            )
+            parts.append(pd.DataFrame({"measure": measure, "year": yy, "month": mm,
+                                       "value": flows.ravel(), "target": target}))  # fmt: skip
+        ay = years[:-1]
+        hitech = np.round(
+            _BASE_HITECH_2019 * size * np.cumprod(1 + trend + rng.normal(0, 0.03, len(ay)))
+        )
+        rd = (
+            _BASE_RD_2019
+            * np.exp(np.cumsum(rng.normal(0.03, 0.04, len(ay))))
+            * rng.lognormal(0, 0.3)
+        )
+        parts.append(pd.DataFrame({"measure": "hitech_enterprises", "year": ay, "month": 12,
+                                   "value": hitech, "target": float(np.round(hitech[-1] * 1.08))}))  # fmt: skip
+        parts.append(pd.DataFrame({"measure": "rd_intensity_pct", "year": ay, "month": 12,
+                                   "value": np.round(rd, 2), "target": round(float(rd[-1]) + 0.1, 1)}))  # fmt: skip
+        frame = pd.concat(parts, ignore_index=True)
+        yield f"region_{i:05d}", frame.astype({"year": "int64", "month": "int64"})
