@@ -48,6 +48,7 @@ __all__ = [
     "flag_invalid_uscc",
     "is_footnote_text",
     "is_formula_text",
+    "is_marker_text",
     "is_missing_marker",
     "map_headers",
     "normalize_amount_unit",
@@ -211,20 +212,52 @@ def normalize_text(s: Any) -> pd.Series:
     return _squash_ws(t)
 
 
-def _marker_key(t: pd.Series) -> pd.Series:
-    return t.str.upper()
+_MARKER_KEYS: frozenset[str] | None = None
+
+
+def _marker_keys() -> frozenset[str]:
+    # the markers as normalize_text leaves them ("……" -> "......"), upper-cased
+    global _MARKER_KEYS
+    if _MARKER_KEYS is None:
+        keys = normalize_text(pd.Series(sorted(MISSING_MARKERS), dtype=object)).str.upper()
+        _MARKER_KEYS = frozenset(keys.fillna(""))
+    return _MARKER_KEYS
+
+
+def is_marker_text(t: pd.Series) -> pd.Series:
+    """True where already-normalised text (see :func:`normalize_text`) is a missing marker."""
+    return t.str.upper().isin(_marker_keys()).astype(bool)
 
 
 def is_missing_marker(s: Any) -> pd.Series:
     """True where the cell is missing (None/NaN) or holds a missing marker such as "—"."""
     t = normalize_text(s)
-    return t.isna() | _marker_key(t).isin(MISSING_MARKERS)
+    return t.isna() | is_marker_text(t)
 
 
 def _text_and_missing(s: Any) -> tuple[pd.Series, pd.Series]:
     t = normalize_text(s)
-    missing = t.isna() | _marker_key(t).isin(MISSING_MARKERS)
-    return t, missing
+    return t, t.isna() | is_marker_text(t)
+
+
+def _until_stable(t: pd.Series, step: Any, rounds: int = 4) -> pd.Series:
+    """Apply ``step`` (which includes NFKC) again to non-ASCII values until they stop changing.
+
+    Removing characters after NFKC can put a combining mark next to a new base ("O¯" ->
+    NFKC "O \u0304" -> without the space "O\u0304", which NFKC composes to "Ō"); a second
+    pass settles it, so that every normaliser is idempotent. ASCII text settles in one pass.
+    """
+    for _ in range(rounds):
+        nonascii = ~t.str.isascii().fillna(True).astype(bool)
+        if not nonascii.any():
+            break
+        sub = t[nonascii]
+        again = step(sub)
+        changed = (again != sub).fillna(False).astype(bool)
+        if not changed.any():
+            break
+        t = t.mask(nonascii, again)
+    return t
 
 
 # --------------------------------------------------------------------------------------
@@ -573,18 +606,23 @@ def enterprise_name_key(s: Any) -> pd.Series:
     limited by shares is a different legal form, and a 股改 (conversion) is a real change of
     name that a reviewer should see, not a spelling variant.
     """
+    return _until_stable(_name_key_step(s), _name_key_step)
+
+
+def _name_key_step(s: Any) -> pd.Series:
     t = normalize_enterprise_name(s)
-    t = t.str.replace(f"{_WS}|[·・•]", "", regex=True)
+    t = t.str.replace(f"{_WS}|[·・•]|[（）]", "", regex=True)
     t = t.str.replace("有限责任公司", "有限公司", regex=False)
-    t = t.str.translate(_ASCII_LOWER)
-    # lower-casing next to a combining mark can create a composable pair; re-normalise
-    return t.str.normalize("NFKC").str.replace("[()]", "", regex=True)
+    return t.str.translate(_ASCII_LOWER)
 
 
 def normalize_region_name(s: Any) -> pd.Series:
     """Region names as the yearbooks mean them: NFKC, no spaces ("全    国" -> "全国")."""
-    t = normalize_text(s)
-    return t.str.replace(f"{_WS}", "", regex=True)
+    return _until_stable(_region_step(s), _region_step)
+
+
+def _region_step(s: Any) -> pd.Series:
+    return normalize_text(s).str.replace(f"{_WS}", "", regex=True)
 
 
 # --------------------------------------------------------------------------------------

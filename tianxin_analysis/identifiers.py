@@ -37,8 +37,9 @@ import numpy as np
 import pandas as pd
 
 from tianxin_analysis.clean import (
-    MISSING_MARKERS,
+    _until_stable,
     enterprise_name_key,
+    is_marker_text,
     normalize_enterprise_name,
     normalize_text,
 )
@@ -102,8 +103,12 @@ def _lookup(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 def normalize_uscc(s: Any) -> pd.Series:
     """NFKC, upper-case, without spaces and hyphens; missing markers become missing."""
+    return _until_stable(_uscc_step(s), _uscc_step)
+
+
+def _uscc_step(s: Any) -> pd.Series:
     t = normalize_text(s)
-    t = t.where(~t.str.upper().isin(MISSING_MARKERS))
+    t = t.where(~is_marker_text(t))
     return t.str.replace("[ -]", "", regex=True).str.upper()
 
 
