@@ -488,7 +488,8 @@ def pipeline_of_sheet(sheet: str, file: str) -> str:
 
 
 def _derive_pipelines(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
-    pipeline = pipeline_of_sheet(ctx.sheet, ctx.file)
+    names = {sh: pipeline_of_sheet(sh, "") for sh in ctx.sheet.unique()}
+    pipeline = ctx.sheet.map(names).astype("str")
     year = _year_from(df, ctx, "year")
     nat = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     recognized = df["recognized_date"] if "recognized_date" in df.columns else nat
@@ -563,6 +564,7 @@ PIPELINE_SCHEMA = Schema(
         "year",
     ),  # fmt: skip
     derive=_derive_pipelines,
+    validate_sheet=pipeline_of_sheet,
 )
 
 

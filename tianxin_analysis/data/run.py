@@ -31,9 +31,8 @@ from ..identifiers import dedupe_by_uscc
 from ..io import read_sheets
 from .kinds import KINDS, SCHEMAS
 from .rules import QUARANTINE_COLUMNS
-from .schema import Schema, SheetResult, process_sheet, quarantine_rows
+from .schema import LINEAGE, PreparedSheet, Schema, prepare_sheet, process_rows, quarantine_rows
 
-LINEAGE = ("source_file", "source_sheet", "source_row")
 RECONCILIATION_COLUMNS = (
     "kind", "source_file", "source_sheet", "header_rows", "rows_above_header", "rows_blank",
     "rows_read", "rows_clean", "rows_quarantined", "balanced",
@@ -185,7 +184,7 @@ def run_clean(
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     today = pd.Timestamp.today().normalize()
     jobs = [(kind, path) for kind in KINDS for path in _raw_files(raw_dir, kind)]
-    per_kind: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
+    prepared: dict[str, list[PreparedSheet]] = {k: [] for k in KINDS}
     quarantine: list[pd.DataFrame] = []
     recon: list[dict] = []
     failures: list[FileFailure] = []
@@ -209,32 +208,33 @@ def run_clean(
             if raw.grid.empty or raw.grid.isna().all().all():
                 continue
             try:
-                res: SheetResult = process_sheet(raw, rel, schema, today)
+                prep = prepare_sheet(raw, rel, schema)
             except SchemaError as exc:
                 failures.append(FileFailure(kind, rel, sheet, str(exc)))
                 entry.setdefault("sheet_errors", []).append({"sheet": sheet, "error": str(exc)})
                 continue
-            per_kind[kind].append(res.clean)
-            quarantine.append(res.quarantine)
+            prepared[kind].append(prep)
             entry["sheets"].append(sheet)
-            entry["synthetic"] = entry["synthetic"] or res.synthetic
-            for c in res.dropped_personal:
+            entry["synthetic"] = entry["synthetic"] or prep.synthetic
+            for c in prep.dropped_personal:
                 if c not in entry["dropped_personal_columns"]:
                     entry["dropped_personal_columns"].append(c)
-            for c in res.unmapped:
+            for c in prep.unmapped:
                 if c not in entry["unmapped_columns"]:
                     entry["unmapped_columns"].append(c)
             recon.append({"kind": kind, "source_file": rel, "source_sheet": sheet,
-                          "header_rows": "+".join(str(r) for r in res.header_rows),
-                          "rows_above_header": res.rows_above_header, "rows_blank": res.rows_blank,
-                          "rows_read": res.rows_read})  # fmt: skip
+                          "header_rows": "+".join(str(r) for r in prep.header_rows),
+                          "rows_above_header": prep.rows_above_header,
+                          "rows_blank": prep.rows_blank, "rows_read": prep.rows_read})  # fmt: skip
 
     tables: dict[str, pd.DataFrame] = {}
     for kind in KINDS:
-        parts = [p for p in per_kind[kind] if len(p)]
-        if not parts:
+        if not prepared[kind]:
             continue
-        df = pd.concat(parts, ignore_index=True)
+        df, q = process_rows(prepared[kind], SCHEMAS[kind], today)
+        quarantine.append(q)
+        if not len(df):
+            continue
         df, q = _dedupe(kind, SCHEMAS[kind], df)
         quarantine.append(q)
         tables[kind] = _sort(kind, _tidy_types(kind, df))

@@ -17,6 +17,7 @@ reconciliation checks. Kind-specific derivations and checks live in ``kinds.py``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from ..errors import SchemaError
 from ..identifiers import validate_uscc
 from ..io import RawSheet, combine_header_rows, find_header_row
 from .rules import QUARANTINE_COLUMNS, reason
+
+LINEAGE = ("source_file", "source_sheet", "source_row")
 
 # Headers of columns that hold personal data; dropped on reading, never written anywhere.
 PERSONAL_HEADER = re.compile(
@@ -81,6 +84,8 @@ class Schema:
     # Per sheet: parsed frame + sheet context -> frame with the output columns; may add a
     # ``_rule``/``_column``/``_value`` triple for rows that a kind-specific check rejects.
     derive: Callable[[pd.DataFrame, SheetContext], pd.DataFrame]
+    # Raises SchemaError for a sheet this kind cannot hold (e.g. an unknown pipeline).
+    validate_sheet: Callable[[str, str], object] | None = None
     # Over all rows of the kind: the name column used to reconcile USCC duplicates, if any.
     entity_name: str | None = None
     # Checks across rows of one sheet after derivation (e.g. monthly vs cumulative).
@@ -93,23 +98,34 @@ class Schema:
 
 @dataclass(frozen=True)
 class SheetContext:
-    file: str  # relative to the raw folder
-    sheet: str  # "" for CSV
-    context_year: int | None  # a year written in the title rows, sheet name or file name
-    header_units: Mapping[str, str | None]  # canonical column -> unit written in its header
+    """Per-row context of the rows being processed (several sheets are processed at once)."""
+
+    file: pd.Series  # relative to the raw folder
+    sheet: pd.Series  # "" for CSV
+    context_year: pd.Series  # Int64: a year in the title rows, sheet name or file name
+    header_units: Mapping[str, pd.Series]  # canonical column -> unit written in its header
 
 
 @dataclass
-class SheetResult:
-    clean: pd.DataFrame
-    quarantine: pd.DataFrame
+class PreparedSheet:
+    """One sheet after header detection: data rows with canonical raw columns."""
+
+    file: str
+    sheet: str
+    cells: pd.DataFrame  # canonical columns (raw values) on the spreadsheet-row index
+    context_year: int | None
+    header_units: dict[str, str | None]
+    footnote_text: pd.Series  # first non-empty text of rows holding exactly one text cell
     header_rows: tuple[int, ...]
     rows_above_header: int
     rows_blank: int
-    rows_read: int
     synthetic: bool
     dropped_personal: tuple[str, ...]
     unmapped: tuple[str, ...]
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.cells)
 
 
 def _text(value: object) -> str:
@@ -122,7 +138,6 @@ def _text(value: object) -> str:
 
 def _choose_header(grid: pd.DataFrame, schema: Schema, ctx_file: str, ctx_sheet: str):
     required = {f.name: f.synonyms for f in schema.fields if f.required}
-    synonyms = {f.name: f.synonyms for f in schema.fields}
     try:
         h = find_header_row(grid, required)
     except SchemaError as exc:
@@ -147,7 +162,7 @@ def _choose_header(grid: pd.DataFrame, schema: Schema, ctx_file: str, ctx_sheet:
             _text(v) for v in grid.loc[cand[0]]
         ]  # fmt: skip
         labels = _dedupe_labels(labels)
-        mapping, _ = _safe_map(labels, synonyms)
+        mapping, _ = _safe_map(labels, schema.kind)
         score = sum(1 for v in mapping.values() if v in required)
         if best is None or score > best[0]:
             best = (score, cand, labels)
@@ -167,9 +182,58 @@ def _dedupe_labels(labels: list[str]) -> list[str]:
     return out
 
 
-def _safe_map(labels, synonyms):
+@functools.cache
+def _header_key(label: str) -> str:
+    return clean.normalize_header(label)
+
+
+@functools.cache
+def _lookup(kind: str) -> dict[str, str]:
+    from .kinds import SCHEMAS
+
+    return {
+        _header_key(spelling): f.name
+        for f in SCHEMAS[kind].fields
+        for spelling in (f.name, *f.synonyms)
+    }
+
+
+def map_headers(
+    labels: list[str], kind: str, *, file: str | None = None, sheet: str | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """``clean.map_headers`` semantics with the header keys cached per label.
+
+    ``clean.normalize_header`` runs pandas string methods on one label at a time (a few ms
+    each); a run sees the same few dozen labels hundreds of times, so the keys are memoised
+    here and the mapping is a dict lookup.
+    """
+    lookup = _lookup(kind)
+    mapping: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    unmapped: list[str] = []
+    for label in labels:
+        canonical = lookup.get(_header_key(label))
+        if canonical is None:
+            unmapped.append(label)
+            continue
+        if canonical in seen:
+            raise SchemaError(
+                "两列表头对应同一字段",
+                "two headers map to the same column",
+                file=file,
+                sheet=sheet,
+                column=canonical,
+                found=[seen[canonical], label],
+                expected="每个字段只出现一次 one header per column",
+            )
+        seen[canonical] = label
+        mapping[label] = canonical
+    return mapping, unmapped
+
+
+def _safe_map(labels: list[str], kind: str) -> tuple[dict[str, str], list[str]]:
     try:
-        return clean.map_headers(labels, synonyms)
+        return map_headers(labels, kind)
     except SchemaError:
         return {}, list(labels)
 
@@ -188,8 +252,8 @@ def context_year(grid: pd.DataFrame, above: list[int], sheet: str, file: str) ->
     return int(years[0]) if len(years) == 1 else None
 
 
-def process_sheet(raw: RawSheet, rel_file: str, schema: Schema, today: pd.Timestamp) -> SheetResult:
-    """One sheet -> (clean rows in the kind's output columns, quarantine rows)."""
+def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet:
+    """Find the header, drop personal-data columns, map headers, skip blank rows."""
     sheet_name = raw.sheet or ""
     grid = raw.grid
     header_rows, labels = _choose_header(grid, schema, rel_file, sheet_name)
@@ -200,10 +264,12 @@ def process_sheet(raw: RawSheet, rel_file: str, schema: Schema, today: pd.Timest
 
     personal = [c for c in labels if PERSONAL_HEADER.search(c)]
     body = body.drop(columns=personal)
-    provenance = [c for c in body.columns if clean.normalize_header(c) in PROVENANCE_HEADERS]
-    synonyms = {f.name: f.synonyms for f in schema.fields}
-    mapping, unmapped = clean.map_headers(
-        [c for c in body.columns if c not in provenance], synonyms, file=rel_file, sheet=sheet_name
+    provenance = [c for c in body.columns if _header_key(c) in PROVENANCE_HEADERS]
+    mapping, unmapped = map_headers(
+        [c for c in body.columns if c not in provenance],
+        schema.kind,
+        file=rel_file,
+        sheet=sheet_name,
     )
     missing = [f for f in schema.fields if f.required and f.name not in mapping.values()]
     if missing:
@@ -218,73 +284,106 @@ def process_sheet(raw: RawSheet, rel_file: str, schema: Schema, today: pd.Timest
             found=[c for c in labels if not c.startswith("_col")],
             expected=f"表头之一 one of: {' / '.join(f.synonyms)}",
         )
+    if schema.validate_sheet is not None:
+        schema.validate_sheet(sheet_name, rel_file)
+
+    # Cell texts once, in Python: the grids are small and this is one pass.
+    texts = [[_text(v).strip() for v in row] for row in body.itertuples(index=False)]
+    nonempty = pd.Series([any(t) for t in texts], index=body.index, dtype=bool)
+    single = [(row[0] if len(row) == 1 else "") for row in ([t for t in r if t] for r in texts)]
+    body = body.loc[nonempty]
+    footnote_text = pd.Series(single, index=nonempty.index, dtype=object).loc[nonempty]
 
     synthetic = any(SYNTHETIC_MARK.search(_text(v)) for r in above for v in grid.loc[r])
     for c in provenance:
-        synthetic = synthetic or bool(
-            body[c].map(lambda v: bool(SYNTHETIC_MARK.search(_text(v)))).any()
-        )
-
-    nonempty = body.map(lambda v: _text(v).strip() != "").any(axis=1)
-    rows_blank = int((~nonempty).sum())
-    body = body.loc[nonempty]
-
+        synthetic = synthetic or any(SYNTHETIC_MARK.search(_text(v)) for v in body[c])
     header_units = {
         canonical: (m.group(1) if (m := _UNIT_IN_HEADER.search(raw_label)) else None)
         for raw_label, canonical in mapping.items()
     }
-    ctx = SheetContext(
-        rel_file, sheet_name, context_year(grid, above, sheet_name, rel_file), header_units
+    return PreparedSheet(
+        file=rel_file,
+        sheet=sheet_name,
+        cells=body.rename(columns=mapping)[list(mapping.values())],
+        context_year=context_year(grid, above, sheet_name, rel_file),
+        header_units=header_units,
+        footnote_text=footnote_text,
+        header_rows=tuple(int(r) for r in header_rows),
+        rows_above_header=len(above),
+        rows_blank=int((~nonempty).sum()),
+        synthetic=synthetic,
+        dropped_personal=tuple(personal),
+        unmapped=tuple(str(c) for c in unmapped if not str(c).startswith("_col")),
     )
 
-    raw_cells = body.rename(columns=mapping)[list(mapping.values())]
-    first_failure = _row_rules(body, raw_cells, schema, ctx, today)
-    parsed = _parse(raw_cells, schema, ctx)
+
+def process_rows(
+    sheets: list[PreparedSheet], schema: Schema, today: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rules, parsing and derivation over the rows of several prepared sheets of one kind.
+
+    Returns (clean rows in the kind's output columns + lineage, quarantine rows). Sheets are
+    processed together because every clean step has a fixed cost per call.
+    """
+    sheets = [p for p in sheets if len(p.cells)]
+    if not sheets:
+        return pd.DataFrame(columns=[*schema.columns, *LINEAGE]), _with_reasons(
+            pd.DataFrame(columns=[c for c in QUARANTINE_COLUMNS if not c.startswith("reason")])
+        )
+    cols = [f.name for f in schema.fields if any(f.name in p.cells.columns for p in sheets)]
+    frames = []
+    for p in sheets:
+        frames.append(
+            p.cells.reindex(columns=cols).astype(object).assign(
+                _file=p.file, _sheet=p.sheet, _row=p.cells.index.astype("int64"),
+                _ctx_year=p.context_year, _foot=p.footnote_text.to_numpy(dtype=object),
+                **{f"_unit_{k}": u for k, u in p.header_units.items()},
+            )
+        )  # fmt: skip
+    allrows = pd.concat(frames, ignore_index=True)
+    unit_cols = {c[6:]: allrows[c] for c in allrows.columns if c.startswith("_unit_")}
+    ctx = SheetContext(
+        file=allrows["_file"],
+        sheet=allrows["_sheet"],
+        context_year=pd.to_numeric(allrows["_ctx_year"], errors="coerce").astype("Int64"),
+        header_units={k: v.astype(object).where(v.notna(), None) for k, v in unit_cols.items()},
+    )
+    cells = allrows[cols]
+    first_failure = _row_rules(allrows, cells, schema, ctx, today)
+    parsed = _parse(cells, schema, ctx)
     derived = schema.derive(parsed, ctx)
-    # kind-specific rejections, only for rows that passed the generic rules
     if "_rule" in derived.columns:
         extra = derived["_rule"].notna() & first_failure["rule"].isna()
-        first_failure.loc[extra, "rule"] = derived.loc[extra, "_rule"]
-        first_failure.loc[extra, "column"] = derived.loc[extra, "_column"]
-        first_failure.loc[extra, "value"] = derived.loc[extra, "_value"]
+        first_failure.loc[extra, ["rule", "column", "value"]] = derived.loc[
+            extra, ["_rule", "_column", "_value"]
+        ].to_numpy()
     ok = first_failure["rule"].isna()
-    clean_rows = derived.loc[ok, list(schema.columns)]
-    if schema.sheet_checks is not None and len(clean_rows):
+    if schema.sheet_checks is not None and ok.any():
         flagged = schema.sheet_checks(derived.loc[ok])
         if len(flagged):
-            idx = flagged.index
-            first_failure.loc[idx, "rule"] = flagged["_rule"]
-            first_failure.loc[idx, "column"] = flagged["_column"]
-            first_failure.loc[idx, "value"] = flagged["_value"]
+            first_failure.loc[flagged.index, ["rule", "column", "value"]] = flagged[
+                ["_rule", "_column", "_value"]
+            ].to_numpy()
             ok = first_failure["rule"].isna()
-            clean_rows = derived.loc[ok, list(schema.columns)]
 
-    lineage = {"source_file": rel_file, "source_sheet": sheet_name}
-    clean_rows = clean_rows.assign(**lineage, source_row=clean_rows.index.astype("int64"))
+    clean_rows = derived.loc[ok, list(schema.columns)].assign(
+        source_file=allrows.loc[ok, "_file"],
+        source_sheet=allrows.loc[ok, "_sheet"],
+        source_row=allrows.loc[ok, "_row"].astype("int64"),
+    )
     bad = first_failure.loc[~ok]
     quarantine = pd.DataFrame(
         {
             "kind": schema.kind,
-            "source_file": rel_file,
-            "source_sheet": sheet_name,
-            "source_row": bad.index.astype("int64"),
+            "source_file": allrows.loc[~ok, "_file"].to_numpy(dtype=object),
+            "source_sheet": allrows.loc[~ok, "_sheet"].to_numpy(dtype=object),
+            "source_row": allrows.loc[~ok, "_row"].astype("int64").to_numpy(),
             "column": bad["column"].to_numpy(dtype=object),
             "value": bad["value"].to_numpy(dtype=object),
             "rule": bad["rule"].to_numpy(dtype=object),
         }
     )
-    quarantine = _with_reasons(quarantine)
-    return SheetResult(
-        clean=clean_rows.reset_index(drop=True),
-        quarantine=quarantine,
-        header_rows=tuple(int(r) for r in header_rows),
-        rows_above_header=len(above),
-        rows_blank=rows_blank,
-        rows_read=len(body),
-        synthetic=synthetic,
-        dropped_personal=tuple(personal),
-        unmapped=tuple(str(c) for c in unmapped if not str(c).startswith("_col")),
-    )
+    return clean_rows.reset_index(drop=True), _with_reasons(quarantine)
 
 
 def _with_reasons(q: pd.DataFrame) -> pd.DataFrame:
@@ -301,12 +400,13 @@ def _row_rules(
 ) -> pd.DataFrame:
     """First failing generic rule of every row: frame (rule, column, value) on body's index."""
     checks: list[tuple[str, str, pd.Series]] = []
-    foot = clean.flag_footnote_rows(body, list(body.columns))["is_footnote"]
+    foot_text = body["_foot"].astype(object)
+    single = foot_text.ne("")
+    foot = clean.is_footnote_text(foot_text.where(single)) & single
     # A footnote list continues on rows that hold one text cell ("注：1. …" then "2. …").
-    present = body.map(lambda v: _text(v).strip() != "")
-    single_text = (present.sum(axis=1) == 1) & body.map(lambda v: isinstance(v, str)).any(axis=1)
-    foot = foot | (single_text & foot.cummax())
-    first_text = body.apply(lambda r: next((_text(v) for v in r if _text(v).strip()), ""), axis=1)
+    started = foot.astype(int).groupby([body["_file"], body["_sheet"]]).cummax().astype(bool)
+    foot = foot | (single & started)
+    first_text = foot_text
     checks.append(("footnote_row", "", foot))
 
     fields = [f for f in schema.fields if f.name in cells.columns]
@@ -360,6 +460,7 @@ def _row_rules(
     del first_col
 
     rule = pd.Series(None, index=body.index, dtype=object)
+    # (value of a footnote row: its text)
     column = pd.Series(None, index=body.index, dtype=object)
     value = pd.Series(None, index=body.index, dtype=object)
     for name, col, mask in checks:
