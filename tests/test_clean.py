@@ -190,6 +190,12 @@ def test_parse_date_invalid() -> None:
     assert p.values.isna().all()
 
 
+def test_parse_date_out_of_range_is_invalid_not_an_error() -> None:
+    p = clean.parse_date(_s(41850101, "18000101", "1899年1月", dt.datetime(9999, 1, 1)))
+    assert p.invalid.all()
+    assert p.values.dtype == "datetime64[ns]"
+
+
 def test_parse_date_datetime_column_passes_through() -> None:
     s = pd.Series(pd.to_datetime(["2024-01-01", None]))
     p = clean.parse_date(s)

@@ -444,9 +444,18 @@ _COMPACT_RE = "^(?P<year>[0-9]{4})(?P<month>[0-9]{2})(?P<day>[0-9]{2})?$"
 _SERIAL_RE = r"^[0-9]{5}(?:\.[0-9]+)?$"
 
 
+def _to_ns(x: pd.Series) -> pd.Series:
+    """datetime64 of any unit -> datetime64[ns]; values outside its range become NaT."""
+    if x.dtype == _DATE_UNIT:
+        return x
+    ok = x.between(pd.Timestamp.min, pd.Timestamp.max)
+    return x.where(ok).astype(_DATE_UNIT)
+
+
 def _assemble(parts: dict[str, pd.Series], index: pd.Index) -> pd.Series:
     frame = pd.DataFrame(parts, index=index)
-    have = frame[["year", "month"]].notna().all(axis=1)
+    # years outside 1900..2199 in a register are typos, not dates
+    have = frame[["year", "month"]].notna().all(axis=1) & frame["year"].between(1900, 2199)
     frame["day"] = frame["day"].where(frame["day"].notna() | ~have, 1)
     for col in ("hour", "minute", "second"):
         if col in frame:
@@ -454,7 +463,7 @@ def _assemble(parts: dict[str, pd.Series], index: pd.Index) -> pd.Series:
     if not have.any():
         return pd.Series(pd.NaT, index=index, dtype=_DATE_UNIT)
     out = pd.to_datetime(frame.loc[have], errors="coerce")
-    return out.reindex(index).astype(_DATE_UNIT)
+    return _to_ns(out.reindex(index))
 
 
 def _dates_from_text(t: pd.Series) -> pd.Series:
@@ -496,12 +505,15 @@ def parse_date(s: Any) -> Parsed:
     "2024-03-15", "2024/3/15", "2024-03-15 08:30:00", "20240315", "202403", Excel serial
     numbers (numbers or digit strings, 1900 date system, 1950..2099 only) and values that
     are datetimes already (python ``datetime``/``date``, ``pd.Timestamp``, datetime64).
-    Impossible dates (2024-02-30, month 13) are invalid.
+    Impossible dates (2024-02-30, month 13), written years outside 1900..2199 and
+    datetimes outside the ``datetime64[ns]`` range are invalid; so are time-zone-aware
+    values mixed into an object column (spreadsheet exports carry none).
     """
     s = _as_series(s)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         vals = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-        return Parsed(vals.astype(_DATE_UNIT), pd.Series(False, index=s.index))
+        out = _to_ns(vals)
+        return Parsed(out, (vals.notna() & out.isna()).astype(bool))
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         num = s.astype("float64")
         vals = _dates_from_serial(num)
@@ -517,7 +529,7 @@ def parse_date(s: Any) -> Parsed:
             direct = pd.to_datetime(s.where(is_dt), errors="coerce")
             if getattr(direct.dt, "tz", None) is not None:
                 direct = direct.dt.tz_localize(None)
-            vals = vals.where(~is_dt, direct.astype(_DATE_UNIT))
+            vals = vals.where(~is_dt, _to_ns(direct))
     invalid = ~missing & vals.isna()
     return Parsed(vals.astype(_DATE_UNIT).rename(s.name), invalid.astype(bool).rename(s.name))
 
