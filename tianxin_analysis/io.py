@@ -452,6 +452,15 @@ def _read_csv(data: bytes, name: str) -> list[RawSheet]:
     except csv.Error:
         delimiter = ","
     rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
+    if not any(cell.strip() for row in rows for cell in row):
+        # Blank lines only: as empty as a 0-byte file, and the analyst must hear about it
+        # rather than have the file skipped without a word.
+        raise InputFileError(
+            "文件为空 (只有空行或空白)",
+            "file is empty (blank lines or whitespace only)",
+            file=name,
+            expected="CSV 表格，至少一行表头 (a CSV table with a header row)",
+        )
     return [RawSheet(file=name, sheet=None, grid=_grid(rows))]
 
 
