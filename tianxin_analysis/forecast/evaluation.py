@@ -78,5 +78,7 @@ class Evaluation:
         """Write ``forecast_summary.csv`` (UTF-8 with BOM for Excel, formula text neutralised)."""
         target = Path(reports_dir) / "forecast_summary.csv"
         with atomic_path(target) as tmp:
-            neutralize_formulas(self.labelled_table("zh")).to_csv(tmp, index=False, encoding="utf-8-sig")
+            neutralize_formulas(self.labelled_table("zh")).to_csv(
+                tmp, index=False, encoding="utf-8-sig"
+            )
         return target

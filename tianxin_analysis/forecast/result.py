@@ -43,7 +43,9 @@ def status_from_p(
 ) -> Status:
     """on track when ``p_meet >= on_track``, at risk when ``>= at_risk``, else off track."""
     if not 0.0 <= at_risk <= on_track <= 1.0:
-        raise ValueError(f"thresholds must satisfy 0 <= at_risk <= on_track <= 1, got {at_risk}, {on_track}")
+        raise ValueError(
+            f"thresholds must satisfy 0 <= at_risk <= on_track <= 1, got {at_risk}, {on_track}"
+        )
     if p_meet is None or not np.isfinite(p_meet):
         return Status("unknown")
     if p_meet >= on_track:
@@ -89,7 +91,9 @@ class ForecastResult:
     draws: np.ndarray | None = field(default=None, repr=False)
     details: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def status(self, on_track: float = ON_TRACK_THRESHOLD, at_risk: float = AT_RISK_THRESHOLD) -> Status:
+    def status(
+        self, on_track: float = ON_TRACK_THRESHOLD, at_risk: float = AT_RISK_THRESHOLD
+    ) -> Status:
         return status_from_p(self.p_meet, on_track, at_risk)
 
     def quantile(self, level: float) -> float:
