@@ -358,7 +358,7 @@ def _certificates(rng: np.random.Generator, pool: list[_Enterprise], bundle: Sam
             defects.append((p, "invalid_date"))
         if year == 2023:
             p = next(picks)
-            rows[p][4] = "2204-11-20"  # 2024 mistyped
+            rows[p][4] = "2034-11-20"  # 2024 mistyped
             defects.append((p, "future_date"))
         dup_of = None
         if year in (2020, 2023, 2024):

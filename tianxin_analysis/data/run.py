@@ -271,16 +271,18 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
         return pd.DataFrame(columns=list(RECONCILIATION_COLUMNS))
     rec = pd.DataFrame(recon)
     keys = ["kind", "source_file", "source_sheet"]
-    clean_counts = (
-        pd.concat([t.assign(kind=k)[keys] for k, t in tables.items()], ignore_index=True)
-        .value_counts()
-        .rename("rows_clean")
-        if tables
-        else pd.Series(dtype="int64", name="rows_clean")
-    )
-    q_counts = q[keys].value_counts().rename("rows_quarantined") if len(q) else pd.Series(
-        dtype="int64", name="rows_quarantined")  # fmt: skip
-    rec = rec.join(clean_counts, on=keys).join(q_counts, on=keys)
+    clean_frames = [t.assign(kind=k)[keys] for k, t in tables.items()]
+    counted = [
+        (
+            pd.concat(clean_frames, ignore_index=True)
+            if clean_frames
+            else pd.DataFrame(columns=keys)
+        ),
+        q[keys],
+    ]
+    for name, frame in zip(("rows_clean", "rows_quarantined"), counted, strict=True):
+        counts = frame.astype(str).groupby(keys).size().rename(name).reset_index()
+        rec = rec.merge(counts, on=keys, how="left")
     rec[["rows_clean", "rows_quarantined"]] = (
         rec[["rows_clean", "rows_quarantined"]].fillna(0).astype("int64")
     )
