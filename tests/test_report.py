@@ -1,0 +1,181 @@
+"""The briefing pack as a user sees it: open the HTML (parsed and in a real browser), the PDF
+and the workbook, and check what is in them."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+
+import matplotlib.image
+import numpy as np
+import openpyxl
+import pytest
+from helpers_evaluation import make_evaluation
+from lxml import html as lxml_html
+from pypdf import PdfReader
+
+from tianxin_analysis import report
+from tianxin_analysis.charts import STATUS_COLOURS
+from tianxin_analysis.fonts import find_cjk_font
+from tianxin_analysis.labels import SYNTHETIC_LABEL
+
+pytestmark = pytest.mark.skipif(
+    find_cjk_font() is None, reason="no CJK font installed (make fonts)"
+)
+
+
+@pytest.fixture(scope="module")
+def evaluation():
+    return make_evaluation(synthetic=True)
+
+
+@pytest.fixture(scope="module")
+def pack(evaluation, tmp_path_factory):
+    """One build for the module; figure export is covered by tests/test_charts.py and by
+    test_progress_and_summary_are_printed (skipped here to keep the suite fast)."""
+    out = tmp_path_factory.mktemp("reports")
+    written = report.build_briefing(evaluation, out, progress=False, figure_formats=())
+    return out, written
+
+
+def test_build_briefing_writes_the_pack(pack, evaluation):
+    out, written = pack
+    assert [p.name for p in written] == ["briefing.html", "briefing.pdf", "targets_summary.xlsx"]
+    assert all(p.is_file() and p.stat().st_size > 0 for p in written)
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_progress_and_summary_are_printed(evaluation, tmp_path, capsys, monkeypatch):
+    # Figures are covered by the pack fixture; here only the messages matter.
+    all_specs = report.chart_specs
+    monkeypatch.setattr(report, "chart_specs", lambda ev: all_specs(ev)[:1])
+    report.build_briefing(
+        evaluation, tmp_path, progress=True, figure_sizes=("a4",), figure_formats=("svg",)
+    )
+    captured = capsys.readouterr()
+    assert "简报已生成 briefing pack written" in captured.out
+    assert "briefing.pdf" in captured.out and "KB" in captured.out
+    assert "简报 briefing" in captured.err  # the tqdm bar
+
+
+def test_html_is_self_contained_and_shows_the_table(pack, evaluation):
+    out, _ = pack
+    text = (out / "briefing.html").read_text(encoding="utf-8")
+    doc = lxml_html.fromstring(text)
+    imgs = doc.xpath("//img")
+    assert len(imgs) >= len(evaluation.plan.targets)
+    assert all(img.get("src").startswith("data:image/png;base64,") for img in imgs)
+    assert not doc.xpath("//script[@src] | //link[@href] | //iframe")
+    assert "http://" not in text.replace("HYPERLINK(&quot;http://x&quot;)", "")
+    table = doc.xpath("//table[@class='status']")[0]
+    headers = [th.text_content() for th in table.xpath(".//th")]
+    assert headers[:4] == ["指标", "目标值", "年内已完成", "年末预测"]
+    body = [[td.text_content() for td in tr.xpath("./td")] for tr in table.xpath(".//tbody/tr")]
+    assert [r[0] for r in body] == list(evaluation.table["name_zh"])
+    row = body[list(evaluation.table["target_id"]).index("tech_contracts_count")]
+    assert row[1] == "≥4500 项" and row[3] == "4,390 项" and row[6] == "难以完成"
+    status_cell = table.xpath(".//td[contains(@class,'status-off_track')]")[0]
+    assert STATUS_COLOURS["off_track"] in status_cell.get("style")
+    assert SYNTHETIC_LABEL in doc.xpath("//div[@class='banner']")[0].text_content()
+    assert "数据截至 2024年9月" in text
+
+
+def test_html_escapes_text_from_data(evaluation, tmp_path):
+    frame = evaluation.watch_lists["tech_smes"].assign(
+        enterprise_name=["<script>alert(1)</script>", "a&b", "x"]
+    )
+    ev = dataclasses.replace(evaluation, watch_lists={"tech_smes": frame}, data_source="<b>源</b>")
+    text = report.render_html(ev, [])
+    assert (
+        "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    )
+    assert "<b>源</b>" not in text and "a&amp;b" in text
+
+
+def test_html_without_synthetic_data_has_no_banner(evaluation):
+    text = report.render_html(dataclasses.replace(evaluation, synthetic=False), [])
+    assert SYNTHETIC_LABEL not in text and 'class="banner"' not in text
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="chromium not installed (make browser)"
+)
+def test_html_renders_in_headless_chromium(pack, tmp_path):
+    out, _ = pack
+    shot = tmp_path / "shot.png"
+    cmd = [
+        shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
+        "--window-size=1280,2000", (out / "briefing.html").as_uri(),
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    assert shot.is_file()
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[:2] == (2000, 1280)
+    # Not blank: text, table fills and charts give many distinct grey levels and real spread.
+    grey = pixels[..., :3].mean(axis=2)
+    assert grey.std() > 0.05
+    assert len(np.unique(np.round(grey, 2))) > 50
+    # The status colours of the table are on screen (amber fill of 存在风险 tint or text).
+    assert (np.abs(pixels[..., :3] - np.array([0xD9, 0x8E, 0x04]) / 255).sum(axis=2) < 0.1).any()
+
+
+def test_pdf_has_pages_embedded_cjk_font_and_extractable_text(pack, evaluation):
+    out, _ = pack
+    reader = PdfReader(out / "briefing.pdf")
+    assert 4 <= len(reader.pages) <= 20
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    descriptors = [
+        f.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        for f in fonts.values()
+    ]
+    assert any("/FontFile2" in d and "WenQuanYi" in str(d["/FontName"]) for d in descriptors)
+    first = reader.pages[0].extract_text()
+    assert "技术合同交易额" in first
+    assert "数据截至 2024年9月" in first
+    assert "synthetic sample" in first
+    last = reader.pages[-1].extract_text()
+    assert "方法说明" in "".join(p.extract_text() for p in reader.pages[-2:]) or "方法说明" in last
+
+
+def test_pdf_and_xlsx_bytes_are_stable(evaluation):
+    assert report.render_xlsx(evaluation) == report.render_xlsx(evaluation)
+    assert report.render_pdf(evaluation, []) == report.render_pdf(evaluation, [])
+
+
+def test_xlsx_reopens_with_sheets_values_formats_and_safe_text(pack, evaluation):
+    out, _ = pack
+    wb = openpyxl.load_workbook(out / "targets_summary.xlsx")
+    assert wb.sheetnames == ["目标状态", "关注名单", "说明"]
+    ws = wb["目标状态"]
+    assert ws.freeze_panes == "A2"
+    header = [c.value for c in ws[1]]
+    assert header == list(evaluation.labelled_table("zh").columns)
+    assert all(c.font.bold for c in ws[1])
+    col = {h: i + 1 for i, h in enumerate(header)}
+    r = 2 + list(evaluation.table["target_id"]).index("tech_contracts_value")
+    assert ws.cell(r, col["指标"]).value == "技术合同交易额"
+    assert ws.cell(r, col["目标值"]).value == 145
+    assert ws.cell(r, col["年末预测"]).value == pytest.approx(evaluation.table["point"].iloc[r - 2])
+    assert ws.cell(r, col["完成概率"]).number_format == "0%"
+    assert ws.cell(r + 1, col["年末预测"]).number_format == "#,##0"  # 新增创新创业楼宇, 栋
+    status = ws.cell(r, col["状态"])
+    assert status.value == "存在风险"
+    assert status.fill.fgColor.rgb.endswith(report._tint(STATUS_COLOURS["at_risk"]).lstrip("#"))
+    watch = wb["关注名单"]
+    assert watch.freeze_panes == "A2"
+    values = [c.value for c in watch["C"]]  # 企业名称 after 指标, 序号
+    assert values[0] == "企业名称"
+    assert '\'=HYPERLINK("http://x")有限公司' in values
+    assert "'@湖南橘洲检测有限公司" in values
+    assert not any(
+        isinstance(v, str) and v.startswith(("=", "@", "+", "-"))
+        for row in watch.values
+        for v in row
+    )
+    notes = " ".join(str(c.value) for row in wb["说明"] for c in row)
+    assert SYNTHETIC_LABEL in notes and "2024年9月" in notes and evaluation.data_source in notes
+    assert wb.properties.modified.year == 2024
