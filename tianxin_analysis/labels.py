@@ -155,4 +155,12 @@ REASONS = {
     "unknown_category": ("类别不在允许的取值中", "category not in the allowed values"),
     "footnote_row": ("表注或落款行，非数据行", "footnote or signature row, not data"),
     "formula_cell": ("单元格为公式文本，未取得数值", "cell holds formula text, not a value"),
+    # raised by the data pipelines' kind-level checks (tianxin_analysis.data)
+    "duplicate_row": ("与前一行完全重复", "exact duplicate of an earlier row"),
+    "duplicate_key": ("同一主键对应不同记录", "another row has the same key with different values"),
+    "cumulative_mismatch": (
+        "本月数与累计数不一致",
+        "monthly value disagrees with the cumulative column",
+    ),
+    "total_row": ("合计行，非数据行", "total row, not data"),
 }

@@ -1,7 +1,6 @@
 """Quarantine rules: code -> (zh, en) reason, and the columns of the quarantine table.
 
-The shared codes live in ``labels.REASONS``; the data layer adds the few that only its
-kind-level checks raise (kept here until they are appended to ``labels.REASONS``).
+The texts live in ``labels.REASONS`` (the one place for analyst-facing labels).
 """
 
 from __future__ import annotations
@@ -13,23 +12,10 @@ QUARANTINE_COLUMNS = (
     "rule", "reason_zh", "reason_en",
 )  # fmt: skip
 
-_DATA_REASONS = {
-    "duplicate_row": ("与前一行完全重复", "exact duplicate of an earlier row"),
-    "duplicate_key": (
-        "同一主键对应不同记录",
-        "another row has the same key with different values",
-    ),
-    "cumulative_mismatch": (
-        "本月数与累计数不一致",
-        "monthly value disagrees with the cumulative column",
-    ),
-    "total_row": ("合计行，非数据行", "total row, not data"),
-}
-
 
 def reasons() -> dict[str, tuple[str, str]]:
     """Every quarantine rule the pipelines can raise."""
-    return {**_DATA_REASONS, **getattr(labels, "REASONS", {})}
+    return labels.REASONS
 
 
 def reason(rule: str) -> tuple[str, str]:
