@@ -147,18 +147,23 @@ def _monthly_series(rows: pd.DataFrame, year: int, as_of_month: int) -> pd.Serie
 def _target_of(rows: pd.DataFrame) -> float | None:
     if "target" not in rows.columns:
         return None
-    t = rows["target"].dropna()
-    return float(t.iloc[0]) if len(t) else None
+    t = rows["target"].to_numpy(dtype=float)
+    t = t[~np.isnan(t)]
+    return float(t[0]) if len(t) else None
 
 
 def _forecast_one(rows: pd.DataFrame, spec: RegionTarget, year: int, as_of_month: int) -> dict:
     target = _target_of(rows)
     known: dict[str, object] = {"target": _opt(target)}
     if spec.model == "annual":
-        yearly = rows.loc[rows["year"].to_numpy() < year].set_index("year")["value"].dropna()
-        if yearly.empty:
+        y = rows["year"].to_numpy(dtype=np.int64)
+        v = rows["value"].to_numpy(dtype=float)
+        keep = (y < year) & ~np.isnan(v)
+        if not keep.any():
             return _row(None, spec, **known)
-        yearly = yearly.groupby(level=0).last()
+        # one value per year (the last row of a year wins)
+        yearly = pd.Series(v[keep], index=y[keep])
+        yearly = yearly[~yearly.index.duplicated(keep="last")].sort_index()
         res = annual(yearly, horizon=year - int(yearly.index.max()), target=target,
                      comparator=spec.comparator, tolerance=spec.tolerance)  # fmt: skip
         return _row(res, spec, **known, n_obs=len(yearly))
@@ -227,8 +232,9 @@ def forecast_region_frame(
             row = _forecast_one(measure_rows, spec, int(year), int(as_of_month))
         row.update(region=region, year=int(year), as_of_month=int(as_of_month))
         rows.append(row)
-    out = pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
-    return out.astype({name: dtype for name, dtype, _ in _COLUMNS})
+    return pd.DataFrame(
+        {name: pd.Series([r[name] for r in rows], dtype=dtype) for name, dtype, _ in _COLUMNS}
+    )
 
 
 def _run_chunk(
