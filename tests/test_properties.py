@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from stdnum.cn import uscc as std_uscc
 
 from tianxin_analysis import clean, identifiers
+from tianxin_analysis.errors import SchemaError
 
 # Modest budgets: the whole file runs in a few seconds.
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -94,7 +95,7 @@ def test_map_headers_total(columns: list[object]) -> None:
     synonyms = {"enterprise_name": ["企业名称"], "value_wan": ["成交额"]}
     try:
         mapping, unmapped = clean.map_headers(columns, synonyms)
-    except clean.SchemaError:
+    except SchemaError:
         return  # two headers for one column is reported, not guessed
     assert len(mapping) + len(unmapped) == len(columns)
 

@@ -27,6 +27,9 @@ between the two, explicit character classes instead.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -165,8 +168,6 @@ def _extract(t: pd.Series, pattern: str, numeric: bool = False) -> pd.DataFrame:
     ``Series.str.extract`` falls back to a per-row Python loop for pyarrow strings; RE2's
     ``extract_regex`` is one vectorised call, so use it when the text is pyarrow-backed.
     """
-    import re
-
     names = list(re.compile(pattern).groupindex)
     if isinstance(t.array, pd.arrays.ArrowStringArray):
         arr = pa.array(t.array)
@@ -643,14 +644,22 @@ def _region_step(s: Any) -> pd.Series:
 
 def normalize_header(label: object) -> str:
     """Matching form of a column header: NFKC, no whitespace, bracketed units dropped,
-    ASCII lower-case ("成交额\\n(万元)" -> "成交额"). Non-strings are rendered with ``str``."""
+    ASCII lower-case ("成交额\\n(万元)" -> "成交额"). Non-strings are rendered with ``str``;
+    None/NaN give "". Scalar and cached: headers are few and repeat across sheets."""
     if label is None or (isinstance(label, float) and np.isnan(label)):
         return ""
-    t = normalize_text(pd.Series([str(label)], dtype=object))
-    t = t.str.replace(f"{_WS}", "", regex=True)
-    stripped = t.str.replace(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【】]*】", "", regex=True)
-    out = stripped.iloc[0] if stripped.iloc[0] else t.iloc[0]
-    return str(out).translate(_ASCII_LOWER) if isinstance(out, str) else ""
+    return _header_key(str(label))
+
+
+_WS_PY = re.compile(f"{_WS}+")
+_BRACKETED_PY = re.compile(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【】]*】")
+
+
+@functools.lru_cache(maxsize=4096)
+def _header_key(text: str) -> str:
+    t = _WS_PY.sub("", unicodedata.normalize("NFKC", text))
+    stripped = _BRACKETED_PY.sub("", t)
+    return (stripped or t).translate(_ASCII_LOWER)
 
 
 def map_headers(
