@@ -164,3 +164,28 @@ REASONS = {
     ),
     "total_row": ("合计行，非数据行", "total row, not data"),
 }
+
+# What an analyst should ask the source system to fix, per quarantine rule (notebook 02).
+SOURCE_FIX = {
+    "footnote_row": ("无需处理：表注、落款行不是数据", "nothing: notes and signatures are not data"),
+    "total_row": ("无需处理：合计行由程序重新计算", "nothing: totals are recomputed"),
+    "uscc_check_digit": ("请登记系统核对统一社会信用代码", "ask the registry to correct the credit code"),
+    "uscc_length": ("请登记系统核对统一社会信用代码", "ask the registry to correct the credit code"),
+    "uscc_charset": ("请登记系统核对统一社会信用代码", "ask the registry to correct the credit code"),
+    "uscc_missing": ("请补录统一社会信用代码", "ask the registry to fill in the credit code"),
+    "uscc_admin_code": ("请核对企业注册地", "check the enterprise's place of registration"),
+    "duplicate_row": ("导出时去除重复记录", "export without duplicate rows"),
+    "duplicate_key": ("核对同一企业同年的多条记录", "reconcile several records of one enterprise-year"),
+    "duplicate_conflict": ("核对同一代码下的不同企业名称", "reconcile different names under one code"),
+    "missing_required": ("补录必填项", "fill in the required field"),
+    "invalid_number": ("数值列只填数字", "numbers only in numeric columns"),
+    "negative_amount": ("核对负数金额", "check the negative amount"),
+    "out_of_range": ("核对单位（万元/亿元）与数量级", "check the unit (万元/亿元) and magnitude"),
+    "invalid_date": ("日期统一为 YYYY-MM-DD", "write dates as YYYY-MM-DD"),
+    "future_date": ("核对日期录入", "check the date entry"),
+    "invalid_month": ("月份填写 1-12", "months 1 to 12"),
+    "invalid_period": ("统计期间写作“1-2月”或“3月”", "write periods as '1-2月' or '3月'"),
+    "unknown_category": ("使用规定的类别名称", "use the prescribed category names"),
+    "cumulative_mismatch": ("核对本月数与累计数", "reconcile the monthly and cumulative columns"),
+    "formula_cell": ("导出为数值而非公式", "export values, not formulas"),
+}

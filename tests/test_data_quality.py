@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tianxin_analysis.data import run_clean
+from tianxin_analysis.data.quality import (
+    quarantine_summary,
+    read_quarantine,
+    read_reconciliation,
+    reconciliation_by_kind,
+)
+from tianxin_analysis.errors import InputFileError
+from tianxin_analysis.paths import RAW_DIR
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory):
+    out = tmp_path_factory.mktemp("processed")
+    run_clean(RAW_DIR, out, progress=False)
+    return out
+
+
+def test_reconciliation_by_kind_balances(processed):
+    by_kind = reconciliation_by_kind(read_reconciliation(processed))
+    assert by_kind["balanced"].all()
+    assert (by_kind["rows_read"] == by_kind["rows_clean"] + by_kind["rows_quarantined"]).all()
+    assert by_kind["share_quarantined"].between(0, 1).all()
+
+
+def test_quarantine_summary_counts_every_row(processed):
+    q = read_quarantine(processed)
+    summary = quarantine_summary(q)
+    assert summary["rows"].sum() == len(q)
+    assert summary["rows"].is_monotonic_decreasing
+    assert summary["fix_zh"].str.len().gt(0).all()
+    assert summary["example"].str.contains("第").all()
+
+
+def test_empty_quarantine_summary():
+    empty = pd.DataFrame(columns=["kind", "rule", "reason_zh", "source_file", "source_row"])
+    assert quarantine_summary(empty).empty
+
+
+def test_missing_outputs_say_run_clean(tmp_path):
+    with pytest.raises(InputFileError, match="tianxin clean"):
+        read_reconciliation(tmp_path)
