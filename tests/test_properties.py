@@ -16,7 +16,7 @@ from tianxin_analysis import clean, identifiers
 from tianxin_analysis.errors import SchemaError
 
 # Modest budgets: the whole file runs in a few seconds.
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 texts = st.lists(st.text(max_size=30), max_size=12)
 # what a spreadsheet reader hands over: text, numbers, datetimes, blanks
