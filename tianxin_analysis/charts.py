@@ -456,7 +456,12 @@ def path_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -
     elif t.kind == "stock":
         prev = path.loc[(path["year"] == plan_year - 1) & (path["month"] == 12), "cumulative"]
         if len(prev):
-            ax.plot([0, 12], [float(prev.iloc[0]), t.value], color=BASELINE, lw=1.4, ls="--")
+            # A stock path either carries last year's level (valid certificates) or restarts
+            # from zero each year (registrations); the line starts where the path does.
+            start = float(prev.iloc[0])
+            if this is not None and float(this["cumulative"].iloc[0]) < 0.5 * start:
+                start = 0.0
+            ax.plot([0, 12], [start, t.value], color=BASELINE, lw=1.4, ls="--")
             handles.append(
                 Line2D(
                     [], [], color=BASELINE, lw=1.4, ls="--", label=CHART_TEXT["schedule_line"][0]
