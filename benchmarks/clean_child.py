@@ -17,8 +17,20 @@ import sys
 import time
 
 
-def _rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux (bytes on macOS).
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since it started.
+
+    Linux: VmHWM of /proc/self/status, which starts afresh at exec. (ru_maxrss does not: a
+    child inherits the high-water mark of the parent it was forked from, here the runner that
+    generated the registry.) Elsewhere ru_maxrss (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 
@@ -32,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tianxin_analysis.data import run_clean
 
-    rss_import = _rss_mb()
+    rss_import = peak_rss_mb()
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
@@ -51,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "seconds": seconds,
-                "peak_rss_mb": _rss_mb(),
+                "peak_rss_mb": peak_rss_mb(),
                 "rss_after_import_mb": rss_import,
                 "rows_clean": int(sum(len(t) for t in run.tables.values())),
                 "rows_quarantined": len(q),

@@ -34,12 +34,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import pyarrow as pa
     import pyarrow.parquet as pq
+    from clean_child import peak_rss_mb
 
     from tianxin_analysis.scale import forecast_regions, output_meta, synthetic_region_frames
 
     schema = pa.Schema.from_pandas(output_meta(), preserve_index=False)
     statuses: Counter[str] = Counter()
     rows = 0
+    arrivals: list[tuple[float, int]] = []  # (seconds since start, regions done)
+    done = 0
     t0 = time.perf_counter()
     with pq.ParquetWriter(args.out, schema) as writer:
         for part in forecast_regions(
@@ -54,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
             statuses.update(part["status"].tolist())
             rows += len(part)
+            done += part["region"].nunique()
+            arrivals.append((time.perf_counter() - t0, done))
     seconds = time.perf_counter() - t0
     print(
         json.dumps(
@@ -62,8 +67,17 @@ def main(argv: list[str] | None = None) -> int:
                 "regions": args.n,
                 "workers": args.workers,
                 "rows": rows,
+                # first chunk back (includes starting the workers) and the steady rate after it
+                "first_chunk_seconds": arrivals[0][0] if arrivals else None,
+                "steady_regions_per_second": (
+                    (arrivals[-1][1] - arrivals[0][1]) / (arrivals[-1][0] - arrivals[0][0])
+                    if len(arrivals) > 1 and arrivals[-1][0] > arrivals[0][0]
+                    else None
+                ),
                 "status_counts": dict(sorted(statuses.items())),
-                "peak_rss_mb": _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+                "peak_rss_mb": peak_rss_mb(),
+                # ru_maxrss of the workers: an upper bound (a spawned worker starts from a fork
+                # of this process, whose high-water mark it inherits).
                 "worker_peak_rss_mb": _mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss),
             }
         )

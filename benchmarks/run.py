@@ -1,0 +1,366 @@
+"""Performance and scale benchmarks: ``.venv/bin/python benchmarks/run.py [--quick] [--skip-nbval]``.
+
+Prints a readable table on stderr and one JSON object on stdout (``--json-out FILE`` also
+writes it). The JSON keys are stable: every figure is present, ``null`` when it was not
+measured (``details.skipped`` says why). Each figure is measured in the same run as its
+baseline, so ratios hold on a noisy machine. See ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import registry  # noqa: E402
+import rowwise  # noqa: E402
+
+FIGURES = (
+    "clean_1m_seconds",
+    "clean_1m_speedup_vs_rowwise",
+    "clean_1m_peak_rss_mb",
+    "scaling_exponent",
+    "regions_2900_seconds",
+    "pipeline_seconds",
+    "nbval_seconds",
+    "ytd_call_ms_median",
+)
+# (comparison, bound, unit): "max" = at most, "min" = at least.
+GOALS = {
+    "clean_1m_seconds": ("max", 5.0, "s"),
+    "clean_1m_speedup_vs_rowwise": ("min", 20.0, "x"),
+    "clean_1m_peak_rss_mb": ("max", 1536.0, "MB"),
+    "scaling_exponent": ("max", 1.1, ""),
+    "regions_2900_seconds": ("max", 120.0, "s"),
+    "pipeline_seconds": ("max", 60.0, "s"),
+    "nbval_seconds": ("max", 120.0, "s"),
+    "ytd_call_ms_median": ("max", 50.0, "ms"),
+}
+FULL_ROWS = 1_000_000
+FULL_REGIONS = 2900
+ROWWISE_ROWS = 20_000
+CHUNK = 25  # regions per chunk (regions_child.py's default)
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _child_json(cmd: list[str], timeout: float | None = None) -> dict:
+    """Run a child Python process; its last stdout line is a JSON object."""
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True, timeout=timeout,
+                          cwd=ROOT, check=False)  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[1:3])} exited {proc.returncode}: {proc.stdout[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _timed(cmd: list[str], timeout: float, env: dict | None = None) -> tuple[float, int, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env=env, check=False)  # fmt: skip
+    tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+    return time.perf_counter() - t0, proc.returncode, "\n".join(tail)
+
+
+# ----------------------------------------------------------------------------- cleaning
+
+
+def bench_clean(tmp: Path, sizes: list[int], profile: Path | None) -> dict:
+    """Library cleaning at each size (child processes) and the row-by-row baseline."""
+    runs = {}
+    for n in sizes:
+        raw = tmp / f"raw_{n}"
+        _log(f"  generating a {n:,}-row registry ...")
+        registry.write_registry_csv(raw / "hitech_certificates" / "registry.csv", n)
+        _log(f"  cleaning {n:,} rows (tianxin_analysis.data.run_clean, child process) ...")
+        runs[n] = _child_json(
+            [sys.executable, str(HERE / "clean_child.py"), str(raw), str(tmp / f"out_{n}")]
+        )
+        _log(f"    {runs[n]['seconds']:.2f} s, peak RSS {runs[n]['peak_rss_mb']:.0f} MB")
+        if n != sizes[-1]:
+            shutil.rmtree(raw)
+        shutil.rmtree(tmp / f"out_{n}")
+
+    # Row-by-row baseline on a subsample, right after the largest library run (same load).
+    sub = tmp / "rowwise" / "registry.csv"
+    registry.write_registry_csv(sub, ROWWISE_ROWS)
+    _log(f"  row-by-row baseline on {ROWWISE_ROWS:,} rows ...")
+    t0 = time.perf_counter()
+    rw_counts = rowwise.clean_rowwise(sub, tmp / "rowwise_out")
+    rw_seconds = time.perf_counter() - t0
+    rw_per_row = rw_seconds / ROWWISE_ROWS
+    _log(f"    {rw_seconds:.2f} s ({rw_per_row * 1e6:.0f} µs/row)")
+
+    n = sizes[-1]
+    big = runs[n]
+    if profile is not None:
+        _log("  profiling the largest cleaning run with pyinstrument ...")
+        _child_json([sys.executable, str(HERE / "clean_child.py"), str(tmp / f"raw_{n}"),
+                     str(tmp / "out_profile"), "--profile", str(profile / "clean_profile.txt")])  # fmt: skip
+    shutil.rmtree(tmp / f"raw_{n}")
+
+    scale = FULL_ROWS / n
+    seconds_1m = big["seconds"] * scale
+    # Memory above the interpreter and imports grows with the rows; extrapolate that part.
+    rss_1m = big["rss_after_import_mb"] + (big["peak_rss_mb"] - big["rss_after_import_mb"]) * scale
+    speedup = rw_per_row * n / big["seconds"]
+    xs = np.log(np.array(sizes, dtype=float))
+    ys = np.log(np.array([runs[s]["seconds"] for s in sizes]))
+    exponent = float(np.polyfit(xs, ys, 1)[0]) if len(sizes) >= 2 else None
+    return {
+        "clean_1m_seconds": seconds_1m,
+        "clean_1m_speedup_vs_rowwise": speedup,
+        "clean_1m_peak_rss_mb": rss_1m,
+        "scaling_exponent": exponent,
+        "details": {
+            "rows_measured": n,
+            "extrapolated_to_1m": n != FULL_ROWS,
+            "library_runs": {str(k): v for k, v in runs.items()},
+            "rowwise": {
+                "rows": ROWWISE_ROWS,
+                "seconds": rw_seconds,
+                "us_per_row": rw_per_row * 1e6,
+                "extrapolated_seconds_at_measured_rows": rw_per_row * n,
+                "extrapolated_seconds_1m": rw_per_row * FULL_ROWS,
+                "counts": rw_counts,
+                "note": f"timed on {ROWWISE_ROWS:,} rows and extrapolated linearly",
+            },  # fmt: skip
+            "scaling_sizes": sizes,
+            "expected_defects_at_measured_rows": registry.expected_defects(n),
+        },
+    }
+
+
+# ----------------------------------------------------------------------------- regions
+
+
+def bench_regions(tmp: Path, n: int, one_worker_sample: int, profile: Path | None) -> dict:
+    _log(f"  forecasting every target for {n:,} synthetic regions on 2 workers ...")
+    res = _child_json([sys.executable, str(HERE / "regions_child.py"), str(n),
+                       str(tmp / "regions.parquet"), "--workers", "2"])  # fmt: skip
+    _log(
+        f"    {res['seconds']:.1f} s, peak RSS {res['peak_rss_mb']:.0f} MB (+ workers {res['worker_peak_rss_mb']:.0f} MB)"
+    )
+    details: dict = {"regions_measured": n, "extrapolated_to_2900": n != FULL_REGIONS, "run": res}
+    if one_worker_sample:
+        one = _child_json([sys.executable, str(HERE / "regions_child.py"), str(one_worker_sample),
+                           str(tmp / "regions1.parquet"), "--workers", "1", "--no-progress"])  # fmt: skip
+        details["one_worker"] = {
+            **one,
+            "extrapolated_seconds_2900": one["seconds"] / one_worker_sample * FULL_REGIONS,
+        }
+    if profile is not None:
+        _log("  profiling 100 regions in-process with pyinstrument ...")
+        from pyinstrument import Profiler
+
+        from tianxin_analysis.scale import forecast_region_frame, synthetic_region_frames
+
+        prof = Profiler(interval=0.002)
+        prof.start()
+        for _, frame in synthetic_region_frames(100):
+            forecast_region_frame(frame, year=2024, as_of_month=9)
+        prof.stop()
+        (profile / "regions_profile.txt").write_text(
+            prof.output_text(unicode=True, color=False), encoding="utf-8"
+        )
+    if n == FULL_REGIONS:
+        seconds = res["seconds"]
+    elif res["steady_regions_per_second"]:
+        # start-up once, then the steady rate for the remaining regions
+        first = res["first_chunk_seconds"]
+        done_first = min(CHUNK, n)
+        seconds = first + (FULL_REGIONS - done_first) / res["steady_regions_per_second"]
+    else:
+        seconds = res["seconds"] * FULL_REGIONS / n
+    return {"regions_2900_seconds": seconds, "details": details}
+
+
+# ----------------------------------------------------------------------------- whole job
+
+
+def bench_pipeline(tmp: Path) -> dict:
+    """``tianxin clean`` then ``tianxin report`` (clean, forecast, charts, briefing) on the
+    bundled sample into temporary folders; the notebooks are timed by nbval_seconds."""
+    exe = Path(sys.executable).with_name("tianxin")
+    cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "tianxin_analysis.cli"]
+    raw = ROOT / "data" / "raw"
+    processed, reports = tmp / "processed", tmp / "reports"
+    _log("  tianxin clean + tianxin report on the bundled sample ...")
+    steps = {}
+    for name, args in (("clean", ["clean", "--raw", str(raw), "--processed", str(processed)]),
+                       ("report", ["report", "--raw", str(raw), "--processed", str(processed),
+                                   "--reports", str(reports)])):  # fmt: skip
+        seconds, code, tail = _timed([*cli, "--quiet", *args], timeout=900)
+        steps[name] = {"seconds": seconds, "returncode": code}
+        if code != 0:
+            return {"pipeline_seconds": None, "details": {"steps": steps},
+                    "skipped": f"tianxin {name} exited {code}: {tail[-600:]}"}  # fmt: skip
+    total = sum(s["seconds"] for s in steps.values())
+    _log(f"    {total:.1f} s")
+    return {"pipeline_seconds": total, "details": {"steps": steps, "what": "tianxin clean + tianxin report "
+            "(clean, forecast, charts, briefing); notebooks excluded, see nbval_seconds"}}  # fmt: skip
+
+
+def bench_nbval() -> dict:
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not notebooks:
+        return {"nbval_seconds": None, "skipped": "no notebooks in notebooks/ yet"}
+    _log(f"  nbval over {len(notebooks)} notebooks ...")
+    cmd = [sys.executable, "-m", "pytest", "notebooks", "--nbval", "--nbval-current-env",
+           "--nbval-sanitize-with", "nbval_sanitize.cfg", "-p", "no:cacheprovider", "-q"]  # fmt: skip
+    seconds, code, tail = _timed(cmd, timeout=1800)
+    _log(f"    {seconds:.1f} s (exit {code})")
+    details = {"notebooks": len(notebooks), "returncode": code, "passed": code == 0}
+    if code != 0:
+        details["tail"] = tail[-800:]
+    return {"nbval_seconds": seconds, "details": details}
+
+
+def bench_ytd(repeats: int) -> dict:
+    """Median wall time of one ``year_end_from_ytd`` call (six years of monthly history)."""
+    from tianxin_analysis.forecast.ytd import year_end_from_ytd
+    from tianxin_analysis.scale import _monthly_series, synthetic_region_frames
+
+    _, frame = next(synthetic_region_frames(1, seed=2024))
+    contracts = frame[frame["measure"] == "contracts"]
+    times = []
+    for month in (3, 6, 9):
+        monthly = _monthly_series(contracts, 2024, month)
+        year_end_from_ytd(monthly, 2024, month, 4500.0)  # warm-up
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            year_end_from_ytd(monthly, 2024, month, 4500.0)
+            times.append(time.perf_counter() - t0)
+    return {"ytd_call_ms_median": statistics.median(times) * 1000,
+            "details": {"calls": len(times), "as_of_months": [3, 6, 9],
+                        "p90_ms": float(np.quantile(times, 0.9) * 1000)}}  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _meets(key: str, value: float | None) -> bool | None:
+    if value is None:
+        return None
+    op, bound, _ = GOALS[key]
+    return value <= bound if op == "max" else value >= bound
+
+
+def _table(result: dict) -> str:
+    lines = [f"{'figure':<30} {'value':>12}  {'goal':>12}  ok", "-" * 62]
+    for key in FIGURES:
+        v = result[key]
+        op, bound, unit = GOALS[key]
+        goal = f"{'≤' if op == 'max' else '≥'} {bound:g}{unit}"
+        shown = "—" if v is None else f"{v:,.3g}{unit}"
+        ok = {True: "yes", False: "NO", None: "n/a"}[result["meets_goals"][key]]
+        lines.append(f"{key:<30} {shown:>12}  {goal:>12}  {ok}")
+    notes = result["details"].get("notes", [])
+    return "\n".join(lines + [f"* {n}" for n in notes])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, extrapolated (< 2 min)")
+    ap.add_argument("--skip-nbval", action="store_true", help="do not run the notebook suite")
+    ap.add_argument("--skip-pipeline", action="store_true", help="do not run the whole job")
+    ap.add_argument("--json-out", type=Path, help="also write the JSON object here")
+    ap.add_argument("--profile", type=Path, metavar="DIR",
+                    help="also profile cleaning and regions with pyinstrument into DIR")  # fmt: skip
+    args = ap.parse_args(argv)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+
+    import pandas as pd
+
+    sizes = [10_000, 50_000, 200_000] if args.quick else [10_000, 100_000, FULL_ROWS]
+    n_regions = 300 if args.quick else FULL_REGIONS
+    details: dict = {"quick": args.quick, "cpus": os.cpu_count(), "python": platform.python_version(),
+                     "pandas": pd.__version__, "platform": platform.platform(), "skipped": {}, "notes": []}  # fmt: skip
+    result: dict = dict.fromkeys(FIGURES)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tianxin-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        _log("ytd call ...")
+        ytd = bench_ytd(repeats=30 if args.quick else 100)
+        result["ytd_call_ms_median"] = ytd["ytd_call_ms_median"]
+        details["ytd"] = ytd["details"]
+
+        _log("cleaning ...")
+        clean = bench_clean(tmp, sizes, args.profile)
+        for k in (
+            "clean_1m_seconds",
+            "clean_1m_speedup_vs_rowwise",
+            "clean_1m_peak_rss_mb",
+            "scaling_exponent",
+        ):
+            result[k] = clean[k]
+        details["clean"] = clean["details"]
+        if args.quick:
+            details["notes"].append(f"clean_1m_*: measured at {sizes[-1]:,} rows, seconds and memory "
+                                    "extrapolated linearly to 1,000,000; speed-up at the measured size")  # fmt: skip
+        details["notes"].append(
+            f"row-by-row baseline timed on {ROWWISE_ROWS:,} rows, extrapolated linearly"
+        )
+
+        _log("regions ...")
+        regions = bench_regions(tmp, n_regions, 0 if args.quick else 200, args.profile)
+        result["regions_2900_seconds"] = regions["regions_2900_seconds"]
+        details["regions"] = regions["details"]
+        if args.quick:
+            details["notes"].append(f"regions_2900_seconds: measured on {n_regions} regions; worker start-up "
+                                    "plus 2,900 regions at the steady rate measured after the first chunk")  # fmt: skip
+
+        if args.skip_pipeline:
+            details["skipped"]["pipeline_seconds"] = "--skip-pipeline"
+        else:
+            _log("whole job ...")
+            pipe = bench_pipeline(tmp)
+            result["pipeline_seconds"] = pipe["pipeline_seconds"]
+            details["pipeline"] = pipe["details"]
+            if "skipped" in pipe:
+                details["skipped"]["pipeline_seconds"] = pipe["skipped"]
+
+        if args.skip_nbval:
+            details["skipped"]["nbval_seconds"] = "--skip-nbval"
+        else:
+            _log("notebooks ...")
+            nb = bench_nbval()
+            result["nbval_seconds"] = nb["nbval_seconds"]
+            if "skipped" in nb:
+                details["skipped"]["nbval_seconds"] = nb["skipped"]
+            else:
+                details["nbval"] = nb["details"]
+
+    for key, reason in details["skipped"].items():
+        details["notes"].append(f"{key}: not measured ({reason.splitlines()[0][:120]})")
+    details["benchmark_seconds"] = time.perf_counter() - started
+    result["goals"] = {k: {"op": op, "bound": b, "unit": u} for k, (op, b, u) in GOALS.items()}
+    result["meets_goals"] = {k: _meets(k, result[k]) for k in FIGURES}
+    result["details"] = details
+    text = json.dumps(result, ensure_ascii=False, indent=2, default=float)
+    _log("")
+    _log(_table(result))
+    if args.json_out:
+        args.json_out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
