@@ -70,7 +70,7 @@ def execute_notebooks(
     notebook_dir: str | os.PathLike[str] = NOTEBOOK_DIR,
 ) -> Iterator[str]:
     """Execute every notebook; yield one message line per notebook."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     paths = notebook_paths(notebook_dir)
     if not paths:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
 from .. import __version__
 from .._fs import atomic_path, atomic_write_text, neutralize_formulas, sha256_file
