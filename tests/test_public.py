@@ -8,9 +8,13 @@ import pytest
 from conftest import REAL_YEARBOOK, needs_real_data
 
 from tianxin_analysis.data.public import (
+    ANNUAL_PANEL_TABLES,
+    PUBLIC_PANELS_PATH,
     PUBLIC_SERIES_PATH,
     build_public_series,
+    load_annual_panels,
     load_public_series,
+    write_annual_panels,
     write_public_series,
     yearbook_panel,
 )
@@ -139,3 +143,23 @@ def test_committed_csv_matches_a_fresh_build(tmp_path):
     hitech = fresh[(fresh["series"] == "hitech_revenue") & (fresh["region"] == "湖南")]
     assert hitech.set_index("year")["value"].to_dict()[2022] == 5671.0
     assert set(hitech["indicator"]) == {"主营业务收入", "营业收入"}
+
+
+def test_committed_panels_load_without_real_data():
+    panels = load_annual_panels()
+    assert set(panels) == set(ANNUAL_PANEL_TABLES)
+    for table, frame in panels.items():
+        assert list(frame.columns) == ["series", "year", "value"], table
+        assert frame["series"].nunique() == 32, table  # 31 provinces + 全国
+        assert not frame.duplicated(["series", "year"]).any(), table
+    rd = panels["rd-intensity-by-region"].set_index(["series", "year"])["value"]
+    assert rd[("全国", 2022)] == 2.54 and rd[("湖南", 2018)] == 1.81
+
+
+@needs_real_data
+def test_committed_panels_match_a_fresh_build(tmp_path):
+    out = write_annual_panels(REAL_YEARBOOK, tmp_path / "panels.csv")
+    fresh = load_annual_panels(out)
+    committed = load_annual_panels(PUBLIC_PANELS_PATH)
+    for table in fresh:
+        pd.testing.assert_frame_equal(committed[table], fresh[table], check_exact=False, rtol=1e-9)

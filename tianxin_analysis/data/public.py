@@ -20,14 +20,19 @@ import pandas as pd
 
 from tianxin_analysis._fs import atomic_path
 from tianxin_analysis.errors import InputFileError, SchemaError
-from tianxin_analysis.io import REGION_ORDER, read_yearbook_table
+from tianxin_analysis.io import PROVINCES, REGION_ORDER, read_yearbook_table
 from tianxin_analysis.paths import RAW_DIR
 
 __all__ = [
+    "ANNUAL_PANEL_TABLES",
+    "PUBLIC_PANELS_PATH",
     "PUBLIC_SERIES_PATH",
     "PUBLIC_SERIES_REGIONS",
+    "build_annual_panels",
     "build_public_series",
+    "load_annual_panels",
     "load_public_series",
+    "write_annual_panels",
     "write_public_series",
     "yearbook_panel",
 ]
@@ -286,3 +291,86 @@ def load_public_series(path: str | os.PathLike[str] | None = None) -> pd.DataFra
             expected=", ".join(_SERIES_COLUMNS),
         )
     return _typed(frame[_SERIES_COLUMNS])
+
+
+# ---- province panels for the forecast backtest ----------------------------------------------
+
+PUBLIC_PANELS_PATH = RAW_DIR / "public" / "yearbook_panels.csv"
+
+# Table folder -> indicators that make one series (the revenue column was renamed from
+# 主营业务收入 to 营业收入 in the 2018 edition; the two are chained as one series).
+ANNUAL_PANEL_TABLES: dict[str, tuple[str, ...] | None] = {
+    "rd-intensity-by-region": None,
+    "tech-market-outflow-value": None,
+    "hitech-industry-by-region": ("主营业务收入", "营业收入"),
+}
+# Earlier editions list only every fifth year (2000, 2005, 2010); panels start where the
+# years become consecutive.
+ANNUAL_PANEL_FIRST_YEAR = 2011
+_PANEL_OUT_COLUMNS = ["table", "region", "year", "value", "unit", "indicator", "edition", "source"]
+
+
+def build_annual_panels(yearbook_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """The 31 provinces plus 全国 of each backtest table, one value per region and year from
+    the latest edition that carries it. Columns: ``table``, ``region``, ``year``, ``value``,
+    ``unit``, ``indicator``, ``edition``, ``source`` (table id, title, edition).
+
+    Facts derived from the real yearbook by this code; committed as
+    ``data/raw/public/yearbook_panels.csv`` so that the backtest notebook runs on a clone
+    without ``../shared/real-data``.
+    """
+    frames = []
+    for table, indicators in ANNUAL_PANEL_TABLES.items():
+        if not (Path(yearbook_dir) / table).is_dir():
+            continue
+        p = yearbook_panel(yearbook_dir, table)
+        keep = p["region"].astype(str).isin([zh for zh, _ in PROVINCES] + ["全国"])
+        p = p[keep & p["year"].ge(ANNUAL_PANEL_FIRST_YEAR)]
+        if indicators is not None:
+            p = p[p["indicator"].astype(str).isin(indicators)]
+        latest = (
+            p.sort_values("edition", kind="stable")
+            .groupby(["region", "year"], as_index=False)
+            .last()
+        )
+        latest = latest.assign(
+            table=table,
+            source=[
+                _source_text(str(t) if isinstance(t, str) else "", str(ti), int(e), str(f))
+                for t, ti, e, f in zip(latest["table_id"], latest["title"], latest["edition"],
+                                       latest["source_file"], strict=True)
+            ],
+        )  # fmt: skip
+        frames.append(latest[_PANEL_OUT_COLUMNS])
+    if not frames:
+        return pd.DataFrame(columns=_PANEL_OUT_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["table", "region", "year"], kind="stable").reset_index(drop=True)
+
+
+def write_annual_panels(
+    yearbook_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None = None
+) -> Path:
+    """Build the backtest panels and write them atomically as UTF-8 CSV; return the path."""
+    target = Path(path) if path is not None else PUBLIC_PANELS_PATH
+    frame = build_annual_panels(yearbook_dir)
+    with atomic_path(target) as tmp:
+        frame.to_csv(tmp, index=False, encoding="utf-8", float_format="%.10g")
+    return target
+
+
+def load_annual_panels(path: str | os.PathLike[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Committed backtest panels as table -> frame (``series`` = region, ``year``, ``value``)."""
+    target = Path(path) if path is not None else PUBLIC_PANELS_PATH
+    if not target.is_file():
+        raise InputFileError(
+            "找不到年鉴面板数据文件", "yearbook panels file not found", file=str(target),
+            expected="由 write_annual_panels 生成的 CSV (CSV written by write_annual_panels)",
+        )  # fmt: skip
+    frame = pd.read_csv(target, encoding="utf-8")
+    return {
+        table: g.rename(columns={"region": "series"})[["series", "year", "value"]].reset_index(
+            drop=True
+        )
+        for table, g in frame.groupby("table", sort=False)
+    }
