@@ -38,16 +38,8 @@ GOALS = {
     "brier_ratio": 0.4,  # Brier of p_meet <= 0.4 x the 序时进度 call's
 }
 
-# Table -> indicator names that make one series (the revenue column was renamed from
-# 主营业务收入 to 营业收入 in the 2018 edition; the two are chained as one series).
-ANNUAL_TABLES = {
-    "rd-intensity-by-region": None,
-    "tech-market-outflow-value": None,
-    "hitech-industry-by-region": ("主营业务收入", "营业收入"),
-}
-# Earlier editions list only every fifth year (2000, 2005, 2010); the backtest uses the
-# consecutive years from here on.
-ANNUAL_FIRST_YEAR = 2011
+# The annual panels (tables, indicators, first year) are defined where they are built:
+# tianxin_analysis.data.public.ANNUAL_PANEL_TABLES.
 
 
 # --------------------------------------------------------------------------- annual
@@ -116,27 +108,28 @@ def summarize_annual(bt: pd.DataFrame) -> pd.DataFrame:
 
 
 def yearbook_annual_panels(
-    yearbook_dir: str | os.PathLike[str], tables: Iterable[str] | None = None
+    yearbook_dir: str | os.PathLike[str] | None = None, tables: Iterable[str] | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Annual panels (``series``, ``year``, ``value``) from the real yearbook tables, the 31
+    """Annual panels (``series``, ``year``, ``value``) of the real yearbook tables: the 31
     provinces plus 全国, one value per year from the latest edition that carries it.
 
-    Uses ``tianxin_analysis.data.public.yearbook_panel``; tables whose folder is missing are
-    left out."""
-    from .data.public import yearbook_panel
+    Read from the yearbook folder when ``yearbook_dir`` is given (tables whose folder is
+    missing are left out), else from the committed ``data/raw/public/yearbook_panels.csv``
+    (derived from the same tables by ``data.public.write_annual_panels``)."""
+    from .data.public import build_annual_panels, load_annual_panels
 
-    panels = {}
-    wanted = ANNUAL_TABLES if tables is None else {t: ANNUAL_TABLES[t] for t in tables}
-    for table, indicator in wanted.items():
-        if not (os.path.isdir(os.path.join(yearbook_dir, table))):
-            continue
-        p = yearbook_panel(yearbook_dir, table)
-        keep = ~p["is_aggregate"].astype(bool) | p["region"].astype(str).eq("全国")
-        p = p[keep & p["year"].ge(ANNUAL_FIRST_YEAR)]
-        if indicator is not None:
-            p = p[p["indicator"].astype(str).isin(indicator)]
-        latest = p.sort_values("edition").groupby(["region", "year"], as_index=False).last()
-        panels[table] = latest.rename(columns={"region": "series"})[["series", "year", "value"]]
+    if yearbook_dir is None:
+        panels = load_annual_panels()
+    else:
+        long = build_annual_panels(yearbook_dir)
+        panels = {
+            t: g.rename(columns={"region": "series"})[["series", "year", "value"]].reset_index(
+                drop=True
+            )
+            for t, g in long.groupby("table", sort=False)
+        }
+    if tables is not None:
+        panels = {t: panels[t] for t in tables if t in panels}
     return panels
 
 

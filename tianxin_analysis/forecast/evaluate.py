@@ -172,8 +172,10 @@ def evaluate_targets(
             from ..data import is_synthetic
 
             synthetic = bool(is_synthetic(processed))
+    # The synthetic label is added by every chart and export from ``synthetic``; the source
+    # names where the data came from.
     source = "天心区科技主管部门业务系统导出 (district S&T bureau system exports)"
     if synthetic:
-        source = "模拟数据 synthetic sample (tianxin sample-data)"
+        source = "样本生成器 tianxin sample-data (generated sample)"
     return Evaluation(plan=plan, as_of=as_of, table=table, results=results, watch_lists=watch,
                       paths=paths, synthetic=synthetic, data_source=source)  # fmt: skip
