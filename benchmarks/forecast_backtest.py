@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         out["annual"] = {}
         frames = []
         for table, panel in bt.yearbook_annual_panels(args.yearbook).items():
-            res = bt.backtest_annual(panel)
+            res = bt.backtest_annual(panel, theta_intervals=True)
             frames.append(res)
             out["annual"][table] = bt.summarize_annual(res).round(4).to_dict(orient="index")
         out["annual"]["pooled"] = (
