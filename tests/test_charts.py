@@ -204,3 +204,34 @@ def test_charts_accept_a_target_missing_from_paths(evaluation):
     assert not any(s.startswith(("path_", "watchlist_")) for s in stems)
     _render_png(charts.fan_chart(ev, "tech_contracts_count", size="a4"))
     assert isinstance(ev.table, pd.DataFrame)
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_series_chart_footer_and_lines(synthetic):
+    frame = pd.DataFrame({"全国": [2.1, 2.2, 2.4], "湖南": [1.8, 2.0, 2.2]}, index=[2020, 2021, 2022])
+    fig = charts.series_chart(
+        frame, title="研发投入强度", ylabel="%", source="中国科技统计年鉴", synthetic=synthetic,
+        highlight=pd.Series([2.5, 2.6], index=[2021, 2022]), highlight_label="本区", size="a4",
+    )  # fmt: skip
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3
+    assert ax.lines[2].get_ydata().tolist() == [2.5, 2.6]
+    footer = [t for t in _texts(fig) if t.startswith("数据来源")]
+    assert footer and ("中国科技统计年鉴" in footer[0])
+    assert (SYNTHETIC_LABEL in footer[0]) is synthetic
+
+
+def test_grouped_bar_chart_one_bar_per_cell():
+    frame = pd.DataFrame({"模型": [0.05, 0.02], "序时进度": [0.18, 0.10]}, index=["3月", "9月"])
+    fig = charts.grouped_bar_chart(
+        frame, title="MAPE", ylabel="MAPE", source="回测", synthetic=False, reference=0.1,
+        reference_label="参考", value_format="{:.0%}", size="a4",
+    )  # fmt: skip
+    ax = fig.axes[0]
+    heights = sorted(round(p.get_height(), 6) for p in ax.patches)
+    assert heights == [0.02, 0.05, 0.1, 0.18]
+    assert "18%" in _texts(fig)

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from ._fs import atomic_path
 from .errors import TianxinError
@@ -195,7 +196,7 @@ def footer_text(evaluation: Evaluation) -> str:
     return " · ".join(parts)
 
 
-def _new_figure(evaluation: Evaluation, size: str, title: str) -> Figure:
+def _framed_figure(size: str, title: str, footer: str) -> Figure:
     """A figure with the title band on top and the footer band at the bottom.
 
     Both bands are reserved from the constrained-layout rectangle (a left-aligned suptitle
@@ -204,20 +205,32 @@ def _new_figure(evaluation: Evaluation, size: str, title: str) -> Figure:
     spec = SIZES[size]
     scale = spec.font_size / 72.0  # font size in inches
     header = 2.9 * 1.25 * scale / spec.height
-    footer = 2.0 * 0.7 * scale / spec.height
+    footer_h = 2.0 * 0.7 * scale / spec.height
     fig = Figure(
         figsize=(spec.width, spec.height),
-        layout=ConstrainedLayoutEngine(rect=(0.0, footer, 1.0, 1.0 - header)),
+        layout=ConstrainedLayoutEngine(rect=(0.0, footer_h, 1.0, 1.0 - header)),
     )
     fig.text(
         0.012, 1.0 - header * 0.5, _plain(title), ha="left", va="center",
         fontsize=spec.font_size * 1.25, color=INK, gid="title",
     )  # fmt: skip
     fig.text(
-        0.012, footer * 0.5, _plain(footer_text(evaluation)), ha="left", va="center",
+        0.012, footer_h * 0.5, _plain(footer), ha="left", va="center",
         fontsize=spec.font_size * 0.7, color=MUTED, gid="footer",
     )  # fmt: skip
     return fig
+
+
+def _new_figure(evaluation: Evaluation, size: str, title: str) -> Figure:
+    return _framed_figure(size, title, footer_text(evaluation))
+
+
+def source_footer(source: str, *, synthetic: bool) -> str:
+    """Footer for charts not drawn from an Evaluation (real yearbook context, backtests)."""
+    parts = [f"{CHART_TEXT['source'][0]}：{source}"]
+    if synthetic:
+        parts.append(SYNTHETIC_LABEL)
+    return " · ".join(parts)
 
 
 def _style_axes(ax, size: str) -> None:
@@ -688,6 +701,61 @@ def pipeline_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide
     ax_p.set_title(
         f"{STATUS[status][0]} · {_plain(res.method)}", loc="left", color=STATUS_COLOURS[status]
     )
+    return fig
+
+
+# ---- context and validation charts (not tied to one evaluation) ---------------------------------
+
+_SERIES_COLOURS = ("#1F4E89", "#C0392B", "#2E7D32", "#D98E04", "#6A3D9A", "#8A6D3B")
+
+
+@_styled
+def series_chart(
+    frame: pd.DataFrame, *, title: str, ylabel: str, source: str, synthetic: bool,
+    highlight: pd.Series | None = None, highlight_label: str = "", size: str = "slide",
+) -> Figure:  # fmt: skip
+    """Lines of ``frame`` (index = year, one column per region or series), e.g. real yearbook
+    context; ``highlight`` adds one emphasised series (e.g. the district's own ratio)."""
+    fig = _framed_figure(size, title, source_footer(source, synthetic=synthetic))
+    ax = fig.add_subplot()
+    _style_axes(ax, size)
+    for colour, col in zip(_SERIES_COLOURS, frame.columns, strict=False):
+        s = frame[col].dropna()
+        ax.plot(s.index, s.to_numpy(), marker="o", ms=3, lw=1.6, color=colour, label=_plain(col))
+    if highlight is not None and len(highlight):
+        ax.plot(highlight.index, highlight.to_numpy(), marker="D", ms=4, lw=2.6, color=INK,
+                label=_plain(highlight_label))  # fmt: skip
+    ax.set_ylabel(_plain(ylabel))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+@_styled
+def grouped_bar_chart(
+    frame: pd.DataFrame, *, title: str, ylabel: str, source: str, synthetic: bool,
+    reference: float | None = None, reference_label: str = "", value_format: str = "{:.2f}",
+    size: str = "slide",
+) -> Figure:  # fmt: skip
+    """Grouped bars: one group per row of ``frame`` (the index labels the groups), one bar per
+    column (e.g. MASE of each method per table, MAPE of the model vs 序时进度 per as-of month)."""
+    fig = _framed_figure(size, title, source_footer(source, synthetic=synthetic))
+    ax = fig.add_subplot()
+    _style_axes(ax, size)
+    n_groups, n_bars = frame.shape
+    width = 0.8 / max(n_bars, 1)
+    x = np.arange(n_groups)
+    for j, (colour, col) in enumerate(zip(_SERIES_COLOURS, frame.columns, strict=False)):
+        vals = frame[col].to_numpy(dtype=float)
+        bars = ax.bar(x + (j - (n_bars - 1) / 2) * width, vals, width * 0.92, color=colour,
+                      label=_plain(col))  # fmt: skip
+        ax.bar_label(bars, labels=[value_format.format(v) if np.isfinite(v) else "" for v in vals],
+                     fontsize=SIZES[size].font_size * 0.65, padding=2, color=MUTED)  # fmt: skip
+    if reference is not None:
+        ax.axhline(reference, color=INK, lw=1.2, ls="--", label=_plain(reference_label) or None)
+    ax.set_xticks(x, [_plain(i) for i in frame.index])
+    ax.set_ylabel(_plain(ylabel))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
