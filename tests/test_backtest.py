@@ -43,3 +43,22 @@ def test_real_yearbook_annual_panel_backtest():
     small = rd[rd["series"].isin(rd["series"].unique()[:6])]
     s = bt.summarize_annual(bt.backtest_annual(small, theta=False))
     assert s.loc["annual", "mase_ratio"] < 1.1
+
+
+def test_annual_tables_summary_and_goal_report():
+    panel = pd.DataFrame({"series": ["a"] * 7 + ["b"] * 7, "year": list(range(2014, 2021)) * 2,
+                          "value": [1.0 * 1.1**k for k in range(7)] + [5.0 + (k % 3) for k in range(7)]})  # fmt: skip
+    res = bt.annual_backtests({"t1": panel[panel["series"] == "a"], "t2": panel}, theta=False)
+    s = bt.summarize_annual_tables(res)
+    assert set(s.index.get_level_values("table")) == {"t1", "t2", "pooled"}
+    assert s.loc[("pooled", "annual"), "n"] == s.loc[("t1", "annual"), "n"] + s.loc[("t2", "annual"), "n"]
+    ytd = pd.DataFrame(
+        {"mape_ratio": [0.3, 0.6], "coverage80": [0.8, 0.9], "brier_ratio": [0.2, 0.5]}, index=[3, 9]
+    )
+    report = bt.goal_report(s.loc["pooled"], ytd).set_index("figure")
+    assert bool(report.loc["YTD MAPE / 序时进度 MAPE, month 3", "met"]) is True
+    assert bool(report.loc["YTD MAPE / 序时进度 MAPE, month 9", "met"]) is False  # 0.6 > 0.5
+    assert bool(report.loc["YTD 80% coverage, month 9", "met"]) is False  # 0.9 > 0.85
+    assert bool(report.loc["Brier / 序时进度 call, month 9", "met"]) is False
+    ratio = s.loc[("pooled", "annual"), "mase_ratio"]
+    assert report.loc["annual MASE / best baseline", "value"] == ratio

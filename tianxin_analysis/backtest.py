@@ -267,3 +267,46 @@ def summarize_ytd(bt: pd.DataFrame) -> pd.DataFrame:
     out = a.join(b)
     return out.assign(mape_ratio=out["mape"] / out["mape_baseline"],
                       brier_ratio=out["brier"] / out["brier_baseline"])  # fmt: skip
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def annual_backtests(panels: Mapping[str, pd.DataFrame], **kwargs) -> pd.DataFrame:
+    """``backtest_annual`` of every panel, stacked with a ``table`` column."""
+    frames = [backtest_annual(p, **kwargs).assign(table=t) for t, p in panels.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarize_annual_tables(bt: pd.DataFrame) -> pd.DataFrame:
+    """``summarize_annual`` per ``table`` and for all tables pooled (``table`` = "pooled"),
+    indexed by (table, method)."""
+    parts = {t: summarize_annual(g) for t, g in bt.groupby("table", sort=True)}
+    parts["pooled"] = summarize_annual(bt)
+    return pd.concat(parts, names=["table", "method"])
+
+
+def goal_report(annual_summary: pd.DataFrame, ytd_summary: pd.DataFrame) -> pd.DataFrame:
+    """The backtest figures of issue 4 against their goals: one row per goal with ``value``,
+    ``goal`` (text) and ``met`` (bool). ``annual_summary`` is ``summarize_annual`` of the pooled
+    backtest; ``ytd_summary`` is ``summarize_ytd``."""
+    lo, hi = GOALS["coverage80"]
+    rows = [
+        ("annual MASE / best baseline", annual_summary.loc["annual", "mase_ratio"],
+         f"<= {GOALS['annual_mase_ratio']}", annual_summary.loc["annual", "mase_ratio"] <= GOALS["annual_mase_ratio"]),
+        ("annual 80% coverage", annual_summary.loc["annual", "coverage80"], f"{lo}-{hi}",
+         lo <= annual_summary.loc["annual", "coverage80"] <= hi),
+    ]  # fmt: skip
+    for m, limit_key in ((3, "ytd_mape_ratio_m3"), (9, "ytd_mape_ratio_m9")):
+        if m in ytd_summary.index:
+            v = ytd_summary.loc[m, "mape_ratio"]
+            rows.append((f"YTD MAPE / 序时进度 MAPE, month {m}", v, f"<= {GOALS[limit_key]}",
+                         v <= GOALS[limit_key]))  # fmt: skip
+    for m in ytd_summary.index:
+        c = ytd_summary.loc[m, "coverage80"]
+        rows.append((f"YTD 80% coverage, month {m}", c, f"{lo}-{hi}", lo <= c <= hi))
+    for m in ytd_summary.index:
+        v = ytd_summary.loc[m, "brier_ratio"]
+        rows.append((f"Brier / 序时进度 call, month {m}", v, f"<= {GOALS['brier_ratio']}",
+                     v <= GOALS["brier_ratio"]))  # fmt: skip
+    return pd.DataFrame(rows, columns=["figure", "value", "goal", "met"])
