@@ -104,8 +104,10 @@ def summarize_annual(bt: pd.DataFrame) -> pd.DataFrame:
     ``coverage80``; plus ``mase_ratio`` = MASE / best MASE among naive, drift and theta."""
     d = bt.assign(
         scaled=lambda x: (x["actual"] - x["point"]).abs() / x["scale"],
-        covered=lambda x: ((x["actual"] >= x["lower"]) & (x["actual"] <= x["upper"])).where(
-            x["lower"].notna() & x["upper"].notna()
+        covered=lambda x: (
+            ((x["actual"] >= x["lower"]) & (x["actual"] <= x["upper"]))
+            .astype(float)
+            .where(x["lower"].notna() & x["upper"].notna())
         ),
     )
     out = d.groupby("method").agg(n=("scaled", "size"), mase=("scaled", "mean"),
