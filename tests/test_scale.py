@@ -8,6 +8,7 @@ import pytest
 
 from tianxin_analysis import scale
 from tianxin_analysis.forecast.annual import annual
+from tianxin_analysis.forecast.models import growth_full_year
 from tianxin_analysis.forecast.ytd import year_end_from_ytd
 
 YEAR, AS_OF = 2024, 7
@@ -54,13 +55,20 @@ def test_region_frame_equals_direct_calls(regions, which):
             assert row[col] == pytest.approx(getattr(direct, col), rel=1e-12), (tid, col)
         assert row["status"] == direct.status().code
 
-    # growth target: the year-end total's forecast against last year's total x (1 + g%)
-    va = _monthly(pdf, "hitech_va_yi")
-    last_total = float(va[va.index.year == YEAR - 1].sum())
-    direct = year_end_from_ytd(va, YEAR, AS_OF, last_total * (1 + target["hitech_va_yi"] / 100))
+    # growth target: forecast.growth_full_year on the processed value-added table's shape
+    va = (
+        pdf[pdf["measure"] == "hitech_va_cum_yi"][["year", "month", "value"]]
+        .rename(columns={"value": "va_cum_yi"})
+        .merge(pdf[pdf["measure"] == "hitech_va_growth_cum_pct"][["year", "month", "value"]]
+               .rename(columns={"value": "growth_cum_pct"}), on=["year", "month"])
+    )  # fmt: skip
+    assert va["month"].min() == 2  # reported from "1-2月" on
+    direct = growth_full_year(
+        va, YEAR, pd.Period(f"{YEAR}-{AS_OF:02d}", "M"), target["hitech_va_cum_yi"]
+    )
     row = got.loc["hitech_va_growth"]
-    assert row["p_meet"] == pytest.approx(direct.p_meet, rel=1e-12)
-    assert row["point"] == pytest.approx((direct.point / last_total - 1) * 100, rel=1e-12)
+    for col in ("point", "lower", "upper", "p_meet", "actual_to_date"):
+        assert row[col] == pytest.approx(getattr(direct, col), rel=1e-12), col
     assert row["lower"] < row["point"] < row["upper"]
 
     for tid, measure, comparator, tol in [("hitech_enterprises", "hitech_enterprises", ">=", 0.0),
@@ -101,6 +109,23 @@ def test_missing_measure_and_bad_input(regions):
         scale.forecast_region_frame(pdf, year=YEAR, as_of_month=13)
     with pytest.raises(ValueError, match="model"):
         scale.RegionTarget("x", "contracts", "arima")
+    with pytest.raises(ValueError, match="growth_measure"):
+        scale.RegionTarget("x", "hitech_va_cum_yi", "growth")
+
+
+def test_ytd_growth_is_a_transform_of_the_year_end_total(regions):
+    _, pdf = regions[5]
+    flows = pdf[pdf["measure"] == "contracts"]
+    spec = scale.RegionTarget("contracts_growth", "contracts", "ytd_growth")
+    out = scale.forecast_region_frame(
+        flows.assign(target=8.0), year=YEAR, as_of_month=AS_OF, targets=(spec,)
+    )
+    monthly = _monthly(pdf, "contracts")
+    last_total = float(monthly[monthly.index.year == YEAR - 1].sum())
+    direct = year_end_from_ytd(monthly, YEAR, AS_OF, last_total * 1.08)
+    row = out.iloc[0]
+    assert row["p_meet"] == pytest.approx(direct.p_meet, rel=1e-12)
+    assert row["upper"] == pytest.approx((direct.upper / last_total - 1) * 100, rel=1e-12)
 
 
 def test_custom_targets_and_no_target_column(regions):
@@ -153,5 +178,8 @@ def test_synthetic_regions_are_deterministic_and_varied():
     sizes = [f.loc[f["measure"] == "contracts", "value"].sum() for _, f in longer]
     assert max(sizes) > 1.5 * min(sizes)
     f = a[0][1]
-    assert set(f["measure"]) == {t.measure for t in scale.DEFAULT_TARGETS}
+    needed = {t.measure for t in scale.DEFAULT_TARGETS} | {
+        t.growth_measure for t in scale.DEFAULT_TARGETS if t.growth_measure
+    }
+    assert set(f["measure"]) == needed
     assert f.loc[f["measure"] == "contracts", "month"].between(1, 12).all()

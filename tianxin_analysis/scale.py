@@ -24,7 +24,9 @@ bounded however many regions stream through.
 Models are the forecast layer's public functions: ``ytd`` = ``forecast.ytd.year_end_from_ytd``
 on the monthly flows; ``ytd_growth`` = the same on a flow whose target is a growth rate (% on
 last year's total: point, interval and p_meet are exact monotone transforms of the year-end
-total's); ``annual`` = ``forecast.annual.annual`` on the yearly series up to ``year - 1``.
+total's); ``growth`` = ``forecast.models.growth_full_year`` on cumulative value added
+(``measure`` rows, 亿元) and cumulative growth (``growth_measure`` rows, %), months 2..12 as the
+statistical report gives them; ``annual`` = ``forecast.annual.annual`` on the yearly series up to ``year - 1``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .forecast.annual import annual
+from .forecast.models import growth_full_year
 from .forecast.result import ForecastResult
 from .forecast.ytd import year_end_from_ytd
 
@@ -56,23 +59,27 @@ __all__ = [
     "synthetic_region_frames",
 ]
 
-MODELS = ("ytd", "ytd_growth", "annual")
+MODELS = ("ytd", "ytd_growth", "growth", "annual")
 
 
 @dataclass(frozen=True)
 class RegionTarget:
     """One target forecast for every region: ``id`` (output), ``measure`` (input rows),
-    ``model`` (one of :data:`MODELS`), ``comparator`` (">=", "<=", "~=") and ``tolerance``."""
+    ``model`` (one of :data:`MODELS`), ``comparator`` (">=", "<=", "~=") and ``tolerance``.
+    The ``growth`` model also reads the cumulative growth rows of ``growth_measure``."""
 
     id: str
     measure: str
     model: str
     comparator: str = ">="
     tolerance: float = 0.0
+    growth_measure: str | None = None
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r} ({self.id})")
+        if self.model == "growth" and not self.growth_measure:
+            raise ValueError(f"the growth model needs growth_measure ({self.id})")
 
 
 # The plan's targets that a county-level region's monthly and yearly series can carry.
@@ -80,7 +87,9 @@ DEFAULT_TARGETS: tuple[RegionTarget, ...] = (
     RegionTarget("tech_contracts_count", "contracts", "ytd"),
     RegionTarget("tech_contracts_value", "contract_value_yi", "ytd"),
     RegionTarget("tech_smes", "sme_registrations", "ytd"),
-    RegionTarget("hitech_va_growth", "hitech_va_yi", "ytd_growth"),
+    RegionTarget(
+        "hitech_va_growth", "hitech_va_cum_yi", "growth", growth_measure="hitech_va_growth_cum_pct"
+    ),  # fmt: skip
     RegionTarget("hitech_enterprises", "hitech_enterprises", "annual"),
     RegionTarget("rd_intensity", "rd_intensity_pct", "annual", "~=", 0.05),
 )
@@ -150,6 +159,32 @@ def _target_of(rows: pd.DataFrame) -> float | None:
     t = rows["target"].to_numpy(dtype=float)
     t = t[~np.isnan(t)]
     return float(t[0]) if len(t) else None
+
+
+def _forecast_growth(
+    rows: pd.DataFrame, growth_rows: pd.DataFrame | None, spec: RegionTarget, year: int,
+    as_of_month: int,
+) -> dict:  # fmt: skip
+    """``forecast.growth_full_year`` on the processed value-added table's shape."""
+    target = _target_of(rows)
+    known: dict[str, object] = {"target": _opt(target)}
+    if growth_rows is None or rows.empty:
+        return _row(None, spec, **known)
+    va = (
+        rows[["year", "month", "value"]].rename(columns={"value": "va_cum_yi"})
+        .merge(growth_rows[["year", "month", "value"]].rename(columns={"value": "growth_cum_pct"}),
+               on=["year", "month"], how="outer")
+    )  # fmt: skip
+    va = va[va["year"] <= year]
+    if not ((va["year"] < year) | (va["month"] <= as_of_month)).any():
+        return _row(None, spec, **known)
+    try:
+        res = growth_full_year(va, year, pd.Period(year=year, month=as_of_month, freq="M"),
+                               target, comparator=spec.comparator, tolerance=spec.tolerance)  # fmt: skip
+    except ValueError:  # no growth data before the as-of month
+        return _row(None, spec, **known)
+    n_obs = int(va["growth_cum_pct"].notna().sum())
+    return _row(res, spec, **known, n_obs=n_obs)
 
 
 def _forecast_one(rows: pd.DataFrame, spec: RegionTarget, year: int, as_of_month: int) -> dict:
@@ -228,6 +263,9 @@ def forecast_region_frame(
         measure_rows = by_measure.get(spec.measure)
         if measure_rows is None:
             row = _row(None, spec)
+        elif spec.model == "growth":
+            row = _forecast_growth(measure_rows, by_measure.get(spec.growth_measure), spec,
+                                   int(year), int(as_of_month))  # fmt: skip
         else:
             row = _forecast_one(measure_rows, spec, int(year), int(as_of_month))
         row.update(region=region, year=int(year), as_of_month=int(as_of_month))
@@ -329,6 +367,24 @@ _BASE_HITECH_2019 = 400.0  # 家 at year end
 _BASE_RD_2019 = 2.45  # % of GDP
 
 
+def _value_added_parts(
+    flows: np.ndarray, yy: np.ndarray, mm: np.ndarray, trend: float, target_pct: float
+) -> list[pd.DataFrame]:
+    """Value added as the statistical report shows it (the processed table's shape): the
+    cumulative value through each month from "1-2月" on, and the cumulative growth (%) on the
+    same months of last year (the first year's predecessor is taken one trend step back)."""
+    cum = np.nancumsum(flows, axis=1)[:, 1:]  # from "1-2月" on: never empty
+    prev = np.vstack([cum[:1] / (1 + trend), cum[:-1]])
+    growth = (cum / prev - 1) * 100
+    keep = mm >= 2
+    return [
+        pd.DataFrame({"measure": "hitech_va_cum_yi", "year": yy[keep], "month": mm[keep],
+                      "value": np.round(cum.ravel(), 2), "target": target_pct}),
+        pd.DataFrame({"measure": "hitech_va_growth_cum_pct", "year": yy[keep], "month": mm[keep],
+                      "value": np.round(growth.ravel(), 1), "target": np.nan}),
+    ]  # fmt: skip
+
+
 def synthetic_region_frames(
     n_regions: int,
     *,
@@ -368,15 +424,13 @@ def synthetic_region_frames(
             jan_feb = flows[:, 0] + flows[:, 1]
             flows[:, 1] = np.where(combined, jan_feb, flows[:, 1])
             flows[:, 0] = np.where(combined, np.nan, flows[:, 0])
-            last_total = float(np.nansum(flows[-2]))
             ambition = 1 + trend + rng.normal(0, 0.05)
-            target = (
-                round((ambition - 1) * 100, 1)
-                if measure == "hitech_va_yi"
-                else float(
-                    np.round(last_total * ambition, 0 if measure in _INTEGER_MEASURES else 2)
-                )
-            )
+            if measure == "hitech_va_yi":
+                parts += _value_added_parts(flows, yy, mm, trend, round((ambition - 1) * 100, 1))
+                continue
+            last_total = float(np.nansum(flows[-2]))
+            digits = 0 if measure in _INTEGER_MEASURES else 2
+            target = float(np.round(last_total * ambition, digits))
             parts.append(pd.DataFrame({"measure": measure, "year": yy, "month": mm,
                                        "value": flows.ravel(), "target": target}))  # fmt: skip
         ay = years[:-1]
