@@ -7,14 +7,25 @@ Quick start command ends here).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import TianxinError
-from .paths import PROCESSED_DIR, RAW_DIR, REPORTS_DIR
+from .paths import PROCESSED_DIR, RAW_DIR, REPORTS_DIR, SHARED_REAL_DATA
 
 DEFAULT_AS_OF = "2024-09"
+
+
+def _as_of_month(text: str) -> str:
+    """argparse type of --as-of: a month ``YYYY-MM`` (months 01-12)."""
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12 or not 1900 <= int(m.group(1)) <= 2199:
+        raise argparse.ArgumentTypeError(
+            f"数据截至月份应为 YYYY-MM (as-of month must be YYYY-MM, e.g. 2024-09), got {text!r}"
+        )
+    return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
 
 
 def _add_paths(p: argparse.ArgumentParser, *names: str) -> None:
@@ -27,7 +38,7 @@ def _add_paths(p: argparse.ArgumentParser, *names: str) -> None:
         p.add_argument("--reports", type=Path, default=REPORTS_DIR, help="输出目录 reports folder")
     if "as_of" in names:
         p.add_argument("--year", type=int, default=2024, help="计划年度 plan year")
-        p.add_argument("--as-of", default=DEFAULT_AS_OF,
+        p.add_argument("--as-of", default=DEFAULT_AS_OF, type=_as_of_month,
                        help="数据截至月份 as-of month, YYYY-MM (default %(default)s)")  # fmt: skip
 
 
@@ -42,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample-data", help="生成模拟样本 write the synthetic sample exports")
     _add_paths(p, "raw")
     p.add_argument("--seed", type=int, default=2024)
+
+    p = sub.add_parser("public-data",
+                       help="由年鉴表生成公开序列 derive data/raw/public from the real yearbook tables")  # fmt: skip
+    _add_paths(p, "raw")
+    p.add_argument("--yearbook", type=Path, default=SHARED_REAL_DATA / "yearbook",
+                   help="年鉴表目录 yearbook folder (default %(default)s)")  # fmt: skip
 
     p = sub.add_parser("clean", help="清洗原始数据 clean raw exports into tidy tables")
     _add_paths(p, "raw", "processed")
@@ -69,6 +86,18 @@ def _run(args: argparse.Namespace) -> int:
 
         written = write_sample(args.raw, seed=args.seed)
         print(f"已写入 {len(written)} 个模拟文件 wrote {len(written)} synthetic files to {args.raw}")
+        return 0
+    if args.command == "public-data":
+        from .data.public import write_annual_panels, write_public_series
+        from .errors import InputFileError
+
+        if not args.yearbook.is_dir():
+            raise InputFileError("找不到年鉴表目录", "yearbook folder not found", file=str(args.yearbook),
+                                 expected="../shared/real-data/yearbook")  # fmt: skip
+        out = args.raw / "public"
+        for path in (write_public_series(args.yearbook, out / "yearbook_series.csv"),
+                     write_annual_panels(args.yearbook, out / "yearbook_panels.csv")):  # fmt: skip
+            print(f"已写入 wrote {path}")
         return 0
     if args.command in ("clean", "all"):
         from .data import run_clean

@@ -1,0 +1,81 @@
+"""The ``tianxin`` command: messages, not tracebacks; exit codes an analyst can rely on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tianxin_analysis.cli import build_parser, main
+from tianxin_analysis.paths import PROJECT_ROOT
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tianxin_analysis.cli", *args],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+    )  # fmt: skip
+
+
+def test_every_step_has_a_subcommand():
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == {
+        "sample-data",
+        "public-data",
+        "clean",
+        "forecast",
+        "report",
+        "notebooks",
+        "all",
+    }
+
+
+def test_missing_targets_file_is_a_message(tmp_path, capsys):
+    (tmp_path / "targets").mkdir()
+    code = main(
+        [
+            "--quiet",
+            "forecast",
+            "--raw",
+            str(tmp_path),
+            "--processed",
+            str(tmp_path),
+            "--year",
+            "2031",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "2031.yaml" in err and "targets file not found" in err
+
+
+def test_missing_yearbook_folder_is_a_message(tmp_path):
+    res = _run("public-data", "--yearbook", str(tmp_path / "nowhere"), "--raw", str(tmp_path))
+    assert res.returncode == 2
+    assert "yearbook folder not found" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_forecast_without_processed_data_says_run_clean(tmp_path):
+    res = _run(
+        "--quiet", "forecast", "--processed", str(tmp_path / "empty"), "--reports", str(tmp_path)
+    )
+    assert res.returncode == 2
+    assert "tianxin clean" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("bad", ["2024-13", "September"])
+def test_bad_as_of_month_is_a_message(tmp_path, bad):
+    res = _run("--quiet", "forecast", "--as-of", bad, "--reports", str(tmp_path))
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr and "as-of" in res.stderr
+
+
+def test_forecast_writes_the_summary_table(tmp_path):
+    processed = tmp_path / "processed"
+    assert _run("--quiet", "clean", "--out", str(processed)).returncode == 0
+    res = _run("--quiet", "forecast", "--processed", str(processed), "--reports", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert "高新技术企业数量" in res.stdout
+    text = (tmp_path / "forecast_summary.csv").read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("指标代码") and len(text.splitlines()) == 11
