@@ -164,7 +164,11 @@ def hitech_year_end(
             new_by_year[new_by_year.index >= new_by_year.index.max() - 5],
             horizon=year - int(new_by_year.index.max()),
         )
-        new_total = np.clip(nf.draws if nf.draws is not None else np.full(N_SIM, nf.point), 0, None)
+        # ``annual`` on 2-5 yearly counts draws from a log-t with few degrees of freedom, whose
+        # far tail is unbounded (one draw in 4,000 can exceed 10^13). A district's first-time
+        # certifications are bounded in practice: cap at twice the largest year seen.
+        cap = 2.0 * float(new_by_year.max())
+        new_total = np.clip(nf.draws if nf.draws is not None else np.full(N_SIM, nf.point), 0, cap)
         new_total = rng.choice(new_total, size=N_SIM)
     else:
         new_total = np.zeros(N_SIM)
