@@ -860,9 +860,6 @@ def build_cases() -> list[Case]:
         outcome="quarantine",
         rows_read=12,
         rules={"invalid_number": 1},
-        known_bug="data (kinds._check_cumulative): after a month is quarantined the check "
-        "compares the next month against a running sum with a gap, so the correct June row "
-        "is also quarantined as cumulative_mismatch",
         description="合同数 written in words",
     )
     rows = rd_rows(ids, 4)
@@ -901,8 +898,6 @@ def build_cases() -> list[Case]:
         outcome="quarantine",
         rows_read=12,
         rules={"out_of_range": 1},
-        known_bug="data (kinds.TECH_CONTRACTS): value_wan has no range check, so a month "
-        "typed in 亿元 (1.52 in a 万元 column) passes as 1.52 万元",
         description="an amount in 亿元 inside a 万元 column, caught by a range check",
     )
     ys = [ids.year("district_gdp") for _ in range(3)]
@@ -916,8 +911,6 @@ def build_cases() -> list[Case]:
         outcome="quarantine",
         rows_read=3,
         rules={"out_of_range": 1},
-        known_bug="data (kinds.DISTRICT_GDP): gdp_yi has no upper bound, so GDP typed in 万元 "
-        "(14,124,000 in the 亿元 column) is accepted",
         description="GDP in 万元 inside the 亿元 column",
     )
     y = ids.year("hitech_value_added")

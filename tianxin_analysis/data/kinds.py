@@ -28,6 +28,15 @@ PIPELINES = {
     "district_talents": ("区级科技创新人才", "科技创新人才", "科技人才", "人才"),
 }
 
+# Plausibility ranges (inclusive; ``out_of_range`` outside) of amounts whose unit is easily
+# mistyped. A district registers hundreds to hundreds of thousands of 万元 of technology
+# contracts a month (the sample: 34,000-392,000); 1.52 there is a month typed in 亿元, 1.5e8
+# one typed in 元 (a cumulative column in the wrong unit fails cumulative_mismatch). A district's GDP is tens to
+# a few thousand 亿元 (天心区 ~1,500; the largest districts in China below 20,000); 14,124,000
+# is a value in 万元. Documented in data/README.md.
+VALUE_WAN_RANGE = (100.0, 2_000_000.0)  # 万元 per month (1-2月 combined included)
+GDP_YI_RANGE = (10.0, 20_000.0)  # 亿元 per year
+
 _NAME = ("企业名称", "企业全称", "单位名称", "纳税人名称", "企业(单位)名称")
 _USCC = ("统一社会信用代码", "信用代码", "社会信用代码", "统一代码", "纳税人识别号")
 
@@ -243,23 +252,39 @@ def _check_cumulative(df: pd.DataFrame) -> pd.DataFrame:
     A row is flagged when its cumulative differs both from the running sum of the monthly
     values and from the previous cumulative plus this month: that localises the one bad
     row, whether the wrong number is the monthly or the cumulative one.
+
+    ``df`` holds the rows that passed every other rule, so a month may be missing (absent
+    from the sheet or already quarantined). Both comparisons need the months before a row:
+    after a gap the checks restart from the first row past the gap (running sum anchored on
+    its cumulative), which cannot itself be checked. Without that, the correct month after a
+    quarantined one would fail both comparisons and be quarantined too.
     """
+    d = df.sort_values(["year", "month"], kind="stable")
+    first_of_year = d["year"].ne(d["year"].shift(1))
+    starts = d["month"] - d["months_covered"]  # last month before this period (0: January)
+    contiguous = ~first_of_year & starts.eq(d["month"].shift(1))
+    from_january = first_of_year & starts.eq(0)
+    segment = (~contiguous).cumsum()
+    anchored = from_january.groupby(segment).transform("first")  # segment starts in January
+    checkable = contiguous | from_january
     flagged = []
     for cum_col, col, tol_rel in (
         ("contracts_cum", "contracts", 0.0),
         ("value_cum_wan", "value_wan", 1e-3),
     ):
-        d = df.sort_values(["year", "month"], kind="stable")
         has = d[cum_col].notna()
         if not has.any():
             continue
-        g = d.groupby("year", sort=False)
-        running = g[col].cumsum()
+        g = d.groupby(segment, sort=False)
+        # Running sum from January, or from the cumulative of the first row after a gap.
+        base = g[cum_col].transform("first").where(~anchored, 0.0)
+        base_month = g[col].transform("first").where(~anchored, 0.0)
+        running = g[col].cumsum() + base - base_month
         prev_cum = g[cum_col].shift(1).fillna(0.0)
         tol = np.maximum(0.5 if tol_rel == 0 else 1.0, tol_rel * d[cum_col].abs())
         bad_running = (d[cum_col] - running).abs() > tol
         bad_step = (d[cum_col] - prev_cum - d[col]).abs() > tol
-        hit = has & bad_running & bad_step
+        hit = has & checkable & bad_running & bad_step
         if hit.any():
             flagged.append(
                 pd.DataFrame(
@@ -312,6 +337,8 @@ TECH_CONTRACTS = Schema(
             ),
             "amount",
             unit="wan",
+            lo=VALUE_WAN_RANGE[0],
+            hi=VALUE_WAN_RANGE[1],
         ),
         Field(
             "contracts_cum",
@@ -459,7 +486,8 @@ DISTRICT_GDP = Schema(
             ("地区生产总值", "GDP", "生产总值", "地区生产总值(GDP)"),
             "amount",
             unit="yi",
-            lo=0,
+            lo=GDP_YI_RANGE[0],
+            hi=GDP_YI_RANGE[1],
         ),
     ),  # fmt: skip
     key=("year",),
