@@ -132,8 +132,8 @@ def _run(args: argparse.Namespace) -> int:
         from .report import build_briefing
 
         written = build_briefing(evaluation, args.reports, progress=progress)
-        for path in written:
-            print(f"  {path}")
+        if not progress:  # with progress, build_briefing prints its own summary
+            print(f"简报已生成 briefing pack written: {len(written)} files in {args.reports}")
         return 0
     return 0
 
