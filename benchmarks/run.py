@@ -361,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
                 details["skipped"]["nbval_seconds"] = nb["skipped"]
             else:
                 details["nbval"] = nb["details"]
+                if not nb["details"]["passed"]:
+                    details["notes"].append("nbval_seconds: the notebook suite FAILED (see details.nbval.tail); "
+                                            "time measured anyway")  # fmt: skip
 
     for key, reason in details["skipped"].items():
         details["notes"].append(f"{key}: not measured ({reason.splitlines()[0][:120]})")
