@@ -195,8 +195,12 @@ def _extract(t: pd.Series, pattern: str, numeric: bool = False) -> pd.DataFrame:
 
 
 def _squash_ws(t: pd.Series) -> pd.Series:
-    t = t.str.replace(f"{_WS}+", " ", regex=True)
-    return t.str.replace("^ | $", "", regex=True)
+    # Most cells hold no white space: find those that do (one cheap scan), rewrite only them.
+    has = t.str.contains(_WS, regex=True).fillna(False).astype(bool)
+    if not has.any():
+        return t
+    sub = t[has].str.replace(f"{_WS}+", " ", regex=True)
+    return t.mask(has, sub.str.replace("^ | $", "", regex=True))
 
 
 def normalize_text(s: Any) -> pd.Series:
@@ -604,8 +608,14 @@ def normalize_enterprise_name(s: Any) -> pd.Series:
     t = t.str.replace("[(\\[【〔［]", "（", regex=True).str.replace(
         "[)\\]】〕］]", "）", regex=True
     )
-    t = t.str.replace(f" (?=[{_CJK}（）])", "", regex=True)
-    return t.str.replace(f"(?<=[{_CJK}（）]) ", "", regex=True)
+    # A space before / after a CJK character or bracket goes. Written without look-around
+    # (which RE2 lacks: pandas would fall back to Python per value); after normalize_text
+    # spaces are single, so consuming the neighbour gives the same result.
+    spaced = t.str.contains(" ", regex=False).fillna(False).astype(bool)
+    if not spaced.any():
+        return t
+    sub = t[spaced].str.replace(f" ([{_CJK}（）])", r"\1", regex=True)
+    return t.mask(spaced, sub.str.replace(f"([{_CJK}（）]) ", r"\1", regex=True))
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -626,6 +636,14 @@ def _name_key_step(s: Any) -> pd.Series:
     t = normalize_enterprise_name(s)
     t = t.str.replace(f"{_WS}|[·・•]|[（）]", "", regex=True)
     t = t.str.replace("有限责任公司", "有限公司", regex=False)
+    return _ascii_lower(t)
+
+
+def _ascii_lower(t: pd.Series) -> pd.Series:
+    """Lower-case ASCII letters only (pyarrow's ascii_lower; ``str.translate`` runs in Python)."""
+    if isinstance(t.array, pd.arrays.ArrowStringArray):
+        lowered = pc.ascii_lower(pa.array(t.array))
+        return pd.Series(pd.array(lowered, dtype=t.dtype), index=t.index, name=t.name)
     return t.str.translate(_ASCII_LOWER)
 
 

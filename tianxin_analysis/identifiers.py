@@ -276,6 +276,22 @@ def generate_uscc(
     return np.char.add(first17, _ALPHABET_ARRAY[check]).astype(str)
 
 
+def _display_and_key(names: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``normalize_enterprise_name`` and ``enterprise_name_key`` of ``names``, computed once
+    per distinct name (both are element-wise; a registry repeats each name in every batch)."""
+    if len(names) < 1000 or pd.api.types.infer_dtype(names, skipna=True) not in ("string", "empty"):
+        return normalize_enterprise_name(names), enterprise_name_key(names)
+    codes, uniques = pd.factorize(names.astype("str"), use_na_sentinel=True)
+    u = pd.Series(uniques, dtype="str")
+    u = pd.concat([u, pd.Series([pd.NA], dtype="str")], ignore_index=True)
+    codes = np.where(codes < 0, len(u) - 1, codes)
+
+    def expand(x: pd.Series) -> pd.Series:
+        return pd.Series(x.take(codes).array, index=names.index, name=names.name)
+
+    return expand(normalize_enterprise_name(u)), expand(enterprise_name_key(u))
+
+
 def dedupe_by_uscc(
     df: pd.DataFrame,
     uscc: str = "uscc",
@@ -299,8 +315,7 @@ def dedupe_by_uscc(
     """
     keys = list(keys)
     names = df[name]
-    display = normalize_enterprise_name(names)
-    key = enterprise_name_key(names)
+    display, key = _display_and_key(names)
     has = (df[uscc].notna() & key.notna()).to_numpy()
 
     work = pd.DataFrame(

@@ -252,6 +252,44 @@ def context_year(grid: pd.DataFrame, above: list[int], sheet: str, file: str) ->
     return int(years[0]) if len(years) == 1 else None
 
 
+# Characters Python's str.strip() removes (str.isspace), as in clean._WS_CHARS.
+_STRIP_EDGE = re.compile(f"^{clean._WS}+|{clean._WS}+$")
+
+
+def _stripped_texts(s: pd.Series) -> pd.Series:
+    """``_text(v).strip()`` of every cell as a ``str`` Series ("" for blank cells).
+
+    Text columns are handled by pandas string methods; only columns that mix in numbers or
+    dates go through ``_text`` per cell.
+    """
+    if isinstance(s.dtype, pd.StringDtype):
+        t = s
+    elif s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        t = s.astype("str")
+    else:
+        t = s.map(_text).astype("str")
+    t = t.fillna("")
+    # Only cells that begin or end with white space need the (slower) regex.
+    edge = (t.str.match(f"{clean._WS}") | t.str.contains(f"{clean._WS}$")).fillna(False)
+    if edge.any():
+        t = t.mask(edge, t[edge].str.replace(_STRIP_EDGE.pattern, "", regex=True))
+    return t
+
+
+def _row_texts(body: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(row holds a non-blank cell, text of the only non-blank cell or "") per row."""
+    count = np.zeros(len(body), dtype=np.int64)
+    first = pd.Series(pd.NA, index=body.index, dtype="str")
+    for c in range(body.shape[1]):
+        t = _stripped_texts(body.iloc[:, c])
+        filled = t.ne("").to_numpy(dtype=bool)
+        count += filled
+        first = first.fillna(t.where(filled))
+    nonempty = pd.Series(count > 0, index=body.index, dtype=bool)
+    single = first.where(count == 1, "").fillna("").astype(object)
+    return nonempty, single
+
+
 def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet:
     """Find the header, drop personal-data columns, map headers, skip blank rows."""
     sheet_name = raw.sheet or ""
@@ -287,16 +325,14 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
     if schema.validate_sheet is not None:
         schema.validate_sheet(sheet_name, rel_file)
 
-    # Cell texts once, in Python: the grids are small and this is one pass.
-    texts = [[_text(v).strip() for v in row] for row in body.itertuples(index=False)]
-    nonempty = pd.Series([any(t) for t in texts], index=body.index, dtype=bool)
-    single = [(row[0] if len(row) == 1 else "") for row in ([t for t in r if t] for r in texts)]
+    nonempty, footnote_text = _row_texts(body)
     body = body.loc[nonempty]
-    footnote_text = pd.Series(single, index=nonempty.index, dtype=object).loc[nonempty]
+    footnote_text = footnote_text.loc[nonempty]
 
     synthetic = any(SYNTHETIC_MARK.search(_text(v)) for r in above for v in grid.loc[r])
     for c in provenance:
-        synthetic = synthetic or any(SYNTHETIC_MARK.search(_text(v)) for v in body[c])
+        distinct = pd.unique(body[c].to_numpy(dtype=object))
+        synthetic = synthetic or any(SYNTHETIC_MARK.search(_text(v)) for v in distinct)
     header_units = {
         canonical: (m.group(1) if (m := _UNIT_IN_HEADER.search(raw_label)) else None)
         for raw_label, canonical in mapping.items()
@@ -349,8 +385,9 @@ def process_rows(
         header_units={k: v.astype(object).where(v.notna(), None) for k, v in unit_cols.items()},
     )
     cells = allrows[cols]
-    first_failure = _row_rules(allrows, cells, schema, ctx, today)
-    parsed = _parse(cells, schema, ctx)
+    results = _field_results(cells, schema, ctx, today)
+    first_failure = _row_rules(allrows, cells, schema, results)
+    parsed = _parse(cells, results)
     derived = schema.derive(parsed, ctx)
     if "_rule" in derived.columns:
         extra = derived["_rule"].notna() & first_failure["rule"].isna()
@@ -395,8 +432,145 @@ def _with_reasons(q: pd.DataFrame) -> pd.DataFrame:
     return out[list(QUARANTINE_COLUMNS)]
 
 
+@dataclass
+class _FieldResult:
+    """Everything the rules and the parser need from one column, computed once."""
+
+    checks: list[tuple[str, pd.Series]]  # (rule, mask) in rule order, after missing_required
+    missing: pd.Series  # clean.is_missing_marker of the cells
+    total: pd.Series | None  # total-row mask (only for the first field)
+    parsed: dict[str, pd.Series]  # output column -> typed values
+
+
+def _field_result(
+    s: pd.Series, f: Field, unit: pd.Series | None, today: pd.Timestamp, first: bool
+) -> _FieldResult:
+    """Rules and typed values of one column (every step is element-wise)."""
+    checks: list[tuple[str, pd.Series]] = []
+    parsed: dict[str, pd.Series] = {}
+    missing = clean.is_missing_marker(s)
+    total = None
+    if first and f.type in ("period", "text", "category"):
+        t = clean.normalize_text(s).str.replace(" ", "", regex=False)
+        total = t.str.match(_TOTAL_ROW.pattern).fillna(False).astype(bool)
+    if f.type == "uscc":
+        v = validate_uscc(s)
+        err = v["error"].astype(object)
+        for code in ("length", "charset", "admin_code", "check_digit"):
+            checks.append((f"uscc_{code}", (err == code).fillna(False)))
+        parsed[f.name] = v["uscc"]
+    elif f.type in ("amount", "number", "integer"):
+        if f.type == "amount":
+            p = clean.parse_amount(s, unit=unit, to=f.unit or "wan")
+        else:
+            p = clean.parse_number(s)
+        checks.append(("invalid_number", p.invalid))
+        vals = p.values
+        if f.type == "integer":
+            checks.append(("invalid_number", vals.notna() & (vals % 1 != 0)))
+        if f.type == "amount":
+            checks.append(("negative_amount", (vals < 0).fillna(False)))
+        if f.lo is not None or f.hi is not None:
+            lo = -np.inf if f.lo is None else f.lo
+            hi = np.inf if f.hi is None else f.hi
+            checks.append(("out_of_range", vals.notna() & ~vals.between(lo, hi)))
+        parsed[f.name] = vals
+    elif f.type == "date":
+        p = clean.parse_date(s)
+        checks.append(("invalid_date", p.invalid))
+        if f.no_future:
+            checks.append(("future_date", (p.values > today).fillna(False)))
+        parsed[f.name] = p.values
+    elif f.type == "year":
+        y = _parse_year(s)
+        checks.append(("invalid_number", y.isna() & ~missing))
+        checks.append(("out_of_range", (y.notna() & ~y.between(2000, 2100)).fillna(False)))
+        parsed[f.name] = y
+    elif f.type == "batch":
+        b = _parse_batch(s)
+        checks.append(("invalid_number", b.isna() & ~missing))
+        parsed[f.name] = b
+    elif f.type == "period":
+        p = clean.parse_month_period(s)
+        checks.append(("invalid_period", p.invalid))
+        parsed[f"{f.name}_start"] = p.values["start_month"]
+        parsed[f"{f.name}_end"] = p.values["end_month"]
+        parsed[f"{f.name}_year"] = p.values["year"]
+    elif f.type == "category":
+        c = _parse_category(s, f)
+        checks.append(("unknown_category", c.isna() & ~missing))
+        parsed[f.name] = c
+    elif f.type == "name":
+        parsed[f.name] = clean.normalize_enterprise_name(s).where(~missing)
+    else:
+        parsed[f.name] = clean.normalize_text(s).where(~missing)
+    return _FieldResult(checks, missing, total, parsed)
+
+
+# Columns with fewer distinct values than this share of rows are processed on their distinct
+# values (dates, categories, units repeat thousands of times in a large registry).
+_UNIQUE_SHARE = 0.5
+
+
+def _as_text_column(s: pd.Series) -> pd.Series | None:
+    """The column as ``str`` dtype when every cell is text or missing, else None.
+
+    Only such columns are factorised: in an object column 1, 1.0 and True hash alike.
+    """
+    if isinstance(s.dtype, pd.StringDtype):
+        return s
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s.astype("str")
+    return None
+
+
+def _expand(x, codes: np.ndarray, index: pd.Index):
+    if isinstance(x, pd.Series):
+        return pd.Series(x.take(codes).array, index=index, name=x.name)
+    return [(name, _expand(m, codes, index)) for name, m in x]
+
+
+def _field_result_fast(
+    s: pd.Series, f: Field, unit: pd.Series | None, today: pd.Timestamp, first: bool
+) -> _FieldResult:
+    """:func:`_field_result` computed once per distinct cell text when that pays off."""
+    text = _as_text_column(s)
+    const_unit = unit is None or unit.nunique(dropna=False) <= 1
+    if text is None or not const_unit or len(s) < 1000:
+        return _field_result(s, f, unit, today, first)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if len(uniques) > _UNIQUE_SHARE * len(s):
+        return _field_result(s, f, unit, today, first)
+    u = pd.Series(uniques, dtype="str")
+    u = pd.concat([u, pd.Series([pd.NA], dtype="str")], ignore_index=True)  # code -1: missing
+    codes = np.where(codes < 0, len(u) - 1, codes)
+    u_unit = None if unit is None else pd.Series(unit.iloc[0], index=u.index, dtype=object)
+    r = _field_result(u, f, u_unit, today, first)
+    idx = s.index
+    return _FieldResult(
+        checks=_expand(r.checks, codes, idx),
+        missing=_expand(r.missing, codes, idx),
+        total=None if r.total is None else _expand(r.total, codes, idx),
+        parsed={k: _expand(v, codes, idx) for k, v in r.parsed.items()},
+    )
+
+
+def _field_results(
+    cells: pd.DataFrame, schema: Schema, ctx: SheetContext, today: pd.Timestamp
+) -> dict[str, _FieldResult]:
+    fields = [f for f in schema.fields if f.name in cells.columns]
+    out = {}
+    for f in fields:
+        unit = ctx.header_units.get(f.name) if f.type == "amount" else None
+        out[f.name] = _field_result_fast(cells[f.name], f, unit, today, f is fields[0])
+    return out
+
+
 def _row_rules(
-    body: pd.DataFrame, cells: pd.DataFrame, schema: Schema, ctx: SheetContext, today: pd.Timestamp
+    body: pd.DataFrame,
+    cells: pd.DataFrame,
+    schema: Schema,
+    results: Mapping[str, _FieldResult],
 ) -> pd.DataFrame:
     """First failing generic rule of every row: frame (rule, column, value) on body's index."""
     checks: list[tuple[str, str, pd.Series]] = []
@@ -406,77 +580,33 @@ def _row_rules(
     # A footnote list continues on rows that hold one text cell ("注：1. …" then "2. …").
     started = foot.astype(int).groupby([body["_file"], body["_sheet"]]).cummax().astype(bool)
     foot = foot | (single & started)
-    first_text = foot_text
     checks.append(("footnote_row", "", foot))
 
     fields = [f for f in schema.fields if f.name in cells.columns]
-    first_col = fields[0].name if fields else None
     for f in fields:
-        if f.type in ("period", "text", "category") and f is fields[0]:
-            t = clean.normalize_text(cells[f.name]).str.replace(" ", "", regex=False)
-            checks.append(("total_row", f.name, t.str.match(_TOTAL_ROW.pattern).fillna(False)))
+        if results[f.name].total is not None:
+            checks.append(("total_row", f.name, results[f.name].total))
     for f in fields:
         if f.required:
-            checks.append(("missing_required", f.name, clean.is_missing_marker(cells[f.name])))
+            checks.append(("missing_required", f.name, results[f.name].missing))
     for f in fields:
-        s = cells[f.name]
-        if f.type == "uscc":
-            v = validate_uscc(s)
-            err = v["error"].astype(object)
-            for code in ("length", "charset", "admin_code", "check_digit"):
-                checks.append((f"uscc_{code}", f.name, (err == code).fillna(False)))
-        elif f.type in ("amount", "number", "integer"):
-            p = _parse_numeric(s, f, ctx)
-            checks.append(("invalid_number", f.name, p.invalid))
-            vals = p.values
-            if f.type == "integer":
-                checks.append(("invalid_number", f.name, vals.notna() & (vals % 1 != 0)))
-            if f.type == "amount":
-                checks.append(("negative_amount", f.name, (vals < 0).fillna(False)))
-            if f.lo is not None or f.hi is not None:
-                lo = -np.inf if f.lo is None else f.lo
-                hi = np.inf if f.hi is None else f.hi
-                checks.append(("out_of_range", f.name, (vals.notna() & ~vals.between(lo, hi))))
-        elif f.type == "date":
-            p = clean.parse_date(s)
-            checks.append(("invalid_date", f.name, p.invalid))
-            if f.no_future:
-                checks.append(("future_date", f.name, (p.values > today).fillna(False)))
-        elif f.type == "year":
-            y = _parse_year(s)
-            checks.append(("invalid_number", f.name, y.isna() & ~clean.is_missing_marker(s)))
-            checks.append(
-                ("out_of_range", f.name, (y.notna() & ~y.between(2000, 2100)).fillna(False))
-            )
-        elif f.type == "batch":
-            b = _parse_batch(s)
-            checks.append(("invalid_number", f.name, b.isna() & ~clean.is_missing_marker(s)))
-        elif f.type == "period":
-            p = clean.parse_month_period(s)
-            checks.append(("invalid_period", f.name, p.invalid))
-        elif f.type == "category":
-            c = _parse_category(s, f)
-            checks.append(("unknown_category", f.name, c.isna() & ~clean.is_missing_marker(s)))
-    del first_col
+        checks.extend((rule, f.name, mask) for rule, mask in results[f.name].checks)
 
+    n = len(body)
+    first = np.full(n, -1, dtype=np.int64)
+    for i, (_, _, mask) in enumerate(checks):
+        m = mask.reindex(body.index).fillna(False).to_numpy(dtype=bool)
+        first[(first < 0) & m] = i
     rule = pd.Series(None, index=body.index, dtype=object)
-    # (value of a footnote row: its text)
     column = pd.Series(None, index=body.index, dtype=object)
     value = pd.Series(None, index=body.index, dtype=object)
-    for name, col, mask in checks:
-        hit = mask.reindex(body.index).fillna(False).astype(bool) & rule.isna()
-        if not hit.any():
-            continue
+    for i in np.unique(first[first >= 0]):
+        name, col, _ = checks[i]
+        hit = first == i
         rule[hit] = name
         column[hit] = col
-        value[hit] = first_text[hit] if col == "" else cells.loc[hit, col].map(_text)
+        value[hit] = foot_text[hit] if col == "" else cells.loc[hit, col].map(_text)
     return pd.DataFrame({"rule": rule, "column": column, "value": value})
-
-
-def _parse_numeric(s: pd.Series, f: Field, ctx: SheetContext) -> clean.Parsed:
-    if f.type == "amount":
-        return clean.parse_amount(s, unit=ctx.header_units.get(f.name), to=f.unit or "wan")
-    return clean.parse_number(s)
 
 
 def _parse_year(s: pd.Series) -> pd.Series:
@@ -497,35 +627,12 @@ def _parse_category(s: pd.Series, f: Field) -> pd.Series:
     return t.where(t.isin(list(f.categories)))
 
 
-def _parse(cells: pd.DataFrame, schema: Schema, ctx: SheetContext) -> pd.DataFrame:
+def _parse(cells: pd.DataFrame, results: Mapping[str, _FieldResult]) -> pd.DataFrame:
     """Typed values of every mapped column (invalid cells become missing)."""
     out: dict[str, pd.Series] = {}
-    for f in schema.fields:
-        if f.name not in cells.columns:
-            continue
-        s = cells[f.name]
-        if f.type == "name":
-            out[f.name] = clean.normalize_enterprise_name(s).where(~clean.is_missing_marker(s))
-        elif f.type == "uscc":
-            out[f.name] = validate_uscc(s)["uscc"]
-        elif f.type in ("amount", "number", "integer"):
-            out[f.name] = _parse_numeric(s, f, ctx).values
-        elif f.type == "date":
-            out[f.name] = clean.parse_date(s).values
-        elif f.type == "year":
-            out[f.name] = _parse_year(s)
-        elif f.type == "batch":
-            out[f.name] = _parse_batch(s)
-        elif f.type == "period":
-            p = clean.parse_month_period(s).values
-            out[f"{f.name}_start"] = p["start_month"]
-            out[f"{f.name}_end"] = p["end_month"]
-            out[f"{f.name}_year"] = p["year"]
-        elif f.type == "category":
-            out[f.name] = _parse_category(s, f)
-        else:
-            t = clean.normalize_text(s)
-            out[f.name] = t.where(~clean.is_missing_marker(s))
+    for name in cells.columns:
+        if name in results:
+            out.update(results[name].parsed)
     return pd.DataFrame(out, index=cells.index)
 
 
