@@ -43,9 +43,13 @@ def monthly_matrix(monthly: pd.Series) -> pd.DataFrame:
     if monthly.index.has_duplicates:
         dup = monthly.index[monthly.index.duplicated()][0]
         raise ValueError(f"月份重复 (duplicate month) {dup}")
-    frame = pd.DataFrame({"year": monthly.index.year, "month": monthly.index.month,
-                          "value": monthly.to_numpy(dtype=float)})  # fmt: skip
-    return frame.pivot(index="year", columns="month", values="value").reindex(columns=range(1, 13))
+    # Filled with numpy rather than DataFrame.pivot: this runs once per forecast and the
+    # pivot was half of a year_end_from_ytd call (2,900-region benchmark).
+    years, inverse = np.unique(monthly.index.year.to_numpy(), return_inverse=True)
+    grid = np.full((len(years), 12), np.nan)
+    grid[inverse, monthly.index.month.to_numpy() - 1] = monthly.to_numpy(dtype=float)
+    return pd.DataFrame(grid, index=pd.Index(years, name="year"),
+                        columns=pd.Index(range(1, 13), name="month"))  # fmt: skip
 
 
 def _cum_known(row: np.ndarray, m: int) -> float:
@@ -87,7 +91,7 @@ def year_end_from_ytd(
 
     past = mat[mat.index < year]
     past = past[past[12].notna()]
-    totals = past.apply(lambda r: float(np.nansum(r.to_numpy())), axis=1)
+    totals = pd.Series(np.nansum(past.to_numpy(), axis=1), index=past.index, dtype=float)
     totals = totals[totals > 0]
     past = past.loc[totals.index]
     cum_m = np.array([_cum_known(r, m) for r in past.to_numpy()]) if m else np.array([])
