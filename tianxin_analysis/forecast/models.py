@@ -295,6 +295,18 @@ def cumulative_path(monthly: pd.Series, year: int, n_past: int = 5) -> pd.DataFr
 # --------------------------------------------------------------------------- 增加值增速
 
 
+def _year_month_grid(t: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Year x month frame of ``column`` (last value where a month repeats; only the years and
+    months that carry a value). Filled with numpy: ``pivot_table`` was most of a growth
+    forecast's time in the 2,900-region benchmark."""
+    d = t.loc[t[column].notna(), ["year", "month", column]].drop_duplicates(["year", "month"], keep="last")
+    years, yi = np.unique(d["year"].to_numpy(), return_inverse=True)
+    months, mi = np.unique(d["month"].to_numpy(), return_inverse=True)
+    grid = np.full((len(years), len(months)), np.nan)
+    grid[yi, mi] = d[column].to_numpy(dtype=float)
+    return pd.DataFrame(grid, index=pd.Index(years, name="year"), columns=pd.Index(months, name="month"))
+
+
 def growth_full_year(
     va: pd.DataFrame, year: int, as_of: pd.Period | str, target: float | None = None, *,
     comparator: str = ">=", tolerance: float = 0.0, seed: int | None = None,
@@ -310,8 +322,8 @@ def growth_full_year(
     as_of = pd.Period(as_of, freq="M")
     t = va[(va["year"] < as_of.year) | ((va["year"] == as_of.year) & (va["month"] <= as_of.month))]
     t = t[t["year"] <= year]
-    g = t.pivot_table(index="year", columns="month", values="growth_cum_pct", aggfunc="last")
-    v = t.pivot_table(index="year", columns="month", values="va_cum_yi", aggfunc="last")
+    g = _year_month_grid(t, "growth_cum_pct")
+    v = _year_month_grid(t, "va_cum_yi")
     cur = g.loc[year].dropna() if year in g.index else pd.Series(dtype=float)
     if 12 in cur.index:
         gm = float(cur[12])
