@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._fs import atomic_path, neutralize_formulas
-from ..labels import SUMMARY_COLUMNS
+from ..labels import COMPARATOR, SUMMARY_COLUMNS
 from ..targets import Plan
 from .result import ForecastResult
 
@@ -68,7 +68,7 @@ class Evaluation:
         for row in self.table.itertuples(index=False):
             p = "—" if pd.isna(row.p_meet) else f"{row.p_meet:.0%}"
             lines.append(
-                f"  {row.name_zh:<14} 目标 {row.comparator}{row.target:g}{row.unit}  "
+                f"  {row.name_zh:<14} 目标 {COMPARATOR.get(row.comparator, row.comparator)}{row.target:g}{row.unit}  "
                 f"预测 {row.point:,.4g}（80%: {row.lower:,.4g}–{row.upper:,.4g}）  "
                 f"完成概率 {p}  {row.status_zh}"
             )
