@@ -40,6 +40,7 @@ from .labels import (
     WATCHLIST_COLUMNS,
     WATCHLIST_TITLES,
 )
+from .targets import Target
 
 # ---- palette -------------------------------------------------------------------------------
 
@@ -270,9 +271,17 @@ def _target_label(evaluation: Evaluation, target_id: str) -> str:
     )
 
 
-def _baseline_label(kind: str) -> str:
-    """序时进度 for flows and stocks measured during the year; a naive baseline otherwise."""
-    return CHART_TEXT["baseline" if kind in ("flow", "stock") else "naive"][0]
+def _baseline_label(t: Target) -> str:
+    """序时进度 for flows and registrations; today's holders for a stock with expiry (the
+    certificate registry); a naive baseline otherwise."""
+    if t.data_kind == "hitech_certificates":
+        return CHART_TEXT["baseline_stock"][0]
+    return CHART_TEXT["baseline" if t.kind in ("flow", "stock") else "naive"][0]
+
+
+def _actual_label(t: Target) -> str:
+    key = "actual_stock" if t.data_kind == "hitech_certificates" else "actual"
+    return CHART_TEXT[key][0]
 
 
 def _value_axis_label(kind: str, unit: str, year_end: bool = False) -> str:
@@ -342,7 +351,7 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
             ax.plot([12], [res.baseline_point], marker="s", color=BASELINE, ms=6)
             handles.append(
                 Line2D([], [], color=BASELINE, lw=1.4, ls=":", marker="s",
-                       label=f"{_baseline_label(t.kind)} {format_value(res.baseline_point, t.unit)}")
+                       label=f"{_baseline_label(t)} {format_value(res.baseline_point, t.unit)}")
             )  # fmt: skip
         _month_axis(ax, start=0 if t.kind == "flow" else 1)
         ax.set_xlim(-0.2 if t.kind == "flow" else 0.8, 12.3)
@@ -400,11 +409,11 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
         if res.actual_to_date is not None and np.isfinite(res.actual_to_date):
             ax.plot([res.actual_to_date], [0], marker="o", color=INK, ms=8, ls="")
             handles.append(Line2D([], [], marker="o", color=INK, ls="",
-                                  label=f"{CHART_TEXT['actual'][0]} {format_value(res.actual_to_date, t.unit)}"))  # fmt: skip
+                                  label=f"{_actual_label(t)} {format_value(res.actual_to_date, t.unit)}"))  # fmt: skip
         if res.baseline_point is not None and np.isfinite(res.baseline_point):
             ax.plot([res.baseline_point], [0], marker="s", color=BASELINE, ms=8, ls="")
             handles.append(Line2D([], [], marker="s", color=BASELINE, ls="",
-                                  label=f"{_baseline_label(t.kind)} {format_value(res.baseline_point, t.unit)}"))  # fmt: skip
+                                  label=f"{_baseline_label(t)} {format_value(res.baseline_point, t.unit)}"))  # fmt: skip
         values = [v for b in bands.values() for v in b] + [t.value, median]
         if res.actual_to_date is not None and np.isfinite(res.actual_to_date):
             values.append(res.actual_to_date)

@@ -78,6 +78,9 @@ CHART_TEXT = {
     "baseline": ("序时进度推算", "time-elapsed (序时进度) projection"),
     "naive": ("朴素基准（维持现值）", "naive baseline (last value)"),
     "schedule_line": ("序时进度线", "time-elapsed line to target"),
+    # a stock with expiry (高新技术企业): what "so far" and the customary check mean there
+    "actual_stock": ("年末已确定有效", "certain to be valid at year end"),
+    "baseline_stock": ("现有持证（含今年到期）", "holding a certificate now (incl. expiring)"),
     "past_years": ("往年同期", "past years"),
     "month": ("月份", "month"),
     "pct_of_target": ("占目标值 (%)", "percent of target"),
