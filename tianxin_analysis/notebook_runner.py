@@ -16,6 +16,9 @@ from .paths import PROJECT_ROOT
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 KERNEL_NAME = "python3"
 TIMEOUT_SECONDS = 600
+# The kernel talks to us over loopback only; its start-up warning about unencrypted TCP is
+# noise in an analyst's terminal, real errors still reach the notebook and this runner.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 def notebook_paths(notebook_dir: str | os.PathLike[str] = NOTEBOOK_DIR) -> list[Path]:
@@ -34,6 +37,7 @@ def execute_in_place(path: Path) -> None:
         timeout=TIMEOUT_SECONDS,
         kernel_name=KERNEL_NAME,
         record_timing=False,
+        extra_arguments=list(KERNEL_ARGUMENTS),
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
@@ -57,6 +61,7 @@ def execute_copy(path: Path, out_dir: Path, parameters: Mapping[str, Any] | None
         cwd=str(path.parent),
         progress_bar=False,
         request_save_on_cell_execute=False,
+        extra_arguments=list(KERNEL_ARGUMENTS),
     )
     return out
 
