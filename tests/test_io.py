@@ -10,10 +10,13 @@ import msoffcrypto.format.ooxml
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tianxin_analysis.errors import InputFileError, SchemaError
 from tianxin_analysis.io import (
     RawSheet,
+    _read_csv,  # the CSV reader both read paths share
     combine_header_rows,
     detect_format,
     find_header_row,
@@ -448,3 +451,80 @@ def test_yearbook_without_region_rows_is_schema_error(tmp_path):
     _xlsx(path, {"s": [["1-8 标题"], ["项目", "2020"], ["合计", 1]]})
     with pytest.raises(SchemaError, match="找不到地区数据行"):
         read_yearbook_table(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV read by pyarrow (as_text=True): the same cells and row numbers as csv.reader
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_object(grid: pd.DataFrame) -> list[list[object]]:
+    return grid.astype(object).where(grid.notna(), None).to_numpy().tolist()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "名称,金额\n\n甲,1\n",  # a blank line is a row of blank cells
+        "a,b\r\nc,d\r\n",
+        "a,b\rc,d\r",
+        '"x\ny",b\nc,d\n',  # a line break inside quotes stays in the cell: one row
+        '"ab"cd,e\nf,g\n',
+        ' "ab",c\nd,e\n',
+        'a,"b""c"\nd,e\n',
+        "名称,金额\n甲,  \n\u3000,乙\n",  # whitespace-only cells are blank
+        "x\ty\n1\t\n",
+        "标题,,\n,,\n表头,列2,列3\n",
+    ],
+)
+def test_csv_as_text_matches_object_grid(tmp_path, text):
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode("gb18030"))
+    ref = read_sheets(path)[0].grid
+    fast = read_sheets(path, as_text=True)[0].grid
+    assert all(isinstance(d, pd.StringDtype) for d in fast.dtypes)
+    assert list(fast.index) == list(ref.index) and list(fast.columns) == list(ref.columns)
+    assert _as_object(fast) == ref.to_numpy().tolist()
+
+
+def test_csv_as_text_ragged_rows_fall_back(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("标题\n名称,金额\n甲,1,多余\n", encoding="utf-8")
+    grid = read_sheets(path, as_text=True)[0].grid
+    assert grid.dtypes.eq(object).all()
+    assert grid.loc[1].tolist() == ["标题", None, None]
+    assert grid.loc[3].tolist() == ["甲", "1", "多余"]
+
+
+def test_csv_as_text_blank_file_is_an_error(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(",,\n  ,\t,\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="文件为空"):
+        read_sheets(path, as_text=True)
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["a", "", " ", '"q"', '"a,b"', '"x\ny"', '"s ""t"""', 'b"c', "甲 "]),
+            min_size=3,
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+)
+@settings(max_examples=150, deadline=None)
+def test_csv_as_text_property(rows, newline):
+    text = newline.join(",".join(r) for r in rows) + newline
+    data = text.encode("utf-8")
+    try:
+        ref = _read_csv(data, "t.csv")[0].grid
+    except InputFileError:  # blank cells only: both paths must refuse the file
+        with pytest.raises(InputFileError):
+            _read_csv(data, "t.csv", as_text=True)
+        return
+    fast = _read_csv(data, "t.csv", as_text=True)[0].grid
+    assert list(fast.index) == list(ref.index)
+    assert _as_object(fast) == ref.to_numpy().tolist()

@@ -37,6 +37,9 @@ import msoffcrypto
 import msoffcrypto.exceptions
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import python_calamine
 
 from tianxin_analysis.errors import InputFileError, SchemaError
@@ -444,15 +447,21 @@ def _read_html(data: bytes, name: str) -> list[RawSheet]:
     return sheets
 
 
-def _read_csv(data: bytes, name: str) -> list[RawSheet]:
-    text, _ = _decode_text(data, name)
+def _read_csv(data: bytes, name: str, *, as_text: bool = False) -> list[RawSheet]:
+    text, encoding = _decode_text(data, name)
     sample = text[:8192]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = ","
-    rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
-    if not any(cell.strip() for row in rows for cell in row):
+    grid = _arrow_grid(data, text, encoding, delimiter) if as_text else None
+    if grid is None:
+        rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
+        blank = not any(cell.strip() for row in rows for cell in row)
+    else:
+        del text
+        blank = not grid.notna().to_numpy().any()
+    if blank:
         # Blank lines only: as empty as a 0-byte file, and the analyst must hear about it
         # rather than have the file skipped without a word.
         raise InputFileError(
@@ -461,16 +470,92 @@ def _read_csv(data: bytes, name: str) -> list[RawSheet]:
             file=name,
             expected="CSV 表格，至少一行表头 (a CSV table with a header row)",
         )
-    return [RawSheet(file=name, sheet=None, grid=_grid(rows))]
+    if grid is None:
+        grid = _grid(rows)
+    return [RawSheet(file=name, sheet=None, grid=grid)]
 
 
-def read_sheets(path: str | os.PathLike[str], *, password: str | None = None) -> list[RawSheet]:
+def _refuse_row(row: object) -> str:
+    """pyarrow's handler for a row with another number of fields than the first: stop."""
+    return "error"
+
+
+# Whitespace-only cells are blank (``_cell``: ``str.strip()`` leaves nothing). The class is
+# every character Python's ``str.isspace`` accepts, written out for RE2.
+_BLANK_CELL = (
+    "^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+)
+_MAX_CSV_COLUMNS = 16384
+
+
+def _arrow_grid(data: bytes, text: str, encoding: str, delimiter: str) -> pd.DataFrame | None:
+    """The grid of a CSV file parsed by pyarrow into ``str`` columns, or None to fall back.
+
+    Same cells, row numbers and blanks as ``csv.reader`` + :func:`_grid` (a blank line is a
+    row of blank cells; quoted fields, doubled quotes and line breaks inside quotes as the
+    ``csv`` module's default dialect reads them; whitespace-only cells are missing), but the
+    text is parsed in C++ and the cells stay in Arrow buffers instead of becoming one Python
+    string each. Returns None when pyarrow would read the file differently: rows of unequal
+    length (``csv.reader`` pads them, pyarrow rejects them) or anything pyarrow refuses.
+    """
+    if encoding == "utf-8":
+        buf = data
+    elif encoding == "utf-8-sig":
+        buf = data[3:]
+    else:
+        buf = text.encode("utf-8")
+    if not buf or b"\x00" in buf:
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(buf),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                # a line break can only sit inside a quoted field
+                newlines_in_values=b'"' in buf,
+                ignore_empty_lines=False,
+                invalid_row_handler=_refuse_row,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.large_string() for i in range(_MAX_CSV_COLUMNS)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowException:
+        return None
+    if table.num_columns >= _MAX_CSV_COLUMNS:
+        return None
+    columns = {}
+    for i, col in enumerate(table.columns):
+        arr = pa.concat_arrays(col.chunks) if col.num_chunks != 1 else col.chunk(0)
+        blank = pc.match_substring_regex(arr, _BLANK_CELL)
+        arr = pc.if_else(blank, pa.scalar(None, arr.type), arr)
+        columns[i] = pd.array(arr, dtype="str")
+    del table
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(columns[0]) + 1 if columns else 1))
+    frame.columns = pd.RangeIndex(len(columns))
+    return frame
+
+
+def read_sheets(
+    path: str | os.PathLike[str], *, password: str | None = None, as_text: bool = False
+) -> list[RawSheet]:
     """Read every sheet of ``path`` as raw grids, whatever the container.
 
     xlsx and legacy xls via python-calamine; encrypted workbooks are decrypted in memory with
     ``password`` (default: Excel's read-only key "VelvetSweatshop"); HTML saved as .xls gives
     one sheet per ``<table>``; CSV gives one sheet with ``sheet=None``. A ``CNKI`` sheet that
     holds only a link is skipped.
+
+    ``as_text=True`` (what the cleaning pipeline uses) gives a CSV grid of pandas ``str``
+    columns with missing values for blank cells, parsed by pyarrow: the same cells and row
+    numbers without a Python object per cell. Files pyarrow would read differently (rows of
+    unequal length) fall back to the object grid. Workbooks and HTML are unaffected.
     """
     p = Path(path)
     data = _read_bytes(p)
@@ -482,7 +567,7 @@ def read_sheets(path: str | os.PathLike[str], *, password: str | None = None) ->
         return _read_workbook(data, name)
     if fmt == "html":
         return _read_html(data, name)
-    return _read_csv(data, name)
+    return _read_csv(data, name, as_text=as_text)
 
 
 def read_sheet(

@@ -198,7 +198,7 @@ def run_clean(
                  "dropped_personal_columns": [], "unmapped_columns": []}  # fmt: skip
         lineage_files.append(entry)
         try:
-            sheets = read_sheets(path)
+            sheets = read_sheets(path, as_text=True)
         except (InputFileError, SchemaError) as exc:
             failures.append(FileFailure(kind, rel, "", str(exc)))
             entry["error"] = str(exc)

@@ -369,8 +369,13 @@ def process_rows(
     cols = [f.name for f in schema.fields if any(f.name in p.cells.columns for p in sheets)]
     frames = []
     for p in sheets:
+        cells = p.cells.reindex(columns=cols)
+        # Text columns of CSV files stay pandas ``str`` (Arrow); the rest are object cells.
+        cells = cells.astype(
+            {c: object for c in cols if not isinstance(cells[c].dtype, pd.StringDtype)}
+        )
         frames.append(
-            p.cells.reindex(columns=cols).astype(object).assign(
+            cells.assign(
                 _file=p.file, _sheet=p.sheet, _row=p.cells.index.astype("int64"),
                 _ctx_year=p.context_year, _foot=p.footnote_text.to_numpy(dtype=object),
                 **{f"_unit_{k}": u for k, u in p.header_units.items()},
