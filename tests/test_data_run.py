@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
@@ -220,3 +221,31 @@ def test_interrupted_run_leaves_previous_outputs_readable(cleaned, tmp_path, mon
 def test_load_processed_missing_table(tmp_path):
     with pytest.raises(InputFileError, match="tianxin clean"):
         load_processed("tech_contracts", tmp_path)
+
+
+def test_csv_writer_matches_to_csv(tmp_path):
+    """The Arrow CSV writer gives the bytes DataFrame.to_csv gave (BOM, "\\n", quoting)."""
+    from tianxin_analysis._fs import neutralize_formulas
+    from tianxin_analysis.data.run import _write_csv
+
+    frame = pd.DataFrame(
+        {
+            "text": ["a,b", 'say "hi"', "two\nlines", "cr\rhere", "", "=SUM(A1)", "甲", "-1"],
+            "maybe": pd.Series(["x", None, "", "y", None, "z", "@", "+"], dtype="str"),
+            "obj": pd.Series(["p", "q", None, "r", "s", "t", "u", "v"], dtype=object),
+            "n": np.arange(8, dtype="int64") - 3,
+            "f": [1.5, np.nan, 1e20, -0.0, 1 / 3, 100.0, 2.5e-7, 12345678.9],
+            "i": pd.array([1, None, 3, 4, None, 6, 7, 8], dtype="Int64"),
+            "d": pd.to_datetime(["2024-01-02", None, "2023-12-31", "2020-02-29"] * 2),
+            "b": [True, False] * 4,
+            'we,ird "name"': ["k"] * 8,
+        }
+    )
+    target = tmp_path / "out.csv"
+    _write_csv(frame, target)
+    expected = "\ufeff" + neutralize_formulas(frame).to_csv(
+        index=False, lineterminator="\n", date_format="%Y-%m-%d"
+    )
+    assert target.read_bytes() == expected.encode("utf-8")
+    _write_csv(frame.iloc[:0], target)
+    assert target.read_bytes() == ("\ufeff" + frame.iloc[:0].to_csv(index=False)).encode()
