@@ -249,3 +249,24 @@ def test_csv_writer_matches_to_csv(tmp_path):
     assert target.read_bytes() == expected.encode("utf-8")
     _write_csv(frame.iloc[:0], target)
     assert target.read_bytes() == ("\ufeff" + frame.iloc[:0].to_csv(index=False)).encode()
+
+
+def test_row_texts_same_for_text_and_object_grids():
+    """Blank-row and footnote-text detection gives the same answer on str and object cells."""
+    from tianxin_analysis.data.schema import _row_texts
+
+    cells = [
+        ["甲", " 1 ", None],
+        [None, "  ", "\u3000"],
+        ["注：1. 模拟数据", None, ""],
+        [" 制表人：张三\t", None, None],
+        ["", "", ""],
+        ["乙", None, "x"],
+    ]
+    obj = pd.DataFrame(cells, dtype=object, index=range(5, 11))
+    txt = obj.astype("str")
+    for grid in (obj, txt):
+        nonempty, single = _row_texts(grid)
+        assert nonempty.tolist() == [True, False, True, True, False, True]
+        assert single.tolist() == ["", "", "注：1. 模拟数据", "制表人：张三", "", ""]
+        assert list(single.index) == list(range(5, 11))

@@ -276,18 +276,34 @@ def _stripped_texts(s: pd.Series) -> pd.Series:
     return t
 
 
+_BLANK_TEXT = f"{clean._WS}*"
+
+
+def _filled(s: pd.Series) -> np.ndarray:
+    """Cells whose ``_text(v).strip()`` is not empty, as a bool array."""
+    if isinstance(s.dtype, pd.StringDtype):
+        # Text columns (CSV grids): one pass, no stripped copy of the column.
+        blank = s.str.fullmatch(_BLANK_TEXT).to_numpy(dtype=bool, na_value=True)
+        return s.notna().to_numpy(dtype=bool) & ~blank
+    return _stripped_texts(s).ne("").to_numpy(dtype=bool)
+
+
 def _row_texts(body: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(row holds a non-blank cell, text of the only non-blank cell or "") per row."""
-    count = np.zeros(len(body), dtype=np.int64)
-    first = pd.Series(pd.NA, index=body.index, dtype="str")
-    for c in range(body.shape[1]):
-        t = _stripped_texts(body.iloc[:, c])
-        filled = t.ne("").to_numpy(dtype=bool)
-        count += filled
-        first = first.fillna(t.where(filled))
+    """(row holds a non-blank cell, text of the only non-blank cell or "") per row.
+
+    The stripped text is computed only for the rows that hold exactly one non-blank cell
+    (titles, footnotes), not for every cell.
+    """
+    filled = [_filled(body.iloc[:, c]) for c in range(body.shape[1])]
+    count = np.sum(filled, axis=0, dtype=np.int64) if filled else np.zeros(len(body), np.int64)
+    single = np.full(len(body), "", dtype=object)
+    one = count == 1
+    for c, f in enumerate(filled):
+        hit = one & f
+        if hit.any():
+            single[hit] = _stripped_texts(body.iloc[hit, c]).to_numpy(dtype=object)
     nonempty = pd.Series(count > 0, index=body.index, dtype=bool)
-    single = first.where(count == 1, "").fillna("").astype(object)
-    return nonempty, single
+    return nonempty, pd.Series(single, index=body.index, dtype=object)
 
 
 def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet:
