@@ -633,7 +633,12 @@ def enterprise_name_key(s: Any) -> pd.Series:
 
 
 def _name_key_step(s: Any) -> pd.Series:
-    t = normalize_enterprise_name(s)
+    return _name_key_of_display(normalize_enterprise_name(s))
+
+
+def _name_key_of_display(t: pd.Series) -> pd.Series:
+    """The key step after :func:`normalize_enterprise_name` (callers that hold the display
+    form already skip recomputing it)."""
     t = t.str.replace(f"{_WS}|[·・•]|[（）]", "", regex=True)
     t = t.str.replace("有限责任公司", "有限公司", regex=False)
     return _ascii_lower(t)

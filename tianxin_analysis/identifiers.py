@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from tianxin_analysis.clean import (
+    _name_key_of_display,
+    _name_key_step,
     _until_stable,
     enterprise_name_key,
     is_marker_text,
@@ -281,6 +283,7 @@ def _display_and_key(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     per distinct name (both are element-wise; a registry repeats each name in every batch)."""
     if len(names) < 1000 or pd.api.types.infer_dtype(names, skipna=True) not in ("string", "empty"):
         return normalize_enterprise_name(names), enterprise_name_key(names)
+    # enterprise_name_key(u) == _until_stable(key_of_display(normalize_enterprise_name(u)))
     codes, uniques = pd.factorize(names.astype("str"), use_na_sentinel=True)
     u = pd.Series(uniques, dtype="str")
     u = pd.concat([u, pd.Series([pd.NA], dtype="str")], ignore_index=True)
@@ -289,7 +292,20 @@ def _display_and_key(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     def expand(x: pd.Series) -> pd.Series:
         return pd.Series(x.take(codes).array, index=names.index, name=names.name)
 
-    return expand(normalize_enterprise_name(u)), expand(enterprise_name_key(u))
+    display = normalize_enterprise_name(u)
+    key = _until_stable(_name_key_of_display(display), _name_key_step)
+    return expand(display), expand(key)
+
+
+def _codes(s: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of ``s`` in order of first appearance (missing values get one code)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _dense(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Combined integer codes renumbered 0..n-1 in order of first appearance."""
+    return _codes(pd.Series(codes, dtype=np.int64))
 
 
 def dedupe_by_uscc(
@@ -318,29 +334,47 @@ def dedupe_by_uscc(
     display, key = _display_and_key(names)
     has = (df[uscc].notna() & key.notna()).to_numpy()
 
-    work = pd.DataFrame(
-        {"u": df[uscc], "k": key, "d": display, "o": np.arange(len(df))}, index=df.index
-    )[has]
-    counts = (
-        work.groupby(["u", "k", "d"], sort=False)
-        .agg(n=("o", "size"), first=("o", "min"))
-        .reset_index()
-        .sort_values(["n", "first"], ascending=[False, True], kind="stable")
-        .drop_duplicates(["u", "k"])
-    )
-    best = work[["u", "k"]].merge(counts[["u", "k", "d"]], on=["u", "k"], how="left")
+    # Groups as integer codes (factorize numbers values in order of first appearance, so a
+    # smaller code is a group seen first): no groupby/merge over large string frames.
+    cu, _ = _codes(df[uscc][has])
+    ck, nk = _codes(key[has])
+    d_has = display[has]
+    cd, nd = _codes(d_has)
+    uk, nuk = _dense(cu * nk + ck)
+    ukd, nukd = _dense(uk * nd + cd)
+    # Display form per (uscc, key): the most frequent one, ties to the one seen first.
+    size = np.bincount(ukd, minlength=nukd)
+    uk_of = np.empty(nukd, dtype=np.int64)
+    uk_of[ukd] = uk
+    row_of = np.empty(nukd, dtype=np.int64)
+    row_of[ukd] = np.arange(len(ukd))  # a row of each group (all hold the same display form)
+    order = np.lexsort((np.arange(nukd), -size, uk_of))
+    lead = np.ones(nukd, dtype=bool)
+    lead[1:] = uk_of[order][1:] != uk_of[order][:-1]
+    chosen = np.empty(nuk, dtype=np.int64)
+    chosen[uk_of[order][lead]] = order[lead]
     new_names = names.copy()
-    new_names[has] = best["d"].to_numpy()
+    new_names[has] = d_has.take(row_of[chosen[uk]]).to_numpy()
     out = df.assign(**{name: new_names})
+
+    # Conflicts: more than one name key in a (uscc, *keys) group.
+    g = cu
+    for k in keys:
+        cg, ng = _codes(df[k][has])
+        g, _ = _dense(g * ng + cg)
+    ng = int(g.max()) + 1 if len(g) else 0
+    pairs, npairs = _dense(g * nk + ck)
+    g_of_pair = np.empty(npairs, dtype=np.int64)
+    g_of_pair[pairs] = g
+    n_names = np.bincount(g_of_pair, minlength=ng)[g]
+    conflict = pd.Series(False, index=df.index)
+    conflict[has] = n_names > 1
 
     grp = pd.DataFrame({"u": df[uscc], "k": key}, index=df.index)
     for i, k in enumerate(keys):
         grp[f"g{i}"] = df[k]
     grp = grp[has]
     by = ["u", *[f"g{i}" for i in range(len(keys))]]
-    n_names = grp.groupby(by, dropna=False, sort=False)["k"].transform("nunique")
-    conflict = pd.Series(False, index=df.index)
-    conflict[has] = (n_names > 1).to_numpy()
 
     conflicts = out[conflict.to_numpy()]
     if len(conflicts):
