@@ -454,12 +454,19 @@ def _read_csv(data: bytes, name: str, *, as_text: bool = False) -> list[RawSheet
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = ","
-    grid = _arrow_grid(data, text, encoding, delimiter) if as_text else None
+    grid = None
+    if as_text:
+        # pyarrow reads UTF-8 bytes as they are; drop the decoded copy of a large file first.
+        buf = _utf8_bytes(data, text, encoding)
+        del text
+        grid = _arrow_grid(buf, delimiter)
+        del buf
+        if grid is None:
+            text, _ = _decode_text(data, name)
     if grid is None:
         rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
         blank = not any(cell.strip() for row in rows for cell in row)
     else:
-        del text
         blank = not grid.notna().to_numpy().any()
     if blank:
         # Blank lines only: as empty as a 0-byte file, and the analyst must hear about it
@@ -488,7 +495,28 @@ _BLANK_CELL = (
 _MAX_CSV_COLUMNS = 16384
 
 
-def _arrow_grid(data: bytes, text: str, encoding: str, delimiter: str) -> pd.DataFrame | None:
+def _blank_to_null(arr: pa.Array) -> pa.Array:
+    """``arr`` with empty and whitespace-only strings made null (the array has no nulls)."""
+    blank = pc.match_substring_regex(arr, _BLANK_CELL)
+    if not pc.any(blank).as_py():
+        return arr
+    valid = pc.invert(blank)
+    if arr.offset or valid.offset or valid.null_count:
+        return pc.if_else(blank, pa.scalar(None, arr.type), arr)
+    # The inverted mask's bit buffer is exactly a validity bitmap: no copy of the strings.
+    return pa.Array.from_buffers(arr.type, len(arr), [valid.buffers()[1], *arr.buffers()[1:]])
+
+
+def _utf8_bytes(data: bytes, text: str, encoding: str) -> bytes:
+    """The decoded text as UTF-8 bytes (the file's own bytes when it is UTF-8 already)."""
+    if encoding == "utf-8":
+        return data
+    if encoding == "utf-8-sig":
+        return data[3:]
+    return text.encode("utf-8")
+
+
+def _arrow_grid(buf: bytes, delimiter: str) -> pd.DataFrame | None:
     """The grid of a CSV file parsed by pyarrow into ``str`` columns, or None to fall back.
 
     Same cells, row numbers and blanks as ``csv.reader`` + :func:`_grid` (a blank line is a
@@ -498,12 +526,6 @@ def _arrow_grid(data: bytes, text: str, encoding: str, delimiter: str) -> pd.Dat
     string each. Returns None when pyarrow would read the file differently: rows of unequal
     length (``csv.reader`` pads them, pyarrow rejects them) or anything pyarrow refuses.
     """
-    if encoding == "utf-8":
-        buf = data
-    elif encoding == "utf-8-sig":
-        buf = data[3:]
-    else:
-        buf = text.encode("utf-8")
     if not buf or b"\x00" in buf:
         return None
     try:
@@ -533,9 +555,7 @@ def _arrow_grid(data: bytes, text: str, encoding: str, delimiter: str) -> pd.Dat
     columns = {}
     for i, col in enumerate(table.columns):
         arr = pa.concat_arrays(col.chunks) if col.num_chunks != 1 else col.chunk(0)
-        blank = pc.match_substring_regex(arr, _BLANK_CELL)
-        arr = pc.if_else(blank, pa.scalar(None, arr.type), arr)
-        columns[i] = pd.array(arr, dtype="str")
+        columns[i] = pd.array(_blank_to_null(arr), dtype="str")
     del table
     frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(columns[0]) + 1 if columns else 1))
     frame.columns = pd.RangeIndex(len(columns))

@@ -313,8 +313,11 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
     header_rows, labels = _choose_header(grid, schema, rel_file, sheet_name)
     last_header = header_rows[-1]
     above = [r for r in grid.index if r < header_rows[0]]
-    body = grid.loc[grid.index > last_header].copy()
-    body.columns = labels
+    if grid.index.is_monotonic_increasing:  # spreadsheet rows: a slice, no copy
+        body = grid.iloc[grid.index.searchsorted(last_header, side="right") :]
+    else:
+        body = grid.loc[grid.index > last_header]
+    body = body.set_axis(labels, axis=1)
 
     personal = [c for c in labels if PERSONAL_HEADER.search(c)]
     body = body.drop(columns=personal)
@@ -342,12 +345,14 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
         schema.validate_sheet(sheet_name, rel_file)
 
     nonempty, footnote_text = _row_texts(body)
-    body = body.loc[nonempty]
-    footnote_text = footnote_text.loc[nonempty]
+    body = body[[*provenance, *mapping]]  # only the columns used from here on
+    if not nonempty.all():
+        body = body.loc[nonempty]
+        footnote_text = footnote_text.loc[nonempty]
 
     synthetic = any(SYNTHETIC_MARK.search(_text(v)) for r in above for v in grid.loc[r])
     for c in provenance:
-        distinct = pd.unique(body[c].to_numpy(dtype=object))
+        distinct = pd.unique(body[c])
         synthetic = synthetic or any(SYNTHETIC_MARK.search(_text(v)) for v in distinct)
     header_units = {
         canonical: (m.group(1) if (m := _UNIT_IN_HEADER.search(raw_label)) else None)
