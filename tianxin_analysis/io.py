@@ -554,8 +554,9 @@ def _arrow_grid(buf: bytes, delimiter: str) -> pd.DataFrame | None:
         return None
     columns = {}
     for i, col in enumerate(table.columns):
-        arr = pa.concat_arrays(col.chunks) if col.num_chunks != 1 else col.chunk(0)
-        columns[i] = pd.array(_blank_to_null(arr), dtype="str")
+        # chunk by chunk: concatenating would copy every column once more
+        chunks = [_blank_to_null(c) for c in col.chunks] or [pa.array([], pa.large_string())]
+        columns[i] = pd.array(pa.chunked_array(chunks, pa.large_string()), dtype="str")
     del table
     frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(columns[0]) + 1 if columns else 1))
     frame.columns = pd.RangeIndex(len(columns))

@@ -233,11 +233,13 @@ def run_clean(
                           "rows_above_header": prep.rows_above_header,
                           "rows_blank": prep.rows_blank, "rows_read": prep.rows_read})  # fmt: skip
 
+    sheets = raw = prep = None  # the last file's grids stay alive otherwise
     tables: dict[str, pd.DataFrame] = {}
     for kind in KINDS:
         if not prepared[kind]:
             continue
-        df, q = process_rows(prepared[kind], SCHEMAS[kind], today)
+        # The raw cells are not needed once processed: let them go before deduplicating.
+        df, q = process_rows(prepared.pop(kind), SCHEMAS[kind], today)
         quarantine.append(q)
         if not len(df):
             continue
@@ -314,9 +316,11 @@ def _write_csv(df: pd.DataFrame, target: Path) -> None:
     header = ",".join(_csv_quote_py(str(c)) for c in safe.columns) + "\n"
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         fh.write(("\ufeff" + header).encode("utf-8"))
-        if len(safe):
-            lines = pc.binary_join_element_wise(*fields, pa.scalar(",", pa.large_string()))
-            newline = pa.scalar("\n", pa.large_string())
+        comma = pa.scalar(",", pa.large_string())
+        newline = pa.scalar("\n", pa.large_string())
+        for start in range(0, len(safe), _CSV_CHUNK_ROWS):  # bounded memory per chunk
+            part = [f.slice(start, _CSV_CHUNK_ROWS) for f in fields]
+            lines = pc.binary_join_element_wise(*part, comma)
             text = pc.binary_join(pa.LargeListArray.from_arrays([0, len(lines)], lines), newline)
             fh.write(text[0].as_buffer())
             fh.write(b"\n")
@@ -333,6 +337,7 @@ def _csv_special_chars() -> str:
 
 _CSV_SPECIAL = _csv_special_chars()
 _EMPTY = pa.scalar("", pa.large_string())
+_CSV_CHUNK_ROWS = 1 << 17
 
 
 def _csv_quote_py(text: str) -> str:
