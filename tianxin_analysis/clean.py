@@ -604,7 +604,11 @@ def normalize_enterprise_name(s: Any) -> pd.Series:
     NFKC, brackets unified to the full-width （） of the official register, whitespace
     removed wherever it touches a CJK character or bracket (Latin words keep one space).
     """
-    t = normalize_text(s)
+    return _enterprise_name_of_text(normalize_text(s))
+
+
+def _enterprise_name_of_text(t: pd.Series) -> pd.Series:
+    """:func:`normalize_enterprise_name` after ``normalize_text`` (for callers holding it)."""
     t = t.str.replace("[(\\[【〔［]", "（", regex=True).str.replace(
         "[)\\]】〕］]", "）", regex=True
     )

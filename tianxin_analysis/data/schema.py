@@ -474,10 +474,12 @@ def _field_result(
     """Rules and typed values of one column (every step is element-wise)."""
     checks: list[tuple[str, pd.Series]] = []
     parsed: dict[str, pd.Series] = {}
-    missing = clean.is_missing_marker(s)
+    # clean.is_missing_marker, keeping the normalised text for the text and name columns
+    text = clean.normalize_text(s)
+    missing = text.isna() | clean.is_marker_text(text)
     total = None
     if first and f.type in ("period", "text", "category"):
-        t = clean.normalize_text(s).str.replace(" ", "", regex=False)
+        t = text.str.replace(" ", "", regex=False)
         total = t.str.match(_TOTAL_ROW.pattern).fillna(False).astype(bool)
     if f.type == "uscc":
         v = validate_uscc(s)
@@ -527,9 +529,9 @@ def _field_result(
         checks.append(("unknown_category", c.isna() & ~missing))
         parsed[f.name] = c
     elif f.type == "name":
-        parsed[f.name] = clean.normalize_enterprise_name(s).where(~missing)
+        parsed[f.name] = clean._enterprise_name_of_text(text).where(~missing)
     else:
-        parsed[f.name] = clean.normalize_text(s).where(~missing)
+        parsed[f.name] = text.where(~missing)
     return _FieldResult(checks, missing, total, parsed)
 
 
@@ -602,7 +604,9 @@ def _row_rules(
     checks: list[tuple[str, str, pd.Series]] = []
     foot_text = body["_foot"].astype(object)
     single = foot_text.ne("")
-    foot = clean.is_footnote_text(foot_text.where(single)) & single
+    foot = pd.Series(False, index=body.index)
+    if single.any():  # only rows holding one text cell can be footnotes
+        foot[single] = clean.is_footnote_text(foot_text[single]).to_numpy(dtype=bool)
     # A footnote list continues on rows that hold one text cell ("注：1. …" then "2. …").
     started = foot.astype(int).groupby([body["_file"], body["_sheet"]]).cummax().astype(bool)
     foot = foot | (single & started)
