@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import subprocess
 import sys
 import time
@@ -290,21 +289,7 @@ def _large_run(tmp_path, n_rows: int) -> float:
     return elapsed
 
 
-def test_200k_row_csv(tmp_path):
-    _large_run(tmp_path, 200_000)
-
-
-def _slow_selected(config) -> bool:
-    expr = config.getoption("markexpr") or ""
-    return os.environ.get("TIANXIN_RUN_SLOW") == "1" or ("slow" in expr and "not slow" not in expr)
-
-
-@pytest.mark.slow
-def test_1m_row_csv(tmp_path, request):
-    """The issue's 1,000,000-row file. Measured ~170 s (200k: ~25 s), far over the 60 s a
-    default-suite test may take, so it runs with ``-m slow`` or TIANXIN_RUN_SLOW=1 only; the
-    200k version above stays in the default suite."""
-    if not _slow_selected(request.config):
-        pytest.skip("1M-row run takes ~3 min: select with -m slow or TIANXIN_RUN_SLOW=1")
-    elapsed = _large_run(tmp_path, 1_000_000)
-    assert elapsed < 600
+def test_1m_row_csv(tmp_path):
+    """The issue's 1,000,000-row file, in the default suite: about 20-30 s since the CSV is
+    parsed by pyarrow (it was ~170 s with the per-cell reader). Every row is accounted for."""
+    _large_run(tmp_path, 1_000_000)
