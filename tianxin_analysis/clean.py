@@ -689,21 +689,11 @@ def _header_key(text: str) -> str:
     return (stripped or t).translate(_ASCII_LOWER)
 
 
-def map_headers(
-    columns: Iterable[object],
-    synonyms: Mapping[str, Sequence[str]],
-    *,
-    file: str | None = None,
-    sheet: str | None = None,
-) -> tuple[dict[object, str], list[object]]:
-    """Map raw headers to canonical names.
+def header_lookup(synonyms: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Matching key (:func:`normalize_header`) -> canonical name, for :func:`map_headers`.
 
     ``synonyms`` maps canonical name -> accepted spellings (the canonical name itself also
-    matches). Matching is on :func:`normalize_header`. Returns ``(mapping, unmapped)`` where
-    ``mapping`` is raw header -> canonical name and ``unmapped`` lists the raw headers that
-    matched nothing, in order. Raises ``ValueError`` if two canonical names share a spelling
-    and :class:`SchemaError` if two raw headers map to one canonical name.
-    """
+    matches). Raises ``ValueError`` if two canonical names share a spelling."""
     lookup: dict[str, str] = {}
     for canonical, spellings in synonyms.items():
         for spelling in (canonical, *spellings):
@@ -713,6 +703,29 @@ def map_headers(
                     f"synonym {spelling!r} matches both {lookup[key]!r} and {canonical!r}"
                 )
             lookup[key] = canonical
+    return lookup
+
+
+def map_headers(
+    columns: Iterable[object],
+    synonyms: Mapping[str, Sequence[str]],
+    *,
+    file: str | None = None,
+    sheet: str | None = None,
+    lookup: Mapping[str, str] | None = None,
+) -> tuple[dict[object, str], list[object]]:
+    """Map raw headers to canonical names.
+
+    ``synonyms`` maps canonical name -> accepted spellings (the canonical name itself also
+    matches); a caller that maps many sheets may pass the ``lookup`` built once by
+    :func:`header_lookup` instead. Matching is on :func:`normalize_header`. Returns
+    ``(mapping, unmapped)`` where ``mapping`` is raw header -> canonical name and
+    ``unmapped`` lists the raw headers that matched nothing, in order. Raises ``ValueError``
+    if two canonical names share a spelling and :class:`SchemaError` if two raw headers map
+    to one canonical name.
+    """
+    if lookup is None:
+        lookup = header_lookup(synonyms)
     mapping: dict[object, str] = {}
     seen: dict[str, object] = {}
     unmapped: list[object] = []

@@ -189,46 +189,17 @@ def _header_key(label: str) -> str:
 
 @functools.cache
 def _lookup(kind: str) -> dict[str, str]:
+    """The kind's header lookup, built once per run (``clean.header_lookup``)."""
     from .kinds import SCHEMAS
 
-    return {
-        _header_key(spelling): f.name
-        for f in SCHEMAS[kind].fields
-        for spelling in (f.name, *f.synonyms)
-    }
+    return clean.header_lookup({f.name: f.synonyms for f in SCHEMAS[kind].fields})
 
 
 def map_headers(
     labels: list[str], kind: str, *, file: str | None = None, sheet: str | None = None
 ) -> tuple[dict[str, str], list[str]]:
-    """``clean.map_headers`` semantics with the header keys cached per label.
-
-    ``clean.normalize_header`` runs pandas string methods on one label at a time (a few ms
-    each); a run sees the same few dozen labels hundreds of times, so the keys are memoised
-    here and the mapping is a dict lookup.
-    """
-    lookup = _lookup(kind)
-    mapping: dict[str, str] = {}
-    seen: dict[str, str] = {}
-    unmapped: list[str] = []
-    for label in labels:
-        canonical = lookup.get(_header_key(label))
-        if canonical is None:
-            unmapped.append(label)
-            continue
-        if canonical in seen:
-            raise SchemaError(
-                "两列表头对应同一字段",
-                "two headers map to the same column",
-                file=file,
-                sheet=sheet,
-                column=canonical,
-                found=[seen[canonical], label],
-                expected="每个字段只出现一次 one header per column",
-            )
-        seen[canonical] = label
-        mapping[label] = canonical
-    return mapping, unmapped
+    """``clean.map_headers`` with the kind's synonyms (lookup built once per kind)."""
+    return clean.map_headers(labels, {}, file=file, sheet=sheet, lookup=_lookup(kind))
 
 
 def _safe_map(labels: list[str], kind: str) -> tuple[dict[str, str], list[str]]:
