@@ -263,8 +263,12 @@ def write_public_series(
     yearbook_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None = None
 ) -> Path:
     """Build the public series and write them atomically as UTF-8 CSV; return the path."""
-    target = Path(path) if path is not None else PUBLIC_SERIES_PATH
-    frame = build_public_series(yearbook_dir)
+    return _write_derived(build_public_series(yearbook_dir), path or PUBLIC_SERIES_PATH)
+
+
+def _write_derived(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """A derived CSV as committed: UTF-8, no index, 10 significant digits, written atomically."""
+    target = Path(path)
     with atomic_path(target) as tmp:
         frame.to_csv(tmp, index=False, encoding="utf-8", float_format="%.10g")
     return target
@@ -352,11 +356,7 @@ def write_annual_panels(
     yearbook_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None = None
 ) -> Path:
     """Build the backtest panels and write them atomically as UTF-8 CSV; return the path."""
-    target = Path(path) if path is not None else PUBLIC_PANELS_PATH
-    frame = build_annual_panels(yearbook_dir)
-    with atomic_path(target) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8", float_format="%.10g")
-    return target
+    return _write_derived(build_annual_panels(yearbook_dir), path or PUBLIC_PANELS_PATH)
 
 
 def load_annual_panels(path: str | os.PathLike[str] | None = None) -> dict[str, pd.DataFrame]:
