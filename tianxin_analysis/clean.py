@@ -265,6 +265,31 @@ def _until_stable(t: pd.Series, step: Any, rounds: int = 4) -> pd.Series:
     return t
 
 
+def _until_stable_nfkc(t: pd.Series, step: Any) -> pd.Series:
+    """:func:`_until_stable` for ``t = step(x)`` where ``step`` ends by deleting every
+    white-space character (and whatever else it rewrites is gone from its output too), so
+    that ``step(t) == t`` exactly where ``NFKC(t) == t``.
+
+    Only values that NFKC would still change go through the loop: ``unicodedata.is_normalized``
+    answers that far faster than a second full step over every non-ASCII value (pandas runs
+    NFKC per value in Python). Element-wise identical to ``_until_stable(t, step)``.
+    """
+    nonascii = ~t.str.isascii().fillna(True).astype(bool)
+    if not nonascii.any():
+        return t
+    values = t[nonascii]
+    unsettled = np.fromiter(
+        (isinstance(v, str) and not unicodedata.is_normalized("NFKC", v) for v in values.tolist()),
+        dtype=bool,
+        count=len(values),
+    )
+    if not unsettled.any():
+        return t
+    mask = np.zeros(len(t), dtype=bool)
+    mask[np.flatnonzero(nonascii.to_numpy())[unsettled]] = True
+    return t.mask(mask, _until_stable(t[mask], step))
+
+
 # --------------------------------------------------------------------------------------
 # numbers
 
@@ -633,7 +658,7 @@ def enterprise_name_key(s: Any) -> pd.Series:
     limited by shares is a different legal form, and a 股改 (conversion) is a real change of
     name that a reviewer should see, not a spelling variant.
     """
-    return _until_stable(_name_key_step(s), _name_key_step)
+    return _until_stable_nfkc(_name_key_step(s), _name_key_step)
 
 
 def _name_key_step(s: Any) -> pd.Series:
@@ -658,7 +683,7 @@ def _ascii_lower(t: pd.Series) -> pd.Series:
 
 def normalize_region_name(s: Any) -> pd.Series:
     """Region names as the yearbooks mean them: NFKC, no spaces ("全    国" -> "全国")."""
-    return _until_stable(_region_step(s), _region_step)
+    return _until_stable_nfkc(_region_step(s), _region_step)
 
 
 def _region_step(s: Any) -> pd.Series:

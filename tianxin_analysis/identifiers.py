@@ -40,6 +40,7 @@ from tianxin_analysis.clean import (
     _name_key_of_display,
     _name_key_step,
     _until_stable,
+    _until_stable_nfkc,
     enterprise_name_key,
     is_marker_text,
     normalize_enterprise_name,
@@ -293,7 +294,7 @@ def _display_and_key(names: pd.Series) -> tuple[pd.Series, pd.Series]:
         return pd.Series(x.take(codes).array, index=names.index, name=names.name)
 
     display = normalize_enterprise_name(u)
-    key = _until_stable(_name_key_of_display(display), _name_key_step)
+    key = _until_stable_nfkc(_name_key_of_display(display), _name_key_step)
     return expand(display), expand(key)
 
 
