@@ -279,23 +279,27 @@ def generate_uscc(
     return np.char.add(first17, _ALPHABET_ARRAY[check]).astype(str)
 
 
-def _display_and_key(names: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """``normalize_enterprise_name`` and ``enterprise_name_key`` of ``names``, computed once
-    per distinct name (both are element-wise; a registry repeats each name in every batch)."""
+def _name_table(names: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, pd.Series | None]:
+    """``(codes, raw, display, key)``: ``names`` as codes into per-distinct-name tables.
+
+    ``display[codes]`` is ``normalize_enterprise_name(names)`` and ``key[codes]`` is
+    ``enterprise_name_key(names)``; both are element-wise and a registry repeats each name
+    in every batch, so they run once per distinct name and are never expanded to every row.
+    ``raw[codes]`` equals ``names`` value for value (``raw`` is None on the small path, where
+    the tables are the rows themselves).
+    """
     if len(names) < 1000 or pd.api.types.infer_dtype(names, skipna=True) not in ("string", "empty"):
-        return normalize_enterprise_name(names), enterprise_name_key(names)
+        plain = names.reset_index(drop=True)
+        codes = np.arange(len(names), dtype=np.int64)
+        return codes, None, normalize_enterprise_name(plain), enterprise_name_key(plain)
     # enterprise_name_key(u) == _until_stable(key_of_display(normalize_enterprise_name(u)))
     codes, uniques = pd.factorize(names.astype("str"), use_na_sentinel=True)
     u = pd.Series(uniques, dtype="str")
     u = pd.concat([u, pd.Series([pd.NA], dtype="str")], ignore_index=True)
-    codes = np.where(codes < 0, len(u) - 1, codes)
-
-    def expand(x: pd.Series) -> pd.Series:
-        return pd.Series(x.take(codes).array, index=names.index, name=names.name)
-
+    codes = np.where(codes < 0, len(u) - 1, codes).astype(np.int64)
     display = normalize_enterprise_name(u)
     key = _until_stable_nfkc(_name_key_of_display(display), _name_key_step)
-    return expand(display), expand(key)
+    return codes, u, display, key
 
 
 def _codes(s: pd.Series) -> tuple[np.ndarray, int]:
@@ -332,15 +336,19 @@ def dedupe_by_uscc(
     """
     keys = list(keys)
     names = df[name]
-    display, key = _display_and_key(names)
-    has = (df[uscc].notna() & key.notna()).to_numpy()
+    ncodes, raw_u, display_u, key_u = _name_table(names)
+    has = df[uscc].notna().to_numpy() & key_u.notna().to_numpy()[ncodes]
+    n_has = ncodes[has]
 
     # Groups as integer codes (factorize numbers values in order of first appearance, so a
     # smaller code is a group seen first): no groupby/merge over large string frames.
     cu, _ = _codes(df[uscc][has])
-    ck, nk = _codes(key[has])
-    d_has = display[has]
-    cd, nd = _codes(d_has)
+    # Name keys and display forms only need distinct codes (every use below is renumbered
+    # by _dense in order of first appearance), so they are coded per distinct name.
+    ck_u, nk = _codes(key_u)
+    cd_u, nd = _codes(display_u)
+    ck = ck_u[n_has]
+    cd = cd_u[n_has]
     uk, nuk = _dense(cu * nk + ck)
     ukd, nukd = _dense(uk * nd + cd)
     # Display form per (uscc, key): the most frequent one, ties to the one seen first.
@@ -354,8 +362,16 @@ def dedupe_by_uscc(
     lead[1:] = uk_of[order][1:] != uk_of[order][:-1]
     chosen = np.empty(nuk, dtype=np.int64)
     chosen[uk_of[order][lead]] = order[lead]
-    new_names = names.copy()
-    new_names[has] = d_has.take(row_of[chosen[uk]]).to_numpy()
+    chosen_name = n_has[row_of[chosen[uk]]]  # per has-row: index into display_u
+    if raw_u is not None and names.dtype == raw_u.dtype:
+        # one take over [raw names | display forms] instead of a copy and a masked setitem
+        idx = ncodes.copy()
+        idx[has] = len(raw_u) + chosen_name
+        both = pd.concat([raw_u, display_u], ignore_index=True)
+        new_names = pd.Series(both.take(idx).array, index=names.index, name=names.name)
+    else:
+        new_names = names.copy()
+        new_names[has] = display_u.take(chosen_name).to_numpy()
     out = df.assign(**{name: new_names})
 
     # Conflicts: more than one name key in a (uscc, *keys) group.
@@ -371,7 +387,7 @@ def dedupe_by_uscc(
     conflict = pd.Series(False, index=df.index)
     conflict[has] = n_names > 1
 
-    grp = pd.DataFrame({"u": df[uscc], "k": key}, index=df.index)
+    grp = pd.DataFrame({"u": df[uscc]}, index=df.index)
     for i, k in enumerate(keys):
         grp[f"g{i}"] = df[k]
     grp = grp[has]
