@@ -598,16 +598,18 @@ def _row_rules(
     for i, (_, _, mask) in enumerate(checks):
         m = mask.reindex(body.index).fillna(False).to_numpy(dtype=bool)
         first[(first < 0) & m] = i
-    rule = pd.Series(None, index=body.index, dtype=object)
-    column = pd.Series(None, index=body.index, dtype=object)
-    value = pd.Series(None, index=body.index, dtype=object)
+    # Rule and column by one numpy take (slot 0: no failure); masked Series setitem per
+    # rule costs a pass over every row each time.
+    rule = np.array([None, *(c[0] for c in checks)], dtype=object)[first + 1]
+    column = np.array([None, *(c[1] for c in checks)], dtype=object)[first + 1]
+    value = np.full(n, None, dtype=object)
     for i in np.unique(first[first >= 0]):
-        name, col, _ = checks[i]
+        col = checks[i][1]
         hit = first == i
-        rule[hit] = name
-        column[hit] = col
-        value[hit] = foot_text[hit] if col == "" else cells.loc[hit, col].map(_text)
-    return pd.DataFrame({"rule": rule, "column": column, "value": value})
+        value[hit] = (foot_text[hit] if col == "" else cells.loc[hit, col].map(_text)).to_numpy(
+            dtype=object
+        )
+    return pd.DataFrame({"rule": rule, "column": column, "value": value}, index=body.index)
 
 
 def _parse_year(s: pd.Series) -> pd.Series:
