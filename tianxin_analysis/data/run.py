@@ -358,10 +358,15 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
     out = []
     for _, s in df.items():
         dtype = s.dtype
-        if dtype is np.dtype(bool):
+        arr = None
+        if pd.api.types.is_datetime64_dtype(dtype):
+            # strftime once per distinct date (a registry holds a few thousand), then take
+            codes, uniques = pd.factorize(s, use_na_sentinel=True)
+            labels = pd.Series(uniques).dt.strftime("%Y-%m-%d").tolist()
+            codes = np.where(codes < 0, len(labels), codes)
+            arr = pa.array([*labels, ""], type=pa.large_string()).take(pa.array(codes))
+        elif dtype is np.dtype(bool):
             text = pd.Series(np.where(s.to_numpy(), "True", "False"), dtype="str")
-        elif pd.api.types.is_datetime64_dtype(dtype):
-            text = s.dt.strftime("%Y-%m-%d").fillna("")
         elif dtype is np.dtype(np.int64):
             text = s.astype("str")
         elif dtype is np.dtype(np.float64):
@@ -376,11 +381,12 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
             text = s.astype("str").fillna("")
         else:
             return None
-        arr = (
-            pa.array(text.array, type=pa.large_string())
-            if len(text)
-            else pa.array([], pa.large_string())
-        )
+        if arr is None:
+            arr = (
+                pa.array(text.array, type=pa.large_string())
+                if len(text)
+                else pa.array([], pa.large_string())
+            )
         if arr.null_count:
             return None
         special = pc.match_substring_regex(arr, _CSV_SPECIAL)
