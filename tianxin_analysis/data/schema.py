@@ -318,8 +318,15 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
     nonempty, footnote_text = _row_texts(body)
     body = body[[*provenance, *mapping]]  # only the columns used from here on
     if not nonempty.all():
-        body = body.loc[nonempty]
-        footnote_text = footnote_text.loc[nonempty]
+        keep = np.flatnonzero(nonempty.to_numpy())
+        if len(keep) and keep[-1] - keep[0] + 1 == len(keep):
+            # blank rows only before/after one run of rows (the usual trailing blank line
+            # before footnotes): a positional slice shares the columns instead of copying
+            run = slice(int(keep[0]), int(keep[-1]) + 1)
+            body, footnote_text = body.iloc[run], footnote_text.iloc[run]
+        else:
+            body = body.loc[nonempty]
+            footnote_text = footnote_text.loc[nonempty]
 
     synthetic = any(SYNTHETIC_MARK.search(_text(v)) for r in above for v in grid.loc[r])
     for c in provenance:
