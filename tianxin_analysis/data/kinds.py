@@ -80,8 +80,10 @@ def _derive_certificates(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
     )
     # Without a status column: valid while the certificate has not expired.
     this_year = pd.Timestamp.today().year
-    alive = (year + 3 > this_year).fillna(False).astype(bool)
-    implied = pd.Series(np.where(alive, "有效", "已过期"), index=df.index)
+    miss = status.isna().to_numpy()
+    if miss.any():  # the implied status only where it is used (no 10^6-row text array)
+        alive = (year[miss] + 3 > this_year).fillna(False).astype(bool)
+        status = status.fillna(pd.Series(np.where(alive, "有效", "已过期"), index=alive.index))
     out = pd.DataFrame(
         {
             "enterprise_name": df["enterprise_name"],
@@ -94,7 +96,7 @@ def _derive_certificates(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
             "park": df["park"]
             if "park" in df.columns
             else pd.Series(pd.NA, index=df.index, dtype="str"),
-            "status": status.fillna(implied).astype("str"),
+            "status": status.astype("str"),
         },
         index=df.index,
     )
