@@ -403,7 +403,8 @@ def dedupe_by_uscc(
     else:
         conflicts = conflicts.assign(conflict_names=pd.Series(dtype="str"))
 
-    rest = out[~conflict.to_numpy()]
-    subset = [c for c in rest.columns if c not in ignore]
-    clean = rest[~rest.duplicated(subset=subset, keep="first")] if subset else rest
-    return clean, conflicts
+    rest = ~conflict.to_numpy()
+    subset = [c for c in out.columns if c not in ignore]
+    if subset:  # duplicates among the non-conflict rows; one filter of the whole frame
+        rest[rest] = ~out.loc[rest, subset].duplicated(keep="first").to_numpy()
+    return out[rest], conflicts

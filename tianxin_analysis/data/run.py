@@ -133,9 +133,14 @@ def _dedupe(kind: str, schema: Schema, df: pd.DataFrame) -> tuple[pd.DataFrame, 
                     conflicts["conflict_names"].astype(object),
                 )  # fmt: skip
             )
-        rest = df.loc[~df.index.isin(conflicts.index)]
-        dropped = rest.loc[~rest.index.isin(kept.index)]
-        df = df.loc[kept.index]
+        if df.index.is_unique:  # masks over df: no intermediate copy of the other rows
+            in_kept = df.index.isin(kept.index)
+            dropped = df.loc[~df.index.isin(conflicts.index) & ~in_kept]
+            df = df.loc[in_kept]  # kept keeps df's row order
+        else:
+            rest = df.loc[~df.index.isin(conflicts.index)]
+            dropped = rest.loc[~rest.index.isin(kept.index)]
+            df = df.loc[kept.index]
     else:
         dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
         dropped = df.loc[dup]
