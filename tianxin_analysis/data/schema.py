@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .. import clean
 from ..errors import SchemaError
@@ -122,10 +123,12 @@ class PreparedSheet:
     synthetic: bool
     dropped_personal: tuple[str, ...]
     unmapped: tuple[str, ...]
+    # Rows of ``cells`` that are blank (None: none is); they are neither read nor written.
+    blank: np.ndarray | None = None
 
     @property
     def rows_read(self) -> int:
-        return len(self.cells)
+        return len(self.cells) - (0 if self.blank is None else int(self.blank.sum()))
 
 
 def _text(value: object) -> str:
@@ -149,8 +152,8 @@ def _choose_header(grid: pd.DataFrame, schema: Schema, ctx_file: str, ctx_sheet:
             found=exc.found,
             expected=exc.expected,
         ) from None
-    rows = list(grid.index)
-    pos = rows.index(h)
+    rows = grid.index
+    pos = rows.get_loc(h)
     candidates = [(h,)]
     if pos > 0:
         candidates.append((rows[pos - 1], h))
@@ -250,12 +253,45 @@ def _stripped_texts(s: pd.Series) -> pd.Series:
 _BLANK_TEXT = f"{clean._WS}*"
 
 
+# First UTF-8 bytes of the characters of clean._WS (ASCII controls and space, then the lead
+# bytes of U+0085/U+00A0, U+1680, U+2000-U+205F and U+3000).
+_BLANK_LEAD = np.zeros(256, dtype=bool)
+_BLANK_LEAD[
+    sorted({chr(c).encode()[0] for c in range(0x3001) if re.fullmatch(clean._WS, chr(c))})
+] = True
+
+
+def _may_be_blank(s: pd.Series) -> np.ndarray:
+    """True for empty cells and cells whose first byte can start a white-space character.
+
+    Read from the Arrow offsets and data buffers with numpy: a string kernel (slice + is_in)
+    costs ten times more, and this only has to find the few candidates for the exact regex.
+    """
+    out = []
+    arr = pa.array(s.array)  # pandas ``str``: an Arrow (large_)string array or chunked array
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        offsets_dtype = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        bufs = chunk.buffers()
+        n, off = len(chunk), chunk.offset
+        offsets = np.frombuffer(bufs[1], dtype=offsets_dtype)[off : off + n + 1]
+        data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+        empty = offsets[1:] == offsets[:-1]
+        lead = data[np.minimum(offsets[:-1], max(len(data) - 1, 0))]
+        out.append(empty | _BLANK_LEAD[lead])
+    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
+
+
 def _filled(s: pd.Series) -> np.ndarray:
     """Cells whose ``_text(v).strip()`` is not empty, as a bool array."""
-    if isinstance(s.dtype, pd.StringDtype):
-        # Text columns (CSV grids): one pass, no stripped copy of the column.
-        blank = s.str.fullmatch(_BLANK_TEXT).to_numpy(dtype=bool, na_value=True)
-        return s.notna().to_numpy(dtype=bool) & ~blank
+    if isinstance(s.dtype, pd.StringDtype) and s.array.dtype.storage == "pyarrow":
+        # Text columns (CSV grids): a blank cell is empty or starts with white space, so the
+        # regex runs only on cells whose first byte says they may be blank (few).
+        present = s.notna().to_numpy(dtype=bool, copy=True)
+        maybe = _may_be_blank(s) & present
+        if maybe.any():
+            blank = s[maybe].str.fullmatch(_BLANK_TEXT).to_numpy(dtype=bool, na_value=True)
+            present[np.flatnonzero(maybe)[blank]] = False
+        return present
     return _stripped_texts(s).ne("").to_numpy(dtype=bool)
 
 
@@ -283,7 +319,7 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
     grid = raw.grid
     header_rows, labels = _choose_header(grid, schema, rel_file, sheet_name)
     last_header = header_rows[-1]
-    above = [r for r in grid.index if r < header_rows[0]]
+    above = grid.index[grid.index < header_rows[0]].tolist()
     if grid.index.is_monotonic_increasing:  # spreadsheet rows: a slice, no copy
         body = grid.iloc[grid.index.searchsorted(last_header, side="right") :]
     else:
@@ -317,20 +353,20 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
 
     nonempty, footnote_text = _row_texts(body)
     body = body[[*provenance, *mapping]]  # only the columns used from here on
-    if not nonempty.all():
-        keep = np.flatnonzero(nonempty.to_numpy())
+    blank = ~nonempty.to_numpy()
+    if blank.any():
+        keep = np.flatnonzero(~blank)
         if len(keep) and keep[-1] - keep[0] + 1 == len(keep):
             # blank rows only before/after one run of rows (the usual trailing blank line
             # before footnotes): a positional slice shares the columns instead of copying
             run = slice(int(keep[0]), int(keep[-1]) + 1)
-            body, footnote_text = body.iloc[run], footnote_text.iloc[run]
-        else:
-            body = body.loc[nonempty]
-            footnote_text = footnote_text.loc[nonempty]
+            body, footnote_text, blank = body.iloc[run], footnote_text.iloc[run], blank[run]
+        # Blank rows inside the data stay, flagged: process_rows drops them with the rows it
+        # filters anyway (one take of every column instead of two).
 
     synthetic = any(SYNTHETIC_MARK.search(_text(v)) for r in above for v in grid.loc[r])
     for c in provenance:
-        distinct = pd.unique(body[c])
+        distinct = pd.unique(body[c].loc[~blank] if blank.any() else body[c])
         synthetic = synthetic or any(SYNTHETIC_MARK.search(_text(v)) for v in distinct)
     header_units = {
         canonical: (m.group(1) if (m := _UNIT_IN_HEADER.search(raw_label)) else None)
@@ -346,6 +382,7 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
         header_rows=tuple(int(r) for r in header_rows),
         rows_above_header=len(above),
         rows_blank=int((~nonempty).sum()),
+        blank=blank if blank.any() else None,
         synthetic=synthetic,
         dropped_personal=tuple(personal),
         unmapped=tuple(str(c) for c in unmapped if not str(c).startswith("_col")),
@@ -370,27 +407,49 @@ def process_rows(
     for p in sheets:
         cells = p.cells.reindex(columns=cols)
         # Text columns of CSV files stay pandas ``str`` (Arrow); the rest are object cells.
-        cells = cells.astype(
-            {c: object for c in cols if not isinstance(cells[c].dtype, pd.StringDtype)}
-        )
         frames.append(
-            cells.assign(
-                _file=p.file, _sheet=p.sheet, _row=p.cells.index.astype("int64"),
-                _ctx_year=p.context_year, _foot=p.footnote_text.to_numpy(dtype=object),
-                **{f"_unit_{k}": u for k, u in p.header_units.items()},
+            cells.astype(
+                {c: object for c in cols if not isinstance(cells[c].dtype, pd.StringDtype)}
             )
-        )  # fmt: skip
-    allrows = pd.concat(frames, ignore_index=True)
-    unit_cols = {c[6:]: allrows[c] for c in allrows.columns if c.startswith("_unit_")}
-    ctx = SheetContext(
-        file=allrows["_file"],
-        sheet=allrows["_sheet"],
-        context_year=pd.to_numeric(allrows["_ctx_year"], errors="coerce").astype("Int64"),
-        header_units={k: v.astype(object).where(v.notna(), None) for k, v in unit_cols.items()},
+        )
+    cells = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    cells = cells.set_axis(pd.RangeIndex(len(cells)), axis=0)
+    # Per-sheet facts become per-row columns by repeating them over each sheet's rows (a
+    # take from a few values, not a 10^6-row Python object per sheet and fact).
+    lengths = [len(p.cells) for p in sheets]
+    sheet_of_row = np.repeat(np.arange(len(sheets)), lengths)
+
+    def per_row(values: list) -> np.ndarray:
+        return np.array(values, dtype=object)[sheet_of_row]
+
+    def text_per_row(values: list[str], rows: np.ndarray | slice = slice(None)) -> pd.Series:
+        taken = pa.array(values, pa.large_string()).take(pa.array(sheet_of_row[rows]))
+        return pd.Series(pd.array(taken, dtype="str"), index=cells.index[rows])
+
+    files, sheet_names = [p.file for p in sheets], [p.sheet for p in sheets]
+    source_row = np.concatenate([p.cells.index.to_numpy(dtype=np.int64) for p in sheets])
+    blank = np.concatenate(
+        [np.zeros(len(p.cells), bool) if p.blank is None else p.blank for p in sheets]
     )
-    cells = allrows[cols]
+    amount = {f.name for f in schema.fields if f.type == "amount"}
+    ctx = SheetContext(
+        file=text_per_row(files),
+        sheet=text_per_row(sheet_names),
+        context_year=pd.Series(
+            pd.array(per_row([p.context_year for p in sheets]), dtype="Int64"), index=cells.index
+        ),
+        header_units={
+            k: pd.Series(per_row([p.header_units.get(k) for p in sheets]), index=cells.index)
+            for k in dict.fromkeys(k for p in sheets for k in p.header_units if k in amount)
+        },
+    )
+    foot_text = pd.Series(
+        np.concatenate([p.footnote_text.to_numpy(dtype=object) for p in sheets]),
+        index=cells.index,
+        dtype=object,
+    )
     results = _field_results(cells, schema, ctx, today)
-    first_failure = _row_rules(allrows, cells, schema, results)
+    first_failure = _row_rules(cells, foot_text, sheet_of_row, schema, results)
     parsed = _parse(cells, results)
     derived = schema.derive(parsed, ctx)
     if "_rule" in derived.columns:
@@ -398,30 +457,36 @@ def process_rows(
         first_failure.loc[extra, ["rule", "column", "value"]] = derived.loc[
             extra, ["_rule", "_column", "_value"]
         ].to_numpy()
-    ok = first_failure["rule"].isna()
+    ok = first_failure["rule"].isna().to_numpy() & ~blank
     if schema.sheet_checks is not None and ok.any():
         flagged = schema.sheet_checks(derived.loc[ok])
         if len(flagged):
             first_failure.loc[flagged.index, ["rule", "column", "value"]] = flagged[
                 ["_rule", "_column", "_value"]
             ].to_numpy()
-            ok = first_failure["rule"].isna()
+            ok = first_failure["rule"].isna().to_numpy() & ~blank
 
-    clean_rows = derived.loc[ok, list(schema.columns)].assign(
-        source_file=allrows.loc[ok, "_file"],
-        source_sheet=allrows.loc[ok, "_sheet"],
-        source_row=allrows.loc[ok, "_row"].astype("int64"),
+    keep = np.flatnonzero(ok)
+    clean_rows = (
+        derived[list(schema.columns)]
+        .take(keep)
+        .assign(
+            source_file=text_per_row(files, keep),
+            source_sheet=text_per_row(sheet_names, keep),
+            source_row=source_row[keep],
+        )
     )
-    bad = first_failure.loc[~ok]
+    bad = np.flatnonzero(~ok & ~blank)
+    failed = first_failure.take(bad)
     quarantine = pd.DataFrame(
         {
             "kind": schema.kind,
-            "source_file": allrows.loc[~ok, "_file"].to_numpy(dtype=object),
-            "source_sheet": allrows.loc[~ok, "_sheet"].to_numpy(dtype=object),
-            "source_row": allrows.loc[~ok, "_row"].astype("int64").to_numpy(),
-            "column": bad["column"].to_numpy(dtype=object),
-            "value": bad["value"].to_numpy(dtype=object),
-            "rule": bad["rule"].to_numpy(dtype=object),
+            "source_file": per_row(files)[bad],
+            "source_sheet": per_row(sheet_names)[bad],
+            "source_row": source_row[bad],
+            "column": failed["column"].to_numpy(dtype=object),
+            "value": failed["value"].to_numpy(dtype=object),
+            "rule": failed["rule"].to_numpy(dtype=object),
         }
     )
     return clean_rows.reset_index(drop=True), _with_reasons(quarantine)
@@ -536,13 +601,31 @@ def _expand(x, codes: np.ndarray, index: pd.Index):
     return [(name, _expand(m, codes, index)) for name, m in x]
 
 
+_SAMPLE_ROWS = 20_000
+
+
+def _nearly_unique(text: pd.Series) -> bool:
+    """True when an evenly spaced sample of the column repeats (almost) no value.
+
+    Certificate numbers are distinct row by row: factorising 10^6 of them to learn that
+    would cost more than the per-distinct-value path saves. A column with k rows per value
+    repeats about sample²/(2·distinct) times in the sample (birthday problem), so any column
+    that repeats often enough to pay off shows repeats here. Only the path is chosen; the
+    result is the same either way.
+    """
+    if len(text) < 4 * _SAMPLE_ROWS:
+        return False
+    sample = text.iloc[:: len(text) // _SAMPLE_ROWS]
+    return sample.nunique() > 0.99 * sample.count()
+
+
 def _field_result_fast(
     s: pd.Series, f: Field, unit: pd.Series | None, today: pd.Timestamp, first: bool
 ) -> _FieldResult:
     """:func:`_field_result` computed once per distinct cell text when that pays off."""
     text = _as_text_column(s)
     const_unit = unit is None or unit.nunique(dropna=False) <= 1
-    if text is None or not const_unit or len(s) < 1000:
+    if text is None or not const_unit or len(s) < 1000 or _nearly_unique(text):
         return _field_result(s, f, unit, today, first)
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
     if len(uniques) > _UNIQUE_SHARE * len(s):
@@ -573,22 +656,31 @@ def _field_results(
 
 
 def _row_rules(
-    body: pd.DataFrame,
     cells: pd.DataFrame,
+    foot_text: pd.Series,
+    sheet_of_row: np.ndarray,
     schema: Schema,
     results: Mapping[str, _FieldResult],
 ) -> pd.DataFrame:
-    """First failing generic rule of every row: frame (rule, column, value) on body's index."""
+    """First failing generic rule of every row: frame (rule, column, value) on cells' index.
+
+    ``foot_text`` is the text of rows holding one text cell ("" otherwise); rows are in
+    sheet order, ``sheet_of_row`` numbering the sheet of each.
+    """
     checks: list[tuple[str, str, pd.Series]] = []
-    foot_text = body["_foot"].astype(object)
-    single = foot_text.ne("")
-    foot = pd.Series(False, index=body.index)
+    single = foot_text.ne("").to_numpy(dtype=bool)
+    foot = np.zeros(len(cells), dtype=bool)
     if single.any():  # only rows holding one text cell can be footnotes
         foot[single] = clean.is_footnote_text(foot_text[single]).to_numpy(dtype=bool)
-    # A footnote list continues on rows that hold one text cell ("注：1. …" then "2. …").
-    started = foot.astype(int).groupby([body["_file"], body["_sheet"]]).cummax().astype(bool)
-    foot = foot | (single & started)
-    checks.append(("footnote_row", "", foot))
+    if foot.any():
+        # A footnote list continues on rows that hold one text cell ("注：1. …" then "2. …"):
+        # within each sheet, every single-cell row after the first footnote is one too.
+        bounds = np.flatnonzero(np.diff(sheet_of_row)) + 1
+        started = np.concatenate(
+            [np.logical_or.accumulate(part) for part in np.split(foot, bounds)]
+        )
+        foot = foot | (single & started)
+    checks.append(("footnote_row", "", pd.Series(foot, index=cells.index)))
 
     fields = [f for f in schema.fields if f.name in cells.columns]
     for f in fields:
@@ -600,10 +692,10 @@ def _row_rules(
     for f in fields:
         checks.extend((rule, f.name, mask) for rule, mask in results[f.name].checks)
 
-    n = len(body)
+    n = len(cells)
     first = np.full(n, -1, dtype=np.int64)
     for i, (_, _, mask) in enumerate(checks):
-        m = mask.reindex(body.index).fillna(False).to_numpy(dtype=bool)
+        m = mask.reindex(cells.index).fillna(False).to_numpy(dtype=bool)
         first[(first < 0) & m] = i
     # Rule and column by one numpy take (slot 0: no failure); masked Series setitem per
     # rule costs a pass over every row each time.
@@ -616,7 +708,10 @@ def _row_rules(
         value[hit] = (foot_text[hit] if col == "" else cells.loc[hit, col].map(_text)).to_numpy(
             dtype=object
         )
-    return pd.DataFrame({"rule": rule, "column": column, "value": value}, index=body.index)
+    # object columns: most cells are None and inferring ``str`` would copy 10^6 values
+    return pd.DataFrame(
+        {"rule": rule, "column": column, "value": value}, index=cells.index, dtype=object
+    )
 
 
 def _parse_year(s: pd.Series) -> pd.Series:
