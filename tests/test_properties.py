@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -286,3 +288,36 @@ def test_validator_agrees_with_stdnum_on_ascii_text(values: list[str]) -> None:
         if err == "missing" and text.strip(" -") != "":
             continue  # a missing marker ("N/A", "—") is missing for us, a format error for stdnum
         assert ok == std_uscc.is_valid(text), text
+
+
+# ---- the Arrow fast paths agree with the per-value reference --------------------------
+
+# names and codes as registries hold them: CJK, ASCII, full-width forms, combining marks
+mixed_text = st.lists(
+    st.one_of(
+        st.text(max_size=20),
+        st.text(
+            alphabet="天心区湖南长沙科技有限公司（）()ＡＢ１２ abc\u0301\u3000·①㍿豈", max_size=20
+        ),
+        st.none(),
+    ),
+    max_size=12,
+)
+
+
+_WS_RUN = re.compile(f"[{clean._WS_CHARS}]+")
+
+
+def _reference_normalize(v: str | None) -> str | None:
+    """normalize_text of one value, written the obvious way (NFKC per value)."""
+    if v is None:
+        return None
+    return _WS_RUN.sub(" ", unicodedata.normalize("NFKC", v)).strip(" ")
+
+
+@FAST
+@given(mixed_text)
+def test_normalize_text_equals_per_value_nfkc(values: list[str | None]) -> None:
+    out = clean.normalize_text(pd.Series(values, dtype="str"))
+    got = [None if pd.isna(v) else v for v in out]
+    assert got == [_reference_normalize(v) for v in values]

@@ -210,11 +210,36 @@ def normalize_text(s: Any) -> pd.Series:
     Returns a ``str`` Series on the input's index.
     """
     t = _as_text(_as_series(s))
-    # NFKC leaves ASCII unchanged; pandas runs it per value in Python, so skip ASCII text
-    nonascii = ~t.str.isascii().fillna(True).astype(bool)
-    if nonascii.any():
-        t = t.mask(nonascii, t[nonascii].str.normalize("NFKC"))
+    if isinstance(t.array, pd.arrays.ArrowStringArray):
+        t = _nfkc_arrow(t)
+    else:
+        # NFKC leaves ASCII unchanged; pandas runs it per value in Python, so skip ASCII text
+        nonascii = ~t.str.isascii().fillna(True).astype(bool)
+        if nonascii.any():
+            t = t.mask(nonascii, t[nonascii].str.normalize("NFKC"))
     return _squash_ws(t)
+
+
+# Text made only of ASCII and CJK unified ideographs (URO and extension A) is NFKC-normal in
+# every Unicode version: none of these decomposes, and none composes with a neighbour.
+_NFKC_STABLE = "^[\\x{0}-\\x{7f}\\x{3400}-\\x{4dbf}\\x{4e00}-\\x{9fff}]*$"
+
+
+def _nfkc_arrow(t: pd.Series) -> pd.Series:
+    """NFKC of a pyarrow-backed ``str`` Series, by Python's ``unicodedata`` (the Unicode
+    version every other normaliser here uses), run only on values outside the stable set:
+    in a registry most names are plain CJK and every code is ASCII."""
+    arr = pa.array(t.array)
+    unstable = pc.invert(pc.match_substring_regex(arr, _NFKC_STABLE))
+    if not pc.any(unstable).as_py():
+        return t
+    if isinstance(arr, pa.ChunkedArray):  # replace_with_mask takes one array
+        arr, unstable = arr.combine_chunks(), unstable.combine_chunks()
+    mask = pc.fill_null(unstable, False)
+    values = pc.filter(arr, mask).to_pylist()
+    normed = pa.array([unicodedata.normalize("NFKC", v) for v in values], arr.type)
+    out = pc.replace_with_mask(arr, mask, normed)
+    return pd.Series(pd.array(out, dtype=t.dtype), index=t.index, name=t.name)
 
 
 _MARKER_KEYS: frozenset[str] | None = None
