@@ -39,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tianxin_analysis import _arrowtext
 from tianxin_analysis.errors import SchemaError
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
 # Python re agree (RE2's \s is ASCII only).
 _WS_CHARS = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _WS = f"[{_WS_CHARS}]"
+_WS_LEAD = _arrowtext.lead_byte_table(_WS)  # first UTF-8 bytes of those characters
 _DIGIT = "[0-9]"
 # CJK ideographs (URO + ext. A + compatibility) and the full-width brackets of names.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -196,6 +198,8 @@ def _extract(t: pd.Series, pattern: str, numeric: bool = False) -> pd.DataFrame:
 
 def _squash_ws(t: pd.Series) -> pd.Series:
     # Most cells hold no white space: find those that do (one cheap scan), rewrite only them.
+    if _arrowtext.is_arrow_text(t) and not _arrowtext.any_byte_in(t, _WS_LEAD):
+        return t  # no byte of the column can start a white-space character
     has = t.str.contains(_WS, regex=True).fillna(False).astype(bool)
     if not has.any():
         return t
@@ -256,7 +260,14 @@ def _marker_keys() -> frozenset[str]:
 
 def is_marker_text(t: pd.Series) -> pd.Series:
     """True where already-normalised text (see :func:`normalize_text`) is a missing marker."""
-    return t.str.upper().isin(_marker_keys()).astype(bool)
+    keys = _marker_keys()
+    if len(t) > 10_000:  # only short cells can be markers: upper-case just those
+        short = (t.str.len() <= max(map(len, keys))).fillna(False).to_numpy(dtype=bool)
+        out = np.zeros(len(t), dtype=bool)
+        if short.any():
+            out[short] = t[short].str.upper().isin(keys).to_numpy(dtype=bool)
+        return pd.Series(out, index=t.index, name=t.name)
+    return t.str.upper().isin(keys).astype(bool)
 
 
 def is_missing_marker(s: Any) -> pd.Series:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .. import clean
+from .. import _arrowtext, clean
 from ..errors import SchemaError
 from ..identifiers import validate_uscc
 from ..io import RawSheet, combine_header_rows, find_header_row
@@ -253,41 +253,17 @@ def _stripped_texts(s: pd.Series) -> pd.Series:
 _BLANK_TEXT = f"{clean._WS}*"
 
 
-# First UTF-8 bytes of the characters of clean._WS (ASCII controls and space, then the lead
-# bytes of U+0085/U+00A0, U+1680, U+2000-U+205F and U+3000).
-_BLANK_LEAD = np.zeros(256, dtype=bool)
-_BLANK_LEAD[
-    sorted({chr(c).encode()[0] for c in range(0x3001) if re.fullmatch(clean._WS, chr(c))})
-] = True
-
-
-def _may_be_blank(s: pd.Series) -> np.ndarray:
-    """True for empty cells and cells whose first byte can start a white-space character.
-
-    Read from the Arrow offsets and data buffers with numpy: a string kernel (slice + is_in)
-    costs ten times more, and this only has to find the few candidates for the exact regex.
-    """
-    out = []
-    arr = pa.array(s.array)  # pandas ``str``: an Arrow (large_)string array or chunked array
-    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
-        offsets_dtype = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        bufs = chunk.buffers()
-        n, off = len(chunk), chunk.offset
-        offsets = np.frombuffer(bufs[1], dtype=offsets_dtype)[off : off + n + 1]
-        data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
-        empty = offsets[1:] == offsets[:-1]
-        lead = data[np.minimum(offsets[:-1], max(len(data) - 1, 0))]
-        out.append(empty | _BLANK_LEAD[lead])
-    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
+# First UTF-8 bytes of the white-space characters of clean._WS.
+_WS_LEAD = _arrowtext.lead_byte_table(clean._WS)
 
 
 def _filled(s: pd.Series) -> np.ndarray:
     """Cells whose ``_text(v).strip()`` is not empty, as a bool array."""
-    if isinstance(s.dtype, pd.StringDtype) and s.array.dtype.storage == "pyarrow":
+    if _arrowtext.is_arrow_text(s):
         # Text columns (CSV grids): a blank cell is empty or starts with white space, so the
         # regex runs only on cells whose first byte says they may be blank (few).
         present = s.notna().to_numpy(dtype=bool, copy=True)
-        maybe = _may_be_blank(s) & present
+        maybe = _arrowtext.starts_with_any(s, _WS_LEAD) & present
         if maybe.any():
             blank = s[maybe].str.fullmatch(_BLANK_TEXT).to_numpy(dtype=bool, na_value=True)
             present[np.flatnonzero(maybe)[blank]] = False
@@ -593,6 +569,9 @@ def _field_result(
         parsed[f.name] = c
     elif f.type == "name":
         parsed[f.name] = clean._enterprise_name_of_text(text).where(~missing)
+    elif f.required:
+        # rows missing a required value never reach the output: no need to blank them here
+        parsed[f.name] = text
     else:
         parsed[f.name] = text.where(~missing)
     return _FieldResult(checks, missing, total, parsed)
