@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,10 +202,17 @@ def run_clean(
     failures: list[FileFailure] = []
     lineage_files: list[dict] = []
 
-    for kind, path in tqdm(jobs, desc="清洗 cleaning", unit="file", disable=not progress):
+    # The raw files' hashes are computed on a second thread while the files are parsed
+    # (hashlib releases the GIL): lineage needs them only at the end.
+    hasher = ThreadPoolExecutor(max_workers=1)
+    hashes = [hasher.submit(sha256_file, path) for _, path in jobs]
+    for (kind, path), sha in tqdm(
+        zip(jobs, hashes, strict=True), total=len(jobs), desc="清洗 cleaning", unit="file",
+        disable=not progress,
+    ):  # fmt: skip
         rel = path.relative_to(raw_dir).as_posix()
         schema = SCHEMAS[kind]
-        entry = {"path": rel, "kind": kind, "sha256": sha256_file(path),
+        entry = {"path": rel, "kind": kind, "sha256": sha,
                  "size_bytes": path.stat().st_size, "synthetic": False, "sheets": [],
                  "dropped_personal_columns": [], "unmapped_columns": []}  # fmt: skip
         lineage_files.append(entry)
@@ -262,6 +270,9 @@ def run_clean(
     qframe = qframe.astype({c: "str" for c in QUARANTINE_COLUMNS if c != "source_row"})
     reconciliation = _reconcile(recon, tables, qframe)
 
+    for entry in lineage_files:
+        entry["sha256"] = entry["sha256"].result()
+    hasher.shutdown()
     synthetic = any(e["synthetic"] for e in lineage_files)
     outputs = _write_outputs(out_dir, tables, qframe, reconciliation)
     lineage = {
