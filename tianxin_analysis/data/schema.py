@@ -422,12 +422,14 @@ def process_rows(
     # Typed values and derivation only for the rows that passed the generic rules (derive is
     # row by row; the cross-row sheet checks see only accepted rows anyway).
     keep = np.flatnonzero(first_failure["rule"].isna().to_numpy() & ~blank)
+    no_year = np.array([p.context_year is None for p in sheets], dtype=bool)
+    year_of_sheet = np.array([p.context_year or 0 for p in sheets], dtype=np.int64)
     parsed = _parse(cells, results, keep)
     kept_ctx = SheetContext(
         file=text_per_row(files, keep),
         sheet=text_per_row(sheet_names, keep),
         context_year=pd.Series(
-            pd.array(per_row([p.context_year for p in sheets], keep), dtype="Int64"),
+            pd.arrays.IntegerArray(year_of_sheet[sheet_of_row[keep]], no_year[sheet_of_row[keep]]),
             index=cells.index[keep],
         ),
         header_units={k: v.take(keep) for k, v in header_units.items()},
