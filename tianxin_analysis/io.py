@@ -508,7 +508,7 @@ def _read_csv(data: bytes, name: str, *, as_text: bool = False) -> list[RawSheet
         rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
         blank = not any(cell.strip() for row in rows for cell in row)
     else:
-        blank = not grid.notna().to_numpy().any()
+        blank = not any(grid[c].count() for c in grid.columns)
     if blank:
         # Blank lines only: as empty as a 0-byte file, and the analyst must hear about it
         # rather than have the file skipped without a word.
@@ -536,14 +536,6 @@ _BLANK_CELL = (
 _MAX_CSV_COLUMNS = 16384
 
 
-# Lead bytes of the UTF-8 encodings of the characters in ``_BLANK_CELL``: a cell whose first
-# byte is not one of them holds something besides whitespace.
-_BLANK_LEAD = np.zeros(256, dtype=bool)
-for _ch in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2028\u202f\u205f\u3000":
-    _BLANK_LEAD[_ch.encode("utf-8")[0]] = True
-del _ch
-
-
 def _blank_to_null(arr: pa.Array) -> pa.Array:
     """``arr`` with empty and whitespace-only strings made null (the array has no nulls)."""
     n = len(arr)
@@ -559,8 +551,12 @@ def _blank_to_null(arr: pa.Array) -> pa.Array:
         blank = offsets[1:] == starts
         body = np.frombuffer(data_buf, np.uint8) if data_buf is not None else None
         if body is not None and body.size:
-            lead = body[np.minimum(starts, body.size - 1)]
-            maybe = np.flatnonzero(_BLANK_LEAD[lead] & ~blank)
+            # Every character of _BLANK_CELL is encoded with a first byte in 0x09-0x20 (the
+            # ASCII ones), 0xC2 (U+0085, U+00A0) or 0xE1-0xE3 (U+1680 ... U+3000). A range
+            # test on the wrapping uint8 difference is a superset, cheaper than a lookup.
+            lead = np.take(body, starts, mode="clip")
+            maybe = ((lead - 0x09) <= 0x20 - 0x09) | (lead == 0xC2) | ((lead - 0xE1) <= 2)
+            maybe = np.flatnonzero(maybe & ~blank)
             if maybe.size:
                 hit = pc.match_substring_regex(arr.take(maybe), _BLANK_CELL)
                 blank[maybe[hit.to_numpy(zero_copy_only=False)]] = True
