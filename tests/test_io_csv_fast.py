@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tianxin_analysis import io
 from tianxin_analysis.errors import InputFileError
 from tianxin_analysis.io import _SNIFF_BYTES, _blank_to_null, _read_csv
 
@@ -93,15 +94,18 @@ def test_encodings_and_fallbacks(data):
     _same_as_object_path(data)
 
 
-def test_multi_block_file_keeps_rows_and_blanks(tmp_path):
-    # more than one pyarrow block: several chunks per column
+def test_multi_block_file_keeps_rows_and_blanks(monkeypatch):
+    # small blocks: several chunks per column, and a row longer than a block falls back
+    monkeypatch.setattr(io, "_CSV_BLOCK_SIZE", 1 << 16)
     rows = [
-        f"{i},{' ' if i % 997 == 0 else ''}{'' if i % 13 else '企业'},\u3000"
-        for i in range(300_000)
+        f"{i},{' ' if i % 997 == 0 else ''}{'' if i % 13 else '企业'},\u3000" for i in range(30_000)
     ]
     data = ("\n".join(rows) + "\n").encode("utf-8")
     fast = _same_as_object_path(data)
     assert fast is not None and fast[2].isna().all()
+    assert fast[0].array.__arrow_array__().num_chunks > 1
+    long_row = data + ("甲" * (1 << 15) + ",1,2\n").encode()
+    assert _same_as_object_path(long_row) is not None
 
 
 def test_blank_to_null_on_a_sliced_array():
