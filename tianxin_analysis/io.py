@@ -18,6 +18,7 @@ lxml (HTML), charset-normalizer (text encodings).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import functools
@@ -447,27 +448,67 @@ def _read_html(data: bytes, name: str) -> list[RawSheet]:
     return sheets
 
 
-def _read_csv(data: bytes, name: str, *, as_text: bool = False) -> list[RawSheet]:
-    text, encoding = _decode_text(data, name)
-    sample = text[:8192]
+def _sniff_delimiter(sample: str) -> str:
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
-        delimiter = ","
+        return ","
+
+
+# UTF-8 takes at most 4 bytes a character: this many bytes hold the 8192 characters the
+# delimiter is sniffed from, plus up to 3 bytes of a character cut at the end.
+_SNIFF_CHARS = 8192
+_SNIFF_BYTES = 4 * _SNIFF_CHARS + 4
+
+
+def _utf8_sample(data: bytes) -> tuple[str, int] | None:
+    """The first characters of a file that looks like UTF-8 and where its text starts.
+
+    Decodes only a prefix (cut at a character boundary), so that a large UTF-8 file is not
+    decoded in Python just to learn its encoding: pyarrow validates the UTF-8 of every cell
+    while it parses, and every byte of the file that is not ASCII ends up in some cell.
+    None when the prefix already shows another encoding (UTF-16 BOM, invalid UTF-8).
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        head = decoder.decode(data[start : start + _SNIFF_BYTES], final=False)
+    except UnicodeDecodeError:
+        return None
+    return head[:_SNIFF_CHARS], start
+
+
+def _read_csv(data: bytes, name: str, *, as_text: bool = False) -> list[RawSheet]:
     grid = None
+    tried_utf8 = False
     if as_text:
-        # pyarrow reads UTF-8 bytes as they are; drop the decoded copy of a large file first.
-        buf = _utf8_bytes(data, text, encoding)
-        del text
-        grid = _arrow_grid(buf, delimiter)
-        del buf
-        if grid is None:
-            text, _ = _decode_text(data, name)
+        # Fast path: a UTF-8 file (the usual large export) goes to pyarrow as its own bytes.
+        # When pyarrow refuses it (invalid UTF-8, ragged rows, ...) the path below decides
+        # exactly as if this attempt had not been made.
+        head = _utf8_sample(data)
+        if head is not None:
+            sample, start = head
+            tried_utf8 = True
+            grid = _arrow_grid(data, _sniff_delimiter(sample), start)
+    if grid is None:
+        text, encoding = _decode_text(data, name)
+        delimiter = _sniff_delimiter(text[:_SNIFF_CHARS])
+        # The fast path already gave pyarrow these very bytes and this delimiter.
+        if as_text and not (tried_utf8 and encoding in ("utf-8", "utf-8-sig")):
+            # pyarrow reads UTF-8 bytes as they are; drop the decoded copy of a large file first.
+            buf = _utf8_bytes(data, text, encoding)
+            del text
+            grid = _arrow_grid(buf, delimiter)
+            del buf
+            if grid is None:
+                text, _ = _decode_text(data, name)
     if grid is None:
         rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
         blank = not any(cell.strip() for row in rows for cell in row)
     else:
-        blank = not grid.notna().to_numpy().any()
+        blank = not any(grid[c].count() for c in grid.columns)
     if blank:
         # Blank lines only: as empty as a 0-byte file, and the analyst must hear about it
         # rather than have the file skipped without a word.
@@ -493,18 +534,43 @@ _BLANK_CELL = (
     "^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
 )
 _MAX_CSV_COLUMNS = 16384
+# pyarrow's default 1 MB blocks cut a 240 MB registry into ~230 chunks per column, and every
+# later step pays a little per chunk; 16 MB blocks still keep both cores busy while parsing.
+# (A single row longer than a block is refused by pyarrow and read by the csv module.)
+_CSV_BLOCK_SIZE = 16 << 20
 
 
 def _blank_to_null(arr: pa.Array) -> pa.Array:
     """``arr`` with empty and whitespace-only strings made null (the array has no nulls)."""
-    blank = pc.match_substring_regex(arr, _BLANK_CELL)
-    if not pc.any(blank).as_py():
+    n = len(arr)
+    _, offsets_buf, data_buf = arr.buffers()
+    if not n or arr.type != pa.large_string():
+        blank = pc.match_substring_regex(arr, _BLANK_CELL).to_numpy(zero_copy_only=False)
+    else:
+        # The regex on every cell was the bulk of the read; empty cells show in the offsets
+        # and whitespace-only cells are rare, so only cells starting with a byte that can
+        # begin a whitespace character are matched against it.
+        offsets = np.frombuffer(offsets_buf, np.int64, n + 1, arr.offset * 8)
+        starts = offsets[:-1]
+        blank = offsets[1:] == starts
+        body = np.frombuffer(data_buf, np.uint8) if data_buf is not None else None
+        if body is not None and body.size:
+            # Every character of _BLANK_CELL is encoded with a first byte in 0x09-0x20 (the
+            # ASCII ones), 0xC2 (U+0085, U+00A0) or 0xE1-0xE3 (U+1680 ... U+3000). A range
+            # test on the wrapping uint8 difference is a superset, cheaper than a lookup.
+            lead = np.take(body, starts, mode="clip")
+            maybe = ((lead - 0x09) <= 0x20 - 0x09) | (lead == 0xC2) | ((lead - 0xE1) <= 2)
+            maybe = np.flatnonzero(maybe & ~blank)
+            if maybe.size:
+                hit = pc.match_substring_regex(arr.take(maybe), _BLANK_CELL)
+                blank[maybe[hit.to_numpy(zero_copy_only=False)]] = True
+    if not blank.any():
         return arr
-    valid = pc.invert(blank)
-    if arr.offset or valid.offset or valid.null_count:
-        return pc.if_else(blank, pa.scalar(None, arr.type), arr)
-    # The inverted mask's bit buffer is exactly a validity bitmap: no copy of the strings.
-    return pa.Array.from_buffers(arr.type, len(arr), [valid.buffers()[1], *arr.buffers()[1:]])
+    if arr.offset:
+        return pc.if_else(pa.array(blank), pa.scalar(None, arr.type), arr)
+    # A packed mask of the kept cells is exactly a validity bitmap: no copy of the strings.
+    valid = pa.py_buffer(np.packbits(~blank, bitorder="little"))
+    return pa.Array.from_buffers(arr.type, n, [valid, offsets_buf, data_buf])
 
 
 def _utf8_bytes(data: bytes, text: str, encoding: str) -> bytes:
@@ -516,7 +582,7 @@ def _utf8_bytes(data: bytes, text: str, encoding: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _arrow_grid(buf: bytes, delimiter: str) -> pd.DataFrame | None:
+def _arrow_grid(buf: bytes, delimiter: str, start: int = 0) -> pd.DataFrame | None:
     """The grid of a CSV file parsed by pyarrow into ``str`` columns, or None to fall back.
 
     Same cells, row numbers and blanks as ``csv.reader`` + :func:`_grid` (a blank line is a
@@ -524,21 +590,24 @@ def _arrow_grid(buf: bytes, delimiter: str) -> pd.DataFrame | None:
     ``csv`` module's default dialect reads them; whitespace-only cells are missing), but the
     text is parsed in C++ and the cells stay in Arrow buffers instead of becoming one Python
     string each. Returns None when pyarrow would read the file differently: rows of unequal
-    length (``csv.reader`` pads them, pyarrow rejects them) or anything pyarrow refuses.
+    length (``csv.reader`` pads them, pyarrow rejects them) or anything pyarrow refuses,
+    such as invalid UTF-8. The text starts at byte ``start`` of ``buf`` (after a BOM).
     """
-    if not buf or b"\x00" in buf:
+    if len(buf) <= start or buf.find(b"\x00", start) >= 0:
         return None
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(buf),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            pa.py_buffer(buf).slice(start),
+            read_options=pacsv.ReadOptions(
+                autogenerate_column_names=True, block_size=_CSV_BLOCK_SIZE
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
                 quote_char='"',
                 double_quote=True,
                 escape_char=False,
                 # a line break can only sit inside a quoted field
-                newlines_in_values=b'"' in buf,
+                newlines_in_values=buf.find(b'"', start) >= 0,
                 ignore_empty_lines=False,
                 invalid_row_handler=_refuse_row,
             ),
