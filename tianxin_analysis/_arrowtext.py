@@ -26,32 +26,42 @@ def lead_byte_table(char_class: str) -> np.ndarray:
     return table
 
 
+def _parts(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, data bytes) of one Arrow string array, as numpy views (no copy)."""
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    bufs = chunk.buffers()
+    n, off = len(chunk), chunk.offset
+    offsets = np.frombuffer(bufs[1], dtype=width)[off : off + n + 1]
+    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
 def _chunks(s: pd.Series) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(offsets, data bytes) of each Arrow chunk behind a pyarrow-backed ``str`` Series."""
     arr = pa.array(s.array)
     for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        bufs = chunk.buffers()
-        n, off = len(chunk), chunk.offset
-        offsets = np.frombuffer(bufs[1], dtype=width)[off : off + n + 1]
-        data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-        yield offsets, data
+        yield _parts(chunk)
 
 
 def is_arrow_text(s: pd.Series) -> bool:
     return isinstance(s.array, pd.arrays.ArrowStringArray)
 
 
+def first_bytes(arr: pa.Array, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(empty, marked) per value of one Arrow string array: the value is empty (or null),
+    and its first byte is marked in ``table``."""
+    offsets, data = _parts(arr)
+    empty = offsets[1:] == offsets[:-1]
+    if len(data) == 0:
+        return empty, np.zeros(len(empty), dtype=bool)
+    return empty, table[np.take(data, offsets[:-1], mode="clip")] & ~empty
+
+
 def starts_with_any(s: pd.Series, table: np.ndarray) -> np.ndarray:
     """Per value: empty, or its first byte is marked in ``table`` (nulls count as empty)."""
-    out = []
-    for offsets, data in _chunks(s):
-        empty = offsets[1:] == offsets[:-1]
-        if len(data) == 0:
-            out.append(empty)
-            continue
-        lead = data[np.minimum(offsets[:-1], len(data) - 1)]
-        out.append(empty | table[lead])
+    arr = pa.array(s.array)
+    out = [np.logical_or(*first_bytes(chunk, table))
+           for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr])]  # fmt: skip
     return np.concatenate(out) if out else np.zeros(0, dtype=bool)
 
 

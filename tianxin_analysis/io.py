@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import python_calamine
 
+from tianxin_analysis import _arrowtext
 from tianxin_analysis.errors import InputFileError, SchemaError
 
 __all__ = [
@@ -530,9 +531,9 @@ def _refuse_row(row: object) -> str:
 
 # Whitespace-only cells are blank (``_cell``: ``str.strip()`` leaves nothing). The class is
 # every character Python's ``str.isspace`` accepts, written out for RE2.
-_BLANK_CELL = (
-    "^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
-)
+_WS_CLASS = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_BLANK_CELL = f"^{_WS_CLASS}*$"
+_WS_LEAD = _arrowtext.lead_byte_table(_WS_CLASS)  # first UTF-8 bytes of those characters
 _MAX_CSV_COLUMNS = 16384
 # pyarrow's default 1 MB blocks cut a 240 MB registry into ~230 chunks per column, and every
 # later step pays a little per chunk; 16 MB blocks still keep both cores busy while parsing.
@@ -550,20 +551,12 @@ def _blank_to_null(arr: pa.Array) -> pa.Array:
         # The regex on every cell was the bulk of the read; empty cells show in the offsets
         # and whitespace-only cells are rare, so only cells starting with a byte that can
         # begin a whitespace character are matched against it.
-        offsets = np.frombuffer(offsets_buf, np.int64, n + 1, arr.offset * 8)
-        starts = offsets[:-1]
-        blank = offsets[1:] == starts
-        body = np.frombuffer(data_buf, np.uint8) if data_buf is not None else None
-        if body is not None and body.size:
-            # Every character of _BLANK_CELL is encoded with a first byte in 0x09-0x20 (the
-            # ASCII ones), 0xC2 (U+0085, U+00A0) or 0xE1-0xE3 (U+1680 ... U+3000). A range
-            # test on the wrapping uint8 difference is a superset, cheaper than a lookup.
-            lead = np.take(body, starts, mode="clip")
-            maybe = ((lead - 0x09) <= 0x20 - 0x09) | (lead == 0xC2) | ((lead - 0xE1) <= 2)
-            maybe = np.flatnonzero(maybe & ~blank)
-            if maybe.size:
-                hit = pc.match_substring_regex(arr.take(maybe), _BLANK_CELL)
-                blank[maybe[hit.to_numpy(zero_copy_only=False)]] = True
+        blank, maybe = _arrowtext.first_bytes(arr, _WS_LEAD)
+        blank = blank.copy()
+        maybe = np.flatnonzero(maybe)
+        if maybe.size:
+            hit = pc.match_substring_regex(arr.take(maybe), _BLANK_CELL)
+            blank[maybe[hit.to_numpy(zero_copy_only=False)]] = True
     if not blank.any():
         return arr
     if arr.offset:
