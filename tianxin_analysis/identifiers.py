@@ -389,13 +389,21 @@ def _first_duplicates(
         key, nkey = _combine(key, nkey, codes[pos], n)
     others = [c for c in subset if c not in coded]
     if pre and others:
-        maybe = pd.Series(key).duplicated(keep=False).to_numpy()
+        maybe = _repeated(key, nkey)
         pos, key = pos[maybe], key[maybe]
     for c in others:
         codes, n, _ = _value_codes(df[c].take(pos))
         key, nkey = _combine(key, nkey, codes, n)
     out[pos[pd.Series(key).duplicated(keep="first").to_numpy()]] = True
     return out
+
+
+def _repeated(key: np.ndarray, bound: int) -> np.ndarray:
+    """``duplicated(keep=False)`` of codes in ``[0, bound)``: a count per code when the codes
+    are few enough for an array of counts (no hashing), else pandas' hash table."""
+    if bound <= 4 * len(key) + 16:
+        return np.bincount(key, minlength=bound)[key] > 1
+    return pd.Series(key).duplicated(keep=False).to_numpy()
 
 
 class _DedupePlan(NamedTuple):
@@ -467,11 +475,17 @@ def _dedupe_plan(
         codes[k] = _value_codes(df[k])
         g, ng = _combine(g, ng, codes[k][0], codes[k][1])
     gh, ckh = g[has], ck[has]
-    if ng * nk >= _RADIX_LIMIT or ng > 2 * len(gh) + 16:  # bounded for bincount and radix
+    if ng > 2 * len(gh) + 16:  # group codes as indices into arrays of about n slots
         gh, ng = _dense(gh)
-    pairs = pd.unique(gh * nk + ckh)
+    # A group has two name keys where some row's key differs from the key of the group's
+    # first row: numpy scatters instead of hashing (group, key) pairs. (Fancy assignment
+    # keeps the last write of a repeated index, so the reversed rows leave the first.)
+    first = np.empty(ng, dtype=np.int64)
+    first[gh[::-1]] = ckh[::-1]
+    mixed = np.zeros(ng, dtype=bool)
+    mixed[gh[ckh != first[gh]]] = True
     conflict = np.zeros(n, dtype=bool)
-    conflict[has] = np.bincount(pairs // nk, minlength=ng)[gh] > 1
+    conflict[has] = mixed[gh]
 
     # Unified display forms: of every row with a code and a name, or only of those sharing
     # a code with a conflict (the groups of their rows lie within those codes).
