@@ -344,7 +344,7 @@ def _value_codes(s: pd.Series) -> tuple[np.ndarray, int, pd.Index]:
     where ``DataFrame.duplicated`` sees equal values; missing values share the last code
     (``bound - 1``). Unlike :func:`_codes`, no renumbering pass."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    codes = codes.astype(np.int64)
+    codes = codes.astype(np.int64, copy=False)
     codes[codes < 0] = len(uniques)
     return codes, len(uniques) + 1, uniques
 
@@ -368,27 +368,26 @@ def _first_duplicates(
     df: pd.DataFrame,
     rows: np.ndarray,
     subset: list[str],
-    coded: dict[str, tuple[np.ndarray, int]],
+    pre: tuple[np.ndarray, int, set[str]] | None = None,
 ) -> np.ndarray:
     """True at the ``rows`` (a mask) equal to an earlier one of ``rows`` in every column of
     ``subset``: ``df[rows].duplicated(subset, keep="first")`` as a mask over ``df``.
 
-    ``coded`` holds codes over all rows for some columns (equal codes = equal values there).
-    Rows whose coded columns are unique cannot have a duplicate, so the other columns are only
-    coded for the rest: factorising every string column of 10^6 rows is what makes
-    ``DataFrame.duplicated`` slow, and in a registry (code, name, year) is almost a key.
+    ``pre = (codes, bound, columns)``: codes over all rows in ``[0, bound)`` that are equal
+    exactly where the ``rows`` are equal in ``columns``. Rows unique in those cannot have a
+    duplicate, so the other columns are only coded for the rest: factorising every string
+    column of 10^6 rows is what makes ``DataFrame.duplicated`` slow, and in a registry
+    (code, name, year) is almost a key.
     """
     out = np.zeros(len(df), dtype=bool)
     pos = np.flatnonzero(rows)
     if len(pos) < 2 or not subset:
         return out
-    key, nkey = np.zeros(len(pos), dtype=np.int64), 1
-    pre = [c for c in subset if c in coded]
-    for c in pre:
-        codes, n = coded[c]
-        key, nkey = _combine(key, nkey, codes[pos], n)
-    others = [c for c in subset if c not in coded]
-    if pre and others:
+    key, nkey, covered = (np.zeros(len(pos), dtype=np.int64), 1, set()) if pre is None else pre
+    if pre is not None:
+        key = key[pos]
+    others = [c for c in subset if c not in covered]
+    if pre is not None and others:
         maybe = _repeated(key, nkey)
         pos, key = pos[maybe], key[maybe]
     for c in others:
@@ -524,19 +523,36 @@ def _dedupe_plan(
     rest = ~conflict
     subset = [c for c in df.columns if c not in ignore]
     if uscc in subset and name in subset and uscc != name and df.columns.is_unique:
-        # Name key for rows with a code and a name (see above); the raw name for the others,
-        # which never equal one of those (their code or name is missing).
-        name_codes = ck.copy()
-        if not has.all():
-            raw_codes, n_raw, _ = _value_codes(names[~has])
-            name_codes[~has] = nk + raw_codes
-        else:
-            n_raw = 0
-        coded = {uscc: (uc, nu), name: (name_codes, nk + n_raw)}
-        for k in keys:
-            if k in subset and k not in coded:
-                coded[k] = codes[k][:2]
-        duplicate = _first_duplicates(df, rest, subset, coded)
+        # Among rows with a code and a name, two unified names are equal exactly where the
+        # codes and the name keys are; rows without either never equal one of those.
+        covered = {uscc, name, *keys}
+        if covered <= set(subset) and name not in keys:
+            # Outside conflicts every (uscc, *keys) group holds one name key: its group code
+            # covers all of them, and the bound of about n lets _repeated count, not hash.
+            pre = np.empty(n, dtype=np.int64)
+            pre[has] = gh
+            bound = ng
+            if not has.all():
+                other, nother = _value_codes(names[~has])[:2]
+                for c in (uscc, *keys):
+                    other, nother = _combine(other, nother, *_value_codes(df[c][~has])[:2])
+                other, nother = _dense(other)
+                pre[~has] = ng + other
+                bound += nother
+        else:  # a key column is ignored: name keys instead of group codes
+            pre = ck.copy()
+            bound = nk
+            if not has.all():
+                raw_codes, n_raw, _ = _value_codes(names[~has])
+                pre[~has] = nk + raw_codes
+                bound += n_raw
+            covered = {uscc, name}
+            pre, bound = _combine(pre, bound, uc, nu)
+            for k in keys:
+                if k in subset and k not in covered:
+                    covered.add(k)
+                    pre, bound = _combine(pre, bound, codes[k][0], codes[k][1])
+        duplicate = _first_duplicates(df, rest, subset, (pre, bound, covered))
     else:
         if new_names is None:
             new_names = names.copy()

@@ -266,6 +266,10 @@ def _sort_positions(
     for c in keys:
         s = df[c]
         if _arrow_text(s):
+            a = pa.array(s.array)
+            if c not in codes and len(a) and not a.null_count and pc.all(pc.equal(a, a[0])).as_py():
+                ranks.append((np.zeros(len(rows), dtype=np.int64), 1))  # one file, one sheet
+                continue
             c_codes, n, uniques = codes[c] if c in codes else _value_codes(s)
             rank_of = np.empty(n, dtype=np.int64)
             rank_of[pc.array_sort_indices(pa.array(uniques.array)).to_numpy()] = np.arange(n - 1)
