@@ -31,10 +31,12 @@ Differences from ``stdnum.cn.uscc.validate`` (both documented and tested):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tianxin_analysis.clean import (
     _name_key_of_display,
@@ -279,7 +281,9 @@ def generate_uscc(
     return np.char.add(first17, _ALPHABET_ARRAY[check]).astype(str)
 
 
-def _name_table(names: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, pd.Series | None]:
+def _name_table(
+    names: pd.Series, names_are_display: bool = False
+) -> tuple[np.ndarray, pd.Series | None, pd.Series, pd.Series]:
     """``(codes, raw, display, key)``: ``names`` as codes into per-distinct-name tables.
 
     ``display[codes]`` is ``normalize_enterprise_name(names)`` and ``key[codes]`` is
@@ -287,6 +291,10 @@ def _name_table(names: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, pd.
     in every batch, so they run once per distinct name and are never expanded to every row.
     ``raw[codes]`` equals ``names`` value for value (``raw`` is None on the small path, where
     the tables are the rows themselves).
+
+    ``names_are_display=True`` promises that ``names`` already are display forms (made by
+    ``normalize_enterprise_name``, which is idempotent: tests/test_properties.py), so
+    ``display`` is ``raw`` itself and the normalisation (NFKC per value in Python) is skipped.
     """
     if len(names) < 1000 or pd.api.types.infer_dtype(names, skipna=True) not in ("string", "empty"):
         plain = names.reset_index(drop=True)
@@ -297,9 +305,27 @@ def _name_table(names: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, pd.
     u = pd.Series(uniques, dtype="str")
     u = pd.concat([u, pd.Series([pd.NA], dtype="str")], ignore_index=True)
     codes = np.where(codes < 0, len(u) - 1, codes).astype(np.int64)
-    display = normalize_enterprise_name(u)
-    key = _until_stable_nfkc(_name_key_of_display(display), _name_key_step)
-    return codes, u, display, key
+    display = u if names_are_display else normalize_enterprise_name(u)
+    return codes, u, display, _key_of_display(display)
+
+
+# Text made only of ASCII and CJK unified ideographs (U+4E00-U+9FFF) is NFKC-normalised: none
+# of these characters has a decomposition or composes with a neighbour. RE2 answers that for
+# the whole column in C++, so only the rest needs Python's per-value unicodedata check.
+_NFKC_STABLE = "^[\\x00-\\x7f\\x{4e00}-\\x{9fff}]*$"
+
+
+def _key_of_display(display: pd.Series) -> pd.Series:
+    """``enterprise_name_key`` of text that is already ``normalize_enterprise_name`` output
+    (element-wise identical to ``_until_stable_nfkc(_name_key_of_display(d), _name_key_step)``)."""
+    k = _name_key_of_display(display)
+    if not isinstance(k.array, pd.arrays.ArrowStringArray) or not len(k):
+        return _until_stable_nfkc(k, _name_key_step)
+    stable = pc.match_substring_regex(pa.array(k.array), _NFKC_STABLE)
+    rest = ~stable.fill_null(True).to_numpy(zero_copy_only=False)
+    if not rest.any():
+        return k
+    return k.mask(rest, _until_stable_nfkc(k[rest], _name_key_step))
 
 
 def _codes(s: pd.Series) -> tuple[np.ndarray, int]:
@@ -311,6 +337,233 @@ def _codes(s: pd.Series) -> tuple[np.ndarray, int]:
 def _dense(codes: np.ndarray) -> tuple[np.ndarray, int]:
     """Combined integer codes renumbered 0..n-1 in order of first appearance."""
     return _codes(pd.Series(codes, dtype=np.int64))
+
+
+def _value_codes(s: pd.Series) -> tuple[np.ndarray, int, pd.Index]:
+    """``(codes, bound, uniques)``: codes of ``s`` in ``[0, bound)`` with equal codes exactly
+    where ``DataFrame.duplicated`` sees equal values; missing values share the last code
+    (``bound - 1``). Unlike :func:`_codes`, no renumbering pass."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes = codes.astype(np.int64, copy=False)
+    codes[codes < 0] = len(uniques)
+    return codes, len(uniques) + 1, uniques
+
+
+# Mixed-radix products of codes stay below this (int64 arithmetic without overflow).
+_RADIX_LIMIT = 1 << 62
+
+
+def _combine(a: np.ndarray, na: int, b: np.ndarray, nb: int) -> tuple[np.ndarray, int]:
+    """Codes of the pairs ``(a, b)`` (``a`` in ``[0, na)``, ``b`` in ``[0, nb)``) and their bound.
+
+    Plain mixed radix while it fits in int64; otherwise ``a`` is renumbered densely first
+    (then ``na <= len(a)``, so the product fits for any table below 2^31 rows).
+    """
+    if na * nb >= _RADIX_LIMIT:
+        a, na = _dense(a)
+    return a * nb + b, na * nb
+
+
+def _first_duplicates(
+    df: pd.DataFrame,
+    rows: np.ndarray,
+    subset: list[str],
+    pre: tuple[np.ndarray, int, set[str]] | None = None,
+) -> np.ndarray:
+    """True at the ``rows`` (a mask) equal to an earlier one of ``rows`` in every column of
+    ``subset``: ``df[rows].duplicated(subset, keep="first")`` as a mask over ``df``.
+
+    ``pre = (codes, bound, columns)``: codes over all rows in ``[0, bound)`` that are equal
+    exactly where the ``rows`` are equal in ``columns``. Rows unique in those cannot have a
+    duplicate, so the other columns are only coded for the rest: factorising every string
+    column of 10^6 rows is what makes ``DataFrame.duplicated`` slow, and in a registry
+    (code, name, year) is almost a key.
+    """
+    out = np.zeros(len(df), dtype=bool)
+    pos = np.flatnonzero(rows)
+    if len(pos) < 2 or not subset:
+        return out
+    key, nkey, covered = (np.zeros(len(pos), dtype=np.int64), 1, set()) if pre is None else pre
+    if pre is not None:
+        key = key[pos]
+    others = [c for c in subset if c not in covered]
+    if pre is not None and others:
+        maybe = _repeated(key, nkey)
+        pos, key = pos[maybe], key[maybe]
+    for c in others:
+        codes, n, _ = _value_codes(df[c].take(pos))
+        key, nkey = _combine(key, nkey, codes, n)
+    out[pos[pd.Series(key).duplicated(keep="first").to_numpy()]] = True
+    return out
+
+
+def _repeated(key: np.ndarray, bound: int) -> np.ndarray:
+    """``duplicated(keep=False)`` of codes in ``[0, bound)``: a count per code when the codes
+    are few enough for an array of counts (no hashing), else pandas' hash table."""
+    if bound <= 4 * len(key) + 16:
+        return np.bincount(key, minlength=bound)[key] > 1
+    return pd.Series(key).duplicated(keep=False).to_numpy()
+
+
+class _DedupePlan(NamedTuple):
+    """What :func:`dedupe_by_uscc` decides, as masks over the input rows."""
+
+    conflict: np.ndarray  # bool: rows of a (uscc, *keys) group with more than one name key
+    duplicate: np.ndarray  # bool: non-conflict rows equal to an earlier one (to drop)
+    conflict_names: np.ndarray  # object: "name A | name B" per conflict row, in row order
+    codes: dict[str, tuple[np.ndarray, int, pd.Index]]  # _value_codes of uscc and keys
+    names: pd.Series | None  # the name column with unified display forms (unify_all only)
+
+
+def _chosen_display(
+    cu: np.ndarray, ck: np.ndarray, nk: int, cd: np.ndarray, nd: int, disp: np.ndarray
+) -> np.ndarray:
+    """Per row, the display form its (uscc, key) group gets: the group's most frequent one,
+    ties to the first seen. ``cu``/``ck``/``cd``: codes of the rows' uscc, key and display
+    form (``ck < nk``, ``cd < nd``); ``disp``: the rows' display forms as indices into the
+    display table. Returns indices into that table."""
+    # Groups as integer codes (dense numbers them in order of first appearance, so a smaller
+    # code is a group seen first): no groupby over large string frames.
+    uk, nuk = _dense(cu * nk + ck)
+    ukd, nukd = _dense(uk * nd + cd)
+    size = np.bincount(ukd, minlength=nukd)
+    uk_of = np.empty(nukd, dtype=np.int64)
+    uk_of[ukd] = uk
+    row_of = np.empty(nukd, dtype=np.int64)
+    row_of[ukd] = np.arange(len(ukd))  # a row of each group (all hold the same display form)
+    order = np.lexsort((np.arange(nukd), -size, uk_of))
+    lead = np.ones(nukd, dtype=bool)
+    lead[1:] = uk_of[order][1:] != uk_of[order][:-1]
+    chosen = np.empty(nuk, dtype=np.int64)
+    chosen[uk_of[order][lead]] = order[lead]
+    return disp[row_of[chosen[uk]]]
+
+
+def _dedupe_plan(
+    df: pd.DataFrame,
+    uscc: str,
+    name: str,
+    keys: list[str],
+    ignore: tuple[str, ...],
+    names_are_display: bool = False,
+    unify_all: bool = True,
+) -> _DedupePlan:
+    """The decisions of :func:`dedupe_by_uscc` without building any frame.
+
+    ``unify_all=False`` computes unified display forms only where ``conflict_names`` needs
+    them (rows sharing a code with a conflict); the exact-duplicate test does not need them,
+    because among rows with a code and a name two unified names are equal exactly where the
+    codes and the name keys are equal. ``names_are_display``: see :func:`_name_table`.
+    """
+    n = len(df)
+    names = df[name]
+    ncodes, raw_u, display_u, key_u = _name_table(names, names_are_display)
+    uc, nu, uu = _value_codes(df[uscc])
+    has = (uc != nu - 1) & key_u.notna().to_numpy()[ncodes]
+    ck_u, nk = _codes(key_u)
+    if raw_u is not None and display_u is raw_u:
+        cd_u, nd = np.arange(len(raw_u), dtype=np.int64), len(raw_u)  # distinct already
+    else:
+        cd_u, nd = _codes(display_u)
+    ck = ck_u[ncodes]
+
+    # Conflicts: more than one name key in a (uscc, *keys) group.
+    codes = {uscc: (uc, nu, uu)}
+    g, ng = uc, nu
+    for k in keys:
+        codes[k] = _value_codes(df[k])
+        g, ng = _combine(g, ng, codes[k][0], codes[k][1])
+    gh, ckh = g[has], ck[has]
+    if ng > 2 * len(gh) + 16:  # group codes as indices into arrays of about n slots
+        gh, ng = _dense(gh)
+    # A group has two name keys where some row's key differs from the key of the group's
+    # first row: numpy scatters instead of hashing (group, key) pairs. (Fancy assignment
+    # keeps the last write of a repeated index, so the reversed rows leave the first.)
+    first = np.empty(ng, dtype=np.int64)
+    first[gh[::-1]] = ckh[::-1]
+    mixed = np.zeros(ng, dtype=bool)
+    mixed[gh[ckh != first[gh]]] = True
+    conflict = np.zeros(n, dtype=bool)
+    conflict[has] = mixed[gh]
+
+    # Unified display forms: of every row with a code and a name, or only of those sharing
+    # a code with a conflict (the groups of their rows lie within those codes).
+    if unify_all:
+        urows = has
+    else:
+        flag = np.zeros(nu, dtype=bool)
+        flag[uc[conflict]] = True
+        urows = has & flag[uc]
+    n_u = ncodes[urows]
+    chosen = _chosen_display(uc[urows], ck[urows], nk, cd_u[n_u], nd, n_u)
+
+    # conflict_names: the distinct unified names of each group, in row order. Few rows: a
+    # dict per group in Python beats a groupby with a Python callback per group.
+    in_u = conflict[urows]
+    cnames = display_u.take(chosen[in_u]).tolist()
+    groups: dict[int, dict[Any, None]] = {}
+    cgroups = gh[conflict[has]].tolist()
+    for gi, nm in zip(cgroups, cnames, strict=True):
+        groups.setdefault(gi, {})[nm] = None
+    joined = {gi: " | ".join(d) for gi, d in groups.items()}
+    conflict_names = np.array([joined[gi] for gi in cgroups], dtype=object)
+
+    new_names = None
+    if unify_all:
+        if raw_u is not None and names.dtype == raw_u.dtype:
+            # one take over [raw names | display forms] instead of a copy and a masked setitem
+            idx = ncodes.copy()
+            idx[has] = len(raw_u) + chosen
+            both = pd.concat([raw_u, display_u], ignore_index=True)
+            new_names = pd.Series(both.take(idx).array, index=names.index, name=names.name)
+        else:
+            new_names = names.copy()
+            new_names[has] = display_u.take(chosen).to_numpy()
+
+    rest = ~conflict
+    subset = [c for c in df.columns if c not in ignore]
+    if uscc in subset and name in subset and uscc != name and df.columns.is_unique:
+        # Among rows with a code and a name, two unified names are equal exactly where the
+        # codes and the name keys are; rows without either never equal one of those.
+        covered = {uscc, name, *keys}
+        if covered <= set(subset) and name not in keys:
+            # Outside conflicts every (uscc, *keys) group holds one name key: its group code
+            # covers all of them, and the bound of about n lets _repeated count, not hash.
+            pre = np.empty(n, dtype=np.int64)
+            pre[has] = gh
+            bound = ng
+            if not has.all():
+                other, nother = _value_codes(names[~has])[:2]
+                for c in (uscc, *keys):
+                    other, nother = _combine(other, nother, *_value_codes(df[c][~has])[:2])
+                other, nother = _dense(other)
+                pre[~has] = ng + other
+                bound += nother
+        else:  # a key column is ignored: name keys instead of group codes
+            pre = ck.copy()
+            bound = nk
+            if not has.all():
+                raw_codes, n_raw, _ = _value_codes(names[~has])
+                pre[~has] = nk + raw_codes
+                bound += n_raw
+            covered = {uscc, name}
+            pre, bound = _combine(pre, bound, uc, nu)
+            for k in keys:
+                if k in subset and k not in covered:
+                    covered.add(k)
+                    pre, bound = _combine(pre, bound, codes[k][0], codes[k][1])
+        duplicate = _first_duplicates(df, rest, subset, (pre, bound, covered))
+    else:
+        if new_names is None:
+            new_names = names.copy()
+            new_names[has] = display_u.take(
+                _chosen_display(uc[has], ck[has], nk, cd_u[ncodes[has]], nd, ncodes[has])
+            ).to_numpy()
+        duplicate = np.zeros(n, dtype=bool)
+        if subset:
+            out = df.assign(**{name: new_names})
+            duplicate[rest] = out.loc[rest, subset].duplicated(keep="first").to_numpy()
+    return _DedupePlan(conflict, duplicate, conflict_names, codes, new_names)
 
 
 def dedupe_by_uscc(
@@ -334,77 +587,11 @@ def dedupe_by_uscc(
     Rows with a missing ``uscc`` pass through step 3 only. Returns ``(clean, conflicts)``;
     the input is not modified.
     """
-    keys = list(keys)
-    names = df[name]
-    ncodes, raw_u, display_u, key_u = _name_table(names)
-    has = df[uscc].notna().to_numpy() & key_u.notna().to_numpy()[ncodes]
-    n_has = ncodes[has]
-
-    # Groups as integer codes (factorize numbers values in order of first appearance, so a
-    # smaller code is a group seen first): no groupby/merge over large string frames.
-    cu, _ = _codes(df[uscc][has])
-    # Name keys and display forms only need distinct codes (every use below is renumbered
-    # by _dense in order of first appearance), so they are coded per distinct name.
-    ck_u, nk = _codes(key_u)
-    cd_u, nd = _codes(display_u)
-    ck = ck_u[n_has]
-    cd = cd_u[n_has]
-    uk, nuk = _dense(cu * nk + ck)
-    ukd, nukd = _dense(uk * nd + cd)
-    # Display form per (uscc, key): the most frequent one, ties to the one seen first.
-    size = np.bincount(ukd, minlength=nukd)
-    uk_of = np.empty(nukd, dtype=np.int64)
-    uk_of[ukd] = uk
-    row_of = np.empty(nukd, dtype=np.int64)
-    row_of[ukd] = np.arange(len(ukd))  # a row of each group (all hold the same display form)
-    order = np.lexsort((np.arange(nukd), -size, uk_of))
-    lead = np.ones(nukd, dtype=bool)
-    lead[1:] = uk_of[order][1:] != uk_of[order][:-1]
-    chosen = np.empty(nuk, dtype=np.int64)
-    chosen[uk_of[order][lead]] = order[lead]
-    chosen_name = n_has[row_of[chosen[uk]]]  # per has-row: index into display_u
-    if raw_u is not None and names.dtype == raw_u.dtype:
-        # one take over [raw names | display forms] instead of a copy and a masked setitem
-        idx = ncodes.copy()
-        idx[has] = len(raw_u) + chosen_name
-        both = pd.concat([raw_u, display_u], ignore_index=True)
-        new_names = pd.Series(both.take(idx).array, index=names.index, name=names.name)
-    else:
-        new_names = names.copy()
-        new_names[has] = display_u.take(chosen_name).to_numpy()
-    out = df.assign(**{name: new_names})
-
-    # Conflicts: more than one name key in a (uscc, *keys) group.
-    g = cu
-    for k in keys:
-        cg, ng = _codes(df[k][has])
-        g, _ = _dense(g * ng + cg)
-    ng = int(g.max()) + 1 if len(g) else 0
-    pairs, npairs = _dense(g * nk + ck)
-    g_of_pair = np.empty(npairs, dtype=np.int64)
-    g_of_pair[pairs] = g
-    n_names = np.bincount(g_of_pair, minlength=ng)[g]
-    conflict = pd.Series(False, index=df.index)
-    conflict[has] = n_names > 1
-
-    grp = pd.DataFrame({"u": df[uscc]}, index=df.index)
-    for i, k in enumerate(keys):
-        grp[f"g{i}"] = df[k]
-    grp = grp[has]
-    by = ["u", *[f"g{i}" for i in range(len(keys))]]
-
-    conflicts = out[conflict.to_numpy()]
+    plan = _dedupe_plan(df, uscc, name, list(keys), ignore)
+    out = df.assign(**{name: plan.names})
+    conflicts = out[plan.conflict]
     if len(conflicts):
-        cgrp = grp[conflict[has].to_numpy()].assign(d=conflicts[name].to_numpy())
-        joined = cgrp.groupby(by, dropna=False, sort=False)["d"].transform(
-            lambda d: " | ".join(dict.fromkeys(d))
-        )
-        conflicts = conflicts.assign(conflict_names=joined.to_numpy())
+        conflicts = conflicts.assign(conflict_names=plan.conflict_names)
     else:
         conflicts = conflicts.assign(conflict_names=pd.Series(dtype="str"))
-
-    rest = ~conflict.to_numpy()
-    subset = [c for c in out.columns if c not in ignore]
-    if subset:  # duplicates among the non-conflict rows; one filter of the whole frame
-        rest[rest] = ~out.loc[rest, subset].duplicated(keep="first").to_numpy()
-    return out[rest], conflicts
+    return out[~plan.conflict & ~plan.duplicate], conflicts

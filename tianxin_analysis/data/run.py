@@ -34,7 +34,15 @@ from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 from .. import __version__
 from .._fs import atomic_path, atomic_write_text, neutralize_formulas, sha256_file
 from ..errors import InputFileError, ReconciliationError, SchemaError
-from ..identifiers import dedupe_by_uscc
+from ..identifiers import (
+    _RADIX_LIMIT,
+    LINEAGE_COLUMNS,
+    _combine,
+    _dedupe_plan,
+    _repeated,
+    _value_codes,
+    dedupe_by_uscc,
+)
 from ..io import read_sheets
 from .kinds import KINDS, SCHEMAS
 from .rules import QUARANTINE_COLUMNS
@@ -120,7 +128,64 @@ def _raw_files(raw_dir: Path, kind: str) -> list[Path]:
 
 
 def _dedupe(kind: str, schema: Schema, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Kind-level duplicates: exact duplicates, USCC name conflicts, other key clashes."""
+    """Kind-level duplicates: exact duplicates, USCC name conflicts, other key clashes.
+
+    The clean rows come back already in ``_sort``'s order (one take of every column filters
+    and sorts them; ``_sort`` then finds them sorted), with their own display names: the
+    unified names of ``dedupe_by_uscc`` only decide duplicates and conflict reports.
+    """
+    if not (df.index.is_unique and df.columns.is_unique and schema.key):
+        return _dedupe_by_labels(kind, schema, df)
+    quarantined = []
+    codes: dict[str, tuple[np.ndarray, int, pd.Index]] = {}
+    if schema.entity_name is not None and len(df):
+        # Name fields come out of process_rows as display forms already (see _name_table).
+        display = any(f.name == schema.entity_name and f.type == "name" for f in schema.fields)
+        plan = _dedupe_plan(
+            df, "uscc", schema.entity_name, ["year"], LINEAGE_COLUMNS,
+            names_are_display=display, unify_all=False,
+        )  # fmt: skip
+        codes = plan.codes
+        if plan.conflict.any():
+            conflicts = df.iloc[np.flatnonzero(plan.conflict)]
+            value = pd.Series(plan.conflict_names, index=conflicts.index, dtype=object)
+            quarantined.append(
+                quarantine_rows(conflicts, kind, "duplicate_conflict", "uscc", value)
+            )
+        dup = plan.duplicate
+        kept = ~plan.conflict & ~dup
+    else:
+        dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
+        dup = dup.to_numpy()
+        kept = ~dup
+    if dup.any():
+        dropped = df.iloc[np.flatnonzero(dup)]
+        quarantined.append(
+            quarantine_rows(dropped, kind, "duplicate_row", "", pd.Series("", index=dropped.index))
+        )
+    pos = np.flatnonzero(kept)
+    key = np.zeros(len(pos), dtype=np.int64)
+    nkey = 1
+    for c in schema.key:
+        c_codes, n, _ = codes[c] if c in codes else _value_codes(df[c])
+        key, nkey = _combine(key, nkey, c_codes[pos], n)
+    clash = _repeated(key, nkey)
+    if clash.any():
+        bad = df.iloc[pos[clash]]
+        value = bad[list(schema.key)].astype(str).agg("|".join, axis=1)
+        quarantined.append(quarantine_rows(bad, kind, "duplicate_key", "|".join(schema.key), value))
+        pos = pos[~clash]
+    order = _sort_positions(df, [*schema.key, *LINEAGE], pos, codes)
+    df = df.take(pos if order is None else order)
+    q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
+    return df, q
+
+
+def _dedupe_by_labels(
+    kind: str, schema: Schema, df: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_dedupe` for frames with repeated index labels or column names (never made by
+    ``process_rows``): the label-based original, kept for exactly its behaviour there."""
     quarantined = []
     if schema.entity_name is not None and len(df):
         kept, conflicts = dedupe_by_uscc(df, uscc="uscc", name=schema.entity_name, keys=["year"])
@@ -167,8 +232,109 @@ def _empty_quarantine() -> pd.DataFrame:
 
 
 def _sort(kind: str, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` sorted by the kind's key and lineage (stable, missing values last)."""
     keys = [*SCHEMAS[kind].key, *LINEAGE]
-    return df.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+    if _is_sorted(df, keys):  # _dedupe hands over its rows sorted: no second take
+        return df.reset_index(drop=True)
+    order = _sort_positions(df, keys, np.arange(len(df)))
+    if order is None:
+        return df.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+    return df.take(order).reset_index(drop=True)
+
+
+def _arrow_text(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.StringDtype) and isinstance(s.array, pd.arrays.ArrowStringArray)
+
+
+def _sort_positions(
+    df: pd.DataFrame,
+    keys: list[str],
+    rows: np.ndarray,
+    codes: dict[str, tuple[np.ndarray, int, pd.Index]] | None = None,
+) -> np.ndarray | None:
+    """The positions ``rows`` (ascending) in the order of
+    ``df.iloc[rows].sort_values(keys, kind="stable", na_position="last")``, or None when a key
+    column is neither pyarrow text nor a numpy integer (those go to ``sort_values``).
+
+    Each key becomes an order-preserving integer rank (text: codes of its distinct values,
+    ranked by one Arrow sort of those values: UTF-8 byte order is the code point order pandas
+    sorts ``str`` by; missing last), the ranks one mixed-radix integer, then one stable argsort:
+    ``sort_values`` factorises every key column of every row again and lexsorts them.
+    ``codes``: ``_value_codes`` over all rows already computed for some columns.
+    """
+    codes = codes or {}
+    ranks: list[tuple[np.ndarray, int]] = []
+    for c in keys:
+        s = df[c]
+        if _arrow_text(s):
+            a = pa.array(s.array)
+            if c not in codes and len(a) and not a.null_count and pc.all(pc.equal(a, a[0])).as_py():
+                ranks.append((np.zeros(len(rows), dtype=np.int64), 1))  # one file, one sheet
+                continue
+            c_codes, n, uniques = codes[c] if c in codes else _value_codes(s)
+            rank_of = np.empty(n, dtype=np.int64)
+            rank_of[pc.array_sort_indices(pa.array(uniques.array)).to_numpy()] = np.arange(n - 1)
+            rank_of[n - 1] = n - 1  # the missing values' code
+            ranks.append((rank_of[c_codes[rows]], n))
+        elif s.dtype.kind in "iu":
+            v = s.to_numpy()[rows]
+            if not len(v):
+                ranks.append((np.zeros(0, dtype=np.int64), 1))
+                continue
+            lo, hi = int(v.min()), int(v.max())
+            if hi - lo < _RADIX_LIMIT and s.dtype != np.uint64:
+                # int64 arithmetic (wraps, but the difference is in range): no small-int overflow
+                ranks.append((v.astype(np.int64) - np.int64(lo), hi - lo + 1))
+            else:  # the values' sorted positions among the distinct values keep their order
+                uniq, inv = np.unique(v, return_inverse=True)
+                ranks.append((inv.astype(np.int64).ravel(), len(uniq)))
+        else:
+            return None
+    key, nkey = np.zeros(len(rows), dtype=np.int64), 1
+    for r, n in ranks:
+        if nkey * n >= _RADIX_LIMIT:  # np.lexsort is stable too (last key sorts first)
+            return rows[np.lexsort([r for r, _ in reversed(ranks)])]
+        key, nkey = key * n + r, nkey * n
+    # Keys are almost always distinct (the lineage is part of them): then any sort is the
+    # stable one, and numpy's quicksort is several times faster than its stable sort.
+    order = np.argsort(key)
+    ranked = key[order]
+    if len(ranked) > 1 and not (ranked[1:] > ranked[:-1]).all():
+        order = np.argsort(key, kind="stable")
+    return rows[order]
+
+
+def _is_sorted(df: pd.DataFrame, keys: list[str]) -> bool:
+    """True when ``df`` is already in ``sort_values(keys, kind="stable", na_position="last")``
+    order (a stable sort of a sorted frame changes nothing). False also when a key column is
+    neither pyarrow text nor a numpy integer or datetime column (not checked here)."""
+    n = len(df)
+    if n < 2:
+        return True
+    ok = None
+    for c in reversed(keys):  # lexicographic: row i <= row i+1 from the last key outwards
+        s = df[c]
+        if _arrow_text(s):
+            a = pa.array(s.array)
+            x, y = a.slice(0, n - 1), a.slice(1)
+            xv = pc.is_valid(x).to_numpy(zero_copy_only=False)
+            yv = pc.is_valid(y).to_numpy(zero_copy_only=False)
+            lt = pc.less(x, y).fill_null(False).to_numpy(zero_copy_only=False) | (xv & ~yv)
+            eq = pc.equal(x, y).fill_null(False).to_numpy(zero_copy_only=False) | (~xv & ~yv)
+        elif s.dtype.kind in "iu":
+            v = s.to_numpy()
+            lt, eq = v[:-1] < v[1:], v[:-1] == v[1:]
+        elif s.dtype.kind == "M":
+            v = s.to_numpy()
+            nat = np.isnat(v)
+            i = v.view(np.int64)
+            both = ~nat[:-1] & ~nat[1:]
+            lt = (both & (i[:-1] < i[1:])) | (~nat[:-1] & nat[1:])
+            eq = (both & (i[:-1] == i[1:])) | (nat[:-1] & nat[1:])
+        else:
+            return False
+        ok = lt | eq if ok is None else lt | (eq & ok)
+    return bool(ok.all())
 
 
 def _tidy_types(kind: str, df: pd.DataFrame) -> pd.DataFrame:
