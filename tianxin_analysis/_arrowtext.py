@@ -70,6 +70,11 @@ def any_byte_in(s: pd.Series, table: np.ndarray) -> bool:
     value contains a character whose lead byte is marked)."""
     for offsets, data in _chunks(s):
         used = data[offsets[0] : offsets[-1]] if len(offsets) else data[:0]
-        if len(used) and table[used].any():
-            return True
+        # in blocks, so that a column with a hit near the start is not read to the end
+        for start in range(0, len(used), _BLOCK):
+            if table[used[start : start + _BLOCK]].any():
+                return True
     return False
+
+
+_BLOCK = 1 << 20

@@ -342,7 +342,7 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
 
     synthetic = any(SYNTHETIC_MARK.search(_text(v)) for r in above for v in grid.loc[r])
     for c in provenance:
-        distinct = pd.unique(body[c].loc[~blank] if blank.any() else body[c])
+        distinct = pd.unique(body[c])  # blank rows add only a missing value
         synthetic = synthetic or any(SYNTHETIC_MARK.search(_text(v)) for v in distinct)
     header_units = {
         canonical: (m.group(1) if (m := _UNIT_IN_HEADER.search(raw_label)) else None)
