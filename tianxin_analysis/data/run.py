@@ -21,6 +21,8 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +33,14 @@ import pyarrow.compute as pc
 from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
 from .. import __version__
-from .._fs import atomic_path, atomic_write_text, neutralize_formulas, sha256_file
+from .._fs import (
+    atomic_path,
+    atomic_write_text,
+    neutralize_formula_array,
+    neutralize_formula_text,
+    neutralize_formulas,
+    sha256_file,
+)
 from ..errors import InputFileError, ReconciliationError, SchemaError
 from ..identifiers import dedupe_by_uscc
 from ..io import read_sheets
@@ -312,18 +321,20 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
 
 
 def _write_csv(df: pd.DataFrame, target: Path) -> None:
-    safe = neutralize_formulas(df)
-    fields = _csv_fields(safe)
+    """``neutralize_formulas(df).to_csv(...)`` with a UTF-8 BOM, written atomically."""
+    fields = _csv_fields(df)
     if fields is None:
-        text = safe.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+        text = neutralize_formulas(df).to_csv(
+            index=False, lineterminator="\n", date_format="%Y-%m-%d"
+        )
         atomic_write_text(target, "\ufeff" + text, encoding="utf-8")
         return
-    header = ",".join(_csv_quote_py(str(c)) for c in safe.columns) + "\n"
+    header = ",".join(_csv_quote_py(str(neutralize_formula_text(c))) for c in df.columns) + "\n"
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         fh.write(("\ufeff" + header).encode("utf-8"))
         comma = pa.scalar(",", pa.large_string())
         newline = pa.scalar("\n", pa.large_string())
-        for start in range(0, len(safe), _CSV_CHUNK_ROWS):  # bounded memory per chunk
+        for start in range(0, len(df), _CSV_CHUNK_ROWS):  # bounded memory per chunk
             part = [f.slice(start, _CSV_CHUNK_ROWS) for f in fields]
             lines = pc.binary_join_element_wise(*part, comma)
             text = pc.binary_join(pa.LargeListArray.from_arrays([0, len(lines)], lines), newline)
@@ -341,6 +352,7 @@ def _csv_special_chars() -> str:
 
 
 _CSV_SPECIAL = _csv_special_chars()
+_CSV_SPECIAL_BYTES = tuple(c.encode() for c in ',"\n\r' if re.fullmatch(_CSV_SPECIAL, c))
 _EMPTY = pa.scalar("", pa.large_string())
 _CSV_CHUNK_ROWS = 1 << 17
 
@@ -349,10 +361,29 @@ def _csv_quote_py(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if re.search(_CSV_SPECIAL, text) else text
 
 
+def _csv_may_need_quotes(arr: pa.Array) -> bool:
+    """False when no cell of ``arr`` (large_string) holds a character ``to_csv`` quotes for.
+
+    Hand-written: one memchr-speed ``in`` per special byte over the column's whole data
+    buffer costs a few ms where a regex per cell costs ~60-120 ms, and most columns hold no
+    such byte. (The special characters are ASCII, so a byte match is a character match.)
+    """
+    if not len(arr):
+        return False
+    _, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    if hi == lo:
+        return False
+    data = data_buf.slice(lo, hi - lo).to_pybytes()
+    return any(b in data for b in _CSV_SPECIAL_BYTES)
+
+
 def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
-    """Every column as the text ``to_csv(index=False, date_format="%Y-%m-%d")`` writes for
-    it, quoted as it quotes, as Arrow strings; None when a column's rendering is not one of
-    the dtypes reproduced here (the caller then uses ``to_csv``).
+    """Every column of ``neutralize_formulas(df)`` as the text
+    ``to_csv(index=False, date_format="%Y-%m-%d")`` writes for it, quoted as it quotes, as
+    Arrow strings; None when a column's rendering is not one of the dtypes reproduced here
+    (the caller then uses ``to_csv``).
 
     Hand-written because ``pyarrow.csv.write_csv`` quotes every string and formats dates
     and floats its own way, while the processed CSV must stay byte-identical; rendering in
@@ -363,27 +394,32 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
     out = []
     for _, s in df.items():
         dtype = s.dtype
-        arr = None
+        plain = isinstance(dtype, np.dtype)  # (np.dtype(None) is float64: compare only these)
+        arr = text = None
         if pd.api.types.is_datetime64_dtype(dtype):
             # strftime once per distinct date (a registry holds a few thousand), then take
             codes, uniques = pd.factorize(s, use_na_sentinel=True)
             labels = pd.Series(uniques).dt.strftime("%Y-%m-%d").tolist()
             codes = np.where(codes < 0, len(labels), codes)
             arr = pa.array([*labels, ""], type=pa.large_string()).take(pa.array(codes))
-        elif dtype is np.dtype(bool):
+        elif plain and dtype == np.dtype(bool):
             text = pd.Series(np.where(s.to_numpy(), "True", "False"), dtype="str")
-        elif dtype is np.dtype(np.int64):
-            text = s.astype("str")
-        elif dtype is np.dtype(np.float64):
+        elif plain and dtype == np.dtype(np.int64):
+            # Arrow's integer formatting is str(int)'s, without a Python object per cell
+            arr = pc.cast(pa.array(s.to_numpy()), pa.large_string())
+        elif plain and dtype == np.dtype(np.float64):
             values = s.to_numpy()
             text = pd.Series(np.where(np.isnan(values), "", values.astype(str)), dtype="str")
         elif isinstance(dtype, pd.Int64Dtype):
             text = s.astype(object).where(s.notna(), "").astype("str")
-        elif isinstance(dtype, pd.StringDtype) or (
-            dtype is np.dtype(object)
-            and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
-        ):
+        elif isinstance(dtype, pd.StringDtype):
+            arr = pa.array(s.array, type=pa.large_string())  # the Arrow data, combined
+            if arr.null_count:
+                arr = pc.fill_null(arr, _EMPTY)
+            arr = neutralize_formula_array(arr)
+        elif plain and dtype == np.dtype(object) and _all_text(s):
             text = s.astype("str").fillna("")
+            arr = neutralize_formula_array(pa.array(text.array, type=pa.large_string()))
         else:
             return None
         if arr is None:
@@ -394,8 +430,8 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
             )
         if arr.null_count:
             return None
-        special = pc.match_substring_regex(arr, _CSV_SPECIAL)
-        if pc.any(special).as_py():
+        if _csv_may_need_quotes(arr):
+            special = pc.match_substring_regex(arr, _CSV_SPECIAL)
             quote = pa.scalar('"', pa.large_string())
             doubled = pc.replace_substring(arr, '"', '""')
             quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
@@ -404,40 +440,77 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
     return out
 
 
+def _all_text(s: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+
+
 def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFrame,
                    rec: pd.DataFrame) -> list[Path]:  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    present = [kind for kind in KINDS if kind in tables]
     for kind in KINDS:
-        kind_dir = out_dir / kind
         if kind not in tables:
             # The raw folder holds nothing for this kind any more: remove stale outputs.
-            if kind_dir.is_dir():
-                shutil.rmtree(kind_dir)
+            if (out_dir / kind).is_dir():
+                shutil.rmtree(out_dir / kind)
             (out_dir / f"{kind}.csv").unlink(missing_ok=True)
-            continue
-        df = tables[kind]
-        years = sorted(int(y) for y in df["year"].unique())
-        for year in years:
-            part = kind_dir / f"year={year}" / "part-0.parquet"
-            part.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(part) as tmp:
-                df.loc[df["year"] == year].drop(columns="year").to_parquet(tmp, index=False)
-            written.append(part)
-        if kind_dir.is_dir():
-            for stale in kind_dir.glob("year=*"):
-                if stale.name not in {f"year={y}" for y in years}:
-                    shutil.rmtree(stale)
-        target = out_dir / f"{kind}.csv"
-        _write_csv(df, target)
-        written.append(target)
-    with atomic_path(out_dir / "quarantine.parquet") as tmp:
-        q.to_parquet(tmp, index=False)
-    written.append(out_dir / "quarantine.parquet")
-    _write_csv(q, out_dir / "quarantine.csv")
-    written.append(out_dir / "quarantine.csv")
-    _write_csv(rec, out_dir / "reconciliation.csv")
-    written.append(out_dir / "reconciliation.csv")
+    # Parquet files in a second thread while this one writes the CSV files: both spend most
+    # of their time in Arrow kernels and file writes, which release the GIL.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tianxin-parquet")
+    try:
+        parts = {kind: pool.submit(_write_partitions, out_dir / kind, tables[kind])
+                 for kind in present}  # fmt: skip
+        q_part = pool.submit(_write_parquet, q, out_dir / "quarantine.parquet")
+        for kind in present:
+            _raise_if_failed(parts.values())  # stop early, as a single thread would
+            _write_csv(tables[kind], out_dir / f"{kind}.csv")
+        _raise_if_failed([*parts.values(), q_part])
+        _write_csv(q, out_dir / "quarantine.csv")
+        _write_csv(rec, out_dir / "reconciliation.csv")
+        written: list[Path] = []
+        for kind in present:
+            written += parts[kind].result()
+            written.append(out_dir / f"{kind}.csv")
+        written.append(q_part.result())
+    finally:
+        # On an error here, start no further parquet file; the running one finishes whole.
+        pool.shutdown(wait=True, cancel_futures=True)
+    written += [out_dir / "quarantine.csv", out_dir / "reconciliation.csv"]
+    return written
+
+
+def _raise_if_failed(futures: Iterable[Future]) -> None:
+    for f in futures:
+        if f.done():
+            f.result()
+
+
+def _write_parquet(df: pd.DataFrame, target: Path) -> Path:
+    with atomic_path(target) as tmp:
+        df.to_parquet(tmp, index=False)
+    return target
+
+
+def _write_partitions(kind_dir: Path, df: pd.DataFrame) -> list[Path]:
+    """``kind_dir/year=Y/part-0.parquet`` for each year of ``df`` (rows in ``df``'s order,
+    without the year column), ascending; then the folders of years no longer present go."""
+    year = df["year"].to_numpy()
+    # One stable sort and a take per year instead of a full-frame comparison + filter per year.
+    order = np.argsort(year, kind="stable")
+    groups = np.split(order, np.flatnonzero(np.diff(year[order])) + 1) if len(order) else []
+    body = df.drop(columns="year")
+    written = []
+    for rows in groups:
+        written.append(
+            _write_parquet(
+                body.take(rows), kind_dir / f"year={int(year[rows[0]])}" / "part-0.parquet"
+            )
+        )
+    if kind_dir.is_dir():
+        keep = {p.parent.name for p in written}
+        for stale in kind_dir.glob("year=*"):
+            if stale.name not in keep:
+                shutil.rmtree(stale)
     return written
 
 
