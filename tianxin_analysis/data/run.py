@@ -21,8 +21,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -405,8 +404,7 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
         elif plain and dtype == np.dtype(bool):
             text = pd.Series(np.where(s.to_numpy(), "True", "False"), dtype="str")
         elif plain and dtype == np.dtype(np.int64):
-            # Arrow's integer formatting is str(int)'s, without a Python object per cell
-            arr = pc.cast(pa.array(s.to_numpy()), pa.large_string())
+            text = s.astype("str")
         elif plain and dtype == np.dtype(np.float64):
             values = s.to_numpy()
             text = pd.Series(np.where(np.isnan(values), "", values.astype(str)), dtype="str")
@@ -454,64 +452,62 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
             if (out_dir / kind).is_dir():
                 shutil.rmtree(out_dir / kind)
             (out_dir / f"{kind}.csv").unlink(missing_ok=True)
-    # Parquet files in a second thread while this one writes the CSV files: both spend most
-    # of their time in Arrow kernels and file writes, which release the GIL.
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tianxin-parquet")
+    # Two threads share the files: writing spends most of its time in Arrow kernels and file
+    # writes, which release the GIL. The CSV files, the longest jobs, are queued first so
+    # the year partitions fill the other thread and then both.
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tianxin-write")
     try:
-        parts = {kind: pool.submit(_write_partitions, out_dir / kind, tables[kind])
-                 for kind in present}  # fmt: skip
-        q_part = pool.submit(_write_parquet, q, out_dir / "quarantine.parquet")
-        for kind in present:
-            _raise_if_failed(parts.values())  # stop early, as a single thread would
-            _write_csv(tables[kind], out_dir / f"{kind}.csv")
-        _raise_if_failed([*parts.values(), q_part])
-        _write_csv(q, out_dir / "quarantine.csv")
-        _write_csv(rec, out_dir / "reconciliation.csv")
-        written: list[Path] = []
-        for kind in present:
-            written += parts[kind].result()
-            written.append(out_dir / f"{kind}.csv")
-        written.append(q_part.result())
+        jobs = [pool.submit(_write_csv, tables[kind], out_dir / f"{kind}.csv") for kind in present]
+        parts = {kind: _submit_partitions(pool, out_dir / kind, tables[kind]) for kind in present}
+        jobs += [f for futures in parts.values() for f in futures.values()]
+        jobs.append(pool.submit(_write_parquet, q, out_dir / "quarantine.parquet"))
+        jobs.append(pool.submit(_write_csv, q, out_dir / "quarantine.csv"))
+        jobs.append(pool.submit(_write_csv, rec, out_dir / "reconciliation.csv"))
+        wait(jobs, return_when=FIRST_EXCEPTION)
+        for job in jobs:  # raise the first failure in queue order
+            if job.done():
+                job.result()
     finally:
-        # On an error here, start no further parquet file; the running one finishes whole.
+        # On an error, start no further file; the ones being written finish whole.
         pool.shutdown(wait=True, cancel_futures=True)
-    written += [out_dir / "quarantine.csv", out_dir / "reconciliation.csv"]
+    written: list[Path] = []
+    for kind in present:
+        kind_dir = out_dir / kind
+        years = {path.parent.name for path in parts[kind]}
+        for stale in kind_dir.glob("year=*"):
+            if stale.name not in years:
+                shutil.rmtree(stale)
+        written += [*parts[kind], out_dir / f"{kind}.csv"]
+    written += [out_dir / name for name in ("quarantine.parquet", "quarantine.csv",
+                                            "reconciliation.csv")]  # fmt: skip
     return written
 
 
-def _raise_if_failed(futures: Iterable[Future]) -> None:
-    for f in futures:
-        if f.done():
-            f.result()
+def _submit_partitions(pool: ThreadPoolExecutor, kind_dir: Path,
+                       df: pd.DataFrame) -> dict[Path, Future]:  # fmt: skip
+    """Queue ``kind_dir/year=Y/part-0.parquet`` for each year of ``df``, ascending: its rows
+    in ``df``'s order, without the year column."""
+    year = df["year"].to_numpy()
+    # One stable sort instead of a full-frame comparison and filter per year; each job takes
+    # its own rows, so only the partitions being written are copies.
+    order = np.argsort(year, kind="stable")
+    groups = np.split(order, np.flatnonzero(np.diff(year[order])) + 1) if len(order) else []
+    body = df.drop(columns="year")
+    jobs = {}
+    for rows in groups:
+        part = kind_dir / f"year={int(year[rows[0]])}" / "part-0.parquet"
+        jobs[part] = pool.submit(_write_partition, body, rows, part)
+    return jobs
+
+
+def _write_partition(body: pd.DataFrame, rows: np.ndarray, target: Path) -> Path:
+    return _write_parquet(body.take(rows), target)
 
 
 def _write_parquet(df: pd.DataFrame, target: Path) -> Path:
     with atomic_path(target) as tmp:
         df.to_parquet(tmp, index=False)
     return target
-
-
-def _write_partitions(kind_dir: Path, df: pd.DataFrame) -> list[Path]:
-    """``kind_dir/year=Y/part-0.parquet`` for each year of ``df`` (rows in ``df``'s order,
-    without the year column), ascending; then the folders of years no longer present go."""
-    year = df["year"].to_numpy()
-    # One stable sort and a take per year instead of a full-frame comparison + filter per year.
-    order = np.argsort(year, kind="stable")
-    groups = np.split(order, np.flatnonzero(np.diff(year[order])) + 1) if len(order) else []
-    body = df.drop(columns="year")
-    written = []
-    for rows in groups:
-        written.append(
-            _write_parquet(
-                body.take(rows), kind_dir / f"year={int(year[rows[0]])}" / "part-0.parquet"
-            )
-        )
-    if kind_dir.is_dir():
-        keep = {p.parent.name for p in written}
-        for stale in kind_dir.glob("year=*"):
-            if stale.name not in keep:
-                shutil.rmtree(stale)
-    return written
 
 
 def load_processed(kind: str, processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
