@@ -80,6 +80,15 @@ def neutralize_formula_text(value: object) -> object:
     return value
 
 
+def arrow_text(values: object) -> pa.Array:
+    """Text ``values`` (a pandas string array, or anything ``pa.array`` takes) as one
+    contiguous Arrow large_string array, as the buffer-level helpers need."""
+    arr = pa.array(values, type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):  # pandas' Arrow-backed arrays may hold chunks
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    return arr
+
+
 def formula_mask(arr: pa.Array) -> np.ndarray:
     """Which cells of an Arrow (large_)string array a spreadsheet would run as a formula
     (nulls: False).
@@ -121,7 +130,7 @@ def neutralize_formula_array(arr: pa.Array) -> pa.Array:
 
 def _text_formula_mask(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.StringDtype):
-        return pd.Series(formula_mask(pa.array(s.array, type=pa.large_string())), index=s.index)
+        return pd.Series(formula_mask(arrow_text(s.array)), index=s.index)
     # object columns may hold non-strings: "string" renders them as the text that is tested
     return s.astype("string").str.match(r"^[=+\-@\t\r]", na=False)
 

@@ -33,6 +33,7 @@ from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
 from .. import __version__
 from .._fs import (
+    arrow_text,
     atomic_path,
     atomic_write_text,
     neutralize_formula_array,
@@ -411,21 +412,17 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
         elif isinstance(dtype, pd.Int64Dtype):
             text = s.astype(object).where(s.notna(), "").astype("str")
         elif isinstance(dtype, pd.StringDtype):
-            arr = pa.array(s.array, type=pa.large_string())  # the Arrow data, combined
+            arr = arrow_text(s.array)
             if arr.null_count:
                 arr = pc.fill_null(arr, _EMPTY)
             arr = neutralize_formula_array(arr)
         elif plain and dtype == np.dtype(object) and _all_text(s):
             text = s.astype("str").fillna("")
-            arr = neutralize_formula_array(pa.array(text.array, type=pa.large_string()))
+            arr = neutralize_formula_array(arrow_text(text.array))
         else:
             return None
         if arr is None:
-            arr = (
-                pa.array(text.array, type=pa.large_string())
-                if len(text)
-                else pa.array([], pa.large_string())
-            )
+            arr = arrow_text(text.array) if len(text) else pa.array([], pa.large_string())
         if arr.null_count:
             return None
         if _csv_may_need_quotes(arr):
