@@ -190,3 +190,19 @@ def test_writer_failure_surfaces_and_leaves_no_temp(tmp_path, monkeypatch, where
     assert not list(tmp_path.rglob("*.tmp"))
     after = pd.read_parquet(tmp_path / "hitech_certificates" / "year=2021" / "part-0.parquet")
     pd.testing.assert_frame_equal(after, before)
+
+
+@pytest.mark.parametrize("odd", ["plain", "cr\rhere", "lf\nhere", "a,b", 'q"q'])
+def test_one_structural_character_or_none(tmp_path, odd):
+    """The Arrow writer (no structural character anywhere) and the join path agree with
+    to_csv, whichever single character turns the second one on."""
+    frame = pd.DataFrame(
+        {
+            "t": pd.Series(["甲", odd, "", None] * 50, dtype="str"),
+            "d": pd.to_datetime(["2024-01-02", None, "2023-12-31", "2020-02-29"] * 50),
+            "n": np.arange(200, dtype="int64"),
+        }
+    )
+    target = tmp_path / "out.csv"
+    _write_csv(frame, target)
+    assert target.read_bytes() == _expected_csv(frame)

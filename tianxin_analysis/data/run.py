@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
 from .. import __version__
@@ -322,16 +323,28 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
 
 def _write_csv(df: pd.DataFrame, target: Path) -> None:
     """``neutralize_formulas(df).to_csv(...)`` with a UTF-8 BOM, written atomically."""
-    fields = _csv_fields(df)
-    if fields is None:
+    rendered = _csv_fields(df)
+    if rendered is None:
         text = neutralize_formulas(df).to_csv(
             index=False, lineterminator="\n", date_format="%Y-%m-%d"
         )
         atomic_write_text(target, "\ufeff" + text, encoding="utf-8")
         return
+    fields, structural = rendered
     header = ",".join(_csv_quote_py(str(neutralize_formula_text(c))) for c in df.columns) + "\n"
+    head = ("\ufeff" + header).encode("utf-8")
+    if not structural:
+        # No field holds a comma, quote or line break, so Arrow's own CSV writer, told never
+        # to quote, writes exactly our text; it costs about half the joins below and writes
+        # from C++ (it raises rather than write such a character unquoted).
+        table = pa.table(fields, names=[f"c{i}" for i in range(len(fields))])
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+        with atomic_path(target) as tmp, pa.OSFile(str(tmp), "wb") as sink:
+            sink.write(head)
+            pa_csv.write_csv(table, sink, write_options=options)
+        return
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
-        fh.write(("\ufeff" + header).encode("utf-8"))
+        fh.write(head)
         comma = pa.scalar(",", pa.large_string())
         newline = pa.scalar("\n", pa.large_string())
         for start in range(0, len(df), _CSV_CHUNK_ROWS):  # bounded memory per chunk
@@ -352,7 +365,8 @@ def _csv_special_chars() -> str:
 
 
 _CSV_SPECIAL = _csv_special_chars()
-_CSV_SPECIAL_BYTES = tuple(c.encode() for c in ',"\n\r' if re.fullmatch(_CSV_SPECIAL, c))
+_CSV_STRUCTURAL = (b",", b'"', b"\n", b"\r")
+_CSV_SPECIAL_BYTES = frozenset(c for c in _CSV_STRUCTURAL if re.fullmatch(_CSV_SPECIAL, c.decode()))
 _EMPTY = pa.scalar("", pa.large_string())
 _CSV_CHUNK_ROWS = 1 << 17
 
@@ -361,29 +375,31 @@ def _csv_quote_py(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if re.search(_CSV_SPECIAL, text) else text
 
 
-def _csv_may_need_quotes(arr: pa.Array) -> bool:
-    """False when no cell of ``arr`` (large_string) holds a character ``to_csv`` quotes for.
+def _csv_structural_bytes(arr: pa.Array) -> frozenset[bytes]:
+    """Which of the CSV's structural characters (comma, quote, "\\n", "\\r") occur in
+    ``arr`` (large_string).
 
-    Hand-written: one memchr-speed ``in`` per special byte over the column's whole data
-    buffer costs a few ms where a regex per cell costs ~60-120 ms, and most columns hold no
-    such byte. (The special characters are ASCII, so a byte match is a character match.)
+    Hand-written: one memchr-speed ``in`` per character over the column's whole data buffer
+    costs a few ms where a regex per cell costs ~60-120 ms, and most columns hold none. (The
+    characters are ASCII, so a byte match is a character match in UTF-8.)
     """
     if not len(arr):
-        return False
+        return frozenset()
     _, offsets_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
     lo, hi = int(offsets[0]), int(offsets[-1])
     if hi == lo:
-        return False
+        return frozenset()
     data = data_buf.slice(lo, hi - lo).to_pybytes()
-    return any(b in data for b in _CSV_SPECIAL_BYTES)
+    return frozenset(c for c in _CSV_STRUCTURAL if c in data)
 
 
-def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
+def _csv_fields(df: pd.DataFrame) -> tuple[list[pa.Array], bool] | None:
     """Every column of ``neutralize_formulas(df)`` as the text
     ``to_csv(index=False, date_format="%Y-%m-%d")`` writes for it, quoted as it quotes, as
-    Arrow strings; None when a column's rendering is not one of the dtypes reproduced here
-    (the caller then uses ``to_csv``).
+    Arrow strings, and whether any field holds a comma, quote or line break; None when a
+    column's rendering is not one of the dtypes reproduced here (the caller then uses
+    ``to_csv``).
 
     Hand-written because ``pyarrow.csv.write_csv`` quotes every string and formats dates
     and floats its own way, while the processed CSV must stay byte-identical; rendering in
@@ -392,6 +408,7 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
     if df.shape[1] < 2:  # csv.writer writes a lone empty field as "": not worth the case
         return None
     out = []
+    structural = False
     for _, s in df.items():
         dtype = s.dtype
         plain = isinstance(dtype, np.dtype)  # (np.dtype(None) is float64: compare only these)
@@ -425,14 +442,16 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
             arr = arrow_text(text.array) if len(text) else pa.array([], pa.large_string())
         if arr.null_count:
             return None
-        if _csv_may_need_quotes(arr):
+        present = _csv_structural_bytes(arr)
+        structural = structural or bool(present)
+        if present & _CSV_SPECIAL_BYTES:
             special = pc.match_substring_regex(arr, _CSV_SPECIAL)
             quote = pa.scalar('"', pa.large_string())
             doubled = pc.replace_substring(arr, '"', '""')
             quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
             arr = pc.if_else(special, quoted, arr)
         out.append(arr)
-    return out
+    return out, structural
 
 
 def _all_text(s: pd.Series) -> bool:
