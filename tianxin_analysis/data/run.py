@@ -21,7 +21,7 @@ import json
 import os
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,10 +29,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
 from .. import __version__
-from .._fs import atomic_path, atomic_write_text, neutralize_formulas, sha256_file
+from .._fs import (
+    arrow_text,
+    atomic_path,
+    atomic_write_text,
+    neutralize_formula_array,
+    neutralize_formula_text,
+    neutralize_formulas,
+    sha256_file,
+)
 from ..errors import InputFileError, ReconciliationError, SchemaError
 from ..identifiers import (
     _RADIX_LIMIT,
@@ -489,18 +498,32 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
 
 
 def _write_csv(df: pd.DataFrame, target: Path) -> None:
-    safe = neutralize_formulas(df)
-    fields = _csv_fields(safe)
-    if fields is None:
-        text = safe.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    """``neutralize_formulas(df).to_csv(...)`` with a UTF-8 BOM, written atomically."""
+    rendered = _csv_fields(df)
+    if rendered is None:
+        text = neutralize_formulas(df).to_csv(
+            index=False, lineterminator="\n", date_format="%Y-%m-%d"
+        )
         atomic_write_text(target, "\ufeff" + text, encoding="utf-8")
         return
-    header = ",".join(_csv_quote_py(str(c)) for c in safe.columns) + "\n"
+    fields, structural = rendered
+    header = ",".join(_csv_quote_py(str(neutralize_formula_text(c))) for c in df.columns) + "\n"
+    head = ("\ufeff" + header).encode("utf-8")
+    if not structural:
+        # No field holds a comma, quote or line break, so Arrow's own CSV writer, told never
+        # to quote, writes exactly our text; it costs about half the joins below and writes
+        # from C++ (it raises rather than write such a character unquoted).
+        table = pa.table(fields, names=[f"c{i}" for i in range(len(fields))])
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+        with atomic_path(target) as tmp, pa.OSFile(str(tmp), "wb") as sink:
+            sink.write(head)
+            pa_csv.write_csv(table, sink, write_options=options)
+        return
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
-        fh.write(("\ufeff" + header).encode("utf-8"))
+        fh.write(head)
         comma = pa.scalar(",", pa.large_string())
         newline = pa.scalar("\n", pa.large_string())
-        for start in range(0, len(safe), _CSV_CHUNK_ROWS):  # bounded memory per chunk
+        for start in range(0, len(df), _CSV_CHUNK_ROWS):  # bounded memory per chunk
             part = [f.slice(start, _CSV_CHUNK_ROWS) for f in fields]
             lines = pc.binary_join_element_wise(*part, comma)
             text = pc.binary_join(pa.LargeListArray.from_arrays([0, len(lines)], lines), newline)
@@ -518,6 +541,8 @@ def _csv_special_chars() -> str:
 
 
 _CSV_SPECIAL = _csv_special_chars()
+_CSV_STRUCTURAL = (b",", b'"', b"\n", b"\r")
+_CSV_SPECIAL_BYTES = frozenset(c for c in _CSV_STRUCTURAL if re.fullmatch(_CSV_SPECIAL, c.decode()))
 _EMPTY = pa.scalar("", pa.large_string())
 _CSV_CHUNK_ROWS = 1 << 17
 
@@ -526,10 +551,31 @@ def _csv_quote_py(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if re.search(_CSV_SPECIAL, text) else text
 
 
-def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
-    """Every column as the text ``to_csv(index=False, date_format="%Y-%m-%d")`` writes for
-    it, quoted as it quotes, as Arrow strings; None when a column's rendering is not one of
-    the dtypes reproduced here (the caller then uses ``to_csv``).
+def _csv_structural_bytes(arr: pa.Array) -> frozenset[bytes]:
+    """Which of the CSV's structural characters (comma, quote, "\\n", "\\r") occur in
+    ``arr`` (large_string).
+
+    Hand-written: one memchr-speed ``in`` per character over the column's whole data buffer
+    costs a few ms where a regex per cell costs ~60-120 ms, and most columns hold none. (The
+    characters are ASCII, so a byte match is a character match in UTF-8.)
+    """
+    if not len(arr):
+        return frozenset()
+    _, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    if hi == lo:
+        return frozenset()
+    data = data_buf.slice(lo, hi - lo).to_pybytes()
+    return frozenset(c for c in _CSV_STRUCTURAL if c in data)
+
+
+def _csv_fields(df: pd.DataFrame) -> tuple[list[pa.Array], bool] | None:
+    """Every column of ``neutralize_formulas(df)`` as the text
+    ``to_csv(index=False, date_format="%Y-%m-%d")`` writes for it, quoted as it quotes, as
+    Arrow strings, and whether any field holds a comma, quote or line break; None when a
+    column's rendering is not one of the dtypes reproduced here (the caller then uses
+    ``to_csv``).
 
     Hand-written because ``pyarrow.csv.write_csv`` quotes every string and formats dates
     and floats its own way, while the processed CSV must stay byte-identical; rendering in
@@ -538,84 +584,122 @@ def _csv_fields(df: pd.DataFrame) -> list[pa.Array] | None:
     if df.shape[1] < 2:  # csv.writer writes a lone empty field as "": not worth the case
         return None
     out = []
+    structural = False
     for _, s in df.items():
         dtype = s.dtype
-        arr = None
+        plain = isinstance(dtype, np.dtype)  # (np.dtype(None) is float64: compare only these)
+        arr = text = None
         if pd.api.types.is_datetime64_dtype(dtype):
             # strftime once per distinct date (a registry holds a few thousand), then take
             codes, uniques = pd.factorize(s, use_na_sentinel=True)
             labels = pd.Series(uniques).dt.strftime("%Y-%m-%d").tolist()
             codes = np.where(codes < 0, len(labels), codes)
             arr = pa.array([*labels, ""], type=pa.large_string()).take(pa.array(codes))
-        elif dtype is np.dtype(bool):
+        elif plain and dtype == np.dtype(bool):
             text = pd.Series(np.where(s.to_numpy(), "True", "False"), dtype="str")
-        elif dtype is np.dtype(np.int64):
+        elif plain and dtype == np.dtype(np.int64):
             text = s.astype("str")
-        elif dtype is np.dtype(np.float64):
+        elif plain and dtype == np.dtype(np.float64):
             values = s.to_numpy()
             text = pd.Series(np.where(np.isnan(values), "", values.astype(str)), dtype="str")
         elif isinstance(dtype, pd.Int64Dtype):
             text = s.astype(object).where(s.notna(), "").astype("str")
-        elif isinstance(dtype, pd.StringDtype) or (
-            dtype is np.dtype(object)
-            and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
-        ):
+        elif isinstance(dtype, pd.StringDtype):
+            arr = arrow_text(s.array)
+            if arr.null_count:
+                arr = pc.fill_null(arr, _EMPTY)
+            arr = neutralize_formula_array(arr)
+        elif plain and dtype == np.dtype(object) and _all_text(s):
             text = s.astype("str").fillna("")
+            arr = neutralize_formula_array(arrow_text(text.array))
         else:
             return None
         if arr is None:
-            arr = (
-                pa.array(text.array, type=pa.large_string())
-                if len(text)
-                else pa.array([], pa.large_string())
-            )
+            arr = arrow_text(text.array) if len(text) else pa.array([], pa.large_string())
         if arr.null_count:
             return None
-        special = pc.match_substring_regex(arr, _CSV_SPECIAL)
-        if pc.any(special).as_py():
+        present = _csv_structural_bytes(arr)
+        structural = structural or bool(present)
+        if present & _CSV_SPECIAL_BYTES:
+            special = pc.match_substring_regex(arr, _CSV_SPECIAL)
             quote = pa.scalar('"', pa.large_string())
             doubled = pc.replace_substring(arr, '"', '""')
             quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
             arr = pc.if_else(special, quoted, arr)
         out.append(arr)
-    return out
+    return out, structural
+
+
+def _all_text(s: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
 
 
 def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFrame,
                    rec: pd.DataFrame) -> list[Path]:  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    present = [kind for kind in KINDS if kind in tables]
     for kind in KINDS:
-        kind_dir = out_dir / kind
         if kind not in tables:
             # The raw folder holds nothing for this kind any more: remove stale outputs.
-            if kind_dir.is_dir():
-                shutil.rmtree(kind_dir)
+            if (out_dir / kind).is_dir():
+                shutil.rmtree(out_dir / kind)
             (out_dir / f"{kind}.csv").unlink(missing_ok=True)
-            continue
-        df = tables[kind]
-        years = sorted(int(y) for y in df["year"].unique())
-        for year in years:
-            part = kind_dir / f"year={year}" / "part-0.parquet"
-            part.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(part) as tmp:
-                df.loc[df["year"] == year].drop(columns="year").to_parquet(tmp, index=False)
-            written.append(part)
-        if kind_dir.is_dir():
-            for stale in kind_dir.glob("year=*"):
-                if stale.name not in {f"year={y}" for y in years}:
-                    shutil.rmtree(stale)
-        target = out_dir / f"{kind}.csv"
-        _write_csv(df, target)
-        written.append(target)
-    with atomic_path(out_dir / "quarantine.parquet") as tmp:
-        q.to_parquet(tmp, index=False)
-    written.append(out_dir / "quarantine.parquet")
-    _write_csv(q, out_dir / "quarantine.csv")
-    written.append(out_dir / "quarantine.csv")
-    _write_csv(rec, out_dir / "reconciliation.csv")
-    written.append(out_dir / "reconciliation.csv")
+    # Two threads share the files: writing spends most of its time in Arrow kernels and file
+    # writes, which release the GIL. The CSV files, the longest jobs, are queued first so
+    # the year partitions fill the other thread and then both.
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tianxin-write")
+    try:
+        jobs = [pool.submit(_write_csv, tables[kind], out_dir / f"{kind}.csv") for kind in present]
+        parts = {kind: _submit_partitions(pool, out_dir / kind, tables[kind]) for kind in present}
+        jobs += [f for futures in parts.values() for f in futures.values()]
+        jobs.append(pool.submit(_write_parquet, q, out_dir / "quarantine.parquet"))
+        jobs.append(pool.submit(_write_csv, q, out_dir / "quarantine.csv"))
+        jobs.append(pool.submit(_write_csv, rec, out_dir / "reconciliation.csv"))
+        wait(jobs, return_when=FIRST_EXCEPTION)
+        for job in jobs:  # raise the first failure in queue order
+            if job.done():
+                job.result()
+    finally:
+        # On an error, start no further file; the ones being written finish whole.
+        pool.shutdown(wait=True, cancel_futures=True)
+    written: list[Path] = []
+    for kind in present:
+        kind_dir = out_dir / kind
+        years = {path.parent.name for path in parts[kind]}
+        for stale in kind_dir.glob("year=*"):
+            if stale.name not in years:
+                shutil.rmtree(stale)
+        written += [*parts[kind], out_dir / f"{kind}.csv"]
+    written += [out_dir / name for name in ("quarantine.parquet", "quarantine.csv",
+                                            "reconciliation.csv")]  # fmt: skip
     return written
+
+
+def _submit_partitions(pool: ThreadPoolExecutor, kind_dir: Path,
+                       df: pd.DataFrame) -> dict[Path, Future]:  # fmt: skip
+    """Queue ``kind_dir/year=Y/part-0.parquet`` for each year of ``df``, ascending: its rows
+    in ``df``'s order, without the year column."""
+    year = df["year"].to_numpy()
+    # One stable sort instead of a full-frame comparison and filter per year; each job takes
+    # its own rows, so only the partitions being written are copies.
+    order = np.argsort(year, kind="stable")
+    groups = np.split(order, np.flatnonzero(np.diff(year[order])) + 1) if len(order) else []
+    body = df.drop(columns="year")
+    jobs = {}
+    for rows in groups:
+        part = kind_dir / f"year={int(year[rows[0]])}" / "part-0.parquet"
+        jobs[part] = pool.submit(_write_partition, body, rows, part)
+    return jobs
+
+
+def _write_partition(body: pd.DataFrame, rows: np.ndarray, target: Path) -> Path:
+    return _write_parquet(body.take(rows), target)
+
+
+def _write_parquet(df: pd.DataFrame, target: Path) -> Path:
+    with atomic_path(target) as tmp:
+        df.to_parquet(tmp, index=False)
+    return target
 
 
 def load_processed(kind: str, processed_dir: str | os.PathLike[str]) -> pd.DataFrame:

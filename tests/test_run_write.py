@@ -1,0 +1,208 @@
+"""Writing the processed outputs: the fast paths give what the plain pandas calls gave.
+
+``_write_csv`` must give the bytes of ``neutralize_formulas(df).to_csv(...)``; the year
+partitions must hold what ``df.loc[df["year"] == y].drop(columns="year")`` held; errors in
+either writer thread must surface and leave no temporary file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from tianxin_analysis._fs import formula_mask, neutralize_formula_array, neutralize_formulas
+from tianxin_analysis.data import run as run_module
+from tianxin_analysis.data.run import _write_csv, _write_outputs
+
+PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
+
+
+def _expected_csv(frame: pd.DataFrame) -> bytes:
+    text = neutralize_formulas(frame).to_csv(
+        index=False, lineterminator="\n", date_format="%Y-%m-%d"
+    )
+    return ("\ufeff" + text).encode("utf-8")
+
+
+def _texts(n: int, seed: int) -> list[str | None]:
+    rng = np.random.default_rng(seed)
+    alphabet = ["a", "甲", "=", "+", "-", "@", "\t", "\r", "\n", ",", '"', " ", "'", "é", "1"]
+    out: list[str | None] = []
+    for _ in range(n):
+        k = int(rng.integers(0, 5))
+        out.append(None if rng.random() < 0.1 else "".join(rng.choice(alphabet, size=k)))
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "string[python]", object])
+def test_text_columns_match_to_csv(tmp_path, dtype):
+    """Every formula prefix, special character, empty string and missing value, per dtype."""
+    values = _texts(400, seed=1)
+    frame = pd.DataFrame(
+        {
+            "t": pd.Series(values, dtype=dtype),
+            "plain": pd.Series([f"v{i}" for i in range(400)], dtype=dtype),
+            "n": np.arange(400, dtype="int64") - 200,
+        }
+    )
+    target = tmp_path / "out.csv"
+    _write_csv(frame, target)
+    assert target.read_bytes() == _expected_csv(frame)
+
+
+def test_sliced_and_chunked_columns(tmp_path):
+    """Columns whose Arrow data is a slice of a larger buffer or spans several chunks."""
+    values = _texts(300, seed=2)
+    chunks = [pa.array(values[:100], pa.large_string()), pa.array(values[100:], pa.large_string())]
+    big = pd.DataFrame({"a": pd.Series(values * 2, dtype="str"), "b": np.arange(600)})
+    frame = pd.DataFrame(
+        {
+            "sliced": big["a"].iloc[150:450].reset_index(drop=True),
+            "chunked": pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks)), dtype="str"),
+            "b": big["b"].iloc[150:450].reset_index(drop=True),
+        }
+    )
+    assert pa.array(frame["chunked"].array).num_chunks == 2  # the case is really built
+    target = tmp_path / "out.csv"
+    _write_csv(frame, target)
+    assert target.read_bytes() == _expected_csv(frame)
+
+
+def test_header_and_fallback_dtypes(tmp_path):
+    """Formula-like and quoted column names; a dtype without a fast path falls back."""
+    frame = pd.DataFrame({"=x": ["-1", "a"], 'q,"n"': ["1", "2"], "ok": ["b", "c"]})
+    target = tmp_path / "out.csv"
+    _write_csv(frame, target)
+    assert target.read_bytes() == _expected_csv(frame)
+    mixed = pd.DataFrame({"m": pd.Series([-1, "=a"], dtype=object), "k": ["x", "y"]})
+    _write_csv(mixed, target)
+    assert target.read_bytes() == _expected_csv(mixed)
+    cat = pd.DataFrame({"c": pd.Categorical(["=a", "b"]), "k": ["x", "y"]})
+    _write_csv(cat, target)
+    assert target.read_bytes() == _expected_csv(cat)
+
+
+def test_all_empty_and_no_rows(tmp_path):
+    frame = pd.DataFrame({"e": pd.Series(["", ""], dtype="str"), "m": pd.Series([None, None])})
+    target = tmp_path / "out.csv"
+    _write_csv(frame, target)
+    assert target.read_bytes() == _expected_csv(frame)
+    _write_csv(frame.iloc[:0], target)
+    assert target.read_bytes() == _expected_csv(frame.iloc[:0])
+
+
+def test_formula_mask_matches_regex():
+    values = _texts(2000, seed=3) + ["", "=", "甲=", " =", None]
+    for arr in (pa.array(values, pa.large_string()), pa.array(values, pa.string())):
+        for piece in (arr, arr.slice(7, 1500)):
+            expected = (
+                pd.Series(piece.to_pylist(), dtype=object)
+                .astype("string")
+                .str.match(r"^[=+\-@\t\r]", na=False)
+                .to_numpy(dtype=bool)
+            )
+            np.testing.assert_array_equal(formula_mask(piece), expected)
+    neutral = neutralize_formula_array(pa.array(["=1", "a", "", "@"], pa.large_string()))
+    assert neutral.to_pylist() == ["'=1", "a", "", "'@"]
+    plain = pa.array(["a", "b"], pa.large_string())
+    assert neutralize_formula_array(plain) is plain
+
+
+def test_neutralize_formulas_unchanged_semantics():
+    frame = pd.DataFrame(
+        {
+            "s": pd.Series(["=1", None, "a"], dtype="str"),
+            "o": pd.Series([-1, "x", None], dtype=object),
+            "f": [-1.0, 2.0, 3.0],
+        }
+    )
+    out = neutralize_formulas(frame)
+    assert out["s"].dtype == object and out["s"].tolist()[::2] == ["'=1", "a"]
+    assert out["o"].tolist()[:2] == ["'-1", "x"]  # object cells are tested as their text
+    assert out["f"].tolist() == [-1.0, 2.0, 3.0]
+    assert frame["s"].tolist()[0] == "=1"
+
+
+def _tables(n: int = 3000) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(
+        {
+            "name": pd.Series([f"企业{i % 97}" for i in range(n)], dtype="str"),
+            "year": rng.choice([2024, 2019, 2022, 2021], size=n).astype("int64"),
+            "issue_date": pd.to_datetime("2019-01-01")
+            + pd.to_timedelta(rng.integers(0, 2000, n), "D"),
+            "source_row": np.arange(n, dtype="int64"),
+        }
+    )
+    return {"hitech_certificates": df}
+
+
+def _small_q_rec() -> tuple[pd.DataFrame, pd.DataFrame]:
+    q = pd.DataFrame({"kind": ["k"], "value": ["=a,b"], "source_row": [3]})
+    rec = pd.DataFrame({"kind": ["k"], "rows_read": [3], "balanced": [True]})
+    return q, rec
+
+
+def test_partitions_hold_each_years_rows_in_order(tmp_path):
+    tables = _tables()
+    q, rec = _small_q_rec()
+    stale = tmp_path / "hitech_certificates" / "year=2000"
+    stale.mkdir(parents=True)
+    written = _write_outputs(tmp_path, tables, q, rec)
+    df = tables["hitech_certificates"]
+    years = sorted(df["year"].unique())
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [
+        *[f"hitech_certificates/year={y}/part-0.parquet" for y in years],
+        "hitech_certificates.csv",
+        "quarantine.parquet",
+        "quarantine.csv",
+        "reconciliation.csv",
+    ]
+    assert not stale.exists()
+    for y in years:
+        got = pd.read_parquet(tmp_path / "hitech_certificates" / f"year={y}" / "part-0.parquet")
+        want = df.loc[df["year"] == y].drop(columns="year").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want)
+    assert (tmp_path / "hitech_certificates.csv").read_bytes() == _expected_csv(df)
+    assert (tmp_path / "quarantine.csv").read_bytes() == _expected_csv(q)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "quarantine.parquet"), q)
+
+
+@pytest.mark.parametrize("where", ["parquet", "csv"])
+def test_writer_failure_surfaces_and_leaves_no_temp(tmp_path, monkeypatch, where):
+    tables = _tables()
+    q, rec = _small_q_rec()
+    _write_outputs(tmp_path, tables, q, rec)
+    before = pd.read_parquet(tmp_path / "hitech_certificates" / "year=2021" / "part-0.parquet")
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if where == "parquet":
+        monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+    else:
+        monkeypatch.setattr(run_module, "_csv_fields", boom)
+    with pytest.raises(KeyboardInterrupt):
+        _write_outputs(tmp_path, tables, q, rec)
+    monkeypatch.undo()
+    assert not list(tmp_path.rglob("*.tmp"))
+    after = pd.read_parquet(tmp_path / "hitech_certificates" / "year=2021" / "part-0.parquet")
+    pd.testing.assert_frame_equal(after, before)
+
+
+@pytest.mark.parametrize("odd", ["plain", "cr\rhere", "lf\nhere", "a,b", 'q"q'])
+def test_one_structural_character_or_none(tmp_path, odd):
+    """The Arrow writer (no structural character anywhere) and the join path agree with
+    to_csv, whichever single character turns the second one on."""
+    frame = pd.DataFrame(
+        {
+            "t": pd.Series(["甲", odd, "", None] * 50, dtype="str"),
+            "d": pd.to_datetime(["2024-01-02", None, "2023-12-31", "2020-02-29"] * 50),
+            "n": np.arange(200, dtype="int64"),
+        }
+    )
+    target = tmp_path / "out.csv"
+    _write_csv(frame, target)
+    assert target.read_bytes() == _expected_csv(frame)
