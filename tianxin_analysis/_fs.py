@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tianxin_analysis import _arrowtext
+
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # The prefixes are ASCII, and in UTF-8 no other character starts with an ASCII byte, so a
 # string needs the apostrophe exactly when its first byte is one of these.
@@ -96,24 +98,11 @@ def formula_mask(arr: pa.Array) -> np.ndarray:
     Hand-written over the Arrow buffers because it only needs the first byte of each string:
     one gather of 10^6 bytes instead of a regex per cell (about 8x faster).
     """
-    n = len(arr)
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         raise TypeError(f"expected an Arrow string array, got {arr.type}")
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    _, offsets_buf, data_buf = arr.buffers()
-    offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(offsets_buf, dtype=offset_type, count=n + 1,
-                            offset=arr.offset * np.dtype(offset_type).itemsize)  # fmt: skip
-    starts = offsets[:-1]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else None
-    if data is None or offsets[-1] == offsets[0]:  # every string empty
-        return np.zeros(n, dtype=bool)
-    # An empty string's start may be the end of the data: clip, then mask it out.
-    mask = _FORMULA_FIRST_BYTE[data[np.minimum(starts, len(data) - 1)]]
-    mask &= offsets[1:] > starts
+    _, mask = _arrowtext.first_bytes(arr, _FORMULA_FIRST_BYTE)  # empty cells: False
     if arr.null_count:
-        mask &= arr.is_valid().to_numpy(zero_copy_only=False)
+        mask = mask & arr.is_valid().to_numpy(zero_copy_only=False)
     return mask
 
 

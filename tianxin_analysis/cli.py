@@ -85,7 +85,9 @@ def _run(args: argparse.Namespace) -> int:
         from .sample import write_sample
 
         written = write_sample(args.raw, seed=args.seed)
-        print(f"已写入 {len(written)} 个模拟文件 wrote {len(written)} synthetic files to {args.raw}")
+        print(
+            f"已写入 {len(written)} 个模拟文件 wrote {len(written)} synthetic files to {args.raw}"
+        )
         return 0
     if args.command == "public-data":
         from .data.public import write_annual_panels, write_public_series

@@ -97,8 +97,14 @@ CHART_TEXT = {
 
 # Watch lists: what each list is, and the labels of the columns it may carry.
 WATCHLIST_TITLES = {
-    "hitech_enterprises": ("证书今年到期、尚未重新认定的高新技术企业", "certificates expiring, not yet renewed"),
-    "tech_smes": ("去年已入库、今年尚未重新登记的科技型中小企业", "last year's registrants not yet registered again"),
+    "hitech_enterprises": (
+        "证书今年到期、尚未重新认定的高新技术企业",
+        "certificates expiring, not yet renewed",
+    ),
+    "tech_smes": (
+        "去年已入库、今年尚未重新登记的科技型中小企业",
+        "last year's registrants not yet registered again",
+    ),
 }
 WATCHLIST_COLUMNS = {
     "rank": ("序号", "rank"),
@@ -170,16 +176,34 @@ REASONS = {
 
 # What an analyst should ask the source system to fix, per quarantine rule (notebook 02).
 SOURCE_FIX = {
-    "footnote_row": ("无需处理：表注、落款行不是数据", "nothing: notes and signatures are not data"),
+    "footnote_row": (
+        "无需处理：表注、落款行不是数据",
+        "nothing: notes and signatures are not data",
+    ),
     "total_row": ("无需处理：合计行由程序重新计算", "nothing: totals are recomputed"),
-    "uscc_check_digit": ("请登记系统核对统一社会信用代码", "ask the registry to correct the credit code"),
-    "uscc_length": ("请登记系统核对统一社会信用代码", "ask the registry to correct the credit code"),
-    "uscc_charset": ("请登记系统核对统一社会信用代码", "ask the registry to correct the credit code"),
+    "uscc_check_digit": (
+        "请登记系统核对统一社会信用代码",
+        "ask the registry to correct the credit code",
+    ),
+    "uscc_length": (
+        "请登记系统核对统一社会信用代码",
+        "ask the registry to correct the credit code",
+    ),
+    "uscc_charset": (
+        "请登记系统核对统一社会信用代码",
+        "ask the registry to correct the credit code",
+    ),
     "uscc_missing": ("请补录统一社会信用代码", "ask the registry to fill in the credit code"),
     "uscc_admin_code": ("请核对企业注册地", "check the enterprise's place of registration"),
     "duplicate_row": ("导出时去除重复记录", "export without duplicate rows"),
-    "duplicate_key": ("核对同一企业同年的多条记录", "reconcile several records of one enterprise-year"),
-    "duplicate_conflict": ("核对同一代码下的不同企业名称", "reconcile different names under one code"),
+    "duplicate_key": (
+        "核对同一企业同年的多条记录",
+        "reconcile several records of one enterprise-year",
+    ),
+    "duplicate_conflict": (
+        "核对同一代码下的不同企业名称",
+        "reconcile different names under one code",
+    ),
     "missing_required": ("补录必填项", "fill in the required field"),
     "invalid_number": ("数值列只填数字", "numbers only in numeric columns"),
     "negative_amount": ("核对负数金额", "check the negative amount"),

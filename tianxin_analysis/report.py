@@ -199,7 +199,9 @@ def _figures(
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, n), mp_context=ctx, initializer=_init_worker,
                              initargs=(evaluation,)) as pool:  # fmt: skip
-        futures = [pool.submit(_draw_spec, i, out_dir, tuple(sizes), tuple(formats)) for i in range(n)]
+        futures = [
+            pool.submit(_draw_spec, i, out_dir, tuple(sizes), tuple(formats)) for i in range(n)
+        ]
         for fut in futures:
             w, e = fut.result()
             written += w

@@ -23,7 +23,9 @@ def watch_list_by(watch_list: pd.DataFrame, by: str | Sequence[str]) -> pd.DataF
     if len(cols) == 1:
         out = watch_list.groupby(cols[0]).size().rename("enterprises").reset_index()
         out["share"] = out["enterprises"] / max(len(watch_list), 1)
-        return out.sort_values(["enterprises", cols[0]], ascending=[False, True]).reset_index(drop=True)
+        return out.sort_values(["enterprises", cols[0]], ascending=[False, True]).reset_index(
+            drop=True
+        )
     if len(cols) != 2:
         raise ValueError("by takes one or two column names")
     table = pd.crosstab(watch_list[cols[0]], watch_list[cols[1]])
@@ -38,7 +40,10 @@ def rd_by_unit_type(rd: pd.DataFrame, gdp: pd.DataFrame) -> pd.DataFrame:
     ``intensity_pct`` = rd_total_yi / gdp_yi x 100.
     """
     wide = (
-        rd.groupby(["year", "unit_type"])["rd_expenditure_wan"].sum().div(1e4).unstack(fill_value=0.0)
+        rd.groupby(["year", "unit_type"])["rd_expenditure_wan"]
+        .sum()
+        .div(1e4)
+        .unstack(fill_value=0.0)
     )
     wide.columns = [str(c) for c in wide.columns]
     wide["rd_total_yi"] = wide.sum(axis=1)

@@ -18,7 +18,9 @@ def _read_csv(processed_dir: str | os.PathLike[str], name: str) -> pd.DataFrame:
             "找不到清洗结果，请先运行 tianxin clean", "cleaning output not found; run `tianxin clean`",
             file=str(path),
         )  # fmt: skip
-    return pd.read_csv(path, encoding="utf-8-sig", dtype={"source_sheet": "string", "value": "string"})
+    return pd.read_csv(
+        path, encoding="utf-8-sig", dtype={"source_sheet": "string", "value": "string"}
+    )
 
 
 def read_reconciliation(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
@@ -39,7 +41,9 @@ def reconciliation_by_kind(reconciliation: pd.DataFrame) -> pd.DataFrame:
     cols = ["rows_read", "rows_clean", "rows_quarantined"]
     out = reconciliation.groupby("kind", sort=False)[cols].sum()
     out["balanced"] = out["rows_read"] == out["rows_clean"] + out["rows_quarantined"]
-    out["share_quarantined"] = out["rows_quarantined"] / out["rows_read"].where(out["rows_read"] > 0)
+    out["share_quarantined"] = out["rows_quarantined"] / out["rows_read"].where(
+        out["rows_read"] > 0
+    )
     return out.reset_index()
 
 

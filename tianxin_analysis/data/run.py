@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
-from .. import __version__
+from .. import __version__, _arrowtext
 from .._fs import (
     arrow_text,
     atomic_path,
@@ -251,10 +251,6 @@ def _sort(kind: str, df: pd.DataFrame) -> pd.DataFrame:
     return df.take(order).reset_index(drop=True)
 
 
-def _arrow_text(s: pd.Series) -> bool:
-    return isinstance(s.dtype, pd.StringDtype) and isinstance(s.array, pd.arrays.ArrowStringArray)
-
-
 def _sort_positions(
     df: pd.DataFrame,
     keys: list[str],
@@ -275,7 +271,7 @@ def _sort_positions(
     ranks: list[tuple[np.ndarray, int]] = []
     for c in keys:
         s = df[c]
-        if _arrow_text(s):
+        if _arrowtext.is_arrow_text(s):
             a = pa.array(s.array)
             if c not in codes and len(a) and not a.null_count and pc.all(pc.equal(a, a[0])).as_py():
                 ranks.append((np.zeros(len(rows), dtype=np.int64), 1))  # one file, one sheet
@@ -323,7 +319,7 @@ def _is_sorted(df: pd.DataFrame, keys: list[str]) -> bool:
     ok = None
     for c in reversed(keys):  # lexicographic: row i <= row i+1 from the last key outwards
         s = df[c]
-        if _arrow_text(s):
+        if _arrowtext.is_arrow_text(s):
             a = pa.array(s.array)
             x, y = a.slice(0, n - 1), a.slice(1)
             xv = pc.is_valid(x).to_numpy(zero_copy_only=False)

@@ -299,12 +299,16 @@ def _year_month_grid(t: pd.DataFrame, column: str) -> pd.DataFrame:
     """Year x month frame of ``column`` (last value where a month repeats; only the years and
     months that carry a value). Filled with numpy: ``pivot_table`` was most of a growth
     forecast's time in the 2,900-region benchmark."""
-    d = t.loc[t[column].notna(), ["year", "month", column]].drop_duplicates(["year", "month"], keep="last")
+    d = t.loc[t[column].notna(), ["year", "month", column]].drop_duplicates(
+        ["year", "month"], keep="last"
+    )
     years, yi = np.unique(d["year"].to_numpy(), return_inverse=True)
     months, mi = np.unique(d["month"].to_numpy(), return_inverse=True)
     grid = np.full((len(years), len(months)), np.nan)
     grid[yi, mi] = d[column].to_numpy(dtype=float)
-    return pd.DataFrame(grid, index=pd.Index(years, name="year"), columns=pd.Index(months, name="month"))
+    return pd.DataFrame(
+        grid, index=pd.Index(years, name="year"), columns=pd.Index(months, name="month")
+    )
 
 
 def growth_full_year(
