@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import _arrowtext
 from ..errors import SchemaError
 from .schema import Field, Schema, SheetContext
 
@@ -73,6 +74,18 @@ def _int64(s: pd.Series) -> pd.Series:
 # ----------------------------------------------------------------------------- certificates
 
 
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[ord(" ")] = True
+
+
+def _without_spaces(s: pd.Series) -> pd.Series:
+    # A byte scan answers "any space at all?" for 10^6 certificate numbers in milliseconds;
+    # the replace (a new array of every value) runs only when one is there.
+    if _arrowtext.is_arrow_text(s) and not _arrowtext.any_byte_in(s, _SPACE):
+        return s
+    return s.str.replace(" ", "", regex=False)
+
+
 def _derive_certificates(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
     year = df["issue_date"].dt.year.astype("Int64")
     status = (
@@ -88,7 +101,7 @@ def _derive_certificates(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
         {
             "enterprise_name": df["enterprise_name"],
             "uscc": df["uscc"],
-            "certificate_no": df["certificate_no"].str.replace(" ", "", regex=False),
+            "certificate_no": _without_spaces(df["certificate_no"]),
             "issue_date": df["issue_date"],
             "year": _int64(year),
             "expiry_year": _int64(year + 3),

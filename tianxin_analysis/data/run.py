@@ -466,18 +466,21 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
         return pd.DataFrame(columns=list(RECONCILIATION_COLUMNS))
     rec = pd.DataFrame(recon)
     keys = ["kind", "source_file", "source_sheet"]
-    clean_frames = [t.assign(kind=k)[keys] for k, t in tables.items()]
+
+    def sizes(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        by = frame[keys[1:]].astype(str)  # no-op for the str lineage columns
+        return by.groupby(keys[1:], sort=False).size().rename(name).reset_index()
+
+    # Counted per table (not over one concatenated frame with a kind column: 10^6 copies).
+    clean_counts = [sizes(t, "rows_clean").assign(kind=k) for k, t in tables.items()]
     counted = [
-        (
-            pd.concat(clean_frames, ignore_index=True)
-            if clean_frames
-            else pd.DataFrame(columns=keys)
-        ),
-        q[keys],
+        pd.concat(clean_counts, ignore_index=True)
+        if clean_counts
+        else pd.DataFrame(columns=[*keys, "rows_clean"]),
+        q[keys].astype(str).groupby(keys).size().rename("rows_quarantined").reset_index(),
     ]
-    for name, frame in zip(("rows_clean", "rows_quarantined"), counted, strict=True):
-        counts = frame.astype(str).groupby(keys).size().rename(name).reset_index()
-        rec = rec.merge(counts, on=keys, how="left")
+    for frame in counted:
+        rec = rec.merge(frame, on=keys, how="left")
     rec[["rows_clean", "rows_quarantined"]] = (
         rec[["rows_clean", "rows_quarantined"]].fillna(0).astype("int64")
     )
