@@ -38,7 +38,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tianxin_analysis._arrowtext import _parts, is_arrow_text
 from tianxin_analysis.clean import (
+    _as_series,
+    _as_text,
     _name_key_of_display,
     _name_key_step,
     _until_stable,
@@ -108,7 +111,62 @@ def _lookup(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 def normalize_uscc(s: Any) -> pd.Series:
     """NFKC, upper-case, without spaces and hyphens; missing markers become missing."""
-    return _until_stable(_uscc_step(s), _uscc_step)
+    t = _as_text(_as_series(s))
+    if not is_arrow_text(t):
+        return _until_stable(_uscc_step(t), _uscc_step)
+    clean = _clean_uscc(pa.array(t.array))
+    return _normalize_rest(t, ~clean)
+
+
+# A value of exactly 18 characters of [0-9A-Z] is its own normal form: it is ASCII (NFKC is
+# the identity), holds no white space, space or hyphen, is upper-case already, and no missing
+# marker is 18 characters long (tests check it). In a registry nearly every code looks like
+# this, so one RE2 pass finds them and only the rest goes through the general _uscc_step.
+_CLEAN_USCC = "^[0-9A-Z]{18}$"
+
+
+def _clean_uscc(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Per value: exactly 18 characters of [0-9A-Z] (False for nulls)."""
+    hit = pc.fill_null(pc.match_substring_regex(arr, _CLEAN_USCC), False)
+    return hit.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _normalize_rest(t: pd.Series, rest: np.ndarray) -> pd.Series:
+    """``t`` (pyarrow ``str``) with the values at ``rest`` replaced by their normal form."""
+    if not rest.any():
+        return pd.Series(t.array, index=t.index, name=t.name, copy=False)
+    arr = pa.array(t.array)
+    if isinstance(arr, pa.ChunkedArray):  # replace_with_mask takes one array
+        arr = arr.combine_chunks()
+    # positional sub-Series: _uscc_step aligns on the index, which need not be unique
+    sub = pd.Series(pd.array(arr.filter(pa.array(rest)), dtype=t.dtype))
+    normed = pa.array(_until_stable(_uscc_step(sub), _uscc_step).array)
+    if isinstance(normed, pa.ChunkedArray):
+        normed = normed.combine_chunks()
+    out = pc.replace_with_mask(arr, pa.array(rest), normed.cast(arr.type))
+    return pd.Series(pd.array(out, dtype=t.dtype), index=t.index, name=t.name)
+
+
+def _clean_matrix(arr: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), 18) uint8 bytes of the values at ``rows``, each 18 ASCII bytes; read from
+    the Arrow buffers rather than through 10^5 Python strings."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    offsets, data = _parts(arr)
+    return data[offsets[rows][:, None] + np.arange(18)]
+
+
+def _admin_array(mat: np.ndarray, rows: np.ndarray, n: int) -> pa.Array:
+    """Arrow string array of length ``n``: positions 3-8 of ``mat`` at ``rows``, else null."""
+    has = np.zeros(n, dtype=bool)
+    has[rows] = True
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(has * 6)
+    data = np.ascontiguousarray(mat[:, 2:8]).tobytes()
+    validity = pa.py_buffer(np.packbits(has, bitorder="little").tobytes())
+    return pa.Array.from_buffers(
+        pa.large_string(), n, [validity, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)]
+    )
 
 
 def _uscc_step(s: Any) -> pd.Series:
@@ -156,7 +214,60 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     "admin_code", "check_digit"; the first failing test in that order) and ``admin_code``
     (str, positions 3-8, where the code is 18 alphabet characters with digits there).
     """
-    t = normalize_uscc(s)
+    t0 = _as_text(_as_series(s))
+    if not is_arrow_text(t0):
+        return _validate_uscc_general(normalize_uscc(t0))
+    clean = _clean_uscc(pa.array(t0.array))
+    rest = ~clean
+    t = _normalize_rest(t0, rest)
+    arr = pa.array(t.array)
+    n = len(t)
+    if rest.any():  # a normalised value may have become clean ("9143 0103..." -> "9143...")
+        clean = _clean_uscc(arr)
+    missing = pc.is_null(arr).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    length18 = pc.fill_null(pc.equal(pc.utf8_length(arr), 18), False)
+    length18 = length18.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+    # Every character of the alphabet is in [0-9A-Z], so a value of 18 characters that is not
+    # clean fails the charset test; only the clean ones need the code matrix.
+    rows = np.flatnonzero(clean)
+    mat = _clean_matrix(arr, rows)
+    vals = _USCC_VALUE[mat].astype(np.int64)
+    charset_ok = (vals >= 0).all(axis=1)
+    admin_digits = (vals[:, 2:8] <= 9).all(axis=1) & charset_ok
+    province = vals[:, 2] * 10 + vals[:, 3]
+    admin_ok = admin_digits & np.isin(province, [int(p) for p in _PROVINCES])
+    check_ok = np.zeros(len(vals), dtype=bool)
+    check_ok[charset_ok] = _check_values(vals[charset_ok, :17]) == vals[charset_ok, 17]
+
+    # error as small codes into USCC_ERRORS (-1 = none), turned into text by one Arrow take
+    code = np.full(n, -1, dtype=np.int8)
+    code[missing] = 0
+    code[~missing & ~length18] = 1
+    code[length18] = 2  # charset unless clean; clean rows are set below
+    sub = np.full(len(vals), -1, dtype=np.int8)
+    sub[~check_ok] = 4
+    sub[~admin_ok] = 3
+    sub[~charset_ok] = 2
+    code[rows] = sub
+    names = pa.array(USCC_ERRORS, pa.large_string())
+    error = names.take(pa.array(code.astype(np.int64), mask=code < 0))
+
+    admin = _admin_array(mat[admin_digits], rows[admin_digits], n)
+    return pd.DataFrame(
+        {
+            "uscc": t,
+            "valid": pd.Series(code < 0, index=t.index, dtype=bool),
+            "error": pd.Series(pd.array(error, dtype="string"), index=t.index),
+            "admin_code": pd.Series(pd.array(admin, dtype="str"), index=t.index),
+        },
+        index=t.index,
+    )
+
+
+def _validate_uscc_general(t: pd.Series) -> pd.DataFrame:
+    """:func:`validate_uscc` of normalised text ``t`` through Python strings (text that is
+    not pyarrow-backed)."""
     n = len(t)
     text = t.to_numpy(dtype=object)
     missing = t.isna().to_numpy()
