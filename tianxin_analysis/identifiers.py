@@ -114,21 +114,68 @@ def normalize_uscc(s: Any) -> pd.Series:
     t = _as_text(_as_series(s))
     if not is_arrow_text(t):
         return _until_stable(_uscc_step(t), _uscc_step)
-    clean = _clean_uscc(pa.array(t.array))
+    clean = _clean_mask(_clean_uscc(pa.array(t.array)), len(t))
     return _normalize_rest(t, ~clean)
 
 
 # A value of exactly 18 characters of [0-9A-Z] is its own normal form: it is ASCII (NFKC is
 # the identity), holds no white space, space or hyphen, is upper-case already, and no missing
 # marker is 18 characters long (tests check it). In a registry nearly every code looks like
-# this, so one RE2 pass finds them and only the rest goes through the general _uscc_step.
-_CLEAN_USCC = "^[0-9A-Z]{18}$"
+# this, so a byte scan of the Arrow buffers finds them and only the rest goes through the
+# general _uscc_step. Hand-written on the buffers because it is about 4x faster than an RE2
+# match plus a gather of the code points.
+#
+# byte -> alphabet value (0-30); 31 for the other characters of [0-9A-Z] (I, O, S, V, Z);
+# -1 for every other byte
+_BYTE_VALUE = np.full(256, -1, dtype=np.int8)
+for _c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _BYTE_VALUE[ord(_c)] = USCC_ALPHABET.index(_c) if _c in USCC_ALPHABET else 31
+_WEIGHTS32 = USCC_WEIGHTS.astype(np.float32)  # sums stay below 2^24: exact in float32
 
 
-def _clean_uscc(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Per value: exactly 18 characters of [0-9A-Z] (False for nulls)."""
-    hit = pc.fill_null(pc.match_substring_regex(arr, _CLEAN_USCC), False)
-    return hit.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+class _Clean(NamedTuple):
+    """Rows of an Arrow string array that hold exactly 18 characters of [0-9A-Z]."""
+
+    rows: np.ndarray  # positions, ascending
+    values: np.ndarray  # (len(rows), 18) int8 of _BYTE_VALUE
+
+
+def _clean_uscc(arr: pa.Array | pa.ChunkedArray) -> _Clean:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    offsets, data = _parts(arr)
+    cand = (offsets[1:] - offsets[:-1]) == 18
+    if arr.null_count:
+        cand &= arr.is_valid().to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(cand)
+    if len(rows) == 0:
+        return _Clean(rows, np.zeros((0, 18), dtype=np.int8))
+    # row i of the window view is data[i : i + 18]: one row copy per value, no index matrix
+    windows = np.lib.stride_tricks.sliding_window_view(data, 18)
+    values = np.take(_BYTE_VALUE, windows[offsets[rows]])
+    ok = _column_min(values) >= 0
+    return _Clean(rows[ok], values[ok])
+
+
+def _column_min(values: np.ndarray) -> np.ndarray:
+    # a loop over the 18 columns beats .min(axis=1), which reduces 18 items at a time
+    acc = values[:, 0].copy()
+    for i in range(1, values.shape[1]):
+        np.minimum(acc, values[:, i], out=acc)
+    return acc
+
+
+def _column_max(values: np.ndarray) -> np.ndarray:
+    acc = values[:, 0].copy()
+    for i in range(1, values.shape[1]):
+        np.maximum(acc, values[:, i], out=acc)
+    return acc
+
+
+def _clean_mask(clean: _Clean, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[clean.rows] = True
+    return out
 
 
 def _normalize_rest(t: pd.Series, rest: np.ndarray) -> pd.Series:
@@ -147,22 +194,14 @@ def _normalize_rest(t: pd.Series, rest: np.ndarray) -> pd.Series:
     return pd.Series(pd.array(out, dtype=t.dtype), index=t.index, name=t.name)
 
 
-def _clean_matrix(arr: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
-    """(len(rows), 18) uint8 bytes of the values at ``rows``, each 18 ASCII bytes; read from
-    the Arrow buffers rather than through 10^5 Python strings."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    offsets, data = _parts(arr)
-    return data[offsets[rows][:, None] + np.arange(18)]
-
-
 def _admin_array(mat: np.ndarray, rows: np.ndarray, n: int) -> pa.Array:
-    """Arrow string array of length ``n``: positions 3-8 of ``mat`` at ``rows``, else null."""
+    """Arrow string array of length ``n``: the (len(rows), 6) bytes ``mat`` at ``rows``,
+    else null."""
     has = np.zeros(n, dtype=bool)
     has[rows] = True
     offsets = np.zeros(n + 1, dtype=np.int64)
     offsets[1:] = np.cumsum(has * 6)
-    data = np.ascontiguousarray(mat[:, 2:8]).tobytes()
+    data = np.ascontiguousarray(mat).tobytes()
     validity = pa.py_buffer(np.packbits(has, bitorder="little").tobytes())
     return pa.Array.from_buffers(
         pa.large_string(), n, [validity, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)]
@@ -218,7 +257,7 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     if not is_arrow_text(t0):
         return _validate_uscc_general(normalize_uscc(t0))
     clean = _clean_uscc(pa.array(t0.array))
-    rest = ~clean
+    rest = ~_clean_mask(clean, len(t0))
     t = _normalize_rest(t0, rest)
     arr = pa.array(t.array)
     n = len(t)
@@ -229,16 +268,16 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     length18 = length18.to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
     # Every character of the alphabet is in [0-9A-Z], so a value of 18 characters that is not
-    # clean fails the charset test; only the clean ones need the code matrix.
-    rows = np.flatnonzero(clean)
-    mat = _clean_matrix(arr, rows)
-    vals = _USCC_VALUE[mat].astype(np.int64)
-    charset_ok = (vals >= 0).all(axis=1)
-    admin_digits = (vals[:, 2:8] <= 9).all(axis=1) & charset_ok
-    province = vals[:, 2] * 10 + vals[:, 3]
+    # clean fails the charset test; only the clean ones need their values.
+    rows, vals = clean
+    charset_ok = _column_max(vals) <= 30
+    admin_digits = (_column_max(vals[:, 2:8]) <= 9) & charset_ok
+    province = vals[:, 2].astype(np.int64) * 10 + vals[:, 3]
     admin_ok = admin_digits & np.isin(province, [int(p) for p in _PROVINCES])
     check_ok = np.zeros(len(vals), dtype=bool)
-    check_ok[charset_ok] = _check_values(vals[charset_ok, :17]) == vals[charset_ok, 17]
+    total = vals[charset_ok, :17].astype(np.float32) @ _WEIGHTS32
+    check = (31 - total.astype(np.int64) % 31) % 31
+    check_ok[charset_ok] = check == vals[charset_ok, 17]
 
     # error as small codes into USCC_ERRORS (-1 = none), turned into text by one Arrow take
     code = np.full(n, -1, dtype=np.int8)
@@ -253,7 +292,9 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     names = pa.array(USCC_ERRORS, pa.large_string())
     error = names.take(pa.array(code.astype(np.int64), mask=code < 0))
 
-    admin = _admin_array(mat[admin_digits], rows[admin_digits], n)
+    # values 0-9 are the digits themselves
+    digits = (vals[admin_digits, 2:8] + ord("0")).astype(np.uint8)
+    admin = _admin_array(digits, rows[admin_digits], n)
     return pd.DataFrame(
         {
             "uscc": t,
