@@ -157,6 +157,22 @@ def _clean_uscc(arr: pa.Array | pa.ChunkedArray) -> _Clean:
     return _Clean(rows[ok], values[ok])
 
 
+def _merge_clean(first: _Clean, later: _Clean, rest: np.ndarray) -> _Clean:
+    """``first`` (clean rows outside ``rest``) with ``later`` (clean rows among the values at
+    ``rest``, numbered within them), as one _Clean in row order; cheaper than a second scan
+    of every value."""
+    later_rows = np.flatnonzero(rest)[later.rows]
+    mask = np.zeros(len(rest), dtype=bool)
+    mask[first.rows] = True
+    mask[later_rows] = True
+    rows = np.flatnonzero(mask)
+    rank = np.cumsum(mask) - 1
+    values = np.empty((len(rows), 18), dtype=np.int8)
+    values[rank[first.rows]] = first.values
+    values[rank[later_rows]] = later.values
+    return _Clean(rows, values)
+
+
 def _column_min(values: np.ndarray) -> np.ndarray:
     # a loop over the 18 columns beats .min(axis=1), which reduces 18 items at a time
     acc = values[:, 0].copy()
@@ -262,7 +278,7 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     arr = pa.array(t.array)
     n = len(t)
     if rest.any():  # a normalised value may have become clean ("9143 0103..." -> "9143...")
-        clean = _clean_uscc(arr)
+        clean = _merge_clean(clean, _clean_uscc(arr.take(np.flatnonzero(rest))), rest)
     missing = pc.is_null(arr).to_numpy(zero_copy_only=False).astype(bool, copy=False)
     length18 = pc.fill_null(pc.equal(pc.utf8_length(arr), 18), False)
     length18 = length18.to_numpy(zero_copy_only=False).astype(bool, copy=False)
