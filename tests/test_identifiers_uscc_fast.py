@@ -194,3 +194,13 @@ def test_edges(s):
 def test_no_marker_is_a_clean_code():
     # the shortcut relies on it: a clean value is never a missing marker
     assert not any(re.fullmatch("[0-9A-Z]{18}", k) for k in clean._marker_keys())
+
+
+def test_result_does_not_alias_input():
+    s = pd.Series(_valid_codes(3)[:3], dtype="str")
+    before = s.tolist()
+    out = identifiers.normalize_uscc(s)
+    out.iloc[0] = "x"
+    v = identifiers.validate_uscc(s)
+    v.loc[0, "uscc"] = "y"
+    assert s.tolist() == before

@@ -197,7 +197,7 @@ def _clean_mask(clean: _Clean, n: int) -> np.ndarray:
 def _normalize_rest(t: pd.Series, rest: np.ndarray) -> pd.Series:
     """``t`` (pyarrow ``str``) with the values at ``rest`` replaced by their normal form."""
     if not rest.any():
-        return pd.Series(t.array, index=t.index, name=t.name, copy=False)
+        return t.copy(deep=False)  # a new object; copy-on-write keeps ``t`` safe from edits
     arr = pa.array(t.array)
     if isinstance(arr, pa.ChunkedArray):  # replace_with_mask takes one array
         arr = arr.combine_chunks()
