@@ -38,7 +38,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tianxin_analysis._arrowtext import _parts, is_arrow_text
 from tianxin_analysis.clean import (
+    _as_series,
+    _as_text,
     _name_key_of_display,
     _name_key_step,
     _until_stable,
@@ -108,7 +111,117 @@ def _lookup(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 def normalize_uscc(s: Any) -> pd.Series:
     """NFKC, upper-case, without spaces and hyphens; missing markers become missing."""
-    return _until_stable(_uscc_step(s), _uscc_step)
+    t = _as_text(_as_series(s))
+    if not is_arrow_text(t):
+        return _until_stable(_uscc_step(t), _uscc_step)
+    clean = _clean_mask(_clean_uscc(pa.array(t.array)), len(t))
+    return _normalize_rest(t, ~clean)
+
+
+# A value of exactly 18 characters of [0-9A-Z] is its own normal form: it is ASCII (NFKC is
+# the identity), holds no white space, space or hyphen, is upper-case already, and no missing
+# marker is 18 characters long (tests check it). In a registry nearly every code looks like
+# this, so a byte scan of the Arrow buffers finds them and only the rest goes through the
+# general _uscc_step. Hand-written on the buffers because it is about 4x faster than an RE2
+# match plus a gather of the code points.
+#
+# byte -> alphabet value (0-30); 31 for the other characters of [0-9A-Z] (I, O, S, V, Z);
+# -1 for every other byte
+_BYTE_VALUE = np.full(256, -1, dtype=np.int8)
+for _c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _BYTE_VALUE[ord(_c)] = USCC_ALPHABET.index(_c) if _c in USCC_ALPHABET else 31
+_WEIGHTS32 = USCC_WEIGHTS.astype(np.float32)  # sums stay below 2^24: exact in float32
+
+
+class _Clean(NamedTuple):
+    """Rows of an Arrow string array that hold exactly 18 characters of [0-9A-Z]."""
+
+    rows: np.ndarray  # positions, ascending
+    values: np.ndarray  # (len(rows), 18) int8 of _BYTE_VALUE
+
+
+def _clean_uscc(arr: pa.Array | pa.ChunkedArray) -> _Clean:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    offsets, data = _parts(arr)
+    cand = (offsets[1:] - offsets[:-1]) == 18
+    if arr.null_count:
+        cand &= arr.is_valid().to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(cand)
+    if len(rows) == 0:
+        return _Clean(rows, np.zeros((0, 18), dtype=np.int8))
+    # row i of the window view is data[i : i + 18]: one row copy per value, no index matrix
+    windows = np.lib.stride_tricks.sliding_window_view(data, 18)
+    values = np.take(_BYTE_VALUE, windows[offsets[rows]])
+    ok = _column_min(values) >= 0
+    return _Clean(rows[ok], values[ok])
+
+
+def _merge_clean(first: _Clean, later: _Clean, rest: np.ndarray) -> _Clean:
+    """``first`` (clean rows outside ``rest``) with ``later`` (clean rows among the values at
+    ``rest``, numbered within them), as one _Clean in row order; cheaper than a second scan
+    of every value."""
+    later_rows = np.flatnonzero(rest)[later.rows]
+    mask = np.zeros(len(rest), dtype=bool)
+    mask[first.rows] = True
+    mask[later_rows] = True
+    rows = np.flatnonzero(mask)
+    rank = np.cumsum(mask) - 1
+    values = np.empty((len(rows), 18), dtype=np.int8)
+    values[rank[first.rows]] = first.values
+    values[rank[later_rows]] = later.values
+    return _Clean(rows, values)
+
+
+def _column_min(values: np.ndarray) -> np.ndarray:
+    # a loop over the 18 columns beats .min(axis=1), which reduces 18 items at a time
+    acc = values[:, 0].copy()
+    for i in range(1, values.shape[1]):
+        np.minimum(acc, values[:, i], out=acc)
+    return acc
+
+
+def _column_max(values: np.ndarray) -> np.ndarray:
+    acc = values[:, 0].copy()
+    for i in range(1, values.shape[1]):
+        np.maximum(acc, values[:, i], out=acc)
+    return acc
+
+
+def _clean_mask(clean: _Clean, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[clean.rows] = True
+    return out
+
+
+def _normalize_rest(t: pd.Series, rest: np.ndarray) -> pd.Series:
+    """``t`` (pyarrow ``str``) with the values at ``rest`` replaced by their normal form."""
+    if not rest.any():
+        return t.copy(deep=False)  # a new object; copy-on-write keeps ``t`` safe from edits
+    arr = pa.array(t.array)
+    if isinstance(arr, pa.ChunkedArray):  # replace_with_mask takes one array
+        arr = arr.combine_chunks()
+    # positional sub-Series: _uscc_step aligns on the index, which need not be unique
+    sub = pd.Series(pd.array(arr.filter(pa.array(rest)), dtype=t.dtype))
+    normed = pa.array(_until_stable(_uscc_step(sub), _uscc_step).array)
+    if isinstance(normed, pa.ChunkedArray):
+        normed = normed.combine_chunks()
+    out = pc.replace_with_mask(arr, pa.array(rest), normed.cast(arr.type))
+    return pd.Series(pd.array(out, dtype=t.dtype), index=t.index, name=t.name)
+
+
+def _admin_array(mat: np.ndarray, rows: np.ndarray, n: int) -> pa.Array:
+    """Arrow string array of length ``n``: the (len(rows), 6) bytes ``mat`` at ``rows``,
+    else null."""
+    has = np.zeros(n, dtype=bool)
+    has[rows] = True
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(has * 6)
+    data = np.ascontiguousarray(mat).tobytes()
+    validity = pa.py_buffer(np.packbits(has, bitorder="little").tobytes())
+    return pa.Array.from_buffers(
+        pa.large_string(), n, [validity, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)]
+    )
 
 
 def _uscc_step(s: Any) -> pd.Series:
@@ -156,7 +269,62 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     "admin_code", "check_digit"; the first failing test in that order) and ``admin_code``
     (str, positions 3-8, where the code is 18 alphabet characters with digits there).
     """
-    t = normalize_uscc(s)
+    t0 = _as_text(_as_series(s))
+    if not is_arrow_text(t0):
+        return _validate_uscc_general(normalize_uscc(t0))
+    clean = _clean_uscc(pa.array(t0.array))
+    rest = ~_clean_mask(clean, len(t0))
+    t = _normalize_rest(t0, rest)
+    arr = pa.array(t.array)
+    n = len(t)
+    if rest.any():  # a normalised value may have become clean ("9143 0103..." -> "9143...")
+        clean = _merge_clean(clean, _clean_uscc(arr.take(np.flatnonzero(rest))), rest)
+    missing = pc.is_null(arr).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    length18 = pc.fill_null(pc.equal(pc.utf8_length(arr), 18), False)
+    length18 = length18.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+    # Every character of the alphabet is in [0-9A-Z], so a value of 18 characters that is not
+    # clean fails the charset test; only the clean ones need their values.
+    rows, vals = clean
+    charset_ok = _column_max(vals) <= 30
+    admin_digits = (_column_max(vals[:, 2:8]) <= 9) & charset_ok
+    province = vals[:, 2].astype(np.int64) * 10 + vals[:, 3]
+    admin_ok = admin_digits & np.isin(province, [int(p) for p in _PROVINCES])
+    check_ok = np.zeros(len(vals), dtype=bool)
+    total = vals[charset_ok, :17].astype(np.float32) @ _WEIGHTS32
+    check = (31 - total.astype(np.int64) % 31) % 31
+    check_ok[charset_ok] = check == vals[charset_ok, 17]
+
+    # error as small codes into USCC_ERRORS (-1 = none), turned into text by one Arrow take
+    code = np.full(n, -1, dtype=np.int8)
+    code[missing] = 0
+    code[~missing & ~length18] = 1
+    code[length18] = 2  # charset unless clean; clean rows are set below
+    sub = np.full(len(vals), -1, dtype=np.int8)
+    sub[~check_ok] = 4
+    sub[~admin_ok] = 3
+    sub[~charset_ok] = 2
+    code[rows] = sub
+    names = pa.array(USCC_ERRORS, pa.large_string())
+    error = names.take(pa.array(code.astype(np.int64), mask=code < 0))
+
+    # values 0-9 are the digits themselves
+    digits = (vals[admin_digits, 2:8] + ord("0")).astype(np.uint8)
+    admin = _admin_array(digits, rows[admin_digits], n)
+    return pd.DataFrame(
+        {
+            "uscc": t,
+            "valid": pd.Series(code < 0, index=t.index, dtype=bool),
+            "error": pd.Series(pd.array(error, dtype="string"), index=t.index),
+            "admin_code": pd.Series(pd.array(admin, dtype="str"), index=t.index),
+        },
+        index=t.index,
+    )
+
+
+def _validate_uscc_general(t: pd.Series) -> pd.DataFrame:
+    """:func:`validate_uscc` of normalised text ``t`` through Python strings (text that is
+    not pyarrow-backed)."""
     n = len(t)
     text = t.to_numpy(dtype=object)
     missing = t.isna().to_numpy()
