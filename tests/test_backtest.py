@@ -51,9 +51,13 @@ def test_annual_tables_summary_and_goal_report():
     res = bt.annual_backtests({"t1": panel[panel["series"] == "a"], "t2": panel}, theta=False)
     s = bt.summarize_annual_tables(res)
     assert set(s.index.get_level_values("table")) == {"t1", "t2", "pooled"}
-    assert s.loc[("pooled", "annual"), "n"] == s.loc[("t1", "annual"), "n"] + s.loc[("t2", "annual"), "n"]
+    assert (
+        s.loc[("pooled", "annual"), "n"]
+        == s.loc[("t1", "annual"), "n"] + s.loc[("t2", "annual"), "n"]
+    )
     ytd = pd.DataFrame(
-        {"mape_ratio": [0.3, 0.6], "coverage80": [0.8, 0.9], "brier_ratio": [0.2, 0.5]}, index=[3, 9]
+        {"mape_ratio": [0.3, 0.6], "coverage80": [0.8, 0.9], "brier_ratio": [0.2, 0.5]},
+        index=[3, 9],
     )
     report = bt.goal_report(s.loc["pooled"], ytd).set_index("figure")
     assert bool(report.loc["YTD MAPE / 序时进度 MAPE, month 3", "met"]) is True

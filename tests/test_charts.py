@@ -212,7 +212,9 @@ def _texts(fig) -> list[str]:
 
 @pytest.mark.parametrize("synthetic", [True, False])
 def test_series_chart_footer_and_lines(synthetic):
-    frame = pd.DataFrame({"全国": [2.1, 2.2, 2.4], "湖南": [1.8, 2.0, 2.2]}, index=[2020, 2021, 2022])
+    frame = pd.DataFrame(
+        {"全国": [2.1, 2.2, 2.4], "湖南": [1.8, 2.0, 2.2]}, index=[2020, 2021, 2022]
+    )
     fig = charts.series_chart(
         frame, title="研发投入强度", ylabel="%", source="中国科技统计年鉴", synthetic=synthetic,
         highlight=pd.Series([2.5, 2.6], index=[2021, 2022]), highlight_label="本区", size="a4",

@@ -46,4 +46,6 @@ def test_environment_yml_mirrors_pyproject():
         f"only in pyproject.toml: {sorted(set(declared) - set(conda))}"
     )
     for name, req in declared.items():
-        assert conda[name] == req, f"{name}: pyproject says {req}, environment.yml says {conda[name]}"
+        assert conda[name] == req, (
+            f"{name}: pyproject says {req}, environment.yml says {conda[name]}"
+        )

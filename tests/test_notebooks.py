@@ -42,4 +42,6 @@ def test_papermill_runs_a_notebook_for_another_month(tmp_path, name):
     assert "数据截至 2024年6月" in text
     assert "2024年9月" not in text
     nb = json.loads(out.read_text(encoding="utf-8"))
-    assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+    assert not any(
+        o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", [])
+    )
