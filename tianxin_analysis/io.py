@@ -23,8 +23,10 @@ import csv
 import datetime as dt
 import functools
 import io as _stdio
+import mmap
 import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -151,8 +153,12 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
+# The format of a text file is told by this many bytes at its start (and its name).
+_HEAD_BYTES = 65536
+
+
 def _looks_like_html(data: bytes) -> bool:
-    head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    head = data[:_HEAD_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     # Office "HTML-as-xls" exports and web-system downloads start with a doctype, <html>,
     # a comment, or go straight to <table>.
     return bool(re.search(rb"<(html|table|!doctype\s+html)\b", head))
@@ -481,10 +487,13 @@ def _utf8_sample(data: bytes) -> tuple[str, int] | None:
     return head[:_SNIFF_CHARS], start
 
 
-def _read_csv(data: bytes, name: str, *, as_text: bool = False) -> list[RawSheet]:
+def _read_csv(
+    data: bytes, name: str, *, as_text: bool = False, tried_utf8: bool = False
+) -> list[RawSheet]:
+    """One sheet of CSV cells. ``tried_utf8``: pyarrow already refused the file's UTF-8 bytes
+    (as the fast path below would try them), so go on from there."""
     grid = None
-    tried_utf8 = False
-    if as_text:
+    if as_text and not tried_utf8:
         # Fast path: a UTF-8 file (the usual large export) goes to pyarrow as its own bytes.
         # When pyarrow refuses it (invalid UTF-8, ragged rows, ...) the path below decides
         # exactly as if this attempt had not been made.
@@ -505,23 +514,80 @@ def _read_csv(data: bytes, name: str, *, as_text: bool = False) -> list[RawSheet
             del buf
             if grid is None:
                 text, _ = _decode_text(data, name)
-    if grid is None:
-        rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
-        blank = not any(cell.strip() for row in rows for cell in row)
-    else:
-        blank = not any(grid[c].count() for c in grid.columns)
-    if blank:
-        # Blank lines only: as empty as a 0-byte file, and the analyst must hear about it
-        # rather than have the file skipped without a word.
-        raise InputFileError(
-            "文件为空 (只有空行或空白)",
-            "file is empty (blank lines or whitespace only)",
-            file=name,
-            expected="CSV 表格，至少一行表头 (a CSV table with a header row)",
-        )
-    if grid is None:
-        grid = _grid(rows)
+    if grid is not None:
+        return _csv_sheets(grid, name)
+    rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
+    if not any(cell.strip() for row in rows for cell in row):
+        _refuse_blank(name)
+    return [RawSheet(file=name, sheet=None, grid=_grid(rows))]
+
+
+def _refuse_blank(name: str) -> None:
+    # Blank lines only: as empty as a 0-byte file, and the analyst must hear about it
+    # rather than have the file skipped without a word.
+    raise InputFileError(
+        "文件为空 (只有空行或空白)",
+        "file is empty (blank lines or whitespace only)",
+        file=name,
+        expected="CSV 表格，至少一行表头 (a CSV table with a header row)",
+    )
+
+
+def _csv_sheets(grid: pd.DataFrame, name: str) -> list[RawSheet]:
+    """The sheet of a CSV grid parsed by pyarrow (refused when every cell is blank)."""
+    if not any(grid[c].count() for c in grid.columns):
+        _refuse_blank(name)
     return [RawSheet(file=name, sheet=None, grid=grid)]
+
+
+def _map_file(path: Path) -> mmap.mmap | None:
+    """``path`` mapped read-only, or None for anything but a non-empty regular file that can
+    be mapped (the byte reader then gives the usual answer or error)."""
+    try:
+        st = path.stat()
+        # a FIFO or device would block or lie about its size
+        if not stat.S_ISREG(st.st_mode) or not st.st_size:
+            return None
+        with open(path, "rb") as f:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+
+
+def _read_mapped_csv(path: Path) -> list[RawSheet] | None:
+    """The CSV fast path of :func:`read_sheets` on the file mapped in memory.
+
+    Reading a 240 MB export into ``bytes`` costs a copy of the whole file before pyarrow
+    parses it; pyarrow parses the mapped pages in place instead. Only a file whose head
+    makes it a CSV and looks like UTF-8 is taken here; None means: read the bytes and go the
+    usual way, which then answers (or fails) exactly as without this path.
+    """
+    mapped = _map_file(path)
+    if mapped is None:
+        return None
+    try:
+        head = mapped[:_HEAD_BYTES]
+        # Workbooks, and text under an Excel name, are judged from the whole file.
+        if head.startswith((_OLE_MAGIC, _ZIP_MAGIC)) or path.suffix.lower() in _EXCEL_SUFFIXES:
+            return None
+        try:
+            # the remaining decisions of _sniff (and their errors) read no byte past the head
+            if _sniff(head, path) != "csv":
+                return None
+        except InputFileError:
+            return None
+        sample = _utf8_sample(head)
+        if sample is None:
+            return None
+        text, start = sample
+        grid = _arrow_grid(mapped, _sniff_delimiter(text), start)
+    finally:
+        # pyarrow's cells are its own copies: nothing refers to the mapping any more
+        mapped.close()
+    name = str(path)
+    if grid is None:
+        return _read_csv(_read_bytes(path), name, as_text=True, tried_utf8=True)
+    return _csv_sheets(grid, name)
 
 
 def _refuse_row(row: object) -> str:
@@ -575,7 +641,17 @@ def _utf8_bytes(data: bytes, text: str, encoding: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _arrow_grid(buf: bytes, delimiter: str, start: int = 0) -> pd.DataFrame | None:
+@functools.cache
+def _csv_convert_options() -> pacsv.ConvertOptions:
+    # built once: a column type for each of 16384 names takes milliseconds every call
+    return pacsv.ConvertOptions(
+        column_types={f"f{i}": pa.large_string() for i in range(_MAX_CSV_COLUMNS)},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+
+
+def _arrow_grid(buf: bytes | mmap.mmap, delimiter: str, start: int = 0) -> pd.DataFrame | None:
     """The grid of a CSV file parsed by pyarrow into ``str`` columns, or None to fall back.
 
     Same cells, row numbers and blanks as ``csv.reader`` + :func:`_grid` (a blank line is a
@@ -604,11 +680,7 @@ def _arrow_grid(buf: bytes, delimiter: str, start: int = 0) -> pd.DataFrame | No
                 ignore_empty_lines=False,
                 invalid_row_handler=_refuse_row,
             ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={f"f{i}": pa.large_string() for i in range(_MAX_CSV_COLUMNS)},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+            convert_options=_csv_convert_options(),
         )
     except pa.ArrowException:
         return None
@@ -641,6 +713,10 @@ def read_sheets(
     unequal length) fall back to the object grid. Workbooks and HTML are unaffected.
     """
     p = Path(path)
+    if as_text:
+        sheets = _read_mapped_csv(p)
+        if sheets is not None:
+            return sheets
     data = _read_bytes(p)
     fmt = _sniff(data, p)
     name = str(p)
