@@ -590,11 +590,6 @@ def _read_mapped_csv(path: Path) -> list[RawSheet] | None:
     return _csv_sheets(grid, name)
 
 
-def _refuse_row(row: object) -> str:
-    """pyarrow's handler for a row with another number of fields than the first: stop."""
-    return "error"
-
-
 # Whitespace-only cells are blank (``_cell``: ``str.strip()`` leaves nothing). The class is
 # every character Python's ``str.isspace`` accepts, written out for RE2.
 _WS_CLASS = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
@@ -678,7 +673,9 @@ def _arrow_grid(buf: bytes | mmap.mmap, delimiter: str, start: int = 0) -> pd.Da
                 # a line break can only sit inside a quoted field
                 newlines_in_values=buf.find(b'"', start) >= 0,
                 ignore_empty_lines=False,
-                invalid_row_handler=_refuse_row,
+                # No invalid_row_handler: pyarrow already refuses a row with another number
+                # of fields than the first, and a handler is handed the row decoded as UTF-8
+                # (a ragged row of GBK bytes raised inside pyarrow, printed as "ignored").
             ),
             convert_options=_csv_convert_options(),
         )

@@ -1,0 +1,122 @@
+"""``read_sheets(path, as_text=True)`` parses a memory-mapped file: whatever the file, the
+answer (sheets or error) must be the one of the byte path it replaces."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tianxin_analysis import io
+from tianxin_analysis.errors import InputFileError
+from tianxin_analysis.io import _HEAD_BYTES, _OLE_MAGIC, _ZIP_MAGIC, read_sheets
+
+
+def _outcome(path, **kwargs):
+    """(sheets as plain values, None) or (None, (error type, message))."""
+    try:
+        sheets = read_sheets(path, as_text=True, **kwargs)
+    except (InputFileError, UnicodeDecodeError) as exc:
+        return None, (type(exc), str(exc))
+    out = []
+    for s in sheets:
+        g = s.grid
+        cells = g.astype(object).where(g.notna(), None).to_numpy().tolist()
+        out.append(
+            (s.file, s.sheet, list(g.index), list(g.columns), [str(d) for d in g.dtypes], cells)
+        )
+    return out, None
+
+
+def _same_as_byte_path(path, monkeypatch):
+    new = _outcome(path)
+    with monkeypatch.context() as m:
+        m.setattr(io, "_read_mapped_csv", lambda p: None)
+        old = _outcome(path)
+    assert new == old
+    return new
+
+
+_HTML_LATE = b"x,y\n" + b" " * (_HEAD_BYTES - 20) + b"<table><tr><td>1</td></tr></table>\n"
+
+_CASES = {
+    "utf8": "名称,金额\n甲,1\n乙,\u3000\n".encode(),
+    "bom": "\ufeff名称,金额\n甲,1\n".encode(),
+    "bom only": "\ufeff".encode(),
+    "utf16": "名称,金额\n甲,1\n".encode("utf-16"),
+    "gb18030": "名称\t金额\n甲\t1\n".encode("gb18030"),
+    "ragged": "标题\n名称,金额\n甲,1,多余\n".encode(),
+    "quoted": b'a,"\n",b\n"",  \n',
+    "blank": b",,\n  ,\t,\n",
+    "newlines": b"\n\n\n",
+    "nul": b"a,\x00b\n",
+    "nul in head": b"a,b\n\x00\x01\x02",
+    "invalid utf8 late": ("a,b\n" + "甲,乙\n" * 20000).encode() + "湘".encode("gb18030") + b"\n",
+    "html": b"<html><body><table><tr><td>1</td></tr></table></body></html>",
+    "html past head": _HTML_LATE,
+    "ole junk": _OLE_MAGIC + b"\x00" * 600,
+    "zip junk": _ZIP_MAGIC + b"\x00" * 100,
+    "pdf": b"%PDF-1.4\n",
+    "large": ("序号,名称\n" + "".join(f"{i},企业{i}\n" for i in range(50_000))).encode(),
+}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xls", ".txt"])
+@pytest.mark.parametrize("case", list(_CASES))
+def test_mapped_read_matches_byte_path(tmp_path, monkeypatch, case, suffix):
+    path = tmp_path / f"t{suffix}"
+    path.write_bytes(_CASES[case])
+    _same_as_byte_path(path, monkeypatch)
+
+
+def test_missing_empty_and_folder_paths_fail_as_before(tmp_path, monkeypatch):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    for path in (tmp_path / "missing.csv", empty, tmp_path):
+        sheets, error = _same_as_byte_path(path, monkeypatch)
+        assert sheets is None and error[0] is InputFileError
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_not_mapped(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert io._map_file(fifo) is None  # opening it would wait for a writer
+
+
+def test_the_mapping_is_closed_and_the_grid_outlives_it(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n甲,1\n", encoding="utf-8")
+    grid = read_sheets(path, as_text=True)[0].grid
+    # the cells are pyarrow's own copies: rewriting the file does not reach them
+    path.write_text("x,y\n乙,2\n", encoding="utf-8")
+    assert grid.loc[2].tolist() == ["甲", "1"]
+    assert all(isinstance(d, pd.StringDtype) for d in grid.dtypes)
+
+
+def test_refused_mapped_file_is_parsed_once_more_only_for_other_encodings(tmp_path, monkeypatch):
+    # ragged rows: pyarrow refuses the mapped file; the byte path must not ask it again
+    path = tmp_path / "t.csv"
+    path.write_text("标题\n名称,金额\n甲,1,多余\n", encoding="utf-8")
+    calls = []
+    parse = io._arrow_grid
+    monkeypatch.setattr(io, "_arrow_grid", lambda *a, **k: calls.append(1) or parse(*a, **k))
+    grid = read_sheets(path, as_text=True)[0].grid
+    assert grid.dtypes.eq(object).all() and len(calls) == 1
+
+
+_BYTES = st.binary(max_size=80) | st.text(
+    alphabet=st.sampled_from(list('ab,"\n\r 甲\t;<') + ["\u3000", "\xa0", "\ufeff"]), max_size=40
+).map(str.encode)
+
+
+@given(_BYTES)
+@settings(max_examples=200, deadline=None)
+def test_arbitrary_files_match_byte_path(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("h") / "t.csv"
+    path.write_bytes(data)
+    with pytest.MonkeyPatch.context() as mp:
+        _same_as_byte_path(path, mp)
