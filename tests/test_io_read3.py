@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -120,3 +122,18 @@ def test_arbitrary_files_match_byte_path(tmp_path_factory, data):
     path.write_bytes(data)
     with pytest.MonkeyPatch.context() as mp:
         _same_as_byte_path(path, mp)
+
+
+def test_every_whitespace_lead_byte_is_a_candidate():
+    every = np.arange(256, dtype=np.uint8)
+    maybe = io._may_lead_space(every.copy())
+    assert not (io._WS_LEAD & ~maybe).any()
+    assert maybe.sum() <= 40  # a cheap net: ASCII text and CJK characters stay out of it
+
+
+def test_blank_cells_of_a_sliced_chunk_past_empty_tails():
+    arr = pa.array(["x", " ", "", "\u3000", "a\u3000", "\x01", ""], pa.large_string())
+    for start in range(len(arr)):
+        got = io._blank_to_null(arr.slice(start)).to_pylist()
+        want = [None if not v.strip() else v for v in arr.slice(start).to_pylist()]
+        assert got == want

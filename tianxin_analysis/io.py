@@ -582,8 +582,13 @@ def _read_mapped_csv(path: Path) -> list[RawSheet] | None:
         text, start = sample
         grid = _arrow_grid(mapped, _sniff_delimiter(text), start)
     finally:
-        # pyarrow's cells are its own copies: nothing refers to the mapping any more
-        mapped.close()
+        # pyarrow's cells are its own copies, so nothing read refers to the mapping; but a
+        # pyarrow worker may hold the input buffer a moment after read_csv returned, and
+        # then the mapping goes (unmapped, file closed) when that last reference does.
+        try:
+            mapped.close()
+        except BufferError:
+            pass
     name = str(path)
     if grid is None:
         return _read_csv(_read_bytes(path), name, as_text=True, tried_utf8=True)
@@ -602,6 +607,20 @@ _MAX_CSV_COLUMNS = 16384
 _CSV_BLOCK_SIZE = 16 << 20
 
 
+def _may_lead_space(first: np.ndarray) -> np.ndarray:
+    """Per first byte of a cell (uint8; overwritten): it may begin a whitespace character.
+
+    Every byte marked in ``_WS_LEAD`` (a control byte or the space, C2, E1-E3) passes, and a
+    few more (other control bytes) that the exact test then turns down. Three comparisons
+    over 10^6 bytes cost a third of a lookup in the 256-entry table.
+    """
+    maybe = first <= 0x20
+    maybe |= first == 0xC2
+    first -= 0xE1  # wraps around: E1, E2, E3 become 0, 1, 2
+    maybe |= first <= 2
+    return maybe
+
+
 def _blank_to_null(arr: pa.Array) -> pa.Array:
     """``arr`` with empty and whitespace-only strings made null (the array has no nulls)."""
     n = len(arr)
@@ -612,12 +631,17 @@ def _blank_to_null(arr: pa.Array) -> pa.Array:
         # The regex on every cell was the bulk of the read; empty cells show in the offsets
         # and whitespace-only cells are rare, so only cells starting with a byte that can
         # begin a whitespace character are matched against it.
-        blank, maybe = _arrowtext.first_bytes(arr, _WS_LEAD)
-        blank = blank.copy()
-        maybe = np.flatnonzero(maybe)
-        if maybe.size:
-            hit = pc.match_substring_regex(arr.take(maybe), _BLANK_CELL)
-            blank[maybe[hit.to_numpy(zero_copy_only=False)]] = True
+        offsets = np.frombuffer(offsets_buf, np.int64)[arr.offset : arr.offset + n + 1]
+        starts = offsets[:-1]
+        blank = starts == offsets[1:]
+        if data_buf is not None and data_buf.size:
+            # an empty last cell starts past the data: clipped, and it is blank anyway
+            maybe = _may_lead_space(np.take(np.frombuffer(data_buf, np.uint8), starts, mode="clip"))
+            maybe &= ~blank
+            maybe = np.flatnonzero(maybe)
+            if maybe.size:
+                hit = pc.match_substring_regex(arr.take(maybe), _BLANK_CELL)
+                blank[maybe[hit.to_numpy(zero_copy_only=False)]] = True
     if not blank.any():
         return arr
     if arr.offset:
