@@ -129,3 +129,26 @@ def test_dedupe_threaded_equals_single_threaded(n: int, monkeypatch: pytest.Monk
             assert set(got_q["rule"]) == {"duplicate_conflict", "duplicate_row", "duplicate_key"}
         keys = [*schema.key, "source_file", "source_sheet", "source_row"]
         assert run._is_sorted(got, keys)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 500])
+def test_is_sorted_matches_a_stable_sort(n: int) -> None:
+    keys = ["t", "i", "d", "j"]
+    for seed in range(6):
+        df = _mixed(seed, n)
+        df["d"] = df["d"].where(df["i"] > -4)  # some NaT
+        for frame in (df, df.sort_values(keys, kind="stable", na_position="last")):
+            for k in (keys, keys[:1], keys[1:], keys[2:]):
+                expected = frame.sort_values(k, kind="stable", na_position="last")
+                assert run._is_sorted(frame, k) == expected.index.equals(frame.index)
+        sorted_ = df.sort_values(keys, kind="stable", na_position="last")
+        if n > 2:  # one adjacent swap of rows that differ
+            i = int(np.random.default_rng(seed).integers(0, n - 1))
+            swapped = sorted_.iloc[[*range(i), i + 1, i, *range(i + 2, n)]]
+            differ = (
+                not sorted_.iloc[[i]][keys]
+                .reset_index(drop=True)
+                .equals(sorted_.iloc[[i + 1]][keys].reset_index(drop=True))
+            )
+            assert run._is_sorted(swapped, keys) == (not differ)
+    assert not run._is_sorted(_mixed(0, 5), ["t", "f"])  # a float key: not checked, sorts

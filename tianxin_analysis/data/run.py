@@ -382,33 +382,48 @@ def _is_sorted(df: pd.DataFrame, keys: list[str]) -> bool:
     """True when ``df`` is already in ``sort_values(keys, kind="stable", na_position="last")``
     order (a stable sort of a sorted frame changes nothing). False also when a key column is
     neither pyarrow text nor a numpy integer or datetime column (not checked here)."""
-    n = len(df)
-    if n < 2:
+    cols = [df[c] for c in keys]
+    if not all(_arrowtext.is_arrow_text(s) or s.dtype.kind in "iuM" for s in cols):
+        return False
+    if len(df) < 2:
         return True
-    ok = None
-    for c in reversed(keys):  # lexicographic: row i <= row i+1 from the last key outwards
-        s = df[c]
-        if _arrowtext.is_arrow_text(s):
-            a = pa.array(s.array)
-            x, y = a.slice(0, n - 1), a.slice(1)
+    # Lexicographic, from the first key: each later key is compared only at the adjacent
+    # pairs still tied (after _dedupe the kind's key is distinct, so the lineage is skipped).
+    tied = None  # the pairs (i, i + 1) equal in the keys so far, by i; None: every pair
+    for s in cols:
+        lt, eq = _adjacent_order(s, tied)
+        if not (lt | eq).all():
+            return False
+        tied = np.flatnonzero(eq) if tied is None else tied[eq]
+        if not len(tied):
+            break
+    return True
+
+
+def _adjacent_order(s: pd.Series, at: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(less, equal)`` of the values at ``i`` and ``i + 1`` for every ``i`` in ``at`` (None:
+    every pair), in ``sort_values``' order (missing last, equal to each other)."""
+    if _arrowtext.is_arrow_text(s):
+        a = pa.array(s.array)
+        if at is None:
+            x, y = a.slice(0, len(a) - 1), a.slice(1)
+        else:
+            x, y = a.take(pa.array(at)), a.take(pa.array(at + 1))
+        lt = pc.less(x, y).fill_null(False).to_numpy(zero_copy_only=False)
+        eq = pc.equal(x, y).fill_null(False).to_numpy(zero_copy_only=False)
+        if x.null_count or y.null_count:
             xv = pc.is_valid(x).to_numpy(zero_copy_only=False)
             yv = pc.is_valid(y).to_numpy(zero_copy_only=False)
-            lt = pc.less(x, y).fill_null(False).to_numpy(zero_copy_only=False) | (xv & ~yv)
-            eq = pc.equal(x, y).fill_null(False).to_numpy(zero_copy_only=False) | (~xv & ~yv)
-        elif s.dtype.kind in "iu":
-            v = s.to_numpy()
-            lt, eq = v[:-1] < v[1:], v[:-1] == v[1:]
-        elif s.dtype.kind == "M":
-            v = s.to_numpy()
-            nat = np.isnat(v)
-            i = v.view(np.int64)
-            both = ~nat[:-1] & ~nat[1:]
-            lt = (both & (i[:-1] < i[1:])) | (~nat[:-1] & nat[1:])
-            eq = (both & (i[:-1] == i[1:])) | (nat[:-1] & nat[1:])
-        else:
-            return False
-        ok = lt | eq if ok is None else lt | (eq & ok)
-    return bool(ok.all())
+            lt, eq = lt | (xv & ~yv), eq | (~xv & ~yv)
+        return lt, eq
+    v = s.to_numpy()
+    x, y = (v[:-1], v[1:]) if at is None else (v[at], v[at + 1])
+    if s.dtype.kind in "iu":
+        return x < y, x == y
+    xn, yn = np.isnat(x), np.isnat(y)
+    xi, yi = x.view(np.int64), y.view(np.int64)
+    both = ~xn & ~yn
+    return (both & (xi < yi)) | (~xn & yn), (both & (xi == yi)) | (xn & yn)
 
 
 def _tidy_types(kind: str, df: pd.DataFrame) -> pd.DataFrame:
