@@ -615,6 +615,8 @@ def _dedupe_plan(
     ignore: tuple[str, ...],
     names_are_display: bool = False,
     unify_all: bool = True,
+    table: tuple[np.ndarray, pd.Series | None, pd.Series, pd.Series] | None = None,
+    codes: dict[str, tuple[np.ndarray, int, pd.Index]] | None = None,
 ) -> _DedupePlan:
     """The decisions of :func:`dedupe_by_uscc` without building any frame.
 
@@ -622,11 +624,16 @@ def _dedupe_plan(
     them (rows sharing a code with a conflict); the exact-duplicate test does not need them,
     because among rows with a code and a name two unified names are equal exactly where the
     codes and the name keys are equal. ``names_are_display``: see :func:`_name_table`.
+    ``table`` (``_name_table(df[name], names_are_display)``) and ``codes`` (``_value_codes``
+    of some of ``uscc`` and ``keys``): already computed by the caller (on other threads).
     """
     n = len(df)
     names = df[name]
-    ncodes, raw_u, display_u, key_u = _name_table(names, names_are_display)
-    uc, nu, uu = _value_codes(df[uscc])
+    known = codes or {}
+    ncodes, raw_u, display_u, key_u = (
+        _name_table(names, names_are_display) if table is None else table
+    )
+    uc, nu, uu = known[uscc] if uscc in known else _value_codes(df[uscc])
     has = (uc != nu - 1) & key_u.notna().to_numpy()[ncodes]
     ck_u, nk = _codes(key_u)
     if raw_u is not None and display_u is raw_u:
@@ -639,7 +646,7 @@ def _dedupe_plan(
     codes = {uscc: (uc, nu, uu)}
     g, ng = uc, nu
     for k in keys:
-        codes[k] = _value_codes(df[k])
+        codes[k] = known[k] if k in known else _value_codes(df[k])
         g, ng = _combine(g, ng, codes[k][0], codes[k][1])
     gh, ckh = g[has], ck[has]
     if ng > 2 * len(gh) + 16:  # group codes as indices into arrays of about n slots

@@ -48,6 +48,7 @@ from ..identifiers import (
     LINEAGE_COLUMNS,
     _combine,
     _dedupe_plan,
+    _name_table,
     _repeated,
     _value_codes,
     dedupe_by_uscc,
@@ -147,12 +148,24 @@ def _dedupe(kind: str, schema: Schema, df: pd.DataFrame) -> tuple[pd.DataFrame, 
         return _dedupe_by_labels(kind, schema, df)
     quarantined = []
     codes: dict[str, tuple[np.ndarray, int, pd.Index]] = {}
+    rank_of: dict[str, np.ndarray] = {}
     if schema.entity_name is not None and len(df):
         # Name fields come out of process_rows as display forms already (see _name_table).
         display = any(f.name == schema.entity_name and f.type == "name" for f in schema.fields)
+        table = None
+        if len(df) >= _THREADED_ROWS:
+            # The name table (factorise + name keys) on a second thread while this one codes
+            # the USCCs and ranks them for the sort: mostly pyarrow kernels, which release
+            # the GIL, so the two use both cores.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                names = pool.submit(_name_table, df[schema.entity_name], display)
+                codes["uscc"] = _value_codes(df["uscc"])
+                if "uscc" in schema.key and _arrowtext.is_arrow_text(df["uscc"]):
+                    rank_of["uscc"] = _text_rank_of(codes["uscc"][2])
+                table = names.result()
         plan = _dedupe_plan(
             df, "uscc", schema.entity_name, ["year"], LINEAGE_COLUMNS,
-            names_are_display=display, unify_all=False,
+            names_are_display=display, unify_all=False, table=table, codes=codes,
         )  # fmt: skip
         codes = plan.codes
         if plan.conflict.any():
@@ -184,10 +197,27 @@ def _dedupe(kind: str, schema: Schema, df: pd.DataFrame) -> tuple[pd.DataFrame, 
         value = bad[list(schema.key)].astype(str).agg("|".join, axis=1)
         quarantined.append(quarantine_rows(bad, kind, "duplicate_key", "|".join(schema.key), value))
         pos = pos[~clash]
-    order = _sort_positions(df, [*schema.key, *LINEAGE], pos, codes)
-    df = df.take(pos if order is None else order)
+    order = _sort_positions(df, [*schema.key, *LINEAGE], pos, codes, rank_of)
+    df = _take_rows(df, pos if order is None else order)
     q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
     return df, q
+
+
+# Below this many rows a second thread costs more than it saves.
+_THREADED_ROWS = 50_000
+
+
+def _take_rows(df: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``df.take(order)`` (unique column names), the columns taken on two threads: the takes
+    of pyarrow text columns (most of the time) release the GIL, and ``DataFrame.take`` runs
+    them one after another."""
+    if len(order) < _THREADED_ROWS or df.shape[1] < 2:
+        return df.take(order)
+    arrays = [df.iloc[:, i].array for i in range(df.shape[1])]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        taken = list(pool.map(lambda a: a.take(order), arrays))
+    out = pd.DataFrame(dict(enumerate(taken)), index=df.index.take(order), copy=False)
+    return out.set_axis(df.columns, axis=1).__finalize__(df)
 
 
 def _dedupe_by_labels(
@@ -256,50 +286,45 @@ def _sort_positions(
     keys: list[str],
     rows: np.ndarray,
     codes: dict[str, tuple[np.ndarray, int, pd.Index]] | None = None,
+    rank_of: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """The positions ``rows`` (ascending) in the order of
     ``df.iloc[rows].sort_values(keys, kind="stable", na_position="last")``, or None when a key
-    column is neither pyarrow text nor a numpy integer (those go to ``sort_values``).
+    column is neither pyarrow text nor a numpy integer (those go to ``sort_values``) and the
+    keys before it do not already tell every row apart.
 
     Each key becomes an order-preserving integer rank (text: codes of its distinct values,
     ranked by one Arrow sort of those values: UTF-8 byte order is the code point order pandas
     sorts ``str`` by; missing last), the ranks one mixed-radix integer, then one stable argsort:
-    ``sort_values`` factorises every key column of every row again and lexsorts them.
-    ``codes``: ``_value_codes`` over all rows already computed for some columns.
+    ``sort_values`` factorises every key column of every row again and lexsorts them. Once the
+    leading keys are distinct over ``rows``, the rest are not ranked at all.
+    ``codes``: ``_value_codes`` over all rows already computed for some columns, and
+    ``rank_of``: ``_text_rank_of`` of their uniques for some of those.
     """
     codes = codes or {}
+    rank_of = rank_of or {}
     ranks: list[tuple[np.ndarray, int]] = []
+    key: np.ndarray | None = np.zeros(len(rows), dtype=np.int64)
+    nkey = 1
     for c in keys:
-        s = df[c]
-        if _arrowtext.is_arrow_text(s):
-            a = pa.array(s.array)
-            if c not in codes and len(a) and not a.null_count and pc.all(pc.equal(a, a[0])).as_py():
-                ranks.append((np.zeros(len(rows), dtype=np.int64), 1))  # one file, one sheet
-                continue
-            c_codes, n, uniques = codes[c] if c in codes else _value_codes(s)
-            rank_of = np.empty(n, dtype=np.int64)
-            rank_of[pc.array_sort_indices(pa.array(uniques.array)).to_numpy()] = np.arange(n - 1)
-            rank_of[n - 1] = n - 1  # the missing values' code
-            ranks.append((rank_of[c_codes[rows]], n))
-        elif s.dtype.kind in "iu":
-            v = s.to_numpy()[rows]
-            if not len(v):
-                ranks.append((np.zeros(0, dtype=np.int64), 1))
-                continue
-            lo, hi = int(v.min()), int(v.max())
-            if hi - lo < _RADIX_LIMIT and s.dtype != np.uint64:
-                # int64 arithmetic (wraps, but the difference is in range): no small-int overflow
-                ranks.append((v.astype(np.int64) - np.int64(lo), hi - lo + 1))
-            else:  # the values' sorted positions among the distinct values keep their order
-                uniq, inv = np.unique(v, return_inverse=True)
-                ranks.append((inv.astype(np.int64).ravel(), len(uniq)))
-        else:
+        r = _sort_rank(df[c], c, rows, codes, rank_of.get(c))
+        if r is None:
             return None
-    key, nkey = np.zeros(len(rows), dtype=np.int64), 1
-    for r, n in ranks:
-        if nkey * n >= _RADIX_LIMIT:  # np.lexsort is stable too (last key sorts first)
-            return rows[np.lexsort([r for r, _ in reversed(ranks)])]
-        key, nkey = key * n + r, nkey * n
+        ranks.append(r)
+        if key is None or nkey * r[1] >= _RADIX_LIMIT:
+            key = None  # np.lexsort below
+            continue
+        key, nkey = key * r[1] + r[0], nkey * r[1]
+        if len(rows) <= nkey <= 4 * len(rows) + 16:
+            # Distinct already (after _dedupe, the kind's key is): the later keys cannot
+            # change the order, and a scatter into nkey slots replaces the argsort.
+            counts = np.bincount(key, minlength=nkey)
+            if counts.max(initial=0) <= 1:
+                slot = np.empty(nkey, dtype=np.int64)
+                slot[key] = np.arange(len(key))
+                return rows[slot[counts.astype(bool)]]
+    if key is None:  # np.lexsort is stable too (last key sorts first)
+        return rows[np.lexsort([r for r, _ in reversed(ranks)])]
     # Keys are almost always distinct (the lineage is part of them): then any sort is the
     # stable one, and numpy's quicksort is several times faster than its stable sort.
     order = np.argsort(key)
@@ -309,37 +334,96 @@ def _sort_positions(
     return rows[order]
 
 
+def _sort_rank(
+    s: pd.Series,
+    c: str,
+    rows: np.ndarray,
+    codes: dict[str, tuple[np.ndarray, int, pd.Index]],
+    rank_of: np.ndarray | None = None,
+) -> tuple[np.ndarray, int] | None:
+    """``(rank, bound)``: order-preserving integer ranks in ``[0, bound)`` of ``s`` at
+    ``rows`` (see :func:`_sort_positions`), or None for a column it does not rank.
+    ``rank_of``: ``_text_rank_of`` of the uniques in ``codes[c]``."""
+    if _arrowtext.is_arrow_text(s):
+        if c not in codes:
+            a = pa.array(s.array)
+            if len(a) and not a.null_count and pc.all(pc.equal(a, a[0])).as_py():
+                return np.zeros(len(rows), dtype=np.int64), 1  # one file, one sheet
+        c_codes, n, uniques = codes[c] if c in codes else _value_codes(s)
+        if rank_of is None:
+            rank_of = _text_rank_of(uniques)
+        return rank_of[c_codes[rows]], n
+    if s.dtype.kind in "iu":
+        v = s.to_numpy()[rows]
+        if not len(v):
+            return np.zeros(0, dtype=np.int64), 1
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo < _RADIX_LIMIT and s.dtype != np.uint64:
+            # int64 arithmetic (wraps, but the difference is in range): no small-int overflow
+            return v.astype(np.int64) - np.int64(lo), hi - lo + 1
+        # the values' sorted positions among the distinct values keep their order
+        uniq, inv = np.unique(v, return_inverse=True)
+        return inv.astype(np.int64).ravel(), len(uniq)
+    return None
+
+
+def _text_rank_of(uniques: pd.Index) -> np.ndarray:
+    """The rank of every ``_value_codes`` code of a text column, given its ``uniques``: one
+    Arrow sort of the distinct values (UTF-8 byte order is the code point order pandas sorts
+    ``str`` by); the missing values' code (the last) ranks last."""
+    n = len(uniques) + 1
+    rank_of = np.empty(n, dtype=np.int64)
+    rank_of[pc.array_sort_indices(pa.array(uniques.array)).to_numpy()] = np.arange(n - 1)
+    rank_of[n - 1] = n - 1
+    return rank_of
+
+
 def _is_sorted(df: pd.DataFrame, keys: list[str]) -> bool:
     """True when ``df`` is already in ``sort_values(keys, kind="stable", na_position="last")``
     order (a stable sort of a sorted frame changes nothing). False also when a key column is
     neither pyarrow text nor a numpy integer or datetime column (not checked here)."""
-    n = len(df)
-    if n < 2:
+    cols = [df[c] for c in keys]
+    if not all(_arrowtext.is_arrow_text(s) or s.dtype.kind in "iuM" for s in cols):
+        return False
+    if len(df) < 2:
         return True
-    ok = None
-    for c in reversed(keys):  # lexicographic: row i <= row i+1 from the last key outwards
-        s = df[c]
-        if _arrowtext.is_arrow_text(s):
-            a = pa.array(s.array)
-            x, y = a.slice(0, n - 1), a.slice(1)
+    # Lexicographic, from the first key: each later key is compared only at the adjacent
+    # pairs still tied (after _dedupe the kind's key is distinct, so the lineage is skipped).
+    tied = None  # the pairs (i, i + 1) equal in the keys so far, by i; None: every pair
+    for s in cols:
+        lt, eq = _adjacent_order(s, tied)
+        if not (lt | eq).all():
+            return False
+        tied = np.flatnonzero(eq) if tied is None else tied[eq]
+        if not len(tied):
+            break
+    return True
+
+
+def _adjacent_order(s: pd.Series, at: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(less, equal)`` of the values at ``i`` and ``i + 1`` for every ``i`` in ``at`` (None:
+    every pair), in ``sort_values``' order (missing last, equal to each other)."""
+    if _arrowtext.is_arrow_text(s):
+        a = pa.array(s.array)
+        if at is None:
+            x, y = a.slice(0, len(a) - 1), a.slice(1)
+        else:
+            x, y = a.take(pa.array(at)), a.take(pa.array(at + 1))
+        lt = pc.less(x, y).fill_null(False).to_numpy(zero_copy_only=False)
+        eq = pc.equal(x, y).fill_null(False).to_numpy(zero_copy_only=False)
+        if x.null_count or y.null_count:
             xv = pc.is_valid(x).to_numpy(zero_copy_only=False)
             yv = pc.is_valid(y).to_numpy(zero_copy_only=False)
-            lt = pc.less(x, y).fill_null(False).to_numpy(zero_copy_only=False) | (xv & ~yv)
-            eq = pc.equal(x, y).fill_null(False).to_numpy(zero_copy_only=False) | (~xv & ~yv)
-        elif s.dtype.kind in "iu":
-            v = s.to_numpy()
-            lt, eq = v[:-1] < v[1:], v[:-1] == v[1:]
-        elif s.dtype.kind == "M":
-            v = s.to_numpy()
-            nat = np.isnat(v)
-            i = v.view(np.int64)
-            both = ~nat[:-1] & ~nat[1:]
-            lt = (both & (i[:-1] < i[1:])) | (~nat[:-1] & nat[1:])
-            eq = (both & (i[:-1] == i[1:])) | (nat[:-1] & nat[1:])
-        else:
-            return False
-        ok = lt | eq if ok is None else lt | (eq & ok)
-    return bool(ok.all())
+            lt, eq = lt | (xv & ~yv), eq | (~xv & ~yv)
+        return lt, eq
+    v = s.to_numpy()
+    x, y = (v[:-1], v[1:]) if at is None else (v[at], v[at + 1])
+    if s.dtype.kind in "iu":
+        return x < y, x == y
+    xn, yn = np.isnat(x), np.isnat(y)
+    xi, yi = x.view(np.int64), y.view(np.int64)
+    both = ~xn & ~yn
+    return (both & (xi < yi)) | (~xn & yn), (both & (xi == yi)) | (xn & yn)
 
 
 def _tidy_types(kind: str, df: pd.DataFrame) -> pd.DataFrame:
