@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bad_inputs import large_sme_csv
+from processes import HAVE_PROC, children, wait_gone
 
 from tianxin_analysis._fs import sha256_file
 from tianxin_analysis.data import KINDS, load_processed, run_clean
@@ -262,8 +263,12 @@ def test_kill_report_part_way_keeps_previous_outputs(sample_raw, processed_sampl
             break
         time.sleep(0.01)
     assert proc.poll() is None, "report finished before it could be interrupted"
+    helpers = children(proc.pid) if HAVE_PROC else []  # chart workers, resource tracker
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    # Its worker processes end by themselves instead of waiting for work forever.
+    left = [pid for pid in helpers if not wait_gone(pid, 15)]
+    assert not left, f"processes {left} outlived the killed report"
     for p in sorted(reports.rglob("*")):
         if not p.is_file() or p.name.endswith(".tmp") or p.name.startswith("."):
             continue

@@ -193,12 +193,9 @@ def _figures(
             embedded += e
             bar.update(1)
         return written, embedded
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from ._workers import process_pool
 
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(workers, n), mp_context=ctx, initializer=_init_worker,
-                             initargs=(evaluation,)) as pool:  # fmt: skip
+    with process_pool(min(workers, n), _init_worker, (evaluation,)) as pool:
         futures = [
             pool.submit(_draw_spec, i, out_dir, tuple(sizes), tuple(formats)) for i in range(n)
         ]

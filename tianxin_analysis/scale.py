@@ -31,10 +31,9 @@ statistical report gives them; ``annual`` = ``forecast.annual.annual`` on the ye
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from itertools import islice
 
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ._workers import process_pool
 from .forecast.annual import annual
 from .forecast.models import growth_full_year
 from .forecast.result import ForecastResult
@@ -325,8 +325,7 @@ def forecast_regions(
                 bar.update(len(chunk))
                 yield out
             return
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with process_pool(workers) as pool:
             pending: deque[tuple[Future[pd.DataFrame], int]] = deque()
             for chunk in _chunks(frames, chunk_size):
                 pending.append(
