@@ -23,7 +23,6 @@ import csv
 import datetime as dt
 import functools
 import io as _stdio
-import mmap
 import os
 import re
 import stat
@@ -32,6 +31,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import charset_normalizer
 import lxml.etree
@@ -540,33 +540,57 @@ def _csv_sheets(grid: pd.DataFrame, name: str) -> list[RawSheet]:
     return [RawSheet(file=name, sheet=None, grid=grid)]
 
 
-def _map_file(path: Path) -> mmap.mmap | None:
-    """``path`` mapped read-only, or None for anything but a non-empty regular file that can
-    be mapped (the byte reader then gives the usual answer or error)."""
+def _open_regular(path: Path) -> BinaryIO | None:
+    """``path`` opened for reading, or None for anything but a non-empty regular file (the
+    byte reader then gives the usual answer or error)."""
     try:
         st = path.stat()
         # a FIFO or device would block or lie about its size
         if not stat.S_ISREG(st.st_mode) or not st.st_size:
             return None
-        with open(path, "rb") as f:
-            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        return open(path, "rb")
     except (OSError, ValueError):
         return None
 
 
-def _read_mapped_csv(path: Path) -> list[RawSheet] | None:
-    """The CSV fast path of :func:`read_sheets` on the file mapped in memory.
+_SCAN_BYTES = 16 << 20
+
+
+def _scan_bytes(f: BinaryIO, start: int) -> tuple[bool, bool]:
+    """(the file holds a NUL byte, it holds a double quote) from byte ``start`` on.
+
+    One pass of ``bytes.find`` (memchr) over 16 MB blocks read into one reused buffer: about
+    0.06 s for a 240 MB export that is in the page cache anyway.
+    """
+    nul = quote = False
+    buf = bytearray(_SCAN_BYTES)
+    f.seek(start)
+    while n := f.readinto(buf):
+        nul = nul or buf.find(b"\x00", 0, n) >= 0
+        quote = quote or buf.find(b'"', 0, n) >= 0
+        if nul:
+            break
+    return nul, quote
+
+
+def _read_streamed_csv(path: Path) -> list[RawSheet] | None:
+    """The CSV fast path of :func:`read_sheets`: pyarrow reads the file itself.
 
     Reading a 240 MB export into ``bytes`` costs a copy of the whole file before pyarrow
-    parses it; pyarrow parses the mapped pages in place instead. Only a file whose head
-    makes it a CSV and looks like UTF-8 is taken here; None means: read the bytes and go the
-    usual way, which then answers (or fails) exactly as without this path.
+    parses it (0.75 s against 0.45 s for the whole read at 10^6 rows); pyarrow reading the
+    file block by block needs no such copy. Only a file whose head makes it a CSV and looks
+    like UTF-8 is taken here; None means: read the bytes and go the usual way, which then
+    answers (or fails) exactly as without this path.
+
+    Not memory-mapped: a mapped file that another program truncates while it is parsed (an
+    export copied over the raw file) kills the process with SIGBUS and no message; a file
+    read with ``read`` then just ends early, and the rules see what it held.
     """
-    mapped = _map_file(path)
-    if mapped is None:
+    f = _open_regular(path)
+    if f is None:
         return None
-    try:
-        head = mapped[:_HEAD_BYTES]
+    with f:
+        head = f.read(_HEAD_BYTES)
         # Workbooks, and text under an Excel name, are judged from the whole file.
         if head.startswith((_OLE_MAGIC, _ZIP_MAGIC)) or path.suffix.lower() in _EXCEL_SUFFIXES:
             return None
@@ -580,15 +604,16 @@ def _read_mapped_csv(path: Path) -> list[RawSheet] | None:
         if sample is None:
             return None
         text, start = sample
-        grid = _arrow_grid(mapped, _sniff_delimiter(text), start)
-    finally:
-        # pyarrow's cells are its own copies, so nothing read refers to the mapping; but a
-        # pyarrow worker may hold the input buffer a moment after read_csv returned, and
-        # then the mapping goes (unmapped, file closed) when that last reference does.
+        nul, quote = _scan_bytes(f, start)
+    grid = None
+    if not nul:
         try:
-            mapped.close()
-        except BufferError:
-            pass
+            # pyarrow's own file: its reads release the GIL and skip Python's file object
+            with pa.OSFile(str(path)) as source:
+                source.seek(start)
+                grid = _arrow_grid_of(source, _sniff_delimiter(text), quote)
+        except OSError:  # gone or unreadable since it was opened: the byte path reports it
+            grid = None
     name = str(path)
     if grid is None:
         return _read_csv(_read_bytes(path), name, as_text=True, tried_utf8=True)
@@ -670,7 +695,7 @@ def _csv_convert_options() -> pacsv.ConvertOptions:
     )
 
 
-def _arrow_grid(buf: bytes | mmap.mmap, delimiter: str, start: int = 0) -> pd.DataFrame | None:
+def _arrow_grid(buf: bytes, delimiter: str, start: int = 0) -> pd.DataFrame | None:
     """The grid of a CSV file parsed by pyarrow into ``str`` columns, or None to fall back.
 
     Same cells, row numbers and blanks as ``csv.reader`` + :func:`_grid` (a blank line is a
@@ -683,9 +708,17 @@ def _arrow_grid(buf: bytes | mmap.mmap, delimiter: str, start: int = 0) -> pd.Da
     """
     if len(buf) <= start or buf.find(b"\x00", start) >= 0:
         return None
+    source = pa.py_buffer(buf).slice(start)
+    return _arrow_grid_of(source, delimiter, buf.find(b'"', start) >= 0)
+
+
+def _arrow_grid_of(
+    source: pa.Buffer | pa.NativeFile, delimiter: str, quoted: bool
+) -> pd.DataFrame | None:
+    """:func:`_arrow_grid` of text without NUL bytes; ``quoted``: it holds a double quote."""
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(buf).slice(start),
+            source,
             read_options=pacsv.ReadOptions(
                 autogenerate_column_names=True, block_size=_CSV_BLOCK_SIZE
             ),
@@ -695,7 +728,7 @@ def _arrow_grid(buf: bytes | mmap.mmap, delimiter: str, start: int = 0) -> pd.Da
                 double_quote=True,
                 escape_char=False,
                 # a line break can only sit inside a quoted field
-                newlines_in_values=buf.find(b'"', start) >= 0,
+                newlines_in_values=quoted,
                 ignore_empty_lines=False,
                 # No invalid_row_handler: pyarrow already refuses a row with another number
                 # of fields than the first, and a handler is handed the row decoded as UTF-8
@@ -735,7 +768,7 @@ def read_sheets(
     """
     p = Path(path)
     if as_text:
-        sheets = _read_mapped_csv(p)
+        sheets = _read_streamed_csv(p)
         if sheets is not None:
             return sheets
     data = _read_bytes(p)
