@@ -755,15 +755,21 @@ def _parse(
     """Typed values of every mapped column at the rows ``positions`` (invalid cells are
     missing)."""
     index = cells.index[positions]
-    out: dict[str, pd.Series] = {}
-    for name in cells.columns:
-        if name in results:
-            for k, v in results[name].parsed.items():
-                if isinstance(v, _PerDistinct):
-                    out[k] = v.rows(positions, index)
-                else:
-                    out[k] = pd.Series(v.take(positions).array, index=index, name=v.name)
-    return pd.DataFrame(out, index=index)
+    parsed = [(k, v) for name in cells.columns if name in results
+              for k, v in results[name].parsed.items()]  # fmt: skip
+
+    def one(v: pd.Series | _PerDistinct) -> pd.Series:
+        if isinstance(v, _PerDistinct):
+            return v.rows(positions, index)
+        return pd.Series(v.take(positions).array, index=index, name=v.name)
+
+    if len(positions) < _THREADED_ROWS or len(parsed) < 2:
+        columns = [one(v) for _, v in parsed]
+    else:
+        # The takes (of pyarrow text, mostly) release the GIL: two threads use both cores.
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            columns = list(pool.map(one, [v for _, v in parsed]))
+    return pd.DataFrame(dict(zip([k for k, _ in parsed], columns, strict=True)), index=index)
 
 
 def quarantine_rows(
