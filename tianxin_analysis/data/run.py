@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,15 @@ from ..identifiers import (
 from ..io import read_sheets
 from .kinds import KINDS, SCHEMAS
 from .rules import QUARANTINE_COLUMNS
-from .schema import LINEAGE, PreparedSheet, Schema, prepare_sheet, process_rows, quarantine_rows
+from .schema import (
+    LINEAGE,
+    DistinctValues,
+    PreparedSheet,
+    Schema,
+    prepare_sheet,
+    process_rows_coded,
+    quarantine_rows,
+)
 
 RECONCILIATION_COLUMNS = (
     "kind", "source_file", "source_sheet", "header_rows", "rows_above_header", "rows_blank",
@@ -137,15 +146,23 @@ def _raw_files(raw_dir: Path, kind: str) -> list[Path]:
     )
 
 
-def _dedupe(kind: str, schema: Schema, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _dedupe(
+    kind: str,
+    schema: Schema,
+    df: pd.DataFrame,
+    distinct: Mapping[str, DistinctValues] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kind-level duplicates: exact duplicates, USCC name conflicts, other key clashes.
 
     The clean rows come back already in ``_sort``'s order (one take of every column filters
     and sorts them; ``_sort`` then finds them sorted), with their own display names: the
     unified names of ``dedupe_by_uscc`` only decide duplicates and conflict reports.
+    ``distinct``: columns of ``df`` as ``process_rows_coded`` hands them over; the USCC and
+    name columns among them are coded from their distinct values, not from every row.
     """
     if not (df.index.is_unique and df.columns.is_unique and schema.key):
         return _dedupe_by_labels(kind, schema, df)
+    distinct = distinct or {}
     quarantined = []
     codes: dict[str, tuple[np.ndarray, int, pd.Index]] = {}
     rank_of: dict[str, np.ndarray] = {}
@@ -153,13 +170,22 @@ def _dedupe(kind: str, schema: Schema, df: pd.DataFrame) -> tuple[pd.DataFrame, 
         # Name fields come out of process_rows as display forms already (see _name_table).
         display = any(f.name == schema.entity_name and f.type == "name" for f in schema.fields)
         table = None
-        if len(df) >= _THREADED_ROWS:
+        name_of = distinct.get(schema.entity_name)
+        uscc_of = distinct.get("uscc")
+        if len(df) >= _THREADED_ROWS or name_of is not None or uscc_of is not None:
             # The name table (factorise + name keys) on a second thread while this one codes
             # the USCCs and ranks them for the sort: mostly pyarrow kernels, which release
             # the GIL, so the two use both cores.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                names = pool.submit(_name_table, df[schema.entity_name], display)
-                codes["uscc"] = _value_codes(df["uscc"])
+                if name_of is None:
+                    names = pool.submit(_name_table, df[schema.entity_name], display)
+                else:
+                    names = pool.submit(_name_table_of, name_of, display)
+                if uscc_of is None:
+                    codes["uscc"] = _value_codes(df["uscc"])
+                else:
+                    u_codes, n, uniques = _value_codes(uscc_of.values)
+                    codes["uscc"] = u_codes[uscc_of.positions], n, uniques
                 if "uscc" in schema.key and _arrowtext.is_arrow_text(df["uscc"]):
                     rank_of["uscc"] = _text_rank_of(codes["uscc"][2])
                 table = names.result()
@@ -201,6 +227,15 @@ def _dedupe(kind: str, schema: Schema, df: pd.DataFrame) -> tuple[pd.DataFrame, 
     df = _take_rows(df, pos if order is None else order)
     q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
     return df, q
+
+
+def _name_table_of(
+    names: DistinctValues, names_are_display: bool
+) -> tuple[np.ndarray, pd.Series | None, pd.Series, pd.Series]:
+    """``_name_table`` of ``names.values.take(names.positions)``, computed over the distinct
+    values: its tables hold distinct names, and only the codes are per row."""
+    codes, raw, display, key = _name_table(names.values, names_are_display)
+    return codes[names.positions], raw, display, key
 
 
 # Below this many rows a second thread costs more than it saves.
@@ -507,11 +542,12 @@ def run_clean(
         if not prepared[kind]:
             continue
         # The raw cells are not needed once processed: let them go before deduplicating.
-        df, q = process_rows(prepared.pop(kind), SCHEMAS[kind], today)
+        df, q, distinct = process_rows_coded(prepared.pop(kind), SCHEMAS[kind], today)
         quarantine.append(q)
         if not len(df):
             continue
-        df, q = _dedupe(kind, SCHEMAS[kind], df)
+        df, q = _dedupe(kind, SCHEMAS[kind], df, distinct)
+        distinct = None
         quarantine.append(q)
         tables[kind] = _sort(kind, _tidy_types(kind, df))
 

@@ -374,10 +374,33 @@ def process_rows(
     Returns (clean rows in the kind's output columns + lineage, quarantine rows). Sheets are
     processed together because every clean step has a fixed cost per call.
     """
+    clean_rows, quarantine, _ = process_rows_coded(sheets, schema, today)
+    return clean_rows, quarantine
+
+
+@dataclass(frozen=True)
+class DistinctValues:
+    """A clean column as ``values.take(positions)``: its values were computed once per
+    distinct raw cell, so whoever groups the rows by the column (``_dedupe``) can factorise
+    the few ``values`` instead of every row."""
+
+    values: pd.Series  # on a RangeIndex
+    positions: np.ndarray  # per clean row, its position in ``values``
+
+
+def process_rows_coded(
+    sheets: list[PreparedSheet], schema: Schema, today: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, DistinctValues]]:
+    """:func:`process_rows`, and the clean text columns that are :class:`DistinctValues`
+    (columns that ``schema.derive`` passes through unchanged from per-distinct parsing)."""
     sheets = [p for p in sheets if len(p.cells)]
     if not sheets:
-        return pd.DataFrame(columns=[*schema.columns, *LINEAGE]), _with_reasons(
-            pd.DataFrame(columns=[c for c in QUARANTINE_COLUMNS if not c.startswith("reason")])
+        return (
+            pd.DataFrame(columns=[*schema.columns, *LINEAGE]),
+            _with_reasons(
+                pd.DataFrame(columns=[c for c in QUARANTINE_COLUMNS if not c.startswith("reason")])
+            ),
+            {},
         )
     cols = [f.name for f in schema.fields if any(f.name in p.cells.columns for p in sheets)]
     frames = []
@@ -471,7 +494,32 @@ def process_rows(
             "rule": failed["rule"].to_numpy(dtype=object),
         }
     )
-    return clean_rows.reset_index(drop=True), _with_reasons(quarantine)
+    rows = keep if ok_kept.all() else keep[ok_kept]
+    distinct = {
+        c: DistinctValues(v.values, v.codes[rows])
+        for r in results.values()
+        for c, v in r.parsed.items()
+        if isinstance(v, _PerDistinct) and c in schema.columns and c in parsed.columns
+        and _same_text(derived[c], parsed[c])
+    }  # fmt: skip
+    return clean_rows.reset_index(drop=True), _with_reasons(quarantine), distinct
+
+
+def _same_text(a: pd.Series, b: pd.Series) -> bool:
+    """True when ``a`` and ``b`` are pyarrow text columns over the very same Arrow buffers
+    (equal value for value without reading them: the column was passed through)."""
+    if not (_arrowtext.is_arrow_text(a) and _arrowtext.is_arrow_text(b)):
+        return False
+    x, y = a.array.__arrow_array__(), b.array.__arrow_array__()  # chunked arrays
+    if x.num_chunks != y.num_chunks or len(x) != len(y):
+        return False
+    for cx, cy in zip(x.chunks, y.chunks, strict=True):
+        if cx.type != cy.type or cx.offset != cy.offset or len(cx) != len(cy):
+            return False
+        for bx, by in zip(cx.buffers(), cy.buffers(), strict=True):
+            if (bx is None) != (by is None) or (bx is not None and bx.address != by.address):
+                return False
+    return True
 
 
 def _with_reasons(q: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,119 @@
+"""process_rows_coded's per-distinct columns, and _dedupe coding the USCC and name columns from
+them, against the row-by-row coding they replace."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tianxin_analysis.data import run
+from tianxin_analysis.data.kinds import SCHEMAS
+from tianxin_analysis.data.schema import (
+    DistinctValues,
+    _same_text,
+    prepare_sheet,
+    process_rows,
+    process_rows_coded,
+)
+from tianxin_analysis.io import read_sheets
+
+_REGISTRY = Path(__file__).resolve().parents[1] / "benchmarks" / "registry.py"
+_spec = importlib.util.spec_from_file_location("tianxin_benchmarks_registry", _REGISTRY)
+registry = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(registry)
+
+KIND = "hitech_certificates"
+TODAY = pd.Timestamp("2024-07-01")
+
+
+def _prepared(tmp_path: Path, n: int, seed: int):
+    path = registry.write_registry_csv(tmp_path / f"registry_{seed}.csv", n, seed=seed)
+    schema = SCHEMAS[KIND]
+    return [
+        prepare_sheet(s, f"{KIND}/{path.name}", schema) for s in read_sheets(path, as_text=True)
+    ]
+
+
+@pytest.mark.parametrize(("n", "seed"), [(3000, 1), (60_000, 2)])
+def test_distinct_values_are_the_clean_columns_and_dedupe_is_unchanged(tmp_path, n, seed):
+    schema = SCHEMAS[KIND]
+    sheets = _prepared(tmp_path, n, seed)
+    df, q, distinct = process_rows_coded(sheets, schema, TODAY)
+    plain_df, plain_q = process_rows(sheets, schema, TODAY)
+    pd.testing.assert_frame_equal(df, plain_df)
+    pd.testing.assert_frame_equal(q, plain_q)
+    assert {"uscc", "enterprise_name"} <= set(distinct)  # repeated in a registry
+    for c, d in distinct.items():
+        rebuilt = pd.Series(d.values.take(d.positions).array, name=c)
+        pd.testing.assert_series_equal(rebuilt, df[c], check_names=False)
+
+    coded, coded_q = run._dedupe(KIND, schema, df, distinct)
+    plain, plain_dq = run._dedupe(KIND, schema, df)
+    pd.testing.assert_frame_equal(coded, plain)
+    pd.testing.assert_frame_equal(coded_q, plain_dq)
+    assert set(coded_q["rule"]) >= {"duplicate_row", "duplicate_conflict"}
+    # each column alone handed over
+    for c in distinct:
+        one, one_q = run._dedupe(KIND, schema, df, {c: distinct[c]})
+        pd.testing.assert_frame_equal(one, plain)
+        pd.testing.assert_frame_equal(one_q, plain_dq)
+
+
+def test_distinct_values_with_repeats_and_missing_code_like_the_rows():
+    """Distinct raw cells may parse to equal values, and to missing ones that no clean row
+    refers to: the codes still group exactly the equal values, as coding the rows does."""
+    values = pd.Series(["b", "a", "b", None, "a", "c", None], dtype="str")
+    rng = np.random.default_rng(3)
+    pos = rng.choice([0, 1, 2, 4, 5], 70_000)
+    names = pd.Series(["甲公司", "乙公司", "甲公司", None, "丙公司", "丁公司", None], dtype="str")
+    npos = rng.choice([0, 1, 2, 4, 5], len(pos), p=[0.3, 0.3, 0.2, 0.1, 0.1])
+    df = pd.DataFrame(
+        {
+            "enterprise_name": pd.Series(names.take(npos).array),
+            "uscc": pd.Series(values.take(pos).array),
+            "certificate_no": pd.Series(np.arange(len(pos)).astype(str), dtype="str"),
+            "year": rng.integers(2020, 2023, len(pos)),
+            "source_file": pd.Series(["f"] * len(pos), dtype="str"),
+            "source_sheet": pd.Series([""] * len(pos), dtype="str"),
+            "source_row": np.arange(len(pos), dtype=np.int64),
+        }
+    )
+    distinct = {
+        "uscc": DistinctValues(values, pos),
+        "enterprise_name": DistinctValues(names, npos),
+    }
+    schema = SCHEMAS[KIND]
+    coded, coded_q = run._dedupe(KIND, schema, df, distinct)
+    plain, plain_q = run._dedupe(KIND, schema, df)
+    pd.testing.assert_frame_equal(coded, plain)
+    pd.testing.assert_frame_equal(coded_q, plain_q)
+
+
+def test_a_column_derive_changes_is_not_handed_over(tmp_path):
+    base = SCHEMAS[KIND]
+
+    def derive(df, ctx):
+        out = base.derive(df, ctx)
+        return out.assign(
+            enterprise_name=out["enterprise_name"].str.replace("有限", "", regex=False)
+        )
+
+    schema = dataclasses.replace(base, derive=derive)
+    df, _, distinct = process_rows_coded(_prepared(tmp_path, 3000, 4), schema, TODAY)
+    assert "enterprise_name" not in distinct and "uscc" in distinct
+    d = distinct["uscc"]
+    assert pd.Series(d.values.take(d.positions).array).equals(df["uscc"])
+
+
+def test_same_text_compares_buffers_not_values():
+    s = pd.Series(["a", None, "c"], dtype="str")
+    assert _same_text(s, pd.DataFrame({"x": s})["x"])
+    assert not _same_text(s, s.copy(deep=True).str.upper().str.lower())  # equal, not shared
+    assert not _same_text(s, s.iloc[1:])
+    assert not _same_text(s, s.fillna("b"))
+    assert not _same_text(s, pd.Series(["a", None, "c"], dtype=object))
