@@ -117,3 +117,29 @@ def test_same_text_compares_buffers_not_values():
     assert not _same_text(s, s.iloc[1:])
     assert not _same_text(s, s.fillna("b"))
     assert not _same_text(s, pd.Series(["a", None, "c"], dtype=object))
+
+
+@pytest.mark.parametrize("n", [0, 5, 60_000])
+def test_take_rows_from_distinct_values_equals_dataframe_take(n):
+    rng = np.random.default_rng(n)
+    few = pd.Series(["x", None, "z", "x"], dtype="str")
+    one = pd.Series(["only"], dtype="str")
+    gone = pd.Series([None], dtype="str")
+    pf, p1, pg = rng.integers(0, 4, n), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    df = pd.DataFrame(
+        {
+            "few": pd.Series(few.take(pf).array),
+            "one": pd.Series(one.take(p1).array),
+            "gone": pd.Series(gone.take(pg).array),
+            "other": rng.integers(0, 9, n),
+        }
+    ).set_axis(rng.permutation(n) * 3, axis=0)
+    distinct = {
+        "few": DistinctValues(few, pf),
+        "one": DistinctValues(one, p1),
+        "gone": DistinctValues(gone, pg),
+    }
+    order = rng.permutation(n)[: n - n // 4]
+    expected = df.take(order)
+    pd.testing.assert_frame_equal(run._take_rows(df, order, distinct), expected)
+    pd.testing.assert_frame_equal(run._take_rows(df, order), expected)

@@ -224,7 +224,7 @@ def _dedupe(
         quarantined.append(quarantine_rows(bad, kind, "duplicate_key", "|".join(schema.key), value))
         pos = pos[~clash]
     order = _sort_positions(df, [*schema.key, *LINEAGE], pos, codes, rank_of)
-    df = _take_rows(df, pos if order is None else order)
+    df = _take_rows(df, pos if order is None else order, distinct)
     q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
     return df, q
 
@@ -242,15 +242,36 @@ def _name_table_of(
 _THREADED_ROWS = 50_000
 
 
-def _take_rows(df: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
-    """``df.take(order)`` (unique column names), the columns taken on two threads: the takes
-    of pyarrow text columns (most of the time) release the GIL, and ``DataFrame.take`` runs
-    them one after another."""
-    if len(order) < _THREADED_ROWS or df.shape[1] < 2:
+def _take_rows(
+    df: pd.DataFrame, order: np.ndarray, distinct: Mapping[str, DistinctValues] | None = None
+) -> pd.DataFrame:
+    """``df.take(order)`` (unique column names, ``order`` without repeats), the columns taken
+    on two threads: the takes of pyarrow text columns (most of the time) release the GIL, and
+    ``DataFrame.take`` runs them one after another.
+
+    ``distinct``: columns of ``df`` as distinct values + positions (``process_rows_coded``).
+    Such a column is gathered from its few distinct values (2-3x faster than from 10^6
+    scattered rows for a column of a dozen values), and a column of one value is its own
+    first ``len(order)`` rows (a slice, no copy).
+    """
+    distinct = distinct or {}
+    if (len(order) < _THREADED_ROWS or df.shape[1] < 2) and not distinct:
         return df.take(order)
-    arrays = [df.iloc[:, i].array for i in range(df.shape[1])]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        taken = list(pool.map(lambda a: a.take(order), arrays))
+
+    def one(i: int):
+        s = df.iloc[:, i]
+        d = distinct.get(df.columns[i])
+        if d is None or d.values.dtype != s.dtype:
+            return s.array.take(order)
+        if len(d.values) == 1:
+            return s.array[: len(order)]
+        return d.values.array.take(d.positions[order])
+
+    if len(order) < _THREADED_ROWS:
+        taken = [one(i) for i in range(df.shape[1])]
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            taken = list(pool.map(one, range(df.shape[1])))
     out = pd.DataFrame(dict(enumerate(taken)), index=df.index.take(order), copy=False)
     return out.set_axis(df.columns, axis=1).__finalize__(df)
 

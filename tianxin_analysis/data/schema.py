@@ -502,6 +502,8 @@ def process_rows_coded(
         if isinstance(v, _PerDistinct) and c in schema.columns and c in parsed.columns
         and _same_text(derived[c], parsed[c])
     }  # fmt: skip
+    for c, values in (("source_file", files), ("source_sheet", sheet_names)):
+        distinct[c] = DistinctValues(pd.Series(values, dtype="str"), sheet_of_row[rows])
     return clean_rows.reset_index(drop=True), _with_reasons(quarantine), distinct
 
 
