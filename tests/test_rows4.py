@@ -143,3 +143,54 @@ def test_take_rows_from_distinct_values_equals_dataframe_take(n):
     expected = df.take(order)
     pd.testing.assert_frame_equal(run._take_rows(df, order, distinct), expected)
     pd.testing.assert_frame_equal(run._take_rows(df, order), expected)
+
+
+def test_row_rules_first_failure_with_any_mask_form():
+    """Masks as numpy bool on the cells' index, nullable booleans and masks on another
+    index order: each row gets its first failing check, and the failing cell as found."""
+    from tianxin_analysis.data.schema import Field, _FieldResult, _row_rules
+
+    rng = np.random.default_rng(5)
+    n = 400
+    cells = pd.DataFrame(
+        {
+            "a": pd.Series(rng.choice(["x", "y", None], n), dtype="str"),
+            "b": pd.Series(rng.choice([1.5, None, "t"], n), dtype=object),
+        }
+    )
+    m1 = pd.Series(rng.random(n) < 0.1, index=cells.index)
+    m2 = pd.Series(pd.array(rng.choice([True, False, None], n), dtype="boolean"))
+    m3 = pd.Series(rng.random(n) < 0.2, index=cells.index)[::-1]  # reversed labels
+    miss_a = pd.Series(rng.random(n) < 0.05, index=cells.index)
+    results = {
+        "a": _FieldResult([("r1", m1), ("r2", m2)], miss_a, None, {}),
+        "b": _FieldResult([("r3", m3)], pd.Series(False, index=cells.index), None, {}),
+    }
+    schema = dataclasses.replace(
+        SCHEMAS[KIND], fields=(Field("a", ("a",)), Field("b", ("b",), required=False))
+    )
+    foot = pd.Series([""] * n, dtype=object)
+    foot.iloc[[3, 4]] = ["注：1. 说明", "2. 其他"]
+    got = _row_rules(cells, foot, np.zeros(n, dtype=np.int64), schema, results)
+
+    checks = [
+        ("footnote_row", "", pd.Series(np.isin(np.arange(n), [3, 4]))),
+        ("missing_required", "a", miss_a),
+        ("r1", "a", m1),
+        ("r2", "a", m2.fillna(False)),
+        ("r3", "b", m3.sort_index()),
+    ]
+    for i in range(n):
+        hit = next(((r, c) for r, c, m in checks if bool(m.iloc[i])), (None, None))
+        rule, col = got["rule"].iloc[i], got["column"].iloc[i]
+        assert (rule, col) == hit, i
+        cell = None if col is None else (foot.iloc[i] if col == "" else cells[col].iloc[i])
+        if col == "a":
+            assert got["value"].iloc[i] == ("" if pd.isna(cell) else cell)
+        elif col == "b":
+            assert got["value"].iloc[i] == ("" if cell is None else str(cell))
+        elif col == "":
+            assert got["value"].iloc[i] == cell
+        else:
+            assert got["value"].iloc[i] is None
+    assert got.dtypes.tolist() == [object] * 3 and got.index.equals(cells.index)

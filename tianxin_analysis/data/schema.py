@@ -525,8 +525,15 @@ def _same_text(a: pd.Series, b: pd.Series) -> bool:
 
 
 def _with_reasons(q: pd.DataFrame) -> pd.DataFrame:
-    zh = [reason(r)[0] for r in q["rule"]]
-    en = [reason(r)[1] for r in q["rule"]]
+    # reason() once per distinct rule (a few), at its first row: the first row with an
+    # unknown rule still raises, and its ~1 µs per call is not paid twice for 10^4+ rows.
+    rules = q["rule"].tolist()
+    texts: dict[object, tuple[str, str]] = {}
+    for r in rules:
+        if r not in texts:
+            texts[r] = reason(r)
+    zh = [texts[r][0] for r in rules]
+    en = [texts[r][1] for r in rules]
     out = q.assign(reason_zh=pd.Series(zh, index=q.index, dtype=object),
                    reason_en=pd.Series(en, index=q.index, dtype=object))  # fmt: skip
     out = out.assign(value=out["value"].map(_text))
@@ -733,7 +740,8 @@ def _row_rules(
     sheet order, ``sheet_of_row`` numbering the sheet of each.
     """
     checks: list[tuple[str, str, pd.Series]] = []
-    single = foot_text.ne("").to_numpy(dtype=bool)
+    # numpy's object comparison: Series.ne costs 4x as much for the same answer
+    single = np.asarray(foot_text.to_numpy(dtype=object) != "", dtype=bool)
     foot = np.zeros(len(cells), dtype=bool)
     if single.any():  # only rows holding one text cell can be footnotes
         foot[single] = clean.is_footnote_text(foot_text[single]).to_numpy(dtype=bool)
@@ -758,26 +766,38 @@ def _row_rules(
         checks.extend((rule, f.name, mask) for rule, mask in results[f.name].checks)
 
     n = len(cells)
+    # The first failing check of each row: the checks written last to first, so the earliest
+    # write stays (one masked store per check instead of three 10^6-row passes).
     first = np.full(n, -1, dtype=np.int64)
-    for i, (_, _, mask) in enumerate(checks):
-        m = mask.reindex(cells.index).fillna(False).to_numpy(dtype=bool)
-        first[(first < 0) & m] = i
-    # Rule and column by one numpy take (slot 0: no failure); masked Series setitem per
-    # rule costs a pass over every row each time.
-    rule = np.array([None, *(c[0] for c in checks)], dtype=object)[first + 1]
-    column = np.array([None, *(c[1] for c in checks)], dtype=object)[first + 1]
-    value = np.full(n, None, dtype=object)
-    for i in np.unique(first[first >= 0]):
-        col = checks[i][1]
-        hit = np.flatnonzero(first == i)  # positions: a boolean .loc costs a 10^6-row pass
+    for i in reversed(range(len(checks))):
+        mask = checks[i][2]
+        if mask.dtype == np.dtype(bool) and mask.index.equals(cells.index):
+            m = mask.to_numpy()
+        else:
+            m = mask.reindex(cells.index).fillna(False).to_numpy(dtype=bool)
+        first[m] = i
+    failing = np.flatnonzero(first >= 0)
+    check_of = first[failing]
+    # One (rows, 3) object table, filled at the failing rows only and handed to pandas as its
+    # block: three 10^6-row columns would each be allocated and then copied into one block.
+    # (Object columns: most cells are None and inferring ``str`` would copy 10^6 values.)
+    table = np.full((n, 3), None, dtype=object)
+    table[failing, 0] = np.array([c[0] for c in checks], dtype=object)[check_of]
+    table[failing, 1] = np.array([c[1] for c in checks], dtype=object)[check_of]
+    # The failing cells as found: one take per column (the rules of a column share it), at
+    # positions (a boolean .loc costs a 10^6-row pass).
+    rules_of: dict[str, list[int]] = {}
+    for i in np.unique(check_of).tolist():
+        rules_of.setdefault(checks[i][1], []).append(i)
+    for col, rules in rules_of.items():
+        hit = failing[np.isin(check_of, rules)]
         found = foot_text.take(hit) if col == "" else cells[col].take(hit)
         if _arrowtext.is_arrow_text(found):  # _text of str cells: the text, "" if missing
-            value[hit] = found.fillna("").to_numpy(dtype=object)
+            table[hit, 2] = found.fillna("").to_numpy(dtype=object)
         else:
-            value[hit] = found.map(_text).to_numpy(dtype=object)
-    # object columns: most cells are None and inferring ``str`` would copy 10^6 values
+            table[hit, 2] = found.map(_text).to_numpy(dtype=object)
     return pd.DataFrame(
-        {"rule": rule, "column": column, "value": value}, index=cells.index, dtype=object
+        table, index=cells.index, columns=["rule", "column", "value"], dtype=object, copy=False
     )
 
 
