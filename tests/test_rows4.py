@@ -171,7 +171,11 @@ def test_row_rules_first_failure_with_any_mask_form():
     )
     foot = pd.Series([""] * n, dtype=object)
     foot.iloc[[3, 4]] = ["注：1. 说明", "2. 其他"]
-    got = _row_rules(cells, foot, np.zeros(n, dtype=np.int64), schema, results)
+    failing, found = _row_rules(cells, foot, np.zeros(n, dtype=np.int64), schema, results)
+    assert found.dtypes.tolist() == [object] * 3
+    assert found.index.equals(cells.index[failing])
+    got = found.reindex(cells.index)  # rows without a failure: None
+    got = got.astype(object).where(got.notna(), None)
 
     checks = [
         ("footnote_row", "", pd.Series(np.isin(np.arange(n), [3, 4]))),
@@ -184,6 +188,7 @@ def test_row_rules_first_failure_with_any_mask_form():
         hit = next(((r, c) for r, c, m in checks if bool(m.iloc[i])), (None, None))
         rule, col = got["rule"].iloc[i], got["column"].iloc[i]
         assert (rule, col) == hit, i
+        assert failing[i] == (rule is not None)
         cell = None if col is None else (foot.iloc[i] if col == "" else cells[col].iloc[i])
         if col == "a":
             assert got["value"].iloc[i] == ("" if pd.isna(cell) else cell)
@@ -193,4 +198,3 @@ def test_row_rules_first_failure_with_any_mask_form():
             assert got["value"].iloc[i] == cell
         else:
             assert got["value"].iloc[i] is None
-    assert got.dtypes.tolist() == [object] * 3 and got.index.equals(cells.index)

@@ -442,10 +442,10 @@ def process_rows_coded(
         dtype=object,
     )
     results = _field_results(cells, schema, header_units, today)
-    first_failure = _row_rules(cells, foot_text, sheet_of_row, schema, results)
+    failing, failures = _row_rules(cells, foot_text, sheet_of_row, schema, results)
     # Typed values and derivation only for the rows that passed the generic rules (derive is
     # row by row; the cross-row sheet checks see only accepted rows anyway).
-    keep = np.flatnonzero(first_failure["rule"].isna().to_numpy() & ~blank)
+    keep = np.flatnonzero(~failing & ~blank)
     no_year = np.array([p.context_year is None for p in sheets], dtype=bool)
     year_of_sheet = np.array([p.context_year or 0 for p in sheets], dtype=np.int64)
     parsed = _parse(cells, results, keep)
@@ -460,20 +460,20 @@ def process_rows_coded(
     )
     derived = schema.derive(parsed, kept_ctx)
     ok_kept = np.ones(len(keep), dtype=bool)
+    later = [failures]  # failures found after the generic rules (a later one wins)
     if "_rule" in derived.columns:
         extra = derived["_rule"].notna().to_numpy()
         if extra.any():
-            first_failure.loc[derived.index[extra], ["rule", "column", "value"]] = derived.loc[
-                extra, ["_rule", "_column", "_value"]
-            ].to_numpy()
+            later.append(_failure_frame(derived.loc[extra]))
             ok_kept &= ~extra
     if schema.sheet_checks is not None and ok_kept.any():
         flagged = schema.sheet_checks(derived.loc[ok_kept])
         if len(flagged):
-            first_failure.loc[flagged.index, ["rule", "column", "value"]] = flagged[
-                ["_rule", "_column", "_value"]
-            ].to_numpy()
+            later.append(_failure_frame(flagged))
             ok_kept &= ~derived.index.isin(flagged.index)
+    if len(later) > 1:
+        failures = pd.concat(later)
+        failures = failures[~failures.index.duplicated(keep="last")]
     ok = np.zeros(len(cells), dtype=bool)
     ok[keep[ok_kept]] = True
 
@@ -482,7 +482,7 @@ def process_rows_coded(
     )
     clean_rows = final if ok_kept.all() else final.loc[ok_kept]
     bad = np.flatnonzero(~ok & ~blank)
-    failed = first_failure.take(bad)
+    failed = failures.reindex(cells.index[bad])
     quarantine = pd.DataFrame(
         {
             "kind": schema.kind,
@@ -727,14 +727,26 @@ def _field_results(
         return dict(zip([f.name for f in fields], pool.map(one, fields), strict=True))
 
 
+_FAILURE_COLUMNS = ["rule", "column", "value"]
+
+
+def _failure_frame(flagged: pd.DataFrame) -> pd.DataFrame:
+    """The ``_rule``/``_column``/``_value`` of rows a kind-level check rejected, as the
+    object frame (rule, column, value) on their labels that ``_row_rules`` returns."""
+    values = flagged[["_rule", "_column", "_value"]].to_numpy()
+    return pd.DataFrame(values, index=flagged.index, columns=_FAILURE_COLUMNS, dtype=object)
+
+
 def _row_rules(
     cells: pd.DataFrame,
     foot_text: pd.Series,
     sheet_of_row: np.ndarray,
     schema: Schema,
     results: Mapping[str, _FieldResult],
-) -> pd.DataFrame:
-    """First failing generic rule of every row: frame (rule, column, value) on cells' index.
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which rows fail a generic rule (bool per row), and the first failing rule of each of
+    them: object frame (rule, column, value) on their labels in cells' index, in row order
+    (only failing rows: a frame over every row, mostly None, costs a 10^6-row table).
 
     ``foot_text`` is the text of rows holding one text cell ("" otherwise); rows are in
     sheet order, ``sheet_of_row`` numbering the sheet of each.
@@ -776,29 +788,29 @@ def _row_rules(
         else:
             m = mask.reindex(cells.index).fillna(False).to_numpy(dtype=bool)
         first[m] = i
-    failing = np.flatnonzero(first >= 0)
+    failed = first >= 0
+    failing = np.flatnonzero(failed)
     check_of = first[failing]
-    # One (rows, 3) object table, filled at the failing rows only and handed to pandas as its
-    # block: three 10^6-row columns would each be allocated and then copied into one block.
-    # (Object columns: most cells are None and inferring ``str`` would copy 10^6 values.)
-    table = np.full((n, 3), None, dtype=object)
-    table[failing, 0] = np.array([c[0] for c in checks], dtype=object)[check_of]
-    table[failing, 1] = np.array([c[1] for c in checks], dtype=object)[check_of]
+    # One (failing rows, 3) object table handed to pandas as its block.
+    table = np.full((len(failing), 3), None, dtype=object)
+    table[:, 0] = np.array([c[0] for c in checks], dtype=object)[check_of]
+    table[:, 1] = np.array([c[1] for c in checks], dtype=object)[check_of]
     # The failing cells as found: one take per column (the rules of a column share it), at
     # positions (a boolean .loc costs a 10^6-row pass).
     rules_of: dict[str, list[int]] = {}
     for i in np.unique(check_of).tolist():
         rules_of.setdefault(checks[i][1], []).append(i)
     for col, rules in rules_of.items():
-        hit = failing[np.isin(check_of, rules)]
-        found = foot_text.take(hit) if col == "" else cells[col].take(hit)
+        at = np.flatnonzero(np.isin(check_of, rules))
+        found = foot_text.take(failing[at]) if col == "" else cells[col].take(failing[at])
         if _arrowtext.is_arrow_text(found):  # _text of str cells: the text, "" if missing
-            table[hit, 2] = found.fillna("").to_numpy(dtype=object)
+            table[at, 2] = found.fillna("").to_numpy(dtype=object)
         else:
-            table[hit, 2] = found.map(_text).to_numpy(dtype=object)
-    return pd.DataFrame(
-        table, index=cells.index, columns=["rule", "column", "value"], dtype=object, copy=False
+            table[at, 2] = found.map(_text).to_numpy(dtype=object)
+    frame = pd.DataFrame(
+        table, index=cells.index[failing], columns=_FAILURE_COLUMNS, dtype=object, copy=False
     )
+    return failed, frame
 
 
 def _parse_year(s: pd.Series) -> pd.Series:
