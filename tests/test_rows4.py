@@ -198,3 +198,26 @@ def test_row_rules_first_failure_with_any_mask_form():
             assert got["value"].iloc[i] == cell
         else:
             assert got["value"].iloc[i] is None
+
+
+def test_constant_text_and_partition_slices(tmp_path):
+    same = pd.Series(["registry.csv"] * 7, dtype="str")
+    assert run._constant_text(same)
+    assert not run._constant_text(pd.Series(["a", "b", "a", "a", "a", "b", "a"], dtype="str"))
+    assert not run._constant_text(pd.Series(["a", None, "a"], dtype="str"))
+    assert not run._constant_text(pd.Series(["a"] * 3, dtype=object))
+    assert not run._constant_text(pd.Series([], dtype="str"))
+    body = pd.DataFrame(
+        {
+            "uscc": pd.Series(list("abcdefg"), dtype="str"),
+            "source_file": same,
+            "source_sheet": pd.Series([""] * 7, dtype="str"),
+            "source_row": np.arange(7, dtype=np.int64),
+        }
+    )
+    rows = np.array([5, 0, 3])
+    run._write_partition(body, rows, tmp_path / "a.parquet", ["source_file", "source_sheet"])
+    run._write_partition(body, rows, tmp_path / "b.parquet")
+    got = pd.read_parquet(tmp_path / "a.parquet")
+    pd.testing.assert_frame_equal(got, body.take(rows).reset_index(drop=True))
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()

@@ -21,7 +21,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -825,15 +825,39 @@ def _submit_partitions(pool: ThreadPoolExecutor, kind_dir: Path,
     order = np.argsort(year, kind="stable")
     groups = np.split(order, np.flatnonzero(np.diff(year[order])) + 1) if len(order) else []
     body = df.drop(columns="year")
+    constant = [c for c in LINEAGE if c in body.columns and _constant_text(body[c])]
     jobs = {}
     for rows in groups:
         part = kind_dir / f"year={int(year[rows[0]])}" / "part-0.parquet"
-        jobs[part] = pool.submit(_write_partition, body, rows, part)
+        jobs[part] = pool.submit(_write_partition, body, rows, part, constant)
     return jobs
 
 
-def _write_partition(body: pd.DataFrame, rows: np.ndarray, target: Path) -> Path:
-    return _write_parquet(body.take(rows), target)
+def _constant_text(s: pd.Series) -> bool:
+    """True for a pyarrow text column holding one value (no missing) in every row: the
+    lineage columns of a kind read from one file and sheet."""
+    if not _arrowtext.is_arrow_text(s) or not len(s):
+        return False
+    a = arrow_text(s.array)
+    if a.null_count or a[0] != a[len(a) - 1] or a[0] != a[len(a) // 2]:
+        return False  # (three probes settle most columns without a pass)
+    return pc.all(pc.equal(a, a[0])).as_py()
+
+
+def _write_partition(
+    body: pd.DataFrame, rows: np.ndarray, target: Path, constant: Sequence[str] = ()
+) -> Path:
+    """``body.take(rows)`` written to ``target``; a column in ``constant`` (one value in
+    every row) is its first ``len(rows)`` rows instead, a slice rather than a copy of 10^5+
+    strings."""
+    if not constant or not body.columns.is_unique:
+        return _write_parquet(body.take(rows), target)
+    columns = {
+        c: body[c].array[: len(rows)] if c in constant else body[c].array.take(rows)
+        for c in body.columns
+    }
+    part = pd.DataFrame(columns, index=body.index.take(rows), copy=False)
+    return _write_parquet(part.__finalize__(body), target)
 
 
 def _write_parquet(df: pd.DataFrame, target: Path) -> Path:
