@@ -374,10 +374,33 @@ def process_rows(
     Returns (clean rows in the kind's output columns + lineage, quarantine rows). Sheets are
     processed together because every clean step has a fixed cost per call.
     """
+    clean_rows, quarantine, _ = process_rows_coded(sheets, schema, today)
+    return clean_rows, quarantine
+
+
+@dataclass(frozen=True)
+class DistinctValues:
+    """A clean column as ``values.take(positions)``: its values were computed once per
+    distinct raw cell, so whoever groups the rows by the column (``_dedupe``) can factorise
+    the few ``values`` instead of every row."""
+
+    values: pd.Series  # on a RangeIndex
+    positions: np.ndarray  # per clean row, its position in ``values``
+
+
+def process_rows_coded(
+    sheets: list[PreparedSheet], schema: Schema, today: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, DistinctValues]]:
+    """:func:`process_rows`, and the clean text columns that are :class:`DistinctValues`
+    (columns that ``schema.derive`` passes through unchanged from per-distinct parsing)."""
     sheets = [p for p in sheets if len(p.cells)]
     if not sheets:
-        return pd.DataFrame(columns=[*schema.columns, *LINEAGE]), _with_reasons(
-            pd.DataFrame(columns=[c for c in QUARANTINE_COLUMNS if not c.startswith("reason")])
+        return (
+            pd.DataFrame(columns=[*schema.columns, *LINEAGE]),
+            _with_reasons(
+                pd.DataFrame(columns=[c for c in QUARANTINE_COLUMNS if not c.startswith("reason")])
+            ),
+            {},
         )
     cols = [f.name for f in schema.fields if any(f.name in p.cells.columns for p in sheets)]
     frames = []
@@ -419,10 +442,10 @@ def process_rows(
         dtype=object,
     )
     results = _field_results(cells, schema, header_units, today)
-    first_failure = _row_rules(cells, foot_text, sheet_of_row, schema, results)
+    failing, failures = _row_rules(cells, foot_text, sheet_of_row, schema, results)
     # Typed values and derivation only for the rows that passed the generic rules (derive is
     # row by row; the cross-row sheet checks see only accepted rows anyway).
-    keep = np.flatnonzero(first_failure["rule"].isna().to_numpy() & ~blank)
+    keep = np.flatnonzero(~failing & ~blank)
     no_year = np.array([p.context_year is None for p in sheets], dtype=bool)
     year_of_sheet = np.array([p.context_year or 0 for p in sheets], dtype=np.int64)
     parsed = _parse(cells, results, keep)
@@ -437,20 +460,20 @@ def process_rows(
     )
     derived = schema.derive(parsed, kept_ctx)
     ok_kept = np.ones(len(keep), dtype=bool)
+    later = [failures]  # failures found after the generic rules (a later one wins)
     if "_rule" in derived.columns:
         extra = derived["_rule"].notna().to_numpy()
         if extra.any():
-            first_failure.loc[derived.index[extra], ["rule", "column", "value"]] = derived.loc[
-                extra, ["_rule", "_column", "_value"]
-            ].to_numpy()
+            later.append(_failure_frame(derived.loc[extra]))
             ok_kept &= ~extra
     if schema.sheet_checks is not None and ok_kept.any():
         flagged = schema.sheet_checks(derived.loc[ok_kept])
         if len(flagged):
-            first_failure.loc[flagged.index, ["rule", "column", "value"]] = flagged[
-                ["_rule", "_column", "_value"]
-            ].to_numpy()
+            later.append(_failure_frame(flagged))
             ok_kept &= ~derived.index.isin(flagged.index)
+    if len(later) > 1:
+        failures = pd.concat(later)
+        failures = failures[~failures.index.duplicated(keep="last")]
     ok = np.zeros(len(cells), dtype=bool)
     ok[keep[ok_kept]] = True
 
@@ -459,7 +482,7 @@ def process_rows(
     )
     clean_rows = final if ok_kept.all() else final.loc[ok_kept]
     bad = np.flatnonzero(~ok & ~blank)
-    failed = first_failure.take(bad)
+    failed = failures.reindex(cells.index[bad])
     quarantine = pd.DataFrame(
         {
             "kind": schema.kind,
@@ -471,12 +494,46 @@ def process_rows(
             "rule": failed["rule"].to_numpy(dtype=object),
         }
     )
-    return clean_rows.reset_index(drop=True), _with_reasons(quarantine)
+    rows = keep if ok_kept.all() else keep[ok_kept]
+    distinct = {
+        c: DistinctValues(v.values, v.codes[rows])
+        for r in results.values()
+        for c, v in r.parsed.items()
+        if isinstance(v, _PerDistinct) and c in schema.columns and c in parsed.columns
+        and _same_text(derived[c], parsed[c])
+    }  # fmt: skip
+    for c, values in (("source_file", files), ("source_sheet", sheet_names)):
+        distinct[c] = DistinctValues(pd.Series(values, dtype="str"), sheet_of_row[rows])
+    return clean_rows.reset_index(drop=True), _with_reasons(quarantine), distinct
+
+
+def _same_text(a: pd.Series, b: pd.Series) -> bool:
+    """True when ``a`` and ``b`` are pyarrow text columns over the very same Arrow buffers
+    (equal value for value without reading them: the column was passed through)."""
+    if not (_arrowtext.is_arrow_text(a) and _arrowtext.is_arrow_text(b)):
+        return False
+    x, y = a.array.__arrow_array__(), b.array.__arrow_array__()  # chunked arrays
+    if x.num_chunks != y.num_chunks or len(x) != len(y):
+        return False
+    for cx, cy in zip(x.chunks, y.chunks, strict=True):
+        if cx.type != cy.type or cx.offset != cy.offset or len(cx) != len(cy):
+            return False
+        for bx, by in zip(cx.buffers(), cy.buffers(), strict=True):
+            if (bx is None) != (by is None) or (bx is not None and bx.address != by.address):
+                return False
+    return True
 
 
 def _with_reasons(q: pd.DataFrame) -> pd.DataFrame:
-    zh = [reason(r)[0] for r in q["rule"]]
-    en = [reason(r)[1] for r in q["rule"]]
+    # reason() once per distinct rule (a few), at its first row: the first row with an
+    # unknown rule still raises, and its ~1 µs per call is not paid twice for 10^4+ rows.
+    rules = q["rule"].tolist()
+    texts: dict[object, tuple[str, str]] = {}
+    for r in rules:
+        if r not in texts:
+            texts[r] = reason(r)
+    zh = [texts[r][0] for r in rules]
+    en = [texts[r][1] for r in rules]
     out = q.assign(reason_zh=pd.Series(zh, index=q.index, dtype=object),
                    reason_en=pd.Series(en, index=q.index, dtype=object))  # fmt: skip
     out = out.assign(value=out["value"].map(_text))
@@ -670,20 +727,33 @@ def _field_results(
         return dict(zip([f.name for f in fields], pool.map(one, fields), strict=True))
 
 
+_FAILURE_COLUMNS = ["rule", "column", "value"]
+
+
+def _failure_frame(flagged: pd.DataFrame) -> pd.DataFrame:
+    """The ``_rule``/``_column``/``_value`` of rows a kind-level check rejected, as the
+    object frame (rule, column, value) on their labels that ``_row_rules`` returns."""
+    values = flagged[["_rule", "_column", "_value"]].to_numpy()
+    return pd.DataFrame(values, index=flagged.index, columns=_FAILURE_COLUMNS, dtype=object)
+
+
 def _row_rules(
     cells: pd.DataFrame,
     foot_text: pd.Series,
     sheet_of_row: np.ndarray,
     schema: Schema,
     results: Mapping[str, _FieldResult],
-) -> pd.DataFrame:
-    """First failing generic rule of every row: frame (rule, column, value) on cells' index.
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which rows fail a generic rule (bool per row), and the first failing rule of each of
+    them: object frame (rule, column, value) on their labels in cells' index, in row order
+    (only failing rows: a frame over every row, mostly None, costs a 10^6-row table).
 
     ``foot_text`` is the text of rows holding one text cell ("" otherwise); rows are in
     sheet order, ``sheet_of_row`` numbering the sheet of each.
     """
     checks: list[tuple[str, str, pd.Series]] = []
-    single = foot_text.ne("").to_numpy(dtype=bool)
+    # numpy's object comparison: Series.ne costs 4x as much for the same answer
+    single = np.asarray(foot_text.to_numpy(dtype=object) != "", dtype=bool)
     foot = np.zeros(len(cells), dtype=bool)
     if single.any():  # only rows holding one text cell can be footnotes
         foot[single] = clean.is_footnote_text(foot_text[single]).to_numpy(dtype=bool)
@@ -708,27 +778,39 @@ def _row_rules(
         checks.extend((rule, f.name, mask) for rule, mask in results[f.name].checks)
 
     n = len(cells)
+    # The first failing check of each row: the checks written last to first, so the earliest
+    # write stays (one masked store per check instead of three 10^6-row passes).
     first = np.full(n, -1, dtype=np.int64)
-    for i, (_, _, mask) in enumerate(checks):
-        m = mask.reindex(cells.index).fillna(False).to_numpy(dtype=bool)
-        first[(first < 0) & m] = i
-    # Rule and column by one numpy take (slot 0: no failure); masked Series setitem per
-    # rule costs a pass over every row each time.
-    rule = np.array([None, *(c[0] for c in checks)], dtype=object)[first + 1]
-    column = np.array([None, *(c[1] for c in checks)], dtype=object)[first + 1]
-    value = np.full(n, None, dtype=object)
-    for i in np.unique(first[first >= 0]):
-        col = checks[i][1]
-        hit = np.flatnonzero(first == i)  # positions: a boolean .loc costs a 10^6-row pass
-        found = foot_text.take(hit) if col == "" else cells[col].take(hit)
-        if _arrowtext.is_arrow_text(found):  # _text of str cells: the text, "" if missing
-            value[hit] = found.fillna("").to_numpy(dtype=object)
+    for i in reversed(range(len(checks))):
+        mask = checks[i][2]
+        if mask.dtype == np.dtype(bool) and mask.index.equals(cells.index):
+            m = mask.to_numpy()
         else:
-            value[hit] = found.map(_text).to_numpy(dtype=object)
-    # object columns: most cells are None and inferring ``str`` would copy 10^6 values
-    return pd.DataFrame(
-        {"rule": rule, "column": column, "value": value}, index=cells.index, dtype=object
+            m = mask.reindex(cells.index).fillna(False).to_numpy(dtype=bool)
+        first[m] = i
+    failed = first >= 0
+    failing = np.flatnonzero(failed)
+    check_of = first[failing]
+    # One (failing rows, 3) object table handed to pandas as its block.
+    table = np.full((len(failing), 3), None, dtype=object)
+    table[:, 0] = np.array([c[0] for c in checks], dtype=object)[check_of]
+    table[:, 1] = np.array([c[1] for c in checks], dtype=object)[check_of]
+    # The failing cells as found: one take per column (the rules of a column share it), at
+    # positions (a boolean .loc costs a 10^6-row pass).
+    rules_of: dict[str, list[int]] = {}
+    for i in np.unique(check_of).tolist():
+        rules_of.setdefault(checks[i][1], []).append(i)
+    for col, rules in rules_of.items():
+        at = np.flatnonzero(np.isin(check_of, rules))
+        found = foot_text.take(failing[at]) if col == "" else cells[col].take(failing[at])
+        if _arrowtext.is_arrow_text(found):  # _text of str cells: the text, "" if missing
+            table[at, 2] = found.fillna("").to_numpy(dtype=object)
+        else:
+            table[at, 2] = found.map(_text).to_numpy(dtype=object)
+    frame = pd.DataFrame(
+        table, index=cells.index[failing], columns=_FAILURE_COLUMNS, dtype=object, copy=False
     )
+    return failed, frame
 
 
 def _parse_year(s: pd.Series) -> pd.Series:
@@ -755,15 +837,21 @@ def _parse(
     """Typed values of every mapped column at the rows ``positions`` (invalid cells are
     missing)."""
     index = cells.index[positions]
-    out: dict[str, pd.Series] = {}
-    for name in cells.columns:
-        if name in results:
-            for k, v in results[name].parsed.items():
-                if isinstance(v, _PerDistinct):
-                    out[k] = v.rows(positions, index)
-                else:
-                    out[k] = pd.Series(v.take(positions).array, index=index, name=v.name)
-    return pd.DataFrame(out, index=index)
+    parsed = [(k, v) for name in cells.columns if name in results
+              for k, v in results[name].parsed.items()]  # fmt: skip
+
+    def one(v: pd.Series | _PerDistinct) -> pd.Series:
+        if isinstance(v, _PerDistinct):
+            return v.rows(positions, index)
+        return pd.Series(v.take(positions).array, index=index, name=v.name)
+
+    if len(positions) < _THREADED_ROWS or len(parsed) < 2:
+        columns = [one(v) for _, v in parsed]
+    else:
+        # The takes (of pyarrow text, mostly) release the GIL: two threads use both cores.
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            columns = list(pool.map(one, [v for _, v in parsed]))
+    return pd.DataFrame(dict(zip([k for k, _ in parsed], columns, strict=True)), index=index)
 
 
 def quarantine_rows(
