@@ -43,6 +43,7 @@ from .._fs import (
     neutralize_formulas,
     sha256_file,
 )
+from .._memory import arrow_pool_for_bulk_work
 from ..errors import InputFileError, ReconciliationError, SchemaError
 from ..identifiers import (
     _RADIX_LIMIT,
@@ -504,6 +505,13 @@ def run_clean(
     raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], progress: bool = True
 ) -> CleanRun:
     """Clean every raw file of every kind in ``raw_dir`` into ``out_dir`` (see module doc)."""
+    with arrow_pool_for_bulk_work():
+        return _run_clean(raw_dir, out_dir, progress)
+
+
+def _run_clean(
+    raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], progress: bool
+) -> CleanRun:
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     today = pd.Timestamp.today().normalize()
     jobs = [(kind, path) for kind in KINDS for path in _raw_files(raw_dir, kind)]

@@ -1,0 +1,63 @@
+"""The Arrow memory pool during a clean: jemalloc where available, restored afterwards."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from tianxin_analysis import _memory
+from tianxin_analysis.data import run as run_mod
+
+HAVE_JEMALLOC = "jemalloc" in pa.supported_memory_backends()
+
+
+@pytest.fixture
+def no_pool_choice(monkeypatch):
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+
+
+@pytest.mark.skipif(not HAVE_JEMALLOC, reason="this pyarrow build has no jemalloc")
+def test_clean_runs_on_jemalloc_and_restores_the_pool(no_pool_choice, monkeypatch, tmp_path):
+    seen = []
+    inner = run_mod._run_clean
+
+    def spy(*args):
+        seen.append(pa.default_memory_pool().backend_name)
+        return inner(*args)
+
+    monkeypatch.setattr(run_mod, "_run_clean", spy)
+    before = pa.default_memory_pool().backend_name
+    (tmp_path / "raw").mkdir()
+    run_mod.run_clean(tmp_path / "raw", tmp_path / "out", progress=False)
+    assert seen == ["jemalloc"]
+    assert pa.default_memory_pool().backend_name == before
+
+
+def test_pool_restored_when_the_run_fails(no_pool_choice):
+    before = pa.default_memory_pool().backend_name
+    with pytest.raises(RuntimeError), _memory.arrow_pool_for_bulk_work():
+        raise RuntimeError("boom")
+    assert pa.default_memory_pool().backend_name == before
+
+
+def test_analysts_choice_is_kept(monkeypatch):
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    before = pa.default_memory_pool()
+    with _memory.arrow_pool_for_bulk_work() as pool:
+        assert pool.backend_name == before.backend_name
+        assert pa.default_memory_pool().backend_name == before.backend_name
+
+
+def test_no_jemalloc_means_no_change(no_pool_choice, monkeypatch):
+    monkeypatch.setattr(pa, "supported_memory_backends", lambda: ["mimalloc", "system"])
+    before = pa.default_memory_pool().backend_name
+    with _memory.arrow_pool_for_bulk_work() as pool:
+        assert pool.backend_name == before == pa.default_memory_pool().backend_name
+
+
+@pytest.mark.skipif(not HAVE_JEMALLOC, reason="this pyarrow build has no jemalloc")
+def test_buffers_made_in_the_pool_outlive_it(no_pool_choice):
+    with _memory.arrow_pool_for_bulk_work():
+        arr = pa.array([f"企业{i}" for i in range(1000)]).take(pa.array([3, 1, 2]))
+    assert arr.to_pylist() == ["企业3", "企业1", "企业2"]
+    del arr  # freed by jemalloc although the default pool is mimalloc again
