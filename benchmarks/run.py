@@ -377,7 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick:
             details["notes"].append(f"clean_1m_*: measured at {', '.join(f'{s:,}' for s in sizes)} rows; "
                                     "seconds and peak memory extrapolated to 1,000,000 by a fixed + per-row "
-                                    "fit; speed-up = row-by-row 1M estimate / that")  # fmt: skip
+                                    "fit; speed-up = row-by-row 1M estimate / that; the memory fit "
+                                    "overstates the peak, which grows less than linearly towards 1M rows "
+                                    "(benchmarks/README.md): read it as an upper bound")  # fmt: skip
         details["notes"].append(
             f"largest cleaning size: median of {ROUNDS} rounds (row-by-row baseline on "
             f"{ROWWISE_ROWS:,} rows, extrapolated linearly, then the library); peak memory: "
