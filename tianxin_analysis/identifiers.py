@@ -130,7 +130,10 @@ def normalize_uscc(s: Any) -> pd.Series:
 _BYTE_VALUE = np.full(256, -1, dtype=np.int8)
 for _c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
     _BYTE_VALUE[ord(_c)] = USCC_ALPHABET.index(_c) if _c in USCC_ALPHABET else 31
-_WEIGHTS32 = USCC_WEIGHTS.astype(np.float32)  # sums stay below 2^24: exact in float32
+# Weighted sums by einsum over the int8 values, not ``@``: a float matmul goes to OpenBLAS, whose
+# helper threads then spin on the other core for a while (~60 ms of a 2-core machine's CPU
+# in a 10^6-row clean, seen with perf), and einsum on int8 is as fast (23 vs 28 ms at 10^6).
+_WEIGHTS_I32 = USCC_WEIGHTS.astype(np.int32)  # sums stay below 17 * 30 * 30
 
 
 class _Clean(NamedTuple):
@@ -291,8 +294,8 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     province = vals[:, 2].astype(np.int64) * 10 + vals[:, 3]
     admin_ok = admin_digits & np.isin(province, [int(p) for p in _PROVINCES])
     check_ok = np.zeros(len(vals), dtype=bool)
-    total = vals[charset_ok, :17].astype(np.float32) @ _WEIGHTS32
-    check = (31 - total.astype(np.int64) % 31) % 31
+    total = np.einsum("ij,j->i", vals[charset_ok, :17], _WEIGHTS_I32, dtype=np.int32)
+    check = (31 - total % 31) % 31
     check_ok[charset_ok] = check == vals[charset_ok, 17]
 
     # error as small codes into USCC_ERRORS (-1 = none), turned into text by one Arrow take
