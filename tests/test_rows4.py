@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tianxin_analysis.data import run
@@ -216,8 +217,9 @@ def test_constant_text_and_partition_slices(tmp_path):
         }
     )
     rows = np.array([5, 0, 3])
-    run._write_partition(body, rows, tmp_path / "a.parquet", ["source_file", "source_sheet"])
-    run._write_partition(body, rows, tmp_path / "b.parquet")
+    table = pa.Table.from_pandas(body, preserve_index=False)
+    run._write_partition(table, rows, tmp_path / "a.parquet", ["source_file", "source_sheet"])
+    run._write_partition(table, rows, tmp_path / "b.parquet")
     got = pd.read_parquet(tmp_path / "a.parquet")
     pd.testing.assert_frame_equal(got, body.take(rows).reset_index(drop=True))
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from tianxin_analysis._fs import formula_mask, neutralize_formula_array, neutralize_formulas
@@ -181,7 +182,7 @@ def test_writer_failure_surfaces_and_leaves_no_temp(tmp_path, monkeypatch, where
         raise KeyboardInterrupt
 
     if where == "parquet":
-        monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+        monkeypatch.setattr(run_module.pq, "write_table", boom)  # to_parquet uses it too
     else:
         monkeypatch.setattr(run_module, "_csv_fields", boom)
     with pytest.raises(KeyboardInterrupt):
@@ -206,3 +207,27 @@ def test_one_structural_character_or_none(tmp_path, odd):
     target = tmp_path / "out.csv"
     _write_csv(frame, target)
     assert target.read_bytes() == _expected_csv(frame)
+
+
+def test_dictionary_only_for_repeating_columns(tmp_path):
+    n = 100_000
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "uscc": pd.Series([f"U{i:08d}" for i in rng.permutation(n)], dtype="str"),
+            "park": pd.Series(rng.choice(["甲园", "乙园", None], n), dtype="str"),
+            "source_row": np.arange(n, dtype=np.int64),
+            "year": rng.choice([2023, 2024], n),
+        }
+    )
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    assert run_module._dictionary_columns(table) == ["park", "year"]
+    assert run_module._dictionary_columns(table.slice(0, 1000)) is True  # writer's default
+    rows = np.flatnonzero(frame["year"].to_numpy() == 2024)
+    target = tmp_path / "p.parquet"
+    run_module._write_partition(table, rows, target, (), ["park"])
+    pd.testing.assert_frame_equal(pd.read_parquet(target), frame.take(rows).reset_index(drop=True))
+    meta = pq.ParquetFile(target).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(4)}
+    assert "RLE_DICTIONARY" in encodings["park"]
+    assert "RLE_DICTIONARY" not in encodings["uscc"]
