@@ -32,10 +32,16 @@ def _same_as_object_path(data: bytes) -> pd.DataFrame | None:
             _read_csv(data, "t.csv", as_text=True)
         assert str(err.value) == str(exc)
         return None
-    fast = _read_csv(data, "t.csv", as_text=True)[0].grid
+    sheet = _read_csv(data, "t.csv", as_text=True)[0]
+    fast = sheet.grid
     assert list(fast.index) == list(ref.index)
     assert list(fast.columns) == list(ref.columns)
     assert _as_object(fast) == ref.to_numpy().tolist()
+    if any(isinstance(d, pd.StringDtype) for d in fast.dtypes):
+        # prepare_sheet then counts a present cell as filled without reading it
+        assert sheet.blanks_missing
+        cells = [v for row in _as_object(fast) for v in row]
+        assert not any(isinstance(v, str) and not v.strip() for v in cells)
     return fast
 
 

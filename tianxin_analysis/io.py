@@ -310,12 +310,15 @@ class RawSheet:
     """One sheet (or HTML table, or CSV file) as raw cells.
 
     ``grid`` has object dtype, columns ``0..n-1`` and an index of 1-based spreadsheet row
-    numbers; blank cells are ``None``. Header rows are kept.
+    numbers; blank cells are ``None``. Header rows are kept. ``blanks_missing``: the reader
+    made every empty or whitespace-only cell missing (the ``str`` grids of ``as_text``), so
+    a present cell is a filled one without looking at its text.
     """
 
     file: str
     sheet: str | None
     grid: pd.DataFrame
+    blanks_missing: bool = False
 
 
 def _cell(value: object) -> object:
@@ -537,7 +540,7 @@ def _csv_sheets(grid: pd.DataFrame, name: str) -> list[RawSheet]:
     """The sheet of a CSV grid parsed by pyarrow (refused when every cell is blank)."""
     if not any(grid[c].count() for c in grid.columns):
         _refuse_blank(name)
-    return [RawSheet(file=name, sheet=None, grid=grid)]
+    return [RawSheet(file=name, sheet=None, grid=grid, blanks_missing=True)]
 
 
 def _open_regular(path: Path) -> BinaryIO | None:

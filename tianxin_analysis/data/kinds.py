@@ -112,6 +112,7 @@ def _derive_certificates(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
             "status": status.astype("str"),
         },
         index=df.index,
+        copy=False,  # copy-on-write guards shared columns; a copy would only cost time
     )
     return out
 
@@ -207,6 +208,7 @@ def _derive_smes(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
             "batch": batch.astype("Int64"),
         },
         index=df.index,
+        copy=False,  # copy-on-write guards shared columns; a copy would only cost time
     )
     empty = pd.Series("", index=df.index, dtype=object)
     out = _reject(out, year.isna(), "missing_required", "year", empty)
@@ -256,6 +258,7 @@ def _derive_contracts(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
             "value_cum_wan": df.get("value_cum_wan", pd.Series(np.nan, index=df.index)),
         },
         index=df.index,
+        copy=False,  # copy-on-write guards shared columns; a copy would only cost time
     )
     empty = pd.Series("", index=df.index, dtype=object)
     return _reject(out, year.isna(), "missing_required", "year", empty)
@@ -391,6 +394,7 @@ def _derive_value_added(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
             "growth_cum_pct": df["growth_cum_pct"].astype("float64"),
         },
         index=df.index,
+        copy=False,  # copy-on-write guards shared columns; a copy would only cost time
     )
     empty = pd.Series("", index=df.index, dtype=object)
     out = _reject(out, year.isna(), "missing_required", "year", empty)
@@ -438,6 +442,7 @@ def _derive_rd(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
             "rd_expenditure_wan": df["rd_expenditure_wan"].astype("float64"),
         },
         index=df.index,
+        copy=False,  # copy-on-write guards shared columns; a copy would only cost time
     )
     empty = pd.Series("", index=df.index, dtype=object)
     return _reject(out, year.isna(), "missing_required", "year", empty)
@@ -548,6 +553,7 @@ def _derive_pipelines(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
             "year": _int64(year),
         },
         index=df.index,
+        copy=False,  # copy-on-write guards shared columns; a copy would only cost time
     )  # fmt: skip
     empty = pd.Series("", index=df.index, dtype=object)
     return _reject(out, year.isna(), "missing_required", "year", empty)

@@ -258,8 +258,11 @@ _BLANK_TEXT = f"{clean._WS}*"
 _WS_LEAD = _arrowtext.lead_byte_table(clean._WS)
 
 
-def _filled(s: pd.Series) -> np.ndarray:
-    """Cells whose ``_text(v).strip()`` is not empty, as a bool array."""
+def _filled(s: pd.Series, blanks_missing: bool = False) -> np.ndarray:
+    """Cells whose ``_text(v).strip()`` is not empty, as a bool array. ``blanks_missing``:
+    the reader already made every blank cell missing (``RawSheet.blanks_missing``)."""
+    if blanks_missing and _arrowtext.is_arrow_text(s):
+        return s.notna().to_numpy(dtype=bool)
     if _arrowtext.is_arrow_text(s):
         # Text columns (CSV grids): a blank cell is empty or starts with white space, so the
         # regex runs only on cells whose first byte says they may be blank (few).
@@ -272,13 +275,13 @@ def _filled(s: pd.Series) -> np.ndarray:
     return _stripped_texts(s).ne("").to_numpy(dtype=bool)
 
 
-def _row_texts(body: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def _row_texts(body: pd.DataFrame, blanks_missing: bool = False) -> tuple[pd.Series, pd.Series]:
     """(row holds a non-blank cell, text of the only non-blank cell or "") per row.
 
     The stripped text is computed only for the rows that hold exactly one non-blank cell
     (titles, footnotes), not for every cell.
     """
-    filled = [_filled(body.iloc[:, c]) for c in range(body.shape[1])]
+    filled = [_filled(body.iloc[:, c], blanks_missing) for c in range(body.shape[1])]
     count = np.sum(filled, axis=0, dtype=np.int64) if filled else np.zeros(len(body), np.int64)
     single = np.full(len(body), "", dtype=object)
     one = count == 1
@@ -328,7 +331,7 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
     if schema.validate_sheet is not None:
         schema.validate_sheet(sheet_name, rel_file)
 
-    nonempty, footnote_text = _row_texts(body)
+    nonempty, footnote_text = _row_texts(body, raw.blanks_missing)
     body = body[[*provenance, *mapping]]  # only the columns used from here on
     blank = ~nonempty.to_numpy()
     if blank.any():
