@@ -130,6 +130,7 @@ def normalize_uscc(s: Any) -> pd.Series:
 _BYTE_VALUE = np.full(256, -1, dtype=np.int8)
 for _c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
     _BYTE_VALUE[ord(_c)] = USCC_ALPHABET.index(_c) if _c in USCC_ALPHABET else 31
+_BYTE_TABLE = _BYTE_VALUE.view(np.uint8).tobytes()  # the same, for bytes.translate
 # Weighted sums by einsum over the int8 values, not ``@``: a float matmul goes to OpenBLAS, whose
 # helper threads then spin on the other core for a while (~60 ms of a 2-core machine's CPU
 # in a 10^6-row clean, seen with perf), and einsum on int8 is as fast (23 vs 28 ms at 10^6).
@@ -153,9 +154,15 @@ def _clean_uscc(arr: pa.Array | pa.ChunkedArray) -> _Clean:
     rows = np.flatnonzero(cand)
     if len(rows) == 0:
         return _Clean(rows, np.zeros((0, 18), dtype=np.int8))
-    # row i of the window view is data[i : i + 18]: one row copy per value, no index matrix
-    windows = np.lib.stride_tricks.sliding_window_view(data, 18)
-    values = np.take(_BYTE_VALUE, windows[offsets[rows]])
+    # The candidates' bytes side by side (an Arrow take copies the 18 bytes of each), turned
+    # into alphabet values by bytes.translate through a 256-byte table: fancy indexing of a
+    # sliding-window view, then np.take through the table, cost ~25 ns per byte (0.11 s for
+    # 2.3e5 codes); this ~1 ns. (translate is the byte-table lookup Python has in C.)
+    picked = arr.take(pa.array(rows)) if len(rows) < len(arr) else arr
+    p_offsets, p_data = _parts(picked)
+    lo = int(p_offsets[0])
+    raw = p_data[lo : lo + 18 * len(rows)].tobytes().translate(_BYTE_TABLE)
+    values = np.frombuffer(raw, dtype=np.int8).reshape(len(rows), 18)
     ok = _column_min(values) >= 0
     return _Clean(rows[ok], values[ok])
 
