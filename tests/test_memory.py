@@ -61,3 +61,47 @@ def test_buffers_made_in_the_pool_outlive_it(no_pool_choice):
         arr = pa.array([f"企业{i}" for i in range(1000)]).take(pa.array([3, 1, 2]))
     assert arr.to_pylist() == ["企业3", "企业1", "企业2"]
     del arr  # freed by jemalloc although the default pool is mimalloc again
+
+
+def _huge_pages_advised() -> bool:
+    previous = _memory._SET_MADVISE(True)
+    _memory._SET_MADVISE(previous)
+    return bool(previous)
+
+
+needs_switch = pytest.mark.skipif(_memory._SET_MADVISE is None, reason="numpy has no switch")
+
+
+@needs_switch
+def test_clean_runs_without_numpy_huge_pages_and_restores(monkeypatch, tmp_path):
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    seen = []
+    inner = run_mod._run_clean
+
+    def spy(*args):
+        seen.append(_huge_pages_advised())
+        return inner(*args)
+
+    monkeypatch.setattr(run_mod, "_run_clean", spy)
+    initial = _huge_pages_advised()
+    for before in (True, False):
+        _memory._SET_MADVISE(before)
+        (tmp_path / "raw").mkdir(exist_ok=True)
+        run_mod.run_clean(tmp_path / "raw", tmp_path / "out", progress=False)
+        assert _huge_pages_advised() is before
+    _memory._SET_MADVISE(initial)
+    assert seen == [False, False]
+
+
+@needs_switch
+def test_huge_page_advice_restored_on_failure_and_env_kept(monkeypatch):
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    initial = _memory._SET_MADVISE(True)
+    with pytest.raises(RuntimeError), _memory.numpy_without_huge_pages() as off:
+        assert off and not _huge_pages_advised()
+        raise RuntimeError("boom")
+    assert _huge_pages_advised()
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+    with _memory.numpy_without_huge_pages() as off:
+        assert not off and _huge_pages_advised()
+    _memory._SET_MADVISE(initial)

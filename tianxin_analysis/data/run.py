@@ -44,7 +44,7 @@ from .._fs import (
     neutralize_formulas,
     sha256_file,
 )
-from .._memory import arrow_pool_for_bulk_work
+from .._memory import arrow_pool_for_bulk_work, numpy_without_huge_pages
 from ..errors import InputFileError, ReconciliationError, SchemaError
 from ..identifiers import (
     _RADIX_LIMIT,
@@ -506,7 +506,7 @@ def run_clean(
     raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], progress: bool = True
 ) -> CleanRun:
     """Clean every raw file of every kind in ``raw_dir`` into ``out_dir`` (see module doc)."""
-    with arrow_pool_for_bulk_work():
+    with arrow_pool_for_bulk_work(), numpy_without_huge_pages():
         return _run_clean(raw_dir, out_dir, progress)
 
 
