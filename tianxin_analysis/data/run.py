@@ -267,7 +267,7 @@ def _take_rows(
             return s.array.take(order)
         if len(d.values) == 1:
             return s.array[: len(order)]
-        return d.values.array.take(d.positions[order])
+        return d.values.array.take(d.at(order))
 
     if len(order) < _THREADED_ROWS:
         taken = [one(i) for i in range(df.shape[1])]
