@@ -100,9 +100,11 @@ def test_encodings_and_fallbacks(data):
     _same_as_object_path(data)
 
 
-def test_multi_block_file_keeps_rows_and_blanks(monkeypatch):
+@pytest.mark.parametrize("threaded_rows", [50_000, 0], ids=["one-thread", "two-threads"])
+def test_multi_block_file_keeps_rows_and_blanks(monkeypatch, threaded_rows):
     # small blocks: several chunks per column, and a row longer than a block falls back
     monkeypatch.setattr(io, "_CSV_BLOCK_SIZE", 1 << 16)
+    monkeypatch.setattr(io, "_THREADED_ROWS", threaded_rows)
     rows = [
         f"{i},{' ' if i % 997 == 0 else ''}{'' if i % 13 else '企业'},\u3000" for i in range(30_000)
     ]

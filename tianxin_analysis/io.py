@@ -29,6 +29,7 @@ import stat
 import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -633,6 +634,7 @@ _MAX_CSV_COLUMNS = 16384
 # later step pays a little per chunk; 16 MB blocks still keep both cores busy while parsing.
 # (A single row longer than a block is refused by pyarrow and read by the csv module.)
 _CSV_BLOCK_SIZE = 16 << 20
+_THREADED_ROWS = 50_000  # below this, a second thread costs more than it saves
 
 
 def _may_lead_space(first: np.ndarray) -> np.ndarray:
@@ -743,11 +745,19 @@ def _arrow_grid_of(
         return None
     if table.num_columns >= _MAX_CSV_COLUMNS:
         return None
-    columns = {}
-    for i, col in enumerate(table.columns):
+
+    def column(col: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
         # chunk by chunk: concatenating would copy every column once more
         chunks = [_blank_to_null(c) for c in col.chunks] or [pa.array([], pa.large_string())]
-        columns[i] = pd.array(pa.chunked_array(chunks, pa.large_string()), dtype="str")
+        return pd.array(pa.chunked_array(chunks, pa.large_string()), dtype="str")
+
+    if table.num_rows < _THREADED_ROWS:
+        columns = dict(enumerate(map(column, table.columns)))
+    else:
+        # The blank tests are numpy gathers and comparisons, which release the GIL: the
+        # columns of a large file on two threads instead of one while the other core idles.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            columns = dict(enumerate(pool.map(column, table.columns)))
     del table
     frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(columns[0]) + 1 if columns else 1))
     frame.columns = pd.RangeIndex(len(columns))
