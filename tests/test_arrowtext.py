@@ -47,3 +47,15 @@ def test_any_byte_in_false_only_when_no_value_has_white_space(
     s = pd.Series(vals, dtype="str").iloc[cut:]
     if not _arrowtext.any_byte_in(s, WS):
         assert not any(isinstance(v, str) and any(map(_is_ws, v)) for v in s)
+
+
+SPACE_ONLY = _arrowtext.lead_byte_table(" ")
+
+
+@settings(max_examples=80, deadline=None)
+@given(values, st.integers(0, 5), st.sampled_from(["ws", "space"]))
+def test_any_byte_in_is_exact(vals: list[str | None], cut: int, which: str) -> None:
+    table = WS if which == "ws" else SPACE_ONLY
+    s = pd.Series(vals, dtype="str").iloc[cut:]
+    used = b"".join(v.encode() for v in s if isinstance(v, str))
+    assert _arrowtext.any_byte_in(s, table) == any(table[b] for b in used)

@@ -68,11 +68,20 @@ def starts_with_any(s: pd.Series, table: np.ndarray) -> np.ndarray:
 def any_byte_in(s: pd.Series, table: np.ndarray) -> bool:
     """True when any byte of any value is marked in ``table`` (False means: certainly no
     value contains a character whose lead byte is marked)."""
+    marked = np.flatnonzero(table).astype(np.uint8).tobytes()
     for offsets, data in _chunks(s):
         used = data[offsets[0] : offsets[-1]] if len(offsets) else data[:0]
         # in blocks, so that a column with a hit near the start is not read to the end
         for start in range(0, len(used), _BLOCK):
-            if table[used[start : start + _BLOCK]].any():
+            block = used[start : start + _BLOCK].tobytes()
+            # C loops over the bytes: memchr for one marked byte, else bytes.translate
+            # (deleting the marked bytes shortens the block exactly when one is there). The
+            # numpy lookup ``table[block]`` gathers per byte: 38 against 19 ms (translate) and
+            # 2 ms (memchr) for 14 MB of certificate numbers.
+            if len(marked) == 1:
+                if block.find(marked) >= 0:
+                    return True
+            elif len(block.translate(None, marked)) != len(block):
                 return True
     return False
 
