@@ -74,6 +74,26 @@ def test_reconciliation_error_when_rows_are_lost():
         _reconcile(recon, {"district_gdp": table}, empty_q)
 
 
+@pytest.mark.parametrize("files", [["f.csv"] * 4, ["f.csv", "g.csv", "f.csv", "g.csv"]])
+def test_reconciliation_counts_one_file_and_several_alike(files, monkeypatch):
+    recon = [{"kind": "hitech_certificates", "source_file": f, "source_sheet": "",
+              "header_rows": "1", "rows_above_header": 0, "rows_blank": 0,
+              "rows_read": files.count(f) + 1} for f in dict.fromkeys(files)]  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "source_file": pd.Series(files, dtype="str"),
+            "source_sheet": pd.Series([""] * 4, dtype="str"),
+        }
+    )
+    q = pd.DataFrame({"kind": "hitech_certificates", "source_file": list(dict.fromkeys(files)),
+                      "source_sheet": ""})  # fmt: skip
+    got = _reconcile(recon, {"hitech_certificates": table}, q)
+    monkeypatch.setattr("tianxin_analysis.data.run._constant_text", lambda s: False)
+    pd.testing.assert_frame_equal(got, _reconcile(recon, {"hitech_certificates": table}, q))
+    assert got["rows_clean"].tolist() == [files.count(f) for f in dict.fromkeys(files)]
+    assert got["balanced"].all()
+
+
 def test_no_personal_data_in_any_output(cleaned):
     _, out, _ = cleaned
     for path in out.rglob("*"):

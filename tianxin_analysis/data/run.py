@@ -618,6 +618,10 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
     keys = ["kind", "source_file", "source_sheet"]
 
     def sizes(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        if len(frame) and all(_constant_text(frame[k]) for k in keys[1:]):
+            # one file and sheet (a large export): one group, without hashing 10^6 rows
+            one = {k: pd.Series([frame[k].iloc[0]], dtype="str") for k in keys[1:]}
+            return pd.DataFrame({**one, name: np.array([len(frame)], dtype=np.int64)})
         by = frame[keys[1:]].astype(str)  # no-op for the str lineage columns
         return by.groupby(keys[1:], sort=False).size().rename(name).reset_index()
 
