@@ -843,11 +843,15 @@ def _submit_partitions(pool: ThreadPoolExecutor, kind_dir: Path,
     # ``to_parquet(index=False)`` stores; every partition is a take of it.
     table = pa.Table.from_pandas(body, preserve_index=False)
     dictionary = _dictionary_columns(table)
-    jobs = {}
-    for rows in groups:
-        part = kind_dir / f"year={int(year[rows[0]])}" / "part-0.parquet"
-        jobs[part] = pool.submit(_write_partition, table, rows, part, constant, dictionary)
-    return jobs
+    parts = [kind_dir / f"year={int(year[rows[0]])}" / "part-0.parquet" for rows in groups]
+    # Largest first, so that the two threads finish together instead of one writing the
+    # biggest year alone at the end; the returned jobs stay in year order.
+    futures: dict[Path, Future] = {}
+    for i in sorted(range(len(groups)), key=lambda i: -len(groups[i])):
+        futures[parts[i]] = pool.submit(
+            _write_partition, table, groups[i], parts[i], constant, dictionary
+        )
+    return {part: futures[part] for part in parts}
 
 
 def _constant_text(s: pd.Series) -> bool:
