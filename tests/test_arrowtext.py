@@ -59,3 +59,13 @@ def test_any_byte_in_is_exact(vals: list[str | None], cut: int, which: str) -> N
     s = pd.Series(vals, dtype="str").iloc[cut:]
     used = b"".join(v.encode() for v in s if isinstance(v, str))
     assert _arrowtext.any_byte_in(s, table) == any(table[b] for b in used)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values, st.integers(0, 5))
+def test_all_ascii_and_byte_lengths(vals: list[str | None], cut: int) -> None:
+    s = pd.concat([pd.Series(vals, dtype="str"), pd.Series(vals, dtype="str")]).iloc[cut:]
+    texts = [v for v in s if isinstance(v, str)]
+    assert _arrowtext.all_ascii(s) == all(v.isascii() for v in texts)
+    expected = [len(v.encode()) if isinstance(v, str) else 0 for v in s]
+    assert _arrowtext.byte_lengths(s).tolist() == expected

@@ -407,3 +407,18 @@ def test_vectorised_speed_100k() -> None:
     clean.parse_date(dates)
     clean.parse_number(nums)
     assert time.perf_counter() - t0 < 5.0
+
+
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_is_marker_text_on_large_columns_matches_the_definition(ascii_only):
+    # more than 10,000 cells: the path that looks only at short cells
+    cells = ["N/A", "n/a", "NULL", "null", "......", "—", "——", "无", "GR202143024623", "abc", "",
+             None, "none", "#N/A", "N.A.", "<NA>", "NaN", "有限公司", "x" * 7, "ı"]  # fmt: skip
+    if ascii_only:
+        cells = [c for c in cells if c is None or c.isascii()]
+    t = clean.normalize_text(pd.Series(cells * 600, dtype="str"))
+    got = clean.is_marker_text(t)
+    keys = clean._marker_keys()
+    expected = [isinstance(v, str) and v.upper() in keys for v in t]
+    assert got.tolist() == expected
+    assert got.any()

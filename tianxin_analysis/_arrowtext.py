@@ -87,3 +87,20 @@ def any_byte_in(s: pd.Series, table: np.ndarray) -> bool:
 
 
 _BLOCK = 1 << 20
+
+
+def all_ascii(s: pd.Series) -> bool:
+    """True when every value of a pyarrow-backed ``str`` Series is ASCII: no byte of its data
+    is 0x80 or above (one SIMD max over the bytes, no per-value work)."""
+    for offsets, data in _chunks(s):
+        used = data[offsets[0] : offsets[-1]] if len(offsets) else data[:0]
+        if len(used) and used.max() >= 0x80:
+            return False
+    return True
+
+
+def byte_lengths(s: pd.Series) -> np.ndarray:
+    """The UTF-8 length in bytes of every value of a pyarrow-backed ``str`` Series (0 for a
+    missing one), from the offsets; never less than the length in characters."""
+    out = [np.diff(offsets) for offsets, _ in _chunks(s)]
+    return np.concatenate(out).astype(np.int64, copy=False) if out else np.zeros(0, np.int64)

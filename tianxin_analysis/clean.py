@@ -233,6 +233,8 @@ def _nfkc_arrow(t: pd.Series) -> pd.Series:
     """NFKC of a pyarrow-backed ``str`` Series, by Python's ``unicodedata`` (the Unicode
     version every other normaliser here uses), run only on values outside the stable set:
     in a registry most names are plain CJK and every code is ASCII."""
+    if _arrowtext.all_ascii(t):  # codes, numbers, dates: nothing to look at value by value
+        return t
     arr = pa.array(t.array)
     unstable = pc.invert(pc.match_substring_regex(arr, _NFKC_STABLE))
     if not pc.any(unstable).as_py():
@@ -262,7 +264,15 @@ def is_marker_text(t: pd.Series) -> pd.Series:
     """True where already-normalised text (see :func:`normalize_text`) is a missing marker."""
     keys = _marker_keys()
     if len(t) > 10_000:  # only short cells can be markers: upper-case just those
-        short = (t.str.len() <= max(map(len, keys))).fillna(False).to_numpy(dtype=bool)
+        longest = max(map(len, keys))
+        if _arrowtext.is_arrow_text(t):
+            # bytes from the offsets (a character is 1-4 bytes, exactly 1 in ASCII text): a
+            # superset of the cells of at most ``longest`` characters, without counting
+            # characters value by value
+            limit = longest if _arrowtext.all_ascii(t) else 4 * longest
+            short = (_arrowtext.byte_lengths(t) <= limit) & t.notna().to_numpy(bool)
+        else:
+            short = (t.str.len() <= longest).fillna(False).to_numpy(dtype=bool)
         out = np.zeros(len(t), dtype=bool)
         if short.any():
             out[short] = t[short].str.upper().isin(keys).to_numpy(dtype=bool)
