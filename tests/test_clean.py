@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tianxin_analysis import clean
 from tianxin_analysis.errors import SchemaError
@@ -422,3 +425,28 @@ def test_is_marker_text_on_large_columns_matches_the_definition(ascii_only):
     expected = [isinstance(v, str) and v.upper() in keys for v in t]
     assert got.tolist() == expected
     assert got.any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet=list("天心科技 (（)）[]【】〔〕［］ab·") + ["\u3000"], max_size=12),
+        ),
+        max_size=12,
+    )
+)
+def test_enterprise_name_matches_per_value_regexes(names):
+    """The column path (brackets rewritten only where a match finds them, spaces only when
+    the column has one) equals the plain per-value rewrite."""
+    text = clean.normalize_text(pd.Series(names, dtype="str"))
+    got = clean.normalize_enterprise_name(pd.Series(names, dtype="str"))
+
+    def ref(v: str) -> str:
+        v = re.sub(clean._CLOSE_BRACKETS, "）", re.sub(clean._OPEN_BRACKETS, "（", v))
+        v = re.sub(f" ([{clean._CJK}（）])", r"\1", v)
+        return re.sub(f"([{clean._CJK}（）]) ", r"\1", v)
+
+    expected = [None if pd.isna(v) else ref(v) for v in text]
+    assert [None if pd.isna(v) else v for v in got] == expected
