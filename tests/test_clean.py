@@ -450,3 +450,28 @@ def test_enterprise_name_matches_per_value_regexes(names):
 
     expected = [None if pd.isna(v) else ref(v) for v in text]
     assert [None if pd.isna(v) else v for v in got] == expected
+
+
+_KEY_TOKENS = ["天", "心", "有限责任公司", "有限公司", " ", "\u3000", "·", "・", "•", "（", "）",
+               "A", "b", "Z", "-"]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.lists(st.sampled_from(_KEY_TOKENS), max_size=6).map("".join)),
+        max_size=12,
+    )
+)
+def test_name_key_matches_per_value_rewrite(names):
+    """The key of display names (rewrites only where a match or byte scan finds something)
+    equals the plain per-value rewrite."""
+    display = clean.normalize_enterprise_name(pd.Series(names, dtype="str"))
+    got = clean._name_key_of_display(display)
+
+    def ref(v: str) -> str:
+        v = re.sub(f"{clean._WS}|[·・•]|[（）]", "", v).replace("有限责任公司", "有限公司")
+        return v.translate(clean._ASCII_LOWER)
+
+    expected = [None if pd.isna(v) else ref(v) for v in display]
+    assert [None if pd.isna(v) else v for v in got] == expected

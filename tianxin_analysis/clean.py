@@ -730,9 +730,29 @@ def _name_key_step(s: Any) -> pd.Series:
 def _name_key_of_display(t: pd.Series) -> pd.Series:
     """The key step after :func:`normalize_enterprise_name` (callers that hold the display
     form already skip recomputing it)."""
-    t = t.str.replace(f"{_WS}|[·・•]|[（）]", "", regex=True)
-    t = t.str.replace("有限责任公司", "有限公司", regex=False)
-    return _ascii_lower(t)
+    if not _arrowtext.is_arrow_text(t):
+        t = t.str.replace(f"{_WS}|[·・•]|[（）]", "", regex=True)
+        t = t.str.replace("有限责任公司", "有限公司", regex=False)
+        return _ascii_lower(t)
+    # Each rewrite only where a match (no new strings) or a byte scan finds something to
+    # rewrite: most display names hold no space, dot, bracket, 有限责任公司 or A-Z, and a
+    # rewrite makes a new string of every value.
+    t = _replace_where(t, f"{_WS}|[·・•]|[（）]", "", regex=True)
+    t = _replace_where(t, "有限责任公司", "有限公司", regex=False)
+    return _ascii_lower(t) if _arrowtext.any_byte_in(t, _ASCII_UPPER) else t
+
+
+_ASCII_UPPER = np.zeros(256, dtype=bool)
+_ASCII_UPPER[ord("A") : ord("Z") + 1] = True
+
+
+def _replace_where(t: pd.Series, pattern: str, repl: str, regex: bool) -> pd.Series:
+    """``t.str.replace(pattern, repl, regex=regex)``, computed only for the values that
+    contain a match."""
+    has = t.str.contains(pattern, regex=regex).fillna(False).to_numpy(dtype=bool)
+    if not has.any():
+        return t
+    return t.mask(has, t[has].str.replace(pattern, repl, regex=regex))
 
 
 def _ascii_lower(t: pd.Series) -> pd.Series:
