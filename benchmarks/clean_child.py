@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default=None)
     args = ap.parse_args(argv)
 
+    # as the tianxin command does first thing (cli.main), before pyarrow loads
+    from tianxin_analysis._memory import configure_arrow_jemalloc
+
+    configure_arrow_jemalloc()
     from tianxin_analysis.data import run_clean
 
     rss_import = peak_rss_mb()

@@ -105,3 +105,39 @@ def test_huge_page_advice_restored_on_failure_and_env_kept(monkeypatch):
     with _memory.numpy_without_huge_pages() as off:
         assert not off and _huge_pages_advised()
     _memory._SET_MADVISE(initial)
+
+
+def _child(code: str, **env: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    full = {k: v for k, v in os.environ.items() if k != "JE_ARROW_MALLOC_CONF"} | env
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=full, check=True
+    )
+    return out.stdout.strip()
+
+
+_SHOW = (
+    "import os, sys; from tianxin_analysis import _memory; "
+    "print(_memory.configure_arrow_jemalloc(), os.environ.get('JE_ARROW_MALLOC_CONF'))"
+)
+
+
+def test_jemalloc_configured_before_pyarrow_loads():
+    assert _child(_SHOW) == f"True {_memory._JEMALLOC_CONF}"
+
+
+def test_jemalloc_left_alone_once_pyarrow_loaded_or_chosen():
+    assert _child("import pyarrow; " + _SHOW) == "False None"
+    assert _child(_SHOW, JE_ARROW_MALLOC_CONF="narenas:4") == "False narenas:4"
+
+
+def test_the_command_configures_it_first():
+    code = (
+        "import os\nfrom tianxin_analysis import cli\n"
+        "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(os.environ.get('JE_ARROW_MALLOC_CONF'))"
+    )
+    assert _child(code).splitlines()[-1] == _memory._JEMALLOC_CONF

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import _memory
 from .errors import TianxinError
 from .paths import PROCESSED_DIR, RAW_DIR, REPORTS_DIR, SHARED_REAL_DATA
 
@@ -141,6 +142,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _memory.configure_arrow_jemalloc()  # before anything loads pyarrow
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
