@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from tianxin_analysis.data import run
+from tianxin_analysis.data import schema as schema_module
 from tianxin_analysis.data.kinds import SCHEMAS
 from tianxin_analysis.data.schema import (
     DistinctValues,
@@ -223,3 +224,16 @@ def test_constant_text_and_partition_slices(tmp_path):
     got = pd.read_parquet(tmp_path / "a.parquet")
     pd.testing.assert_frame_equal(got, body.take(rows).reset_index(drop=True))
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+@pytest.mark.parametrize("rows", [10, 60_000])
+def test_text_columns_combined_into_one_chunk(rows):
+    values = [f"v{i % 7}" if i % 5 else None for i in range(rows)]
+    arr = pa.array(values, pa.large_string())
+    half = rows // 2
+    chunked = pd.array(pa.chunked_array([arr.slice(0, half), arr.slice(half)]), dtype="str")
+    cells = pd.DataFrame({"a": chunked, "b": np.arange(rows), "c": pd.Series(values, dtype="str")})
+    out = schema_module._one_chunk_columns(cells)
+    pd.testing.assert_frame_equal(out, cells)
+    assert out["a"].array.__arrow_array__().num_chunks == 1
+    assert schema_module._same_text(out["c"], cells["c"])  # one chunk already: left alone
