@@ -69,3 +69,11 @@ def test_all_ascii_and_byte_lengths(vals: list[str | None], cut: int) -> None:
     assert _arrowtext.all_ascii(s) == all(v.isascii() for v in texts)
     expected = [len(v.encode()) if isinstance(v, str) else 0 for v in s]
     assert _arrowtext.byte_lengths(s).tolist() == expected
+
+
+def test_with_missing_last_is_one_chunk() -> None:
+    for values in (pd.Index(["甲", "b"], dtype="str"), pd.array([], dtype="str")):
+        u = _arrowtext.with_missing_last(values)
+        assert u.dtype == "str" and isinstance(u.index, pd.RangeIndex)
+        assert u.iloc[:-1].tolist() == list(values) and pd.isna(u.iloc[-1])
+        assert u.array.__arrow_array__().num_chunks == 1

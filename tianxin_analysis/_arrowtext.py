@@ -104,3 +104,15 @@ def byte_lengths(s: pd.Series) -> np.ndarray:
     missing one), from the offsets; never less than the length in characters."""
     out = [np.diff(offsets) for offsets, _ in _chunks(s)]
     return np.concatenate(out).astype(np.int64, copy=False) if out else np.zeros(0, np.int64)
+
+
+def with_missing_last(values: object) -> pd.Series:
+    """The text ``values`` (an Index, array or Series of str) plus one missing value at the
+    end, as a ``str`` Series on a RangeIndex in one Arrow chunk: every take from a chunked
+    string array first concatenates its chunks, and these tables are taken from repeatedly
+    (``pd.concat`` would leave two chunks)."""
+    arr = pa.array(pd.Series(values, dtype="str").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pa.concat_arrays([arr.cast(pa.large_string()), pa.nulls(1, pa.large_string())])
+    return pd.Series(pd.array(arr, dtype="str"))

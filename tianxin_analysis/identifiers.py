@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tianxin_analysis._arrowtext import _parts, is_arrow_text
+from tianxin_analysis._arrowtext import _parts, is_arrow_text, with_missing_last
 from tianxin_analysis.clean import (
     _as_series,
     _as_text,
@@ -480,8 +480,7 @@ def _name_table(
         return codes, None, normalize_enterprise_name(plain), enterprise_name_key(plain)
     # enterprise_name_key(u) == _until_stable(key_of_display(normalize_enterprise_name(u)))
     codes, uniques = pd.factorize(names.astype("str"), use_na_sentinel=True)
-    u = pd.Series(uniques, dtype="str")
-    u = pd.concat([u, pd.Series([pd.NA], dtype="str")], ignore_index=True)
+    u = with_missing_last(uniques)
     codes = np.where(codes < 0, len(u) - 1, codes).astype(np.int64)
     display = u if names_are_display else normalize_enterprise_name(u)
     return codes, u, display, _key_of_display(display)

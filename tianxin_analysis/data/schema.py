@@ -744,8 +744,7 @@ def _field_result_fast(
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
     if len(uniques) > _UNIQUE_SHARE * len(s):
         return _field_result(s, f, unit, today, first)
-    u = pd.Series(uniques, dtype="str")
-    u = pd.concat([u, pd.Series([pd.NA], dtype="str")], ignore_index=True)  # code -1: missing
+    u = _arrowtext.with_missing_last(uniques)  # code -1: missing
     codes = np.where(codes < 0, len(u) - 1, codes)
     u_unit = None if unit is None else pd.Series(unit.iloc[0], index=u.index, dtype=object)
     r = _field_result(u, f, u_unit, today, first)
