@@ -231,3 +231,20 @@ def test_dictionary_only_for_repeating_columns(tmp_path):
     encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(4)}
     assert "RLE_DICTIONARY" in encodings["park"]
     assert "RLE_DICTIONARY" not in encodings["uscc"]
+
+
+def test_integer_columns_by_lookup_match_to_csv(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 6000  # more rows than _INT_LABELS: the lookup path for narrow ranges
+    frame = pd.DataFrame(
+        {
+            "year": rng.integers(2015, 2026, n),
+            "neg": rng.integers(-5, 3, n),
+            "row": np.arange(n, dtype=np.int64) * 1000,  # too wide: the cast path
+            "name": pd.Series(["甲"] * n, dtype="str"),
+        }
+    )
+    target = tmp_path / "t.csv"
+    _write_csv(frame, target)
+    expected = "\ufeff" + frame.to_csv(index=False, lineterminator="\n")
+    assert target.read_bytes() == expected.encode("utf-8")

@@ -698,6 +698,8 @@ _CSV_STRUCTURAL = (b",", b'"', b"\n", b"\r")
 _CSV_SPECIAL_BYTES = frozenset(c for c in _CSV_STRUCTURAL if re.fullmatch(_CSV_SPECIAL, c.decode()))
 _EMPTY = pa.scalar("", pa.large_string())
 _CSV_CHUNK_ROWS = 1 << 17
+_SCAN_BLOCK = 1 << 20
+_INT_LABELS = 4096  # integer columns spanning fewer values are rendered by a lookup
 
 
 def _csv_quote_py(text: str) -> str:
@@ -719,8 +721,17 @@ def _csv_structural_bytes(arr: pa.Array) -> frozenset[bytes]:
     lo, hi = int(offsets[0]), int(offsets[-1])
     if hi == lo:
         return frozenset()
-    data = data_buf.slice(lo, hi - lo).to_pybytes()
-    return frozenset(c for c in _CSV_STRUCTURAL if c in data)
+    data = np.frombuffer(data_buf, dtype=np.uint8)[lo:hi]
+    found: set[bytes] = set()
+    # 1 MB at a time: a copy of the whole column (tens of MB, fresh pages each time) cost
+    # more than the scan; small blocks reuse the same memory, and the scan stops early
+    # once every character has been seen.
+    for start in range(0, len(data), _SCAN_BLOCK):
+        block = data[start : start + _SCAN_BLOCK].tobytes()
+        found.update(c for c in _CSV_STRUCTURAL if c not in found and c in block)
+        if len(found) == len(_CSV_STRUCTURAL):
+            break
+    return frozenset(found)
 
 
 def _csv_fields(df: pd.DataFrame) -> tuple[list[pa.Array], bool] | None:
@@ -751,7 +762,15 @@ def _csv_fields(df: pd.DataFrame) -> tuple[list[pa.Array], bool] | None:
         elif plain and dtype == np.dtype(bool):
             text = pd.Series(np.where(s.to_numpy(), "True", "False"), dtype="str")
         elif plain and dtype == np.dtype(np.int64):
-            text = s.astype("str")
+            values = s.to_numpy()
+            lo, hi = (int(values.min()), int(values.max())) if len(values) else (0, -1)
+            if len(values) > _INT_LABELS and hi - lo < _INT_LABELS:
+                # years and the like: str() once per value in the range, then one take
+                # (casting 10^6 integers to text costs ~30 ms a column)
+                labels = pa.array([str(v) for v in range(lo, hi + 1)], pa.large_string())
+                arr = labels.take(pa.array(values - lo))
+            else:
+                text = s.astype("str")
         elif plain and dtype == np.dtype(np.float64):
             values = s.to_numpy()
             text = pd.Series(np.where(np.isnan(values), "", values.astype(str)), dtype="str")
