@@ -49,6 +49,11 @@ def test_distinct_values_are_the_clean_columns_and_dedupe_is_unchanged(tmp_path,
     plain_df, plain_q = process_rows(sheets, schema, TODAY)
     pd.testing.assert_frame_equal(df, plain_df)
     pd.testing.assert_frame_equal(q, plain_q)
+    handed = list(sheets)  # consume=True (run_clean's call) empties the list it is handed
+    consumed_df, consumed_q, _ = process_rows_coded(handed, schema, TODAY, consume=True)
+    assert handed == [] and len(sheets) == 1
+    pd.testing.assert_frame_equal(consumed_df, df)
+    pd.testing.assert_frame_equal(consumed_q, q)
     assert {"uscc", "enterprise_name"} <= set(distinct)  # repeated in a registry
     for c, d in distinct.items():
         rebuilt = pd.Series(d.values.take(d.positions).array, name=c)

@@ -572,7 +572,7 @@ def _run_clean(
         if not prepared[kind]:
             continue
         # The raw cells are not needed once processed: let them go before deduplicating.
-        df, q, distinct = process_rows_coded(prepared.pop(kind), SCHEMAS[kind], today)
+        df, q, distinct = process_rows_coded(prepared.pop(kind), SCHEMAS[kind], today, consume=True)
         quarantine.append(q)
         if not len(df):
             continue
