@@ -26,6 +26,13 @@ def lead_byte_table(char_class: str) -> np.ndarray:
     return table
 
 
+def byte_table(chars: bytes) -> np.ndarray:
+    """256 booleans: True for each byte in ``chars`` (for :func:`any_byte_in`)."""
+    table = np.zeros(256, dtype=bool)
+    table[list(chars)] = True
+    return table
+
+
 def _parts(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(offsets, data bytes) of one Arrow string array, as numpy views (no copy)."""
     width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32

@@ -24,6 +24,9 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+# Below this many rows, a second thread for a step costs more than it saves (io, data).
+THREADED_ROWS = 50_000
+
 #: Seconds between two looks at the parent; an orphaned worker ends within about this long.
 PARENT_CHECK_SECONDS = 1.0
 

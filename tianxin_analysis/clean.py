@@ -680,8 +680,7 @@ def normalize_enterprise_name(s: Any) -> pd.Series:
 
 _OPEN_BRACKETS = "[(\\[【〔［]"
 _CLOSE_BRACKETS = "[)\\]】〕］]"
-_ONE_SPACE = np.zeros(256, dtype=bool)
-_ONE_SPACE[ord(" ")] = True
+_ONE_SPACE = _arrowtext.byte_table(b" ")
 
 
 def _enterprise_name_of_text(t: pd.Series) -> pd.Series:
@@ -742,8 +741,7 @@ def _name_key_of_display(t: pd.Series) -> pd.Series:
     return _ascii_lower(t) if _arrowtext.any_byte_in(t, _ASCII_UPPER) else t
 
 
-_ASCII_UPPER = np.zeros(256, dtype=bool)
-_ASCII_UPPER[ord("A") : ord("Z") + 1] = True
+_ASCII_UPPER = _arrowtext.byte_table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def _replace_where(t: pd.Series, pattern: str, repl: str, regex: bool) -> pd.Series:

@@ -47,6 +47,7 @@ import pyarrow.csv as pacsv
 import python_calamine
 
 from tianxin_analysis import _arrowtext
+from tianxin_analysis._workers import THREADED_ROWS as _THREADED_ROWS
 from tianxin_analysis.errors import InputFileError, SchemaError
 
 __all__ = [
@@ -634,7 +635,6 @@ _MAX_CSV_COLUMNS = 16384
 # later step pays a little per chunk; 16 MB blocks still keep both cores busy while parsing.
 # (A single row longer than a block is refused by pyarrow and read by the csv module.)
 _CSV_BLOCK_SIZE = 16 << 20
-_THREADED_ROWS = 50_000  # below this, a second thread costs more than it saves
 
 
 def _may_lead_space(first: np.ndarray) -> np.ndarray:

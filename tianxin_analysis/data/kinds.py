@@ -74,8 +74,7 @@ def _int64(s: pd.Series) -> pd.Series:
 # ----------------------------------------------------------------------------- certificates
 
 
-_SPACE = np.zeros(256, dtype=bool)
-_SPACE[ord(" ")] = True
+_SPACE = _arrowtext.byte_table(b" ")
 
 
 def _without_spaces(s: pd.Series) -> pd.Series:

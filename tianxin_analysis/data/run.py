@@ -45,6 +45,7 @@ from .._fs import (
     sha256_file,
 )
 from .._memory import arrow_pool_for_bulk_work, numpy_without_huge_pages
+from .._workers import THREADED_ROWS as _THREADED_ROWS
 from ..errors import InputFileError, ReconciliationError, SchemaError
 from ..identifiers import (
     _RADIX_LIMIT,
@@ -238,10 +239,6 @@ def _name_table_of(
     values: its tables hold distinct names, and only the codes are per row."""
     codes, raw, display, key = _name_table(names.values, names_are_display)
     return codes[names.positions], raw, display, key
-
-
-# Below this many rows a second thread costs more than it saves.
-_THREADED_ROWS = 50_000
 
 
 def _take_rows(

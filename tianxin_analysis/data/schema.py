@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import _arrowtext, clean
+from .._workers import THREADED_ROWS as _THREADED_ROWS
 from ..errors import SchemaError
 from ..identifiers import validate_uscc
 from ..io import RawSheet, combine_header_rows, find_header_row
@@ -773,7 +774,6 @@ def _field_result_fast(
 # Columns are independent, and most of their work runs in pyarrow / numpy kernels that
 # release the GIL, so two threads use both cores on large inputs.
 _THREADS = 2
-_THREADED_ROWS = 50_000
 
 
 def _field_results(
