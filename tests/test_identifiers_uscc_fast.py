@@ -204,3 +204,27 @@ def test_result_does_not_alias_input():
     v = identifiers.validate_uscc(s)
     v.loc[0, "uscc"] = "y"
     assert s.tolist() == before
+
+
+@SETTINGS
+@given(st.lists(cells(), max_size=40))
+def test_field_missing_from_the_rest_only(values):
+    # _field_result computes the code column's text only for values that are not clean
+    # codes: the same missing mask, checks and typed values as the text of every value
+    from tianxin_analysis.data import schema
+    from tianxin_analysis.data.kinds import SCHEMAS
+
+    f = next(f for f in SCHEMAS["hitech_certificates"].fields if f.type == "uscc")
+    s = pd.Series(values, dtype="str", name="uscc").set_axis(range(3, 3 + len(values)))
+    today = pd.Timestamp("2026-11-26")
+    fast = schema._field_result(s, f, None, today, False)
+    text = clean.normalize_text(s)
+    pd.testing.assert_series_equal(
+        fast.missing, text.isna() | clean.is_marker_text(text), check_names=False
+    )
+    assert fast.missing.index.equals(s.index) and fast.missing.dtype == bool
+    ref = identifiers.validate_uscc(s)
+    pd.testing.assert_series_equal(fast.parsed["uscc"], ref["uscc"])
+    for rule, mask in fast.checks:
+        expected = (ref["error"].astype(object) == rule.removeprefix("uscc_")).fillna(False)
+        pd.testing.assert_series_equal(mask, expected)

@@ -282,6 +282,13 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     t0 = _as_text(_as_series(s))
     if not is_arrow_text(t0):
         return _validate_uscc_general(normalize_uscc(t0))
+    return _validate_uscc_arrow(t0)[0]
+
+
+def _validate_uscc_arrow(t0: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`validate_uscc` of a pyarrow ``str`` Series, and the mask of the values that
+    were not clean codes already (18 characters of [0-9A-Z]): ``normalize_text`` leaves a
+    clean code as it is, so callers that also need that text only compute it for these."""
     clean = _clean_uscc(pa.array(t0.array))
     rest = ~_clean_mask(clean, len(t0))
     t = _normalize_rest(t0, rest)
@@ -329,7 +336,7 @@ def validate_uscc(s: Any) -> pd.DataFrame:
             "admin_code": pd.Series(pd.array(admin, dtype="str"), index=t.index),
         },
         index=t.index,
-    )
+    ), rest
 
 
 def _validate_uscc_general(t: pd.Series) -> pd.DataFrame:

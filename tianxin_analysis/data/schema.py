@@ -30,7 +30,7 @@ import pyarrow as pa
 from .. import _arrowtext, clean
 from .._workers import THREADED_ROWS as _THREADED_ROWS
 from ..errors import SchemaError
-from ..identifiers import validate_uscc
+from ..identifiers import _validate_uscc_arrow, validate_uscc
 from ..io import RawSheet, combine_header_rows, find_header_row
 from .rules import QUARANTINE_COLUMNS, reason
 
@@ -636,6 +636,13 @@ class _PerDistinct:
         return pd.Series(taken.array, index=index, name=self.values.name)
 
 
+@functools.cache
+def _marker_is_clean_code() -> bool:
+    """Whether a missing marker reads as a clean credit code (18 characters of [0-9A-Z]);
+    none does, and ``_field_result`` relies on that to skip the clean codes."""
+    return any(re.fullmatch("[0-9A-Z]{18}", k) for k in clean._marker_keys())
+
+
 def _field_result(
     s: pd.Series, f: Field, unit: pd.Series | None, today: pd.Timestamp, first: bool
 ) -> _FieldResult:
@@ -643,14 +650,26 @@ def _field_result(
     checks: list[tuple[str, pd.Series]] = []
     parsed: dict[str, pd.Series] = {}
     # clean.is_missing_marker, keeping the normalised text for the text and name columns
-    text = clean.normalize_text(s)
-    missing = text.isna() | clean.is_marker_text(text)
+    uscc = None
+    if f.type == "uscc" and _arrowtext.is_arrow_text(s) and not _marker_is_clean_code():
+        # The code column's text serves only the missing test, and a clean code (18
+        # characters of [0-9A-Z], most of a registry) is its own normal form and no marker:
+        # the text of the rest alone (a tenth of the codes here, 0.07 s at 10^6 rows).
+        uscc, rest = _validate_uscc_arrow(s)
+        text = clean.normalize_text(s[rest])
+        missing_rest = (text.isna() | clean.is_marker_text(text)).to_numpy(dtype=bool)
+        missing = np.zeros(len(s), dtype=bool)
+        missing[rest] = missing_rest
+        missing = pd.Series(missing, index=s.index, name=s.name)
+    else:
+        text = clean.normalize_text(s)
+        missing = text.isna() | clean.is_marker_text(text)
     total = None
     if first and f.type in ("period", "text", "category"):
         t = text.str.replace(" ", "", regex=False)
         total = t.str.match(_TOTAL_ROW.pattern).fillna(False).astype(bool)
     if f.type == "uscc":
-        v = validate_uscc(s)
+        v = validate_uscc(s) if uscc is None else uscc
         err = v["error"].astype(object)
         for code in ("length", "charset", "admin_code", "check_digit"):
             checks.append((f"uscc_{code}", (err == code).fillna(False)))
