@@ -71,6 +71,18 @@ def test_all_ascii_and_byte_lengths(vals: list[str | None], cut: int) -> None:
     assert _arrowtext.byte_lengths(s).tolist() == expected
 
 
+@settings(max_examples=60, deadline=None)
+@given(values, st.integers(0, 13), st.integers(0, 3))
+def test_present_is_notna(vals: list[str | None], cut: int, cut_end: int) -> None:
+    # two chunks, sliced at both ends: bitmaps read from a bit offset
+    s = pd.concat([pd.Series(vals, dtype="str"), pd.Series(vals, dtype="str")])
+    s = s.iloc[cut : len(s) - cut_end]
+    got = _arrowtext.present(s)
+    assert got.dtype == bool and got.tolist() == s.notna().tolist()
+    one = pd.Series(vals, dtype="str").iloc[cut % (len(vals) + 1) :]
+    assert _arrowtext.present(one).tolist() == one.notna().tolist()
+
+
 def test_with_missing_last_is_one_chunk() -> None:
     for values in (pd.Index(["甲", "b"], dtype="str"), pd.array([], dtype="str")):
         u = _arrowtext.with_missing_last(values)

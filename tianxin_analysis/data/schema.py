@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import _arrowtext, clean
 from .._workers import THREADED_ROWS as _THREADED_ROWS
@@ -263,7 +264,7 @@ def _filled(s: pd.Series, blanks_missing: bool = False) -> np.ndarray:
     """Cells whose ``_text(v).strip()`` is not empty, as a bool array. ``blanks_missing``:
     the reader already made every blank cell missing (``RawSheet.blanks_missing``)."""
     if blanks_missing and _arrowtext.is_arrow_text(s):
-        return s.notna().to_numpy(dtype=bool)
+        return _arrowtext.present(s)
     if _arrowtext.is_arrow_text(s):
         # Text columns (CSV grids): a blank cell is empty or starts with white space, so the
         # regex runs only on cells whose first byte says they may be blank (few).
@@ -280,18 +281,36 @@ def _row_texts(body: pd.DataFrame, blanks_missing: bool = False) -> tuple[pd.Ser
     """(row holds a non-blank cell, text of the only non-blank cell or "") per row.
 
     The stripped text is computed only for the rows that hold exactly one non-blank cell
-    (titles, footnotes), not for every cell.
+    (titles, footnotes), not for every cell; the texts come back as a ``str`` Series, ""
+    in all other rows (an Arrow array of empty strings is one buffer of zero offsets, not
+    a Python object per row).
     """
-    filled = [_filled(body.iloc[:, c], blanks_missing) for c in range(body.shape[1])]
-    count = np.sum(filled, axis=0, dtype=np.int64) if filled else np.zeros(len(body), np.int64)
-    single = np.full(len(body), "", dtype=object)
+    n = len(body)
+    # small counts, one add per column (stacking the masks to sum them copied them all)
+    count = np.zeros(n, dtype=np.int16 if body.shape[1] < 1 << 15 else np.int64)
+    filled = []
+    for c in range(body.shape[1]):
+        filled.append(_filled(body.iloc[:, c], blanks_missing))
+        count += filled[-1]
     one = count == 1
-    for c, f in enumerate(filled):
-        hit = one & f
-        if hit.any():
-            single[hit] = _stripped_texts(body.iloc[hit, c]).to_numpy(dtype=object)
+    positions, texts = [], []
+    if one.any():
+        for c, f in enumerate(filled):
+            hit = one & f
+            if hit.any():
+                positions.append(np.flatnonzero(hit))
+                texts.append(pa.array(_stripped_texts(body.iloc[hit, c]).array, pa.large_string()))
+    single = pa.Array.from_buffers(
+        pa.large_string(), n, [None, pa.py_buffer(np.zeros(n + 1, np.int64)), pa.py_buffer(b"")]
+    )
+    if positions:  # each row's one text comes from one column: put them in row order
+        at = np.concatenate(positions)
+        order = np.argsort(at, kind="stable")
+        mask = np.zeros(n, dtype=bool)
+        mask[at] = True
+        single = pc.replace_with_mask(single, mask, pa.concat_arrays(texts).take(order))
     nonempty = pd.Series(count > 0, index=body.index, dtype=bool)
-    return nonempty, pd.Series(single, index=body.index, dtype=object)
+    return nonempty, pd.Series(pd.array(single, dtype="str"), index=body.index)
 
 
 def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet:
@@ -472,10 +491,8 @@ def process_rows_coded(
         k: pd.Series(per_row([p.header_units.get(k) for p in sheets]), index=cells.index)
         for k in dict.fromkeys(k for p in sheets for k in p.header_units if k in amount)
     }
-    foot_text = pd.Series(
-        np.concatenate([p.footnote_text.to_numpy(dtype=object) for p in sheets]),
-        index=cells.index,
-        dtype=object,
+    foot_text = pd.concat([p.footnote_text for p in sheets], ignore_index=True).set_axis(
+        cells.index, axis=0
     )
     no_year = np.array([p.context_year is None for p in sheets], dtype=bool)
     year_of_sheet = np.array([p.context_year or 0 for p in sheets], dtype=np.int64)
@@ -838,8 +855,10 @@ def _row_rules(
     sheet order, ``sheet_of_row`` numbering the sheet of each.
     """
     checks: list[tuple[str, str, pd.Series]] = []
-    # numpy's object comparison: Series.ne costs 4x as much for the same answer
-    single = np.asarray(foot_text.to_numpy(dtype=object) != "", dtype=bool)
+    if _arrowtext.is_arrow_text(foot_text):  # from the offsets, no pass over the text
+        single = _arrowtext.byte_lengths(foot_text) > 0
+    else:  # numpy's object comparison: Series.ne costs 4x as much for the same answer
+        single = np.asarray(foot_text.to_numpy(dtype=object) != "", dtype=bool)
     foot = np.zeros(len(cells), dtype=bool)
     if single.any():  # only rows holding one text cell can be footnotes
         foot[single] = clean.is_footnote_text(foot_text[single]).to_numpy(dtype=bool)
