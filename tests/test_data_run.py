@@ -293,3 +293,18 @@ def test_row_texts_same_for_text_and_object_grids():
         assert nonempty.tolist() == [True, False, True, True, False, True]
         assert single.tolist() == ["", "", "注：1. 模拟数据", "制表人：张三", "", ""]
         assert list(single.index) == list(range(5, 11))
+
+
+def test_all_missing_matches_isna_all():
+    from tianxin_analysis.data.run import _all_missing
+
+    grids = [
+        pd.DataFrame(),
+        pd.DataFrame({0: pd.Series([], dtype="str")}),
+        pd.DataFrame({0: pd.Series([None, None], dtype="str"), 1: [None, None]}),
+        pd.DataFrame({0: pd.Series([None, "x"], dtype="str"), 1: [None, None]}),
+        pd.DataFrame({0: pd.Series([None, None], dtype="str"), 1: [None, 3]}),
+        pd.DataFrame({0: pd.Series(["a", None], dtype="str").iloc[1:]}),
+    ]
+    for g in grids:
+        assert _all_missing(g) == (g.empty or bool(g.isna().all().all()))

@@ -69,6 +69,12 @@ def test_distinct_values_are_the_clean_columns_and_dedupe_is_unchanged(tmp_path,
         one, one_q = run._dedupe(KIND, schema, df, {c: distinct[c]})
         pd.testing.assert_frame_equal(one, plain)
         pd.testing.assert_frame_equal(one_q, plain_dq)
+    # the run skips _sort's check when _dedupe_sorted says its rows are in order: they are
+    got, _, in_order = run._dedupe_sorted(KIND, schema, df, distinct)
+    assert in_order and run._is_sorted(got, [*schema.key, *run.LINEAGE])
+    pd.testing.assert_frame_equal(run._sort(KIND, got, known_sorted=True), run._sort(KIND, got))
+    shuffled = got.iloc[::-1]
+    assert not run._is_sorted(shuffled, [*schema.key, *run.LINEAGE])
 
 
 def test_distinct_values_with_repeats_and_missing_code_like_the_rows():

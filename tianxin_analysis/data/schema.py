@@ -319,10 +319,11 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
     grid = raw.grid
     header_rows, labels = _choose_header(grid, schema, rel_file, sheet_name)
     last_header = header_rows[-1]
-    above = grid.index[grid.index < header_rows[0]].tolist()
-    if grid.index.is_monotonic_increasing:  # spreadsheet rows: a slice, no copy
+    if grid.index.is_monotonic_increasing:  # spreadsheet rows: slices, no 10^6-row masks
+        above = grid.index[: grid.index.searchsorted(header_rows[0])].tolist()
         body = grid.iloc[grid.index.searchsorted(last_header, side="right") :]
     else:
+        above = grid.index[grid.index < header_rows[0]].tolist()
         body = grid.loc[grid.index > last_header]
     body = body.set_axis(labels, axis=1)
 
