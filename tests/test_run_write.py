@@ -248,3 +248,22 @@ def test_integer_columns_by_lookup_match_to_csv(tmp_path):
     _write_csv(frame, target)
     expected = "\ufeff" + frame.to_csv(index=False, lineterminator="\n")
     assert target.read_bytes() == expected.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "v",
+    [
+        np.array([2021, 2019, 2021, 2020, 2019], dtype=np.int64),
+        np.array([], dtype=np.int64),
+        np.array([5, 3, 5, 0, 255], dtype=np.uint8),
+        np.array([-(2**63), 2**63 - 1, 0, -(2**63)], dtype=np.int64),  # range too wide
+        np.array([-40000, -7, -40000, -40000 + 32767], dtype=np.int64),  # widest range that fits
+        np.random.default_rng(3).integers(-5, 40_000, 5000),
+    ],
+)
+def test_small_ints_keep_the_stable_order(v):
+    from tianxin_analysis.data.run import _small_ints
+
+    small = _small_ints(v)
+    assert len(small) == len(v)
+    assert (np.argsort(small, kind="stable") == np.argsort(v, kind="stable")).all()
