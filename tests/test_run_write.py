@@ -257,7 +257,7 @@ def test_integer_columns_by_lookup_match_to_csv(tmp_path):
         np.array([], dtype=np.int64),
         np.array([5, 3, 5, 0, 255], dtype=np.uint8),
         np.array([-(2**63), 2**63 - 1, 0, -(2**63)], dtype=np.int64),  # range too wide
-        np.array([-40000, -7, -40000, -40000 + 32767], dtype=np.int64),  # widest range that fits
+        np.array([-40000, -40000 + 32767, -40000, -39000], dtype=np.int64),  # widest that fits
         np.random.default_rng(3).integers(-5, 40_000, 5000),
     ],
 )
