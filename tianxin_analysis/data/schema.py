@@ -479,8 +479,12 @@ def process_rows_coded(
         return np.array(values, dtype=object)[sheet_at(rows)]
 
     def text_per_row(values: list[str], rows: np.ndarray | slice = slice(None)) -> pd.Series:
-        taken = pa.array(values, pa.large_string()).take(pa.array(sheet_at(rows)))
-        return pd.Series(pd.array(taken, dtype="str"), index=cells.index[rows])
+        index = cells.index[rows]
+        if len(set(values)) == 1:  # one file and sheet: repeated in C++, no take of zeros
+            taken = pa.repeat(pa.scalar(values[0], pa.large_string()), len(index))
+        else:
+            taken = pa.array(values, pa.large_string()).take(pa.array(sheet_at(rows)))
+        return pd.Series(pd.array(taken, dtype="str"), index=index)
 
     files, sheet_names = [p.file for p in sheets], [p.sheet for p in sheets]
     source_row = np.concatenate([p.cells.index.to_numpy(dtype=np.int64) for p in sheets])
