@@ -231,6 +231,19 @@ def test_dictionary_only_for_repeating_columns(tmp_path):
     encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(4)}
     assert "RLE_DICTIONARY" in encodings["park"]
     assert "RLE_DICTIONARY" not in encodings["uscc"]
+    # min/max for repeating text and for numbers; none for near-unique text
+    statistics = run_module._statistics_columns(table, ["park", "year"])
+    assert statistics == ["park", "source_row", "year"]
+    assert run_module._statistics_columns(table, True) is True
+    run_module._write_partition(table, rows, target, (), ["park"], statistics)
+    pd.testing.assert_frame_equal(pd.read_parquet(target), frame.take(rows).reset_index(drop=True))
+    meta = pq.ParquetFile(target).metadata.row_group(0)
+    has_stats = {
+        meta.column(i).path_in_schema: meta.column(i).is_stats_set
+        and meta.column(i).statistics.has_min_max
+        for i in range(4)
+    }
+    assert has_stats == {"uscc": False, "park": True, "source_row": True, "year": True}
 
 
 def test_integer_columns_by_lookup_match_to_csv(tmp_path):
