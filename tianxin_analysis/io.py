@@ -747,8 +747,13 @@ def _arrow_grid_of(
         return None
 
     def column(col: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
-        # chunk by chunk: concatenating would copy every column once more
-        chunks = [_blank_to_null(c) for c in col.chunks] or [pa.array([], pa.large_string())]
+        # Blanks chunk by chunk (each one block of the file), then the chunks joined into one
+        # array: every later take from a chunked string array would first concatenate them
+        # all, and joining here, on the reader's threads while other columns are still being
+        # read, frees each column's blocks as soon as it is done.
+        chunks = [_blank_to_null(c) for c in col.chunks]
+        if len(chunks) != 1:
+            chunks = [pa.concat_arrays(chunks) if chunks else pa.array([], pa.large_string())]
         return pd.array(pa.chunked_array(chunks, pa.large_string()), dtype="str")
 
     if table.num_rows < _THREADED_ROWS:

@@ -575,8 +575,9 @@ def process_rows_coded(
 def _one_chunk_columns(cells: pd.DataFrame) -> pd.DataFrame:
     """``cells`` with the Arrow chunks of each text column combined into one.
 
-    A CSV read by pyarrow comes in one chunk per 16 MB block, and Arrow's take from a
-    chunked string array first concatenates all its chunks, on every call: the sample of
+    The reader hands over one chunk per column of a CSV file, but a kind read from several
+    files or sheets has one chunk per sheet here, and Arrow's take from a chunked string
+    array first concatenates all its chunks, on every call: the sample of
     the unique-value test, the failing cells of the rules and the parse each copied whole
     10^6-row columns again (a take of 4,000 cells: 3 ms against 0.06 ms from one chunk).
     Combining each column once costs one copy.
