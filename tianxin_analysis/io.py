@@ -746,30 +746,35 @@ def _arrow_grid_of(
     if table.num_columns >= _MAX_CSV_COLUMNS:
         return None
 
-    def column(col: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
+    # The table's columns, each dropped once read (the table itself goes first), so that a
+    # column's blocks are freed as soon as its one-chunk copy exists.
+    cols: list[pa.ChunkedArray | None] = list(table.columns)
+    del table
+
+    def column(i: int) -> pd.api.extensions.ExtensionArray:
         # Blanks chunk by chunk (each one block of the file), then the chunks joined into one
         # array: every later take from a chunked string array would first concatenate them
         # all, and joining here, on the reader's threads while other columns are still being
-        # read, frees each column's blocks as soon as it is done.
+        # read, lets each column's blocks go as soon as it is done.
+        col, cols[i] = cols[i], None
         chunks = [_blank_to_null(c) for c in col.chunks]
+        del col
         if len(chunks) != 1:
             chunks = [pa.concat_arrays(chunks) if chunks else pa.array([], pa.large_string())]
         return pd.array(pa.chunked_array(chunks, pa.large_string()), dtype="str")
 
-    if table.num_rows < _THREADED_ROWS:
-        columns = dict(enumerate(map(column, table.columns)))
+    n_rows = len(cols[0]) if cols else 0
+    if n_rows < _THREADED_ROWS:
+        columns = {i: column(i) for i in range(len(cols))}
     else:
         # The blank tests are numpy gathers and comparisons, which release the GIL: the
         # columns of a large file on two threads instead of one while the other core idles.
         # Largest columns first, so that both threads finish together instead of one taking
         # the biggest column last.
-        cols = table.columns
         order = sorted(range(len(cols)), key=lambda i: -cols[i].nbytes)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            done = dict(zip(order, pool.map(column, [cols[i] for i in order]), strict=True))
+            done = dict(zip(order, pool.map(column, order), strict=True))
         columns = {i: done[i] for i in range(len(cols))}
-        del cols
-    del table
     frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(columns[0]) + 1 if columns else 1))
     frame.columns = pd.RangeIndex(len(columns))
     return frame
