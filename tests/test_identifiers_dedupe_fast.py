@@ -209,3 +209,33 @@ def test_run_dedupe_matches_label_based_version(n: int) -> None:
             run._sort(kind, run._tidy_types(kind, got)),
             run._sort(kind, run._tidy_types(kind, ref)),
         )
+
+
+@pytest.mark.parametrize(
+    "s",
+    [
+        pd.Series([2021, 2019, 2021, 2024], dtype=np.int64),
+        pd.Series([-100, 100, -100, 7], dtype=np.int8),  # offsets overflow int8
+        pd.Series([5, 5, 5], dtype=np.uint16),
+        pd.Series([0, 10**9, 0], dtype=np.int64),  # too wide a span: hashed
+        pd.Series([2**64 - 1, 0, 2**64 - 1], dtype=np.uint64),
+        pd.Series(np.random.default_rng(2).integers(1990, 2030, 3000)),
+        pd.Series(["b", None, "a", "b"], dtype="str"),
+        pd.Series([], dtype=np.int64),
+    ],
+)
+def test_value_codes_equal_exactly_where_values_are(s):
+    codes, bound, uniques = ids._value_codes(s)
+    assert codes.dtype == np.int64 and len(codes) == len(s)
+    assert ((codes >= 0) & (codes < bound)).all()
+    values = s.tolist()
+    for i in range(len(s)):
+        for j in range(len(s)):
+            same = values[i] == values[j] or (pd.isna(values[i]) and pd.isna(values[j]))
+            assert (codes[i] == codes[j]) == same
+    missing = s.isna().to_numpy()
+    assert (codes[missing] == bound - 1).all() and (codes[~missing] < bound - 1).all()
+    # uniques give the value of each code
+    assert [uniques[c] for c in codes[~missing]] == [
+        v for v, m in zip(values, missing, strict=True) if not m
+    ]

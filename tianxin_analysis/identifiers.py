@@ -526,7 +526,18 @@ def _dense(codes: np.ndarray) -> tuple[np.ndarray, int]:
 def _value_codes(s: pd.Series) -> tuple[np.ndarray, int, pd.Index]:
     """``(codes, bound, uniques)``: codes of ``s`` in ``[0, bound)`` with equal codes exactly
     where ``DataFrame.duplicated`` sees equal values; missing values share the last code
-    (``bound - 1``). Unlike :func:`_codes`, no renumbering pass."""
+    (``bound - 1``). Unlike :func:`_codes`, no renumbering pass.
+
+    Integers spanning fewer values than about twice their number (years, months) are their
+    offset from the minimum: no hashing (10^6 years: 2 against 15-50 ms). ``uniques`` then
+    holds the value of every code in the span, used or not.
+    """
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu" and s.dtype != np.uint64 and len(s):
+        v = s.to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo <= 2 * len(v) + 16:
+            codes = v.astype(np.int64) - np.int64(lo)  # in int64: no small-int overflow
+            return codes, hi - lo + 2, pd.Index(np.arange(lo, hi + 1, dtype=s.dtype))
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     codes = codes.astype(np.int64, copy=False)
     codes[codes < 0] = len(uniques)
