@@ -161,7 +161,7 @@ def test_take_rows_from_distinct_values_equals_dataframe_take(n):
 def test_row_rules_first_failure_with_any_mask_form():
     """Masks as numpy bool on the cells' index, nullable booleans and masks on another
     index order: each row gets its first failing check, and the failing cell as found."""
-    from tianxin_analysis.data.schema import Field, _FieldResult, _row_rules
+    from tianxin_analysis.data.schema import Field, _DistinctMask, _FieldResult, _row_rules
 
     rng = np.random.default_rng(5)
     n = 400
@@ -169,18 +169,26 @@ def test_row_rules_first_failure_with_any_mask_form():
         {
             "a": pd.Series(rng.choice(["x", "y", None], n), dtype="str"),
             "b": pd.Series(rng.choice([1.5, None, "t"], n), dtype=object),
+            "c": pd.Series(rng.choice(["p", "q", "r", None], n), dtype="str"),
         }
     )
     m1 = pd.Series(rng.random(n) < 0.1, index=cells.index)
     m2 = pd.Series(pd.array(rng.choice([True, False, None], n), dtype="boolean"))
     m3 = pd.Series(rng.random(n) < 0.2, index=cells.index)[::-1]  # reversed labels
     miss_a = pd.Series(rng.random(n) < 0.05, index=cells.index)
+    # column c: masks over its 4 distinct cells (p, q, r, missing) and each row's code
+    codes_c = pd.Series(pd.Categorical(cells["c"], categories=["p", "q", "r"])).cat.codes
+    codes_c = np.where(codes_c < 0, 3, codes_c).astype(np.int64)
+    d_miss, d5, d6 = (np.array(v) for v in ([0, 0, 0, 1], [0, 1, 1, 0], [1, 1, 0, 0]))
+    d_miss, d5, d6 = (_DistinctMask(v.astype(bool), codes_c) for v in (d_miss, d5, d6))
     results = {
         "a": _FieldResult([("r1", m1), ("r2", m2)], miss_a, None, {}),
         "b": _FieldResult([("r3", m3)], pd.Series(False, index=cells.index), None, {}),
+        "c": _FieldResult([("r5", d5), ("r6", d6)], d_miss, None, {}),
     }
     schema = dataclasses.replace(
-        SCHEMAS[KIND], fields=(Field("a", ("a",)), Field("b", ("b",), required=False))
+        SCHEMAS[KIND],
+        fields=(Field("a", ("a",)), Field("b", ("b",), required=False), Field("c", ("c",))),
     )
     foot = pd.Series([""] * n, dtype=object)
     foot.iloc[[3, 4]] = ["注：1. 说明", "2. 其他"]
@@ -193,9 +201,12 @@ def test_row_rules_first_failure_with_any_mask_form():
     checks = [
         ("footnote_row", "", pd.Series(np.isin(np.arange(n), [3, 4]))),
         ("missing_required", "a", miss_a),
+        ("missing_required", "c", pd.Series(d_miss.rows())),
         ("r1", "a", m1),
         ("r2", "a", m2.fillna(False)),
         ("r3", "b", m3.sort_index()),
+        ("r5", "c", pd.Series(d5.rows())),
+        ("r6", "c", pd.Series(d6.rows())),
     ]
     for i in range(n):
         hit = next(((r, c) for r, c, m in checks if bool(m.iloc[i])), (None, None))
@@ -203,7 +214,7 @@ def test_row_rules_first_failure_with_any_mask_form():
         assert (rule, col) == hit, i
         assert failing[i] == (rule is not None)
         cell = None if col is None else (foot.iloc[i] if col == "" else cells[col].iloc[i])
-        if col == "a":
+        if col in ("a", "c"):
             assert got["value"].iloc[i] == ("" if pd.isna(cell) else cell)
         elif col == "b":
             assert got["value"].iloc[i] == ("" if cell is None else str(cell))
