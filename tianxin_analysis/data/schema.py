@@ -909,7 +909,8 @@ def _row_rules(
     # first, so the earliest write stays), spread over the rows by one gather per column.
     # Masks over the rows: one masked store each, where no earlier check failed.
     none = len(checks)
-    first = np.full(n, none, dtype=np.int64)
+    small = np.int16 if none < np.iinfo(np.int16).max else np.int64  # a quarter of the bytes
+    first = np.full(n, none, dtype=small)
     per_column: dict[int, tuple[np.ndarray, list[tuple[int, np.ndarray]]]] = {}
     for i, (_, _, mask) in enumerate(checks):
         if isinstance(mask, _DistinctMask):
@@ -921,7 +922,7 @@ def _row_rules(
             m = mask.reindex(cells.index).fillna(False).to_numpy(dtype=bool)
         first[m & (first > i)] = i
     for codes, masks in per_column.values():
-        first_u = np.full(len(masks[0][1]), none, dtype=np.int64)
+        first_u = np.full(len(masks[0][1]), none, dtype=small)
         for i, values in reversed(masks):
             first_u[values] = i
         np.minimum(first, first_u[codes], out=first)
