@@ -673,8 +673,9 @@ class _PerDistinct:
     codes: np.ndarray  # per row, position in ``values``
 
     def rows(self, positions: np.ndarray, index: pd.Index) -> pd.Series:
-        taken = self.values.take(self.codes[positions])
-        return pd.Series(taken.array, index=index, name=self.values.name)
+        # the values' array, not the Series: Series.take also gathers an index of 10^6 labels
+        taken = self.values.array.take(self.codes[positions])
+        return pd.Series(taken, index=index, name=self.values.name)
 
 
 @functools.cache
@@ -981,7 +982,7 @@ def _parse(
     def one(v: pd.Series | _PerDistinct) -> pd.Series:
         if isinstance(v, _PerDistinct):
             return v.rows(positions, index)
-        return pd.Series(v.take(positions).array, index=index, name=v.name)
+        return pd.Series(v.array.take(positions), index=index, name=v.name)
 
     if len(positions) < _THREADED_ROWS or len(parsed) < 2:
         columns = [one(v) for _, v in parsed]
