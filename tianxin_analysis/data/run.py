@@ -384,14 +384,16 @@ def _sort_positions(
             key = None  # np.lexsort below
             continue
         key, nkey = key * r[1] + r[0], nkey * r[1]
-        if len(rows) <= nkey <= 4 * len(rows) + 16:
+        if len(rows) <= nkey <= 4 * len(rows) + 16 and len(rows) < 1 << 31:
             # Distinct already (after _dedupe, the kind's key is): the later keys cannot
-            # change the order, and a scatter into nkey slots replaces the argsort.
-            counts = np.bincount(key, minlength=nkey)
-            if counts.max(initial=0) <= 1:
-                slot = np.empty(nkey, dtype=np.int64)
-                slot[key] = np.arange(len(key))
-                return rows[slot[counts.astype(bool)]]
+            # change the order, and a scatter into nkey slots replaces the argsort. The keys
+            # are distinct exactly when every row finds itself in its slot after the scatter
+            # (one gather; a count per slot cost twice the memory traffic).
+            slot = np.full(nkey, -1, dtype=np.int32)
+            at = np.arange(len(key), dtype=np.int32)
+            slot[key] = at
+            if (slot[key] == at).all():
+                return rows[slot[slot >= 0]]
     if key is None:  # np.lexsort is stable too (last key sorts first)
         return rows[np.lexsort([r for r, _ in reversed(ranks)])]
     # Keys are almost always distinct (the lineage is part of them): then any sort is the
