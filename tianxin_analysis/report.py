@@ -142,8 +142,8 @@ def _png_bytes(fig: Figure, dpi: int = EMBED_DPI) -> bytes:
     return buf.getvalue()
 
 
-# Chart export is CPU-bound (a 300-dpi PNG and a font subset per PDF take about a second each),
-# so the charts are spread over worker processes; each worker receives the evaluation once.
+# Chart export is CPU-bound (a 300-dpi PNG, an SVG and a PDF take about a second per chart and
+# size), so the charts are spread over worker processes; each worker receives the evaluation once.
 _WORKER_EVALUATION: Evaluation | None = None
 
 
