@@ -52,6 +52,7 @@ from ..identifiers import (
     LINEAGE_COLUMNS,
     _combine,
     _dedupe_plan,
+    _int_offsets,
     _name_table,
     _repeated,
     _value_codes,
@@ -428,10 +429,10 @@ def _sort_rank(
         v = s.to_numpy()[rows]
         if not len(v):
             return np.zeros(0, dtype=np.int64), 1
-        lo, hi = int(v.min()), int(v.max())
-        if hi - lo < _RADIX_LIMIT and s.dtype != np.uint64:
-            # int64 arithmetic (wraps, but the difference is in range): no small-int overflow
-            return v.astype(np.int64) - np.int64(lo), hi - lo + 1
+        span = _int_offsets(v, _RADIX_LIMIT - 1)
+        if span is not None:
+            offsets, lo, hi = span
+            return offsets, hi - lo + 1
         # the values' sorted positions among the distinct values keep their order
         uniq, inv = np.unique(v, return_inverse=True)
         return inv.astype(np.int64).ravel(), len(uniq)
@@ -904,12 +905,8 @@ def _small_ints(v: np.ndarray) -> np.ndarray:
     """Integers ``v`` as int16 offsets from their minimum when their range fits (same order,
     same ties), for which numpy's stable argsort is a radix sort: 3x faster for the years
     of 10^6 rows than the merge sort of int64. Else ``v`` itself."""
-    if not len(v) or v.dtype.kind not in "iu":
-        return v
-    lo, hi = int(v.min()), int(v.max())
-    if hi - lo > np.iinfo(np.int16).max:
-        return v
-    return (v - v.dtype.type(lo)).astype(np.int16)
+    span = _int_offsets(v, np.iinfo(np.int16).max)
+    return v if span is None else span[0].astype(np.int16)
 
 
 def _constant_text(s: pd.Series) -> bool:
