@@ -37,7 +37,9 @@ def _va(full_year: dict[int, float], current: dict[int, float] | None = None) ->
 GROWTH = _target("g", "growth_rate", "hitech_value_added", "growth_cum_pct", 11.0)
 
 
-@pytest.mark.parametrize(("december", "status", "p"), [(11.0, "met", 1.0), (10.9, "off_track", 0.0)])
+@pytest.mark.parametrize(
+    ("december", "status", "p"), [(11.0, "met", 1.0), (10.9, "off_track", 0.0)]
+)
 def test_reported_full_year_growth_is_met_or_not_with_certainty(december, status, p):
     va = _va({y: 10.0 for y in range(2019, 2024)}, {m: 11.5 for m in range(2, 12)} | {12: december})
     r = growth_full_year(va, 2024, "2025-01", target=11.0)
@@ -56,7 +58,9 @@ def test_growth_before_first_month_forecasts_in_points_with_the_target():
     assert r.upper - r.lower < 8.0 and r.lower < 0.6 < r.upper
     assert any("往年全年增速趋势" in n for n in r.details["notes"])
     row = evaluate_targets(_plan(GROWTH), {"hitech_value_added": va}, "2024-01").table.iloc[0]
-    assert row.status != "unknown" and row.history_years == 5 and "往年全年增速趋势" in row.data_note
+    assert (
+        row.status != "unknown" and row.history_years == 5 and "往年全年增速趋势" in row.data_note
+    )
 
 
 def _certificates(new_by_year: dict[int, int], renew: float = 0.7, seed: int = 3) -> pd.DataFrame:
@@ -117,7 +121,9 @@ def test_rd_reference_year_counts_only_once_published():
     assert lag3.details["complete"] is True
     # the lag declared in the targets file decides
     plan = _plan(replace(RATIO, publication_lag_months=12))
-    row = evaluate_targets(plan, {"rd_expenditure": rd, "district_gdp": gdp}, "2024-09").table.iloc[0]
+    row = evaluate_targets(plan, {"rd_expenditure": rd, "district_gdp": gdp}, "2024-09").table.iloc[
+        0
+    ]
     assert row.status != "met" and "2024年12月发布" in row.data_note
 
 

@@ -120,3 +120,25 @@ def unavailable_kinds(processed_dir: str | os.PathLike[str]) -> dict[str, str]:
         kind: f"最近一次清洗中{KIND_NAMES_ZH.get(kind, kind)}的文件{'；'.join(texts)}"
         for kind, texts in reasons.items()
     }
+
+
+def revision_notes(processed_dir: str | os.PathLike[str], year: int) -> dict[str, list[str]]:
+    """Kind -> plain-Chinese notes on the values of ``year`` that a later report revised
+    (``revisions.csv``): ``"7月数据以2024-10-15报表修订值为准"``."""
+    from .quality import read_revisions
+
+    rev = read_revisions(processed_dir)
+    if rev.empty:
+        return {}
+    rev = rev[rev["period"].astype(str).str.startswith(str(year))]
+    out: dict[str, list[str]] = {}
+    for (kind, new_date), g in rev.groupby(["kind", "new_report_date"], sort=True):
+        when = f"{new_date}报表" if new_date else "较新报表"
+        periods = sorted(set(g["period"].astype(str)))
+        if all(len(p) == 7 for p in periods):  # YYYY-MM: monthly series
+            months = "、".join(f"{int(p[5:])}月" for p in periods)
+            out.setdefault(str(kind), []).append(f"{months}数据以{when}修订值为准")
+        else:
+            n = g[["key"]].drop_duplicates().shape[0]
+            out.setdefault(str(kind), []).append(f"{n}条{year}年记录以{when}修订值为准")
+    return out

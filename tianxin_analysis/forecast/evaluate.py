@@ -232,10 +232,15 @@ def evaluate_targets(
 
             _require_cleaned(processed)
             unavailable = coverage.unavailable_kinds(processed)
+    revised: dict[str, list[str]] = {}
+    if not isinstance(processed, Mapping):
+        from ..data import coverage
+
+        revised = coverage.revision_notes(processed, plan.year)
     load = _Loader(processed, unavailable, use_last_good)
     results, watch, paths, rows = {}, {}, {}, []
     for t in plan.targets:
-        load.notes = []
+        load.notes = [n for kind in _tables_for(t) for n in revised.get(kind, ())]
         try:
             r, wl, path = _evaluate_one(t, load, plan.year, as_of, seed, stage_probabilities)
         except InsufficientDataError as err:

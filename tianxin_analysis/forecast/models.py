@@ -71,10 +71,14 @@ def _in_grace(year: int, as_of: pd.Period) -> bool:
     return as_of.year < year or (as_of.year == year and as_of.month <= NO_DATA_GRACE_MONTHS)
 
 
-def _stale_note(through: pd.Period | None, as_of: pd.Period) -> str:
-    if through is None or through >= as_of:
+def _stale_note(through: pd.Period | None, as_of: pd.Period, year: int) -> str:
+    """A note when the data ends before the as-of month (or before the plan year's end, once
+    the as-of month is past it)."""
+    needed = min(as_of, pd.Period(year=year, month=12, freq="M"))
+    if through is None or through >= needed:
         return ""
-    return f"数据截至{_zh(through)}，早于截至月份{_zh(as_of)}，其后月份按模型推算"
+    what = "截至月份" if needed == as_of else "计划年末"
+    return f"数据截至{_zh(through)}，早于{what}{_zh(needed)}，其后月份按模型推算"
 
 
 def _event_coverage(frame: pd.DataFrame, date_col: str, as_of: pd.Period) -> pd.Period | None:
@@ -257,11 +261,13 @@ def hitech_year_end(
         "batch_share_issued_by_month": q, "attrition_per_year": attr_year,
         "expected_new_remaining": float(remaining.mean()), "watch_list_size": len(pending),
     }  # fmt: skip
+    if m == 12:
+        details["complete"] = True  # the year is over: the year-end stock is known
     r = _dist.from_draws(draws, method="stock with expiry (beta-binomial renewals + annual new x share to come)",
                          target=target, comparator=comparator, tolerance=tolerance,
                          baseline_point=float(len(held | pending)), actual_to_date=float(len(held)),
                          details=details)  # fmt: skip
-    return _with_coverage(r, through, history, *notes, _stale_note(through, as_of))
+    return _with_coverage(r, through, history, *notes, _stale_note(through, as_of, year))
 
 
 # --------------------------------------------------------------------------- 科技型中小企业
@@ -331,7 +337,7 @@ def _flow_year_end(
         notes.append(f"仅有{year}年数据，无往年季节规律，按序时进度推算，区间已放宽")
     elif history < 3:
         notes.append(f"往年仅有{history}年完整数据，季节规律估计粗略")
-    return _with_coverage(r, through, history, *notes, _stale_note(through, as_of))
+    return _with_coverage(r, through, history, *notes, _stale_note(through, as_of, year))
 
 
 def sme_watch_list(regs: pd.DataFrame, year: int, as_of: pd.Period | str) -> pd.DataFrame:
@@ -380,8 +386,26 @@ def contracts_year_end(
     known = monthly.dropna()
     through = known.index.max() if len(known) else None
     has_year = bool(len(known) and (known.index.year == year).any())
-    return _flow_year_end(monthly, year, as_of, target, through, has_year, "技术合同登记",
-                          comparator=comparator, tolerance=tolerance, seed=seed)  # fmt: skip
+    r = _flow_year_end(monthly, year, as_of, target, through, has_year, "技术合同登记",
+                       comparator=comparator, tolerance=tolerance, seed=seed)  # fmt: skip
+    return _with_coverage(r, r.details["data_through"], r.details["history_years"],
+                          _missing_months_note(contracts, year, as_of))  # fmt: skip
+
+
+def _missing_months_note(contracts: pd.DataFrame, year: int, as_of: pd.Period) -> str:
+    """A note naming the months of ``year`` before the last reported one that no row covers
+    (a combined 1-2月 row covers January): the model takes them as included in the next
+    reported month, which is right for a combined report and wrong for a lost one."""
+    rows = contracts[contracts["year"].eq(year)]
+    rows = rows[rows["month"].le(as_of.month if as_of.year == year else 12)]
+    if rows.empty:
+        return ""
+    span = rows["months_covered"] if "months_covered" in rows.columns else pd.Series(1, index=rows.index)
+    covered = {int(m) - k for m, n in zip(rows["month"], span.fillna(1), strict=True) for k in range(int(n))}
+    missing = [m for m in range(1, int(rows["month"].max())) if m not in covered]
+    if not missing:
+        return ""
+    return f"{year}年{'、'.join(f'{m}月' for m in missing)}数据缺失，按并入下一个报告月处理"
 
 
 def cumulative_path(monthly: pd.Series, year: int, n_past: int = 5) -> pd.DataFrame:
@@ -510,7 +534,7 @@ def growth_full_year(
                      target=target, comparator=comparator, tolerance=tolerance,
                      baseline_point=gm, actual_to_date=gm, seed=seed, details=details)  # fmt: skip
     notes = [] if n >= 3 else [f"往年仅有{n}年同月增速，年内剩余月份的波动按默认幅度估计"]
-    return _with_coverage(r, through, history, *notes, _stale_note(through, as_of))
+    return _with_coverage(r, through, history, *notes, _stale_note(through, as_of, year))
 
 
 def growth_path(va: pd.DataFrame, year: int, as_of: pd.Period, n_past: int = 5) -> pd.DataFrame:
@@ -648,10 +672,12 @@ def pipeline_count(
                                     data_through=_ym(through))  # fmt: skip
     notes = []
     ledger = _ledger_date(p)
-    if ledger is not None and pd.Period(ledger, freq="M") < as_of:
+    needed = min(as_of, pd.Period(year=year, month=12, freq="M"))
+    if ledger is not None and pd.Period(ledger, freq="M") < needed:
         # The ledger tells where things stood on its date; later months are not in it. Judge
         # as of that date (pending candidates stay pending) and say so.
-        notes.append(f"台账截至{ledger:%Y-%m-%d}，早于截至月份{_ym(as_of)}，按台账日期的进度判断")
+        what = "截至月份" if needed == as_of else "计划年末"
+        notes.append(f"台账截至{ledger:%Y-%m-%d}，早于{what}{_ym(needed)}，按台账日期的进度判断")
         as_of = pd.Period(ledger, freq="M")
     cutoff = month_end(as_of)
     rec = pd.to_datetime(p["recognized_date"])
