@@ -142,3 +142,11 @@ def test_quantiles_come_from_the_distribution_not_the_chart_draws():
         assert 1 - prob_at_least(r, q) == pytest.approx(level, abs=1e-9)
     # the chart draws are clipped at the 0.1% / 99.9% quantiles; the distribution is not
     assert r.quantile(0.9995) > r.draws.max()
+
+
+def test_the_notebooks_status_tables_carry_the_coverage_columns():
+    va = _va({y: 10.0 for y in range(2019, 2024)}, {m: 11.5 for m in range(2, 10)})
+    ev = evaluate_targets(_plan(GROWTH), {"hitech_value_added": va}, "2024-09")
+    shown = ev.labelled_table()  # what notebooks 01 and 03-08 display
+    assert {"数据截至", "历史年数", "数据提示"} <= set(shown.columns)
+    assert shown.loc[0, "数据截至"] == "2024-09" and shown.loc[0, "历史年数"] == 5
