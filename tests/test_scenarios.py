@@ -54,7 +54,22 @@ def _forecast(
                             keep_default_na=False, na_values=[""])  # fmt: skip
         table = table.set_index(ZH["target_id"])
         csv.unlink()
+        _status_agrees_with_p_meet(table)
     return code, table, out.out + out.err
+
+
+def _status_agrees_with_p_meet(table: pd.DataFrame) -> None:
+    """In every scenario: 已完成 only with p 1, 数据不足 only without p, the others by threshold."""
+    for status, p in zip(table[ZH["status_zh"]], table[ZH["p_meet"]], strict=True):
+        if status == "数据不足":
+            assert pd.isna(p)
+        elif status == "已完成":
+            assert p == 1.0
+        else:
+            lo, hi = {"有望完成": (0.8, 1.0), "存在风险": (0.5, 0.8), "难以完成": (0.0, 0.5)}[
+                status
+            ]
+            assert lo <= p <= hi and (p < hi or status == "有望完成")
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +159,7 @@ def test_next_years_plan_without_its_data(sample, tmp_path, capsys):
         r = _row(t, tid)
         assert r[ZH["status_zh"]] == "数据不足", tid
         assert pd.isna(r[ZH["p_meet"]]) and pd.isna(r[ZH["point"]])
-        assert "2025年" in r[ZH["data_note"]]
+        assert "2025年" in r[ZH["data_note"]] and "innovation_" not in r[ZH["data_note"]]
     assert _row(t, "tech_smes")[ZH["data_through"]] == "2024-12"
     # the stock of certificates is mostly known from earlier batches: forecast, with a note
     hitech = _row(t, "hitech_enterprises")
@@ -266,10 +281,7 @@ def test_an_empty_workbook_marks_only_its_targets(tmp_path, capsys):
     assert code == 0
     for tid in ("tech_contracts_count", "tech_contracts_value"):
         assert _row(t, tid)[ZH["status_zh"]] == "数据不足"
-        assert (
-            "tech_contracts" in _row(t, tid)[ZH["data_note"]]
-            or "技术合同" in _row(t, tid)[ZH["data_note"]]
-        )
+        assert "技术合同登记月报" in _row(t, tid)[ZH["data_note"]]
     assert (
         t.drop(index=["tech_contracts_count", "tech_contracts_value"])[ZH["status_zh"]]
         != "数据不足"

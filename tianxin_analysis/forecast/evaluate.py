@@ -82,7 +82,9 @@ class _Loader:
         if kind not in self.cache:
             if isinstance(self.processed, Mapping):
                 if kind not in self.processed:
-                    raise InsufficientDataError(f"缺少清洗后的数据表 {kind}")
+                    from ..data.coverage import KIND_NAMES_ZH
+
+                    raise InsufficientDataError(f"缺少{KIND_NAMES_ZH.get(kind, kind)}数据表")
                 self.cache[kind] = self.processed[kind]
             else:
                 from ..data import load_processed
@@ -90,9 +92,12 @@ class _Loader:
                 try:
                     self.cache[kind] = load_processed(kind, self.processed)
                 except InputFileError:
+                    from ..data.coverage import KIND_NAMES_ZH
+
                     why = f"：{reason}" if reason else ""
                     raise InsufficientDataError(
-                        f"清洗后的数据中没有 {kind} 数据表（{Path(self.processed) / kind}）{why}"
+                        f"清洗后的数据中没有{KIND_NAMES_ZH.get(kind, kind)}数据表"
+                        f"（{Path(self.processed) / kind}）{why}"
                     ) from None
         if reason:
             self.notes.append(f"沿用此前一次成功清洗的数据表（{reason}）")

@@ -668,7 +668,10 @@ def pipeline_count(
     p = pipelines[(pipelines["pipeline"] == pipeline) & (pipelines["year"] == year)]
     through = _event_coverage(p, "recognized_date", as_of) if len(p) else None
     if p.empty:
-        raise InsufficientDataError(f"台账中没有{year}年的{pipeline}记录，无法判断",
+        from ..data.kinds import PIPELINES
+
+        name = PIPELINES.get(pipeline, (pipeline,))[0]
+        raise InsufficientDataError(f"台账中没有{year}年的{name}记录，无法判断",
                                     data_through=_ym(through))  # fmt: skip
     notes = []
     ledger = _ledger_date(p)

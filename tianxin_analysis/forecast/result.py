@@ -23,8 +23,9 @@ ON_TRACK_THRESHOLD = 0.8
 AT_RISK_THRESHOLD = 0.5
 
 
-class InsufficientDataError(TianxinError):
-    """The data cannot support an honest answer (status 数据不足).
+class InsufficientDataError(TianxinError, ValueError):
+    """The data cannot support an honest answer (status 数据不足). A ValueError too, as the
+    models raised before for "no data".
 
     ``reason`` is one plain-Chinese sentence an analyst reads beside the target (数据提示);
     ``data_through`` (``YYYY-MM`` or "") and ``history_years`` say what data there was.
