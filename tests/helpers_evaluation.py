@@ -194,6 +194,9 @@ def make_evaluation(
                 "schedule_share": share,
                 "required_run_rate": 1.12 if t.kind == "flow" else np.nan,
                 "method": res.method,
+                "data_through": f"{AS_OF.year}-{AS_OF.month:02d}",
+                "history_years": 0 if t.kind == "pipeline_count" else 5,
+                "data_note": "",
             }
         )
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

@@ -38,9 +38,13 @@ def _add_paths(p: argparse.ArgumentParser, *names: str) -> None:
     if "reports" in names:
         p.add_argument("--reports", type=Path, default=REPORTS_DIR, help="输出目录 reports folder")
     if "as_of" in names:
-        p.add_argument("--year", type=int, default=2024, help="计划年度 plan year")
+        p.add_argument("--year", type=int, default=None,
+                       help="计划年度 plan year (default: the as-of month's year)")  # fmt: skip
         p.add_argument("--as-of", default=DEFAULT_AS_OF, type=_as_of_month,
                        help="数据截至月份 as-of month, YYYY-MM (default %(default)s)")  # fmt: skip
+        p.add_argument("--use-last-good", action="store_true",
+                       help="最近一次清洗失败的数据类型沿用上次成功的数据表 use the last good table "
+                            "of a kind whose latest clean failed (its targets say so)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,22 +116,21 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "clean":
             return 0
     if args.command in ("forecast", "report", "all"):
-        from .forecast import evaluate_targets
-        from .targets import load_targets
-
-        plan = load_targets(args.raw / "targets" / f"{args.year}.yaml")
-        evaluation = evaluate_targets(plan, args.processed, as_of=args.as_of)
-        print(evaluation.summary_text())
+        evaluation = _evaluate(args)
         out = evaluation.write(args.reports)
         print(f"预测表 forecast table: {out}")
         if args.command == "forecast":
             return 0
     if args.command in ("notebooks", "all"):
-        from .notebook_runner import execute_notebooks
+        from .notebook_runner import execute_notebooks, notebook_parameters
 
+        parameters = None
+        if args.command == "all":  # the notebooks answer the same question as the briefing
+            parameters = notebook_parameters(year=_plan_year(args), as_of=args.as_of,
+                                             raw=args.raw, processed=args.processed)  # fmt: skip
         for line in execute_notebooks(args.reports / "notebooks",
                                       in_place=getattr(args, "in_place", False),
-                                      progress=progress):  # fmt: skip
+                                      progress=progress, parameters=parameters):  # fmt: skip
             print(line)
         if args.command == "notebooks":
             return 0
@@ -139,6 +142,26 @@ def _run(args: argparse.Namespace) -> int:
             print(f"简报已生成 briefing pack written: {len(written)} files in {args.reports}")
         return 0
     return 0
+
+
+def _plan_year(args: argparse.Namespace) -> int:
+    """The plan year: ``--year``, else the as-of month's year."""
+    return int(args.year) if args.year is not None else int(args.as_of[:4])
+
+
+def _evaluate(args: argparse.Namespace):
+    """Evaluate the plan year's targets; print the summary and one warning line per target
+    with a data note (数据提示)."""
+    from .forecast import evaluate_targets
+    from .targets import load_targets
+
+    plan = load_targets(args.raw / "targets" / f"{_plan_year(args)}.yaml")
+    evaluation = evaluate_targets(plan, args.processed, as_of=args.as_of,
+                                  use_last_good=args.use_last_good)  # fmt: skip
+    print(evaluation.summary_text())
+    for line in evaluation.warnings():
+        print(f"警告 warning: {line}", file=sys.stderr)
+    return evaluation
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,9 @@ STATUS = {
     "off_track": ("难以完成", "off track"),
     "met": ("已完成", "met"),
     "unknown": ("无法判断", "no forecast"),
+    # the data cannot support an honest answer (no data of the plan year, a failed file):
+    # p_meet is NaN and 数据提示 says why
+    "insufficient_data": ("数据不足", "insufficient data"),
 }
 
 # Kinds of target (targets file `kind`).
@@ -51,6 +54,9 @@ SUMMARY_COLUMNS = {
     "schedule_share": ("序时进度完成率", "share of target vs share of year"),
     "required_run_rate": ("剩余月份所需倍率", "required run rate"),
     "method": ("方法", "method"),
+    "data_through": ("数据截至", "data through"),
+    "history_years": ("历史年数", "past years used"),
+    "data_note": ("数据提示", "data note"),
 }
 
 

@@ -66,6 +66,23 @@ def execute_copy(path: Path, out_dir: Path, parameters: Mapping[str, Any] | None
     return out
 
 
+def notebook_parameters(
+    *, year: int, as_of: str, raw: str | os.PathLike[str], processed: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """Papermill parameters of the collection (the names of their ``parameters`` cells):
+    plan year, as-of month and data folders (absolute: the notebooks run in notebooks/)."""
+    return {"YEAR": int(year), "AS_OF": str(as_of), "RAW_DIR": str(Path(raw).resolve()),
+            "PROCESSED_DIR": str(Path(processed).resolve())}  # fmt: skip
+
+
+def _declared(path: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The subset of ``parameters`` that ``path``'s parameters cell declares."""
+    import papermill
+
+    names = papermill.inspect_notebook(str(path))
+    return {k: v for k, v in parameters.items() if k in names}
+
+
 def execute_notebooks(
     out_dir: str | os.PathLike[str],
     *,
@@ -86,7 +103,7 @@ def execute_notebooks(
                 execute_in_place(path)
                 yield f"已执行并保存 executed in place: {path.name}"
             else:
-                out = execute_copy(path, Path(out_dir), parameters)
+                out = execute_copy(path, Path(out_dir), _declared(path, parameters or {}))
                 yield f"已执行 executed: {path.name} -> {out}"
         except Exception as exc:  # a failing cell: report which notebook, keep the message short
             first = str(exc).strip().splitlines()

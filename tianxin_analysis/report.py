@@ -69,7 +69,7 @@ WATCH_TOP_N = 15
 
 # Columns of the status table in HTML and PDF (the xlsx carries every column).
 _DISPLAY_COLUMNS = ("name_zh", "target", "actual_to_date", "point", "interval80", "p_meet", "status_zh",
-                    "schedule_share", "baseline_point")  # fmt: skip
+                    "schedule_share", "baseline_point", "data_through", "history_years")  # fmt: skip
 
 
 def _tint(hex_colour: str, amount: float = 0.82) -> str:
@@ -120,9 +120,18 @@ def status_display_table(evaluation: Evaluation) -> tuple[list[str], list[list[s
                 str(r.status_zh),
                 format_probability(r.schedule_share),
                 format_value(r.baseline_point, unit),
+                str(r.data_through) if isinstance(r.data_through, str) and r.data_through else "—",
+                "—" if pd.isna(r.history_years) else f"{int(r.history_years)}",
             ]
         )
     return headers, rows, [str(s) for s in table["status"]]
+
+
+def status_notes(evaluation: Evaluation) -> list[str]:
+    """Per row of the status table, the 数据提示 shown under it ("" when there is none)."""
+    label = SUMMARY_COLUMNS["data_note"][0]
+    notes = evaluation.table["data_note"]
+    return [f"{label}：{n}" if isinstance(n, str) and n else "" for n in notes]
 
 
 # ---- figures -------------------------------------------------------------------------------
@@ -218,6 +227,7 @@ h1{font-size:26px;margin:0 0 4px} h2{font-size:20px;border-bottom:2px solid #ddd
 table{border-collapse:collapse;width:100%;font-size:14px;margin:8px 0}
 th,td{border:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#E3EAF3} td.num{text-align:right;white-space:nowrap}
+tr.data-note td{color:#7A4F00;background:#FFF8E6;font-size:.9em}
 figure{margin:18px 0} figure img{width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#666;font-size:13px}
 footer{color:#666;font-size:13px;margin-top:32px;border-top:1px solid #ddd;padding-top:8px}
@@ -253,7 +263,7 @@ def render_html(evaluation: Evaluation, embedded: Sequence[_Embedded]) -> str:
     )
     parts.append("</tr></thead><tbody>")
     status_col = _DISPLAY_COLUMNS.index("status_zh")
-    for row, code in zip(rows, codes, strict=True):
+    for row, code, note in zip(rows, codes, status_notes(evaluation), strict=True):
         colour = STATUS_COLOURS.get(code, STATUS_COLOURS["unknown"])
         cells = []
         for i, text in enumerate(row):
@@ -267,6 +277,8 @@ def render_html(evaluation: Evaluation, embedded: Sequence[_Embedded]) -> str:
             else:
                 cells.append(f'<td class="num">{_esc(text)}</td>')
         parts.append("<tr>" + "".join(cells) + "</tr>")
+        if note:
+            parts.append(f'<tr class="data-note"><td colspan="{len(headers)}">{_esc(note)}</td></tr>')
     parts.append("</tbody></table>")
     parts.append(f"<h2>{REPORT_TEXT['key_charts'][0]}</h2>")
     for fig in embedded:
@@ -392,7 +404,7 @@ def render_pdf(evaluation: Evaluation, embedded: Sequence[_Embedded]) -> bytes:
     pdf.set_font("cjk", size=7.5)
     status_col = _DISPLAY_COLUMNS.index("status_zh")
     with pdf.table(
-        col_widths=(34, 20, 19, 19, 24, 14, 16, 16, 18),
+        col_widths=(30, 18, 17, 17, 22, 12, 14, 14, 16, 12, 8),
         headings_style=FontFace(fill_color=_rgb("#E3EAF3")),
         line_height=4.6,
         text_align=(
@@ -405,13 +417,15 @@ def render_pdf(evaluation: Evaluation, embedded: Sequence[_Embedded]) -> bytes:
             "CENTER",
             "RIGHT",
             "RIGHT",
+            "RIGHT",
+            "RIGHT",
         ),
         borders_layout="HORIZONTAL_LINES",
     ) as table:
         head = table.row()
         for h in headers:
             head.cell(h)
-        for row, code in zip(rows, codes, strict=True):
+        for row, code, note in zip(rows, codes, status_notes(evaluation), strict=True):
             colour = STATUS_COLOURS.get(code, STATUS_COLOURS["unknown"])
             r = table.row()
             for i, text in enumerate(row):
@@ -419,6 +433,8 @@ def render_pdf(evaluation: Evaluation, embedded: Sequence[_Embedded]) -> bytes:
                     r.cell(text, style=FontFace(color=_rgb(colour), fill_color=_rgb(_tint(colour))))
                 else:
                     r.cell(text)
+            if note:
+                table.row().cell(note, colspan=len(row), align="LEFT")
     pdf.ln(3)
     # The overview chart goes under the table; two more charts per page after it.
     _pdf_heading(pdf, REPORT_TEXT["key_charts"][0])
@@ -711,5 +727,6 @@ __all__ = [
     "render_pdf",
     "render_xlsx",
     "status_display_table",
+    "status_notes",
     "summary_text",
 ]

@@ -42,6 +42,9 @@ class Target:
     measure: str
     clause: str
     tolerance: float = 0.0
+    # ratio targets: months after the reference year's end by which its statistics are
+    # published (None: forecast.models.DEFAULT_RD_PUBLICATION_LAG_MONTHS)
+    publication_lag_months: int | None = None
 
     @property
     def reference_year(self) -> int:
@@ -178,6 +181,13 @@ def _parse_target(raw: object, index: int, file: str) -> Target:
             file=file, row=index, column="tolerance", found=raw.get("tolerance"),
             expected="正数容差 (a positive tolerance)",
         )  # fmt: skip
+    lag = raw.get("publication_lag_months")
+    if lag is not None and (isinstance(lag, bool) or not isinstance(lag, int) or not 0 <= lag <= 36):
+        raise TargetsFileError(
+            f"目标 {tid} 的发布滞后月数无效", f"target {tid} has an invalid publication_lag_months",
+            file=file, row=index, column="publication_lag_months", found=lag,
+            expected="0-36 的整数月数 (whole months, 0-36)",
+        )  # fmt: skip
     return Target(
         id=str(raw["id"]),
         name_zh=str(raw["name_zh"]),
@@ -192,4 +202,5 @@ def _parse_target(raw: object, index: int, file: str) -> Target:
         measure=str(raw["measure"]),
         clause=str(raw["clause"]),
         tolerance=numbers["tolerance"],
+        publication_lag_months=lag,
     )

@@ -28,6 +28,17 @@ def read_reconciliation(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
     return _read_csv(processed_dir, "reconciliation.csv")
 
 
+def read_revisions(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """``revisions.csv``: values a later report revised (columns ``run.REVISION_COLUMNS``);
+    empty when the folder predates it."""
+    from .run import REVISION_COLUMNS
+
+    path = Path(processed_dir) / "revisions.csv"
+    if not path.is_file():
+        return pd.DataFrame(columns=list(REVISION_COLUMNS))
+    return pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
 def read_quarantine(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """``quarantine.parquet``: one row per rejected input row, with file, sheet, row, rule."""
     path = Path(processed_dir) / "quarantine.parquet"
@@ -37,10 +48,12 @@ def read_quarantine(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def reconciliation_by_kind(reconciliation: pd.DataFrame) -> pd.DataFrame:
-    """Rows read / clean / quarantined per kind, with the share quarantined (0..1)."""
+    """Rows read / clean / quarantined (/ revised by a later report) per kind, with the
+    share quarantined (0..1)."""
     cols = ["rows_read", "rows_clean", "rows_quarantined"]
+    cols += ["rows_revised"] if "rows_revised" in reconciliation.columns else []
     out = reconciliation.groupby("kind", sort=False)[cols].sum()
-    out["balanced"] = out["rows_read"] == out["rows_clean"] + out["rows_quarantined"]
+    out["balanced"] = out["rows_read"] == out[cols[1:]].sum(axis=1)
     out["share_quarantined"] = out["rows_quarantined"] / out["rows_read"].where(
         out["rows_read"] > 0
     )

@@ -73,7 +73,14 @@ from .schema import (
 
 RECONCILIATION_COLUMNS = (
     "kind", "source_file", "source_sheet", "header_rows", "rows_above_header", "rows_blank",
-    "rows_read", "rows_clean", "rows_quarantined", "balanced",
+    "rows_read", "rows_clean", "rows_quarantined", "rows_revised", "balanced",
+)  # fmt: skip
+# revisions.csv: one row per value a later report revised (the earlier row is kept here, not
+# in the clean table: the later report wins).
+REVISION_COLUMNS = (
+    "kind", "key_columns", "key", "period", "column", "old_value", "new_value",
+    "old_file", "old_sheet", "old_row", "old_report_date",
+    "new_file", "new_sheet", "new_row", "new_report_date",
 )  # fmt: skip
 
 
@@ -99,6 +106,7 @@ class CleanRun:
     failures: list[FileFailure] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
     synthetic: bool = False
+    revisions: pd.DataFrame = field(default_factory=lambda: _empty_revisions())
 
     @property
     def ok(self) -> bool:
@@ -133,6 +141,9 @@ class CleanRun:
             lines.append("隔离原因 quarantine by rule:")
             for (rule, zh), n in counts.items():
                 lines.append(f"  {rule:<22}{zh:<24}{n:>6,}")
+        if len(self.revisions):
+            lines.append(f"修订 revisions: {len(self.revisions):,} 个数值以较新报表为准 "
+                         "(later reports revise earlier values; see revisions.csv)")  # fmt: skip
         for f in self.failures:
             lines.append(f"未处理 FAILED {f.file}{' / ' + f.sheet if f.sheet else ''}: {f.message}")
         lines.append(f"输出目录 output folder: {self.out_dir}")
@@ -150,15 +161,38 @@ def _raw_files(raw_dir: Path, kind: str) -> list[Path]:
     )
 
 
+@dataclass
+class Revisions:
+    """Report date of every raw file (its ``source_file`` name -> timestamp), and the
+    revisions found: the same key and period in two files with different values is a
+    revision, the later report wins (see :func:`_supersede`)."""
+
+    report_times: Mapping[str, pd.Timestamp]
+    found: list[pd.DataFrame] = field(default_factory=list)
+    # lineage (kind, source_file, source_sheet) of every superseded row, for reconciliation
+    superseded: list[pd.DataFrame] = field(default_factory=list)
+
+    def frame(self) -> pd.DataFrame:
+        kept = [f for f in self.found if len(f)]
+        return pd.concat(kept, ignore_index=True) if kept else _empty_revisions()
+
+
+def _empty_revisions() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in REVISION_COLUMNS}).astype(
+        {"old_row": "int64", "new_row": "int64"}
+    )
+
+
 def _dedupe(
     kind: str,
     schema: Schema,
     df: pd.DataFrame,
     distinct: Mapping[str, DistinctValues] | None = None,
+    revisions: Revisions | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kind-level duplicates: exact duplicates, USCC name conflicts, other key clashes.
     (:func:`_dedupe_sorted` without its third value.)"""
-    df, q, _ = _dedupe_sorted(kind, schema, df, distinct)
+    df, q, _ = _dedupe_sorted(kind, schema, df, distinct, revisions)
     return df, q
 
 
@@ -167,6 +201,7 @@ def _dedupe_sorted(
     schema: Schema,
     df: pd.DataFrame,
     distinct: Mapping[str, DistinctValues] | None = None,
+    revisions: Revisions | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     """``(clean rows, quarantined rows, the clean rows are in _sort's order)``: kind-level
     duplicates, that is exact duplicates, USCC name conflicts, other key clashes.
@@ -176,6 +211,9 @@ def _dedupe_sorted(
     unified names of ``dedupe_by_uscc`` only decide duplicates and conflict reports.
     ``distinct``: columns of ``df`` as ``process_rows_coded`` hands them over; the USCC and
     name columns among them are coded from their distinct values, not from every row.
+    ``revisions``: with the files' report dates, a key clash between files of different
+    report dates is a revision (the later row kept, the earlier recorded in ``revisions``),
+    not a ``duplicate_key``.
     """
     if not (df.index.is_unique and df.columns.is_unique and schema.key):
         return *_dedupe_by_labels(kind, schema, df), False
@@ -235,6 +273,19 @@ def _dedupe_sorted(
         c_codes, n, _ = codes[c] if c in codes else _value_codes(df[c])
         key, nkey = _combine(key, nkey, c_codes[pos], n)
     clash = _repeated(key, nkey)
+    if clash.any() and revisions is not None:
+        # Only the clashing rows (normally none or a few) are looked at: no per-row work.
+        superseded, found = _supersede(kind, schema, df, pos[clash], key[clash], revisions)
+        revisions.found.append(found)
+        if superseded.any():
+            gone = df.iloc[pos[np.flatnonzero(clash)[superseded]]]
+            revisions.superseded.append(
+                gone[["source_file", "source_sheet"]].astype(str).assign(kind=kind)
+            )
+            drop = np.zeros(len(pos), dtype=bool)
+            drop[np.flatnonzero(clash)[superseded]] = True
+            pos, key = pos[~drop], key[~drop]
+            clash = _repeated(key, nkey)
     if clash.any():
         bad = df.iloc[pos[clash]]
         value = bad[list(schema.key)].astype(str).agg("|".join, axis=1)
@@ -244,6 +295,64 @@ def _dedupe_sorted(
     df = _take_rows(df, pos if order is None else order, distinct)
     q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
     return df, q, order is not None
+
+
+def _supersede(
+    kind: str, schema: Schema, df: pd.DataFrame, rows: np.ndarray, key: np.ndarray,
+    revisions: Revisions,
+) -> tuple[np.ndarray, pd.DataFrame]:  # fmt: skip
+    """Among rows of ``df`` (positions ``rows``) that share a key (codes ``key``): in every key
+    group whose latest report date belongs to one row, that row wins and the others are
+    superseded. Returns (superseded mask over ``rows``, revisions frame, REVISION_COLUMNS).
+    Groups whose latest date is shared stay key clashes (``duplicate_key``)."""
+    sub = df.iloc[rows]
+    files = sub["source_file"].astype(str).to_numpy()
+    stamp = pd.to_datetime(pd.Series([revisions.report_times.get(f) for f in files]))
+    t = stamp.fillna(pd.Timestamp.min).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    g = pd.DataFrame({"k": key, "t": t})
+    latest = g["t"].eq(g.groupby("k")["t"].transform("max"))
+    n_latest = latest.groupby(g["k"]).transform("sum")
+    resolvable = n_latest.eq(1).to_numpy()
+    winner = (latest.to_numpy() & resolvable)
+    superseded = resolvable & ~latest.to_numpy()
+    if not superseded.any():
+        return superseded, _empty_revisions()
+    win_at = pd.Series(np.flatnonzero(winner), index=key[winner])
+    old_i = np.flatnonzero(superseded)
+    new_i = win_at.loc[key[old_i]].to_numpy()
+    old, new = sub.iloc[old_i], sub.iloc[new_i]
+    key_cols = list(schema.key)
+    keys = old[key_cols].astype(str).agg("|".join, axis=1).to_numpy()
+    period = old["year"].astype(str).to_numpy()
+    if "month" in old.columns:
+        period = np.char.add(np.char.add(period.astype(str), "-"),
+                             np.char.zfill(old["month"].astype(str).to_numpy().astype(str), 2))  # fmt: skip
+    frames = []
+    for c in [c for c in schema.columns if c not in key_cols and c in sub.columns]:
+        a, b = old[c].astype(str).to_numpy(), new[c].astype(str).to_numpy()
+        differ = np.flatnonzero(a != b)
+        if not len(differ):
+            continue
+
+        def when(files: np.ndarray) -> list[str]:
+            out = []
+            for f in files:
+                ts = revisions.report_times.get(f)
+                out.append("" if ts is None else f"{pd.Timestamp(ts):%Y-%m-%d}")
+            return out
+
+        of = old["source_file"].astype(str).to_numpy()[differ]
+        nf = new["source_file"].astype(str).to_numpy()[differ]
+        frames.append(pd.DataFrame({
+            "kind": kind, "key_columns": "|".join(key_cols), "key": keys[differ],
+            "period": period[differ], "column": c, "old_value": a[differ], "new_value": b[differ],
+            "old_file": of, "old_sheet": old["source_sheet"].astype(str).to_numpy()[differ],
+            "old_row": old["source_row"].to_numpy(dtype=np.int64)[differ], "old_report_date": when(of),
+            "new_file": nf, "new_sheet": new["source_sheet"].astype(str).to_numpy()[differ],
+            "new_row": new["source_row"].to_numpy(dtype=np.int64)[differ], "new_report_date": when(nf),
+        }))  # fmt: skip
+    found = pd.concat(frames, ignore_index=True) if frames else _empty_revisions()
+    return superseded, found.astype({c: "str" for c in REVISION_COLUMNS if not c.endswith("_row")})
 
 
 def _name_table_of(
@@ -535,6 +644,7 @@ def _run_clean(
     recon: list[dict] = []
     failures: list[FileFailure] = []
     lineage_files: list[dict] = []
+    revisions = Revisions(report_times={})
 
     # The raw files' hashes are computed on a second thread while the files are parsed
     # (hashlib releases the GIL): lineage needs them only at the end.
@@ -567,6 +677,8 @@ def _run_clean(
                 entry.setdefault("sheet_errors", []).append({"sheet": sheet, "error": str(exc)})
                 continue
             prepared[kind].append(prep)
+            if "report_date" not in entry:
+                _note_report_date(entry, path, prep.title, revisions)
             entry["sheets"].append(sheet)
             entry["synthetic"] = entry["synthetic"] or prep.synthetic
             for c in prep.dropped_personal:
@@ -590,7 +702,7 @@ def _run_clean(
         quarantine.append(q)
         if not len(df):
             continue
-        df, q, in_order = _dedupe_sorted(kind, SCHEMAS[kind], df, distinct)
+        df, q, in_order = _dedupe_sorted(kind, SCHEMAS[kind], df, distinct, revisions)
         distinct = None
         quarantine.append(q)
         tables[kind] = _sort(kind, _tidy_types(kind, df), known_sorted=in_order)
@@ -603,13 +715,16 @@ def _run_clean(
         .reset_index(drop=True)
     )
     qframe = qframe.astype({c: "str" for c in QUARANTINE_COLUMNS if c != "source_row"})
-    reconciliation = _reconcile(recon, tables, qframe)
+    revised = revisions.frame()
+    reconciliation = _reconcile(recon, tables, qframe, revisions.superseded)
 
     for entry in lineage_files:
         entry["sha256"] = entry["sha256"].result()
     hasher.shutdown()
     synthetic = any(e["synthetic"] for e in lineage_files)
     outputs = _write_outputs(out_dir, tables, qframe, reconciliation)
+    _write_csv(revised, out_dir / "revisions.csv")
+    outputs.append(out_dir / "revisions.csv")
     lineage = {
         "package": "tianxin-analysis",
         "package_version": __version__,
@@ -622,7 +737,24 @@ def _run_clean(
         out_dir / "lineage.json", json.dumps(lineage, ensure_ascii=False, indent=2) + "\n"
     )
     outputs.append(out_dir / "lineage.json")
-    return CleanRun(raw_dir, out_dir, tables, qframe, reconciliation, failures, outputs, synthetic)
+    return CleanRun(raw_dir, out_dir, tables, qframe, reconciliation, failures, outputs, synthetic,
+                    revised)  # fmt: skip
+
+
+def _note_report_date(entry: dict, path: Path, title: str, revisions: Revisions) -> None:
+    """The date a raw file's report was made up to, from its file name or title (``截至…``,
+    ``1-N月``), else the file's modification time; kept in its lineage entry and used to
+    tell which of two reports revises the other."""
+    from .coverage import report_date
+
+    when, source = report_date(path.name), "file name"
+    if when is None and (when := report_date("", title)) is not None:
+        source = "title"
+    if when is None:
+        when, source = pd.Timestamp(path.stat().st_mtime, unit="s").floor("s"), "modification time"
+    entry["report_date"] = when.isoformat()
+    entry["report_date_source"] = source
+    revisions.report_times[entry["path"]] = when
 
 
 def _all_missing(grid: pd.DataFrame) -> bool:
@@ -638,7 +770,8 @@ def _all_missing(grid: pd.DataFrame) -> bool:
     return True
 
 
-def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFrame) -> pd.DataFrame:
+def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFrame,
+               superseded: Sequence[pd.DataFrame] = ()) -> pd.DataFrame:  # fmt: skip
     if not recon:
         return pd.DataFrame(columns=list(RECONCILIATION_COLUMNS))
     rec = pd.DataFrame(recon)
@@ -660,19 +793,24 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
         else pd.DataFrame(columns=[*keys, "rows_clean"]),
         q[keys].astype(str).groupby(keys).size().rename("rows_quarantined").reset_index(),
     ]
+    gone = [f for f in superseded if len(f)]
+    if gone:
+        revised = pd.concat(gone, ignore_index=True)[keys]
+        counted.append(revised.groupby(keys).size().rename("rows_revised").reset_index())
     for frame in counted:
         rec = rec.merge(frame, on=keys, how="left")
-    rec[["rows_clean", "rows_quarantined"]] = (
-        rec[["rows_clean", "rows_quarantined"]].fillna(0).astype("int64")
-    )
-    rec["balanced"] = rec["rows_read"] == rec["rows_clean"] + rec["rows_quarantined"]
+    if "rows_revised" not in rec.columns:
+        rec["rows_revised"] = 0
+    counts = ["rows_clean", "rows_quarantined", "rows_revised"]
+    rec[counts] = rec[counts].fillna(0).astype("int64")
+    rec["balanced"] = rec["rows_read"] == rec[counts].sum(axis=1)
     rec = rec[list(RECONCILIATION_COLUMNS)]
     if not rec["balanced"].all():
         bad = rec.loc[~rec["balanced"]].iloc[0]
         raise ReconciliationError(
             f"行数不平衡 rows do not reconcile: {bad.source_file} / {bad.source_sheet}: "
             f"读入 read {bad.rows_read} != 有效 clean {bad.rows_clean} + 隔离 quarantined "
-            f"{bad.rows_quarantined}"
+            f"{bad.rows_quarantined} + 被修订 revised {bad.rows_revised}"
         )
     return rec
 

@@ -128,6 +128,8 @@ class PreparedSheet:
     unmapped: tuple[str, ...]
     # Rows of ``cells`` that are blank (None: none is); they are neither read nor written.
     blank: np.ndarray | None = None
+    # Text of the title rows above the header (a report's date is often written there).
+    title: str = ""
 
     @property
     def rows_read(self) -> int:
@@ -387,6 +389,7 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
         synthetic=synthetic,
         dropped_personal=tuple(personal),
         unmapped=tuple(str(c) for c in unmapped if not str(c).startswith("_col")),
+        title=" ".join(_text(v) for r in above for v in grid.loc[r] if _text(v)),
     )
 
 
@@ -532,7 +535,12 @@ def process_rows_coded(
             later.append(_failure_frame(derived.loc[extra]))
             ok_kept &= ~extra
     if schema.sheet_checks is not None and ok_kept.any():
-        flagged = schema.sheet_checks(derived.loc[ok_kept])
+        # One sheet at a time, as the checks say: two reports of the same year (a revision)
+        # are two cumulative series, not one.
+        accepted, of_sheet = derived.loc[ok_kept], kept_sheet[ok_kept]
+        sheets_seen = np.unique(of_sheet)
+        flagged = (schema.sheet_checks(accepted) if len(sheets_seen) == 1 else
+                   pd.concat([schema.sheet_checks(accepted[of_sheet == i]) for i in sheets_seen]))  # fmt: skip
         if len(flagged):
             later.append(_failure_frame(flagged))
             ok_kept &= ~derived.index.isin(flagged.index)

@@ -187,6 +187,25 @@ def from_pmf(
         mask = support <= thr if comparator == "<=" else support >= thr
         p_meet = float(pmf[mask].sum())
     draws = rng(seed).choice(support, size=n_draws, p=pmf)
+    details = {**(details or {}), "pmf": (support, pmf)}
     return _pack(q, p_meet, method, target=target, comparator=comparator,
                  baseline_point=baseline_point, actual_to_date=actual_to_date,
-                 draws=draws, details=details or {})  # fmt: skip
+                 draws=draws, details=details)  # fmt: skip
+
+
+def known(
+    value: float,
+    *,
+    method: str,
+    target: float | None = None,
+    comparator: str = ">=",
+    tolerance: float = 0.0,
+    details: dict[str, Any] | None = None,
+) -> ForecastResult:
+    """A value already reported (a full-year growth, a published ratio): no uncertainty left,
+    so the target is met or not with certainty (p_meet 1 or 0). ``details["complete"]`` is
+    True."""
+    return from_pmf(np.array([float(value)]), np.ones(1), method=method, target=target,
+                    comparator=comparator, tolerance=tolerance, baseline_point=value,
+                    actual_to_date=value, n_draws=1,
+                    details={**(details or {}), "complete": True})  # fmt: skip

@@ -103,6 +103,7 @@ def annual(
     tolerance: float = 0.0,
     method: str = "auto",
     prior_log_sd: float = PRIOR_LOG_SD,
+    level_prior_sd: float | None = None,
     seed: int | None = None,
 ) -> ForecastResult:
     """Forecast an annual series ``horizon`` years past its last year.
@@ -115,6 +116,8 @@ def annual(
     "auto" (naive from one point, half-trend from 2–3, robust from 4).
     ``baseline_point`` is the naive forecast; ``details`` also holds the drift forecast and the
     Eurostat-style ratio of actual to required growth when a target is given.
+    ``level_prior_sd``: model on the level scale with this prior spread in the series' own
+    units (growth rates in percentage points, which cross zero and are not relative).
     """
     if horizon < 1:
         raise ValueError(f"horizon must be >= 1, got {horizon}")
@@ -122,9 +125,11 @@ def annual(
     years = s.index.to_numpy()
     values = s.to_numpy()
     n = len(values)
-    log = bool(np.all(values > 0))
+    log = bool(np.all(values > 0)) and level_prior_sd is None
     z = np.log(values) if log else values
     unit_scale = 1.0 if log else max(float(np.mean(np.abs(values))), 1e-9)
+    if level_prior_sd is not None:
+        prior_log_sd, unit_scale = float(level_prior_sd), 1.0
     chosen = _resolve(method, n)
     loc = _point(z, horizon, chosen)
 

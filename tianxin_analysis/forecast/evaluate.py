@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import TianxinError
+from ..errors import InputFileError, TianxinError
 from ..targets import Plan, Target
 from . import models
 from .evaluation import TABLE_COLUMNS, Evaluation
-from .result import AT_RISK_THRESHOLD, ON_TRACK_THRESHOLD, ForecastResult, status_from_p
+from .result import (
+    AT_RISK_THRESHOLD,
+    ON_TRACK_THRESHOLD,
+    ForecastResult,
+    InsufficientDataError,
+    status_from_p,
+)
 
 
 class UnsupportedTargetError(TianxinError):
@@ -30,6 +37,19 @@ _TABLES = {
 }
 
 
+def _require_cleaned(processed: str | os.PathLike[str]) -> None:
+    """The advice to run ``tianxin clean`` only when nothing was ever cleaned into ``processed``."""
+    from ..data import KINDS
+
+    folder = Path(processed)
+    if not (folder / "lineage.json").is_file() and not any((folder / k).is_dir() for k in KINDS):
+        raise InputFileError(
+            "找不到清洗后的数据，请先运行 tianxin clean",
+            "no processed data in this folder; run `tianxin clean` first",
+            file=str(folder),
+        )
+
+
 def _tables_for(t: Target) -> tuple[str, ...]:
     key = (t.kind, t.data_kind)
     if key not in _TABLES:
@@ -42,23 +62,45 @@ def _tables_for(t: Target) -> tuple[str, ...]:
 
 
 class _Loader:
-    def __init__(self, processed: str | os.PathLike[str] | Mapping[str, pd.DataFrame]):
+    """Processed tables by kind, read once. A table the latest clean could not produce from its
+    files (``unavailable``) or that is absent raises ``InsufficientDataError`` for the targets
+    that need it, with the reason; with ``use_last_good`` a table kept from an earlier clean is
+    used and its targets carry a note."""
+
+    def __init__(self, processed: str | os.PathLike[str] | Mapping[str, pd.DataFrame],
+                 unavailable: Mapping[str, str], use_last_good: bool):  # fmt: skip
         self.processed = processed
+        self.unavailable = dict(unavailable)
+        self.use_last_good = use_last_good
         self.cache: dict[str, pd.DataFrame] = {}
+        self.notes: list[str] = []
 
     def __call__(self, kind: str) -> pd.DataFrame:
+        reason = self.unavailable.get(kind)
+        if reason and not self.use_last_good:
+            raise InsufficientDataError(f"{reason}；如需沿用上次成功清洗的数据表，请加 --use-last-good")
         if kind not in self.cache:
             if isinstance(self.processed, Mapping):
                 if kind not in self.processed:
-                    raise UnsupportedTargetError(
-                        f"缺少清洗后的数据表 {kind} (processed table {kind} missing); "
-                        f"有 available: {sorted(self.processed)}"
-                    )
+                    from ..data.coverage import KIND_NAMES_ZH
+
+                    raise InsufficientDataError(f"缺少{KIND_NAMES_ZH.get(kind, kind)}数据表")
                 self.cache[kind] = self.processed[kind]
             else:
                 from ..data import load_processed
 
-                self.cache[kind] = load_processed(kind, self.processed)
+                try:
+                    self.cache[kind] = load_processed(kind, self.processed)
+                except InputFileError:
+                    from ..data.coverage import KIND_NAMES_ZH
+
+                    why = f"：{reason}" if reason else ""
+                    raise InsufficientDataError(
+                        f"清洗后的数据中没有{KIND_NAMES_ZH.get(kind, kind)}数据表"
+                        f"（{Path(self.processed) / kind}）{why}"
+                    ) from None
+        if reason:
+            self.notes.append(f"沿用此前一次成功清洗的数据表（{reason}）")
         return self.cache[kind]
 
 
@@ -88,9 +130,9 @@ def _evaluate_one(t: Target, load: _Loader, year: int, as_of: pd.Period, seed: i
         return (models.growth_full_year(va, year, as_of, t.value, **kw), None,
                 models.growth_path(va, year, as_of))  # fmt: skip
     if t.kind == "ratio":
-        r = models.rd_intensity(
-            load("rd_expenditure"), load("district_gdp"), t.reference_year, as_of, t.value, **kw
-        )
+        r = models.rd_intensity(load("rd_expenditure"), load("district_gdp"), t.reference_year,
+                                as_of, t.value, publication_lag_months=t.publication_lag_months,
+                                **kw)  # fmt: skip
         return r, None, None
     if t.kind == "pipeline_count":
         r = models.pipeline_count(load("pipelines"), t.measure, year, as_of, t.value,
@@ -100,34 +142,59 @@ def _evaluate_one(t: Target, load: _Loader, year: int, as_of: pd.Period, seed: i
 
 
 def _row(
-    t: Target, r: ForecastResult, as_of: pd.Period, year: int, on_track: float, at_risk: float
+    t: Target, r: ForecastResult, as_of: pd.Period, year: int, on_track: float, at_risk: float,
+    extra_notes: Sequence[str] = (),
 ) -> dict:
+    from ..labels import STATUS
+
     st = status_from_p(r.p_meet, on_track, at_risk)
     code = st.code
+    p_meet = np.nan if r.p_meet is None else r.p_meet
     accumulates = t.kind in ("flow", "pipeline_count") or t.data_kind == "tech_sme_registrations"
-    done = r.actual_to_date is not None and accumulates and t.is_met(r.actual_to_date)
-    if t.kind == "ratio" and r.details.get("complete") and t.is_met(r.point):
-        done = True
-    if done:
-        code = "met"
+    reached = r.actual_to_date is not None and accumulates and t.is_met(r.actual_to_date)
+    known = bool(r.details.get("complete")) and t.is_met(r.point)
+    # 已完成 only where it is certain, and then p_meet says so too (1, never 0.64).
+    if (reached or known) and p_meet >= 1.0 - 1e-9:
+        code, p_meet = "met", 1.0
     months = as_of.month if as_of.year == year else 12
     schedule = np.nan
     if accumulates and r.actual_to_date is not None and t.value > 0:
         schedule = (r.actual_to_date / t.value) / (months / 12)
-    from ..labels import STATUS
-
     rr = r.details.get("required_run_rate")
+    notes = [*r.details.get("notes", ()), *extra_notes]
     return {
         "target_id": t.id, "name_zh": t.name_zh, "name_en": t.name_en, "kind": t.kind,
         "comparator": t.comparator, "target": t.value, "unit": t.unit,
         "actual_to_date": np.nan if r.actual_to_date is None else r.actual_to_date,
         "point": r.point, "lower": r.lower, "upper": r.upper, "lower95": r.lower95,
-        "upper95": r.upper95, "p_meet": np.nan if r.p_meet is None else r.p_meet,
+        "upper95": r.upper95, "p_meet": p_meet,
         "status": code, "status_zh": STATUS[code][0], "status_en": STATUS[code][1],
         "baseline_point": np.nan if r.baseline_point is None else r.baseline_point,
         "schedule_share": schedule, "required_run_rate": np.nan if rr is None else rr,
-        "method": r.method,
+        "method": r.method, "data_through": str(r.details.get("data_through", "")),
+        "history_years": int(r.details.get("history_years", 0)), "data_note": _sentence(notes),
     }  # fmt: skip
+
+
+def _insufficient_row(t: Target, err: InsufficientDataError) -> dict:
+    from ..labels import STATUS
+
+    code = "insufficient_data"
+    row = {c: np.nan for c in TABLE_COLUMNS}
+    row.update({
+        "target_id": t.id, "name_zh": t.name_zh, "name_en": t.name_en, "kind": t.kind,
+        "comparator": t.comparator, "target": t.value, "unit": t.unit,
+        "status": code, "status_zh": STATUS[code][0], "status_en": STATUS[code][1],
+        "method": "insufficient data", "data_through": err.data_through,
+        "history_years": err.history_years, "data_note": _sentence([err.reason]),
+    })  # fmt: skip
+    return row
+
+
+def _sentence(notes: Sequence[str]) -> str:
+    """Notes joined into one plain-Chinese sentence ("" when there are none)."""
+    kept = list(dict.fromkeys(n.strip().rstrip("。；") for n in notes if n and n.strip()))
+    return "；".join(kept) + "。" if kept else ""
 
 
 def evaluate_targets(
@@ -139,6 +206,8 @@ def evaluate_targets(
     stage_probabilities: str | os.PathLike[str] | Mapping | None = None,
     synthetic: bool | None = None,
     seed: int | None = None,
+    unavailable: Mapping[str, str] | None = None,
+    use_last_good: bool = False,
 ) -> Evaluation:
     """Evaluate every target of ``plan`` with data up to the end of month ``as_of``.
 
@@ -148,23 +217,48 @@ def evaluate_targets(
     probabilities (dict, YAML or CSV). ``synthetic`` defaults to ``data.is_synthetic`` for a
     folder and True for frames (the caller should say). Raises ``UnsupportedTargetError`` for a
     target no model handles (checked for all targets before any work).
+
+    ``unavailable``: processed-table kind -> plain-Chinese reason it cannot be trusted (its
+    latest clean failed); None reads them from the folder's ``lineage.json``
+    (``data.coverage.unavailable_kinds``). Every target that needs such a table, or a table
+    that is absent, gets status ``insufficient_data`` (数据不足) with the reason as its
+    ``data_note``; the other targets are evaluated as usual. ``use_last_good``: use the table
+    an earlier clean left instead, with a note saying so.
     """
     as_of = pd.Period(as_of, freq="M")
     on_track, at_risk = thresholds
     status_from_p(0.5, on_track, at_risk)  # validates the thresholds
     for t in plan.targets:
         _tables_for(t)
-    load = _Loader(processed)
+    if unavailable is None:
+        unavailable = {}
+        if not isinstance(processed, Mapping):
+            from ..data import coverage
+
+            _require_cleaned(processed)
+            unavailable = coverage.unavailable_kinds(processed)
+    revised: dict[str, list[str]] = {}
+    if not isinstance(processed, Mapping):
+        from ..data import coverage
+
+        revised = coverage.revision_notes(processed, plan.year)
+    load = _Loader(processed, unavailable, use_last_good)
     results, watch, paths, rows = {}, {}, {}, []
     for t in plan.targets:
-        r, wl, path = _evaluate_one(t, load, plan.year, as_of, seed, stage_probabilities)
+        load.notes = [n for kind in _tables_for(t) for n in revised.get(kind, ())]
+        try:
+            r, wl, path = _evaluate_one(t, load, plan.year, as_of, seed, stage_probabilities)
+        except InsufficientDataError as err:
+            rows.append(_insufficient_row(t, err))
+            continue
         results[t.id] = r
         if wl is not None:
             watch[t.id] = wl
         if path is not None:
             paths[t.id] = path
-        rows.append(_row(t, r, as_of, plan.year, on_track, at_risk))
+        rows.append(_row(t, r, as_of, plan.year, on_track, at_risk, load.notes))
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    table["history_years"] = table["history_years"].astype("int64")
     if synthetic is None:
         if isinstance(processed, Mapping):
             synthetic = True

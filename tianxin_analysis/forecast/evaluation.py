@@ -20,7 +20,7 @@ TABLE_COLUMNS = (
     "target_id", "name_zh", "name_en", "kind", "comparator", "target", "unit",
     "actual_to_date", "point", "lower", "upper", "lower95", "upper95", "p_meet",
     "status", "status_zh", "status_en", "baseline_point", "schedule_share",
-    "required_run_rate", "method",
+    "required_run_rate", "method", "data_through", "history_years", "data_note",
 )  # fmt: skip
 
 
@@ -33,6 +33,11 @@ class Evaluation:
         flows and stocks that accumulate during the year; NaN where it does not apply.
         ``required_run_rate`` is what the remaining months must deliver relative to what the
         same months delivered in past years (NaN where it does not apply).
+        Coverage of every answer: ``data_through`` (``YYYY-MM``, the last period of data the
+        answer used; for pipelines the ledger's date; "" when unknown), ``history_years``
+        (complete past years the model used) and ``data_note`` (one plain-Chinese sentence,
+        "" when there is nothing to say). Status ``insufficient_data`` (数据不足) has NaN
+        numbers and p_meet, its reason in ``data_note``, and no entry in ``results``.
     results : target id -> ForecastResult.
     watch_lists : target id -> frame (certificates expiring and not yet renewed; last year's
         SME registrants not yet registered again).
@@ -67,12 +72,18 @@ class Evaluation:
                  + ("（模拟数据 synthetic sample）" if self.synthetic else "")]  # fmt: skip
         for row in self.table.itertuples(index=False):
             p = "—" if pd.isna(row.p_meet) else f"{row.p_meet:.0%}"
-            lines.append(
-                f"  {row.name_zh:<14} 目标 {COMPARATOR.get(row.comparator, row.comparator)}{row.target:g}{row.unit}  "
-                f"预测 {row.point:,.4g}（80%: {row.lower:,.4g}–{row.upper:,.4g}）  "
-                f"完成概率 {p}  {row.status_zh}"
-            )
+            goal = f"  {row.name_zh:<14} 目标 {COMPARATOR.get(row.comparator, row.comparator)}{row.target:g}{row.unit}  "
+            if pd.isna(row.point):
+                lines.append(f"{goal}{row.status_zh}")
+            else:
+                lines.append(f"{goal}预测 {row.point:,.4g}（80%: {row.lower:,.4g}–{row.upper:,.4g}）  "
+                             f"完成概率 {p}  {row.status_zh}")  # fmt: skip
         return "\n".join(lines)
+
+    def warnings(self) -> list[str]:
+        """One line per target with a 数据提示 (data note), for the terminal."""
+        return [f"数据提示 data note: {row.name_zh}（{row.status_zh}）：{row.data_note}"
+                for row in self.table.itertuples(index=False) if row.data_note]  # fmt: skip
 
     def write(self, reports_dir: str | Path) -> Path:
         """Write ``forecast_summary.csv`` (UTF-8 with BOM for Excel, formula text neutralised)."""

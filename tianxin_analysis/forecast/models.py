@@ -10,6 +10,13 @@ and uses only rows dated on or before the end of that month. Each returns a
 - ``growth_full_year``: full-year growth of high-tech value added from cumulative growth.
 - ``rd_intensity``: R&D expenditure / GDP of a reference year published with a lag.
 - ``pipeline_count``: already recognised + Poisson-binomial successes of pending candidates.
+
+Every result says what data it used (``details``): ``data_through`` (``YYYY-MM``, the last
+period of data the answer rests on; for pipelines the ledger's date), ``history_years``
+(complete past years the model used) and ``notes`` (plain-Chinese sentences for the 数据提示
+column: a fallback used, data ending before the as-of month, a year not yet published).
+When the data cannot support an honest answer a model raises ``InsufficientDataError``
+(status 数据不足) with the reason.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import yaml
 
 from . import _dist
 from .annual import annual
-from .result import ForecastResult
+from .result import ForecastResult, InsufficientDataError
 from .ytd import monthly_matrix, year_end_from_ytd
 
 REMOVED_STATUSES = ("已撤销", "已迁出")
@@ -32,15 +39,72 @@ REMOVED_STATUSES = ("已撤销", "已迁出")
 # filed, 评审中 = under expert review); override with ``stage_probabilities``.
 DEFAULT_STAGE_PROBABILITIES = {"储备": 0.25, "申报中": 0.5, "评审中": 0.8}
 N_SIM = 4000
-# Relative measurement uncertainty of a published ratio (GDP and R&D revisions), 1 sd.
-RATIO_MEASUREMENT_REL_SD = 0.01
-# Default spread (percentage points) of rest-of-year minus year-to-date growth.
+# Default spread (percentage points) of rest-of-year minus year-to-date growth, and of one
+# year's full-year growth around the last ones when no month of the year is reported yet.
 GROWTH_PRIOR_SD_PP = 2.0
+# A plan year without any data of a kind is still forecast from past years (with a note) while
+# its first report is not due: before the year starts and through February, because the first
+# monthly figures of a year usually come as one 1-2月 report. Later, no data is 数据不足.
+NO_DATA_GRACE_MONTHS = 2
+# Months after the end of a year by which its R&D statistics are published (used unless the
+# targets file gives ``publication_lag_months``). The national R&D bulletin of year Y appeared
+# on 2022-08-31 (Y=2021), 2023-09-18 (2022) and 2024-10-02 (2023); provincial and district
+# figures follow the same autumn round. Nine months (end of September) is the usual date.
+DEFAULT_RD_PUBLICATION_LAG_MONTHS = 9
 
 
 def month_end(as_of: pd.Period) -> pd.Timestamp:
     """Last instant of month ``as_of`` (dates are compared with <=)."""
     return (as_of + 1).to_timestamp() - pd.Timedelta(nanoseconds=1)
+
+
+def _ym(p: pd.Period | None) -> str:
+    return "" if p is None else f"{p.year:04d}-{p.month:02d}"
+
+
+def _zh(p: pd.Period) -> str:
+    return f"{p.year}年{p.month}月"
+
+
+def _in_grace(year: int, as_of: pd.Period) -> bool:
+    """True while a plan year's first report of a kind is not yet due (see NO_DATA_GRACE_MONTHS)."""
+    return as_of.year < year or (as_of.year == year and as_of.month <= NO_DATA_GRACE_MONTHS)
+
+
+def _stale_note(through: pd.Period | None, as_of: pd.Period, year: int) -> str:
+    """A note when the data ends before the as-of month (or before the plan year's end, once
+    the as-of month is past it)."""
+    needed = min(as_of, pd.Period(year=year, month=12, freq="M"))
+    if through is None or through >= needed:
+        return ""
+    what = "截至月份" if needed == as_of else "计划年末"
+    return f"数据截至{_zh(through)}，早于{what}{_zh(needed)}，其后月份按模型推算"
+
+
+def _event_coverage(frame: pd.DataFrame, date_col: str, as_of: pd.Period) -> pd.Period | None:
+    """Month a dated list covers: its latest date, or the latest report date in its files'
+    names, whichever is later; capped at ``as_of``. None for an empty list."""
+    from ..data.coverage import latest_report_date  # the data package loads pyarrow: lazily
+
+    dates = pd.to_datetime(frame[date_col]).dropna()
+    latest = [dates.max()] if len(dates) else []
+    rep = latest_report_date(frame["source_file"]) if "source_file" in frame.columns else None
+    if rep is not None:
+        latest.append(rep)
+    if not latest:
+        return None
+    return min(pd.Period(max(latest), freq="M"), as_of)
+
+
+def _with_coverage(r: ForecastResult, through: pd.Period | str | None, history_years: int,
+                   *notes: str) -> ForecastResult:  # fmt: skip
+    """``r`` with ``data_through``, ``history_years`` and ``notes`` in its details."""
+    from dataclasses import replace
+
+    text = through if isinstance(through, str) else _ym(through)
+    kept = [n for n in (*r.details.get("notes", ()), *notes) if n]
+    return replace(r, details={**r.details, "data_through": text,
+                               "history_years": int(history_years), "notes": kept})  # fmt: skip
 
 
 # --------------------------------------------------------------------------- 高新技术企业
@@ -139,12 +203,19 @@ def hitech_year_end(
     as_of = pd.Period(as_of, freq="M")
     m = as_of.month if as_of.year == year else 12 if as_of.year > year else 0
     c = _cert_view(certs, as_of)
+    through = _event_coverage(certs, "issue_date", as_of)
     by_year = {y: set(g["uscc"]) for y, g in c.groupby("year")}
     removed = set(c.loc[c["removed"], "uscc"])
     base = (by_year.get(year - 2, set()) | by_year.get(year - 1, set())) - removed
     so_far = by_year.get(year, set()) - removed
     pending = (by_year.get(year - 3, set()) - removed) - base - so_far
     held = base | so_far
+    history = sum(1 for y in by_year if y < year)
+    if not held:
+        raise InsufficientDataError(
+            f"名单中没有{year - 2}、{year - 1}、{year}年认定批次的有效证书，无法推算{year}年末数量",
+            data_through=_ym(through), history_years=history,
+        )  # fmt: skip
 
     a, b, n_cohorts = _renewal_beta(c, year)
     q = _issued_share_by_month(c, year, m) if m else 0.0
@@ -159,6 +230,7 @@ def hitech_year_end(
                              if first + 3 <= y < year}, dtype=float)  # fmt: skip
     new_so_far = len(so_far - by_year.get(year - 3, set()))
     rng = _dist.rng(seed)
+    notes = []
     if len(new_by_year):
         nf = annual(
             new_by_year[new_by_year.index >= new_by_year.index.max() - 5],
@@ -172,24 +244,30 @@ def hitech_year_end(
         new_total = rng.choice(new_total, size=N_SIM)
     else:
         new_total = np.zeros(N_SIM)
-    # New certifications still to come: the year's forecast less those already certified.
-    lam = np.maximum(new_total - new_so_far, 0.0)
+        if m < 12:
+            notes.append("名单年份不足三年，无法识别往年首次认定数，未计今年新增认定")
+    # New certifications still to come: the year's forecast times the share of its batches not
+    # yet issued (renewals below use the same share). The annual forecast's draws are already
+    # predictive, so no count noise is added on top.
+    remaining = np.rint(new_total * (1 - q)) if m < 12 else np.zeros(N_SIM)
     p_renew = rng.beta(a, b, size=N_SIM)
     p_later = p_renew * (1 - q) / np.maximum(1 - p_renew * q, 1e-9) if m < 12 else np.zeros(N_SIM)
     draws = (rng.binomial(len(held), survive, size=N_SIM)
-             + rng.binomial(len(pending), p_later)
-             + (rng.poisson(lam) if m < 12 else 0)).astype(float)  # fmt: skip
+             + rng.binomial(len(pending), p_later) + remaining).astype(float)  # fmt: skip
     details = {
         "valid_through_year_end": len(base), "certified_this_year": len(so_far),
         "new_this_year": new_so_far, "expiring_not_renewed": len(pending),
         "renewal_rate_mean": a / (a + b), "renewal_cohorts": n_cohorts,
         "batch_share_issued_by_month": q, "attrition_per_year": attr_year,
-        "expected_new_remaining": float(lam.mean()), "watch_list_size": len(pending),
+        "expected_new_remaining": float(remaining.mean()), "watch_list_size": len(pending),
     }  # fmt: skip
-    return _dist.from_draws(draws, method="stock with expiry (beta-binomial renewals + Poisson new)",
-                            target=target, comparator=comparator, tolerance=tolerance,
-                            baseline_point=float(len(held | pending)), actual_to_date=float(len(held)),
-                            details=details)  # fmt: skip
+    if m == 12:
+        details["complete"] = True  # the year is over: the year-end stock is known
+    r = _dist.from_draws(draws, method="stock with expiry (beta-binomial renewals + annual new x share to come)",
+                         target=target, comparator=comparator, tolerance=tolerance,
+                         baseline_point=float(len(held | pending)), actual_to_date=float(len(held)),
+                         details=details)  # fmt: skip
+    return _with_coverage(r, through, history, *notes, _stale_note(through, as_of, year))
 
 
 # --------------------------------------------------------------------------- 科技型中小企业
@@ -219,11 +297,47 @@ def sme_year_end(
     cumulative seasonal profile of past years (``year_end_from_ytd`` on monthly counts)."""
     as_of = pd.Period(as_of, freq="M")
     monthly = sme_registrations_monthly(regs, as_of)
-    m = as_of.month if as_of.year == year else 12
-    r = year_end_from_ytd(
-        monthly, year, m, target, comparator=comparator, tolerance=tolerance, seed=seed
-    )
+    # Registrations are events: a month without any is a zero, not a gap.
+    through = _event_coverage(regs, "registration_date", as_of)
+    if through is not None and len(monthly):
+        full = pd.period_range(monthly.index.min(), through, freq="M")
+        monthly = monthly.reindex(full, fill_value=0.0)
+    has_year = bool(pd.to_datetime(regs["registration_date"]).le(month_end(as_of))
+                    .loc[regs["year"].eq(year)].any())  # fmt: skip
+    r = _flow_year_end(monthly, year, as_of, target, through, has_year, "科技型中小企业入库",
+                       comparator=comparator, tolerance=tolerance, seed=seed)  # fmt: skip
     return _with_method(r, "SME registrations: " + r.method)
+
+
+def _flow_year_end(
+    monthly: pd.Series, year: int, as_of: pd.Period, target: float | None,
+    through: pd.Period | None, has_year: bool, what: str, **kw,
+) -> ForecastResult:  # fmt: skip
+    """``year_end_from_ytd`` with coverage: 数据不足 when the plan year has no data once its
+    first report is due; notes for the fallbacks (annual trend before any month, time-elapsed
+    pace without past years) and for data ending before the as-of month."""
+    past = monthly[monthly.index.year < year] if len(monthly) else monthly
+    history = 0
+    if len(past):
+        mat = monthly_matrix(past)
+        history = int((mat[12].notna() & (mat.sum(axis=1) > 0)).sum())
+    seen = f"（数据截至{_zh(through)}）" if through is not None else ""
+    if not has_year and not _in_grace(year, as_of):
+        raise InsufficientDataError(f"{year}年尚无{what}数据{seen}，无法判断",
+                                    data_through=_ym(through), history_years=history)  # fmt: skip
+    if not has_year and not history:
+        raise InsufficientDataError(f"没有{what}数据{seen}，无法推算",
+                                    data_through=_ym(through), history_years=0)  # fmt: skip
+    m = as_of.month if as_of.year == year else 12
+    r = year_end_from_ytd(monthly, year, m, target, **kw)
+    notes = []
+    if not has_year:
+        notes.append(f"{year}年尚无{what}数据，按往年全年总量趋势推算，区间较宽")
+    elif history == 0:
+        notes.append(f"仅有{year}年数据，无往年季节规律，按序时进度推算，区间已放宽")
+    elif history < 3:
+        notes.append(f"往年仅有{history}年完整数据，季节规律估计粗略")
+    return _with_coverage(r, through, history, *notes, _stale_note(through, as_of, year))
 
 
 def sme_watch_list(regs: pd.DataFrame, year: int, as_of: pd.Period | str) -> pd.DataFrame:
@@ -269,10 +383,29 @@ def contracts_year_end(
     """Calendar-year total of technology contracts (count, or value in 亿元)."""
     as_of = pd.Period(as_of, freq="M")
     monthly = contracts_monthly(contracts, measure, as_of)
-    m = as_of.month if as_of.year == year else 12
-    return year_end_from_ytd(
-        monthly, year, m, target, comparator=comparator, tolerance=tolerance, seed=seed
-    )
+    known = monthly.dropna()
+    through = known.index.max() if len(known) else None
+    has_year = bool(len(known) and (known.index.year == year).any())
+    r = _flow_year_end(monthly, year, as_of, target, through, has_year, "技术合同登记",
+                       comparator=comparator, tolerance=tolerance, seed=seed)  # fmt: skip
+    return _with_coverage(r, r.details["data_through"], r.details["history_years"],
+                          _missing_months_note(contracts, year, as_of))  # fmt: skip
+
+
+def _missing_months_note(contracts: pd.DataFrame, year: int, as_of: pd.Period) -> str:
+    """A note naming the months of ``year`` before the last reported one that no row covers
+    (a combined 1-2月 row covers January): the model takes them as included in the next
+    reported month, which is right for a combined report and wrong for a lost one."""
+    rows = contracts[contracts["year"].eq(year)]
+    rows = rows[rows["month"].le(as_of.month if as_of.year == year else 12)]
+    if rows.empty:
+        return ""
+    span = rows["months_covered"] if "months_covered" in rows.columns else pd.Series(1, index=rows.index)
+    covered = {int(m) - k for m, n in zip(rows["month"], span.fillna(1), strict=True) for k in range(int(n))}
+    missing = [m for m in range(1, int(rows["month"].max())) if m not in covered]
+    if not missing:
+        return ""
+    return f"{year}年{'、'.join(f'{m}月' for m in missing)}数据缺失，按并入下一个报告月处理"
 
 
 def cumulative_path(monthly: pd.Series, year: int, n_past: int = 5) -> pd.DataFrame:
@@ -311,6 +444,16 @@ def _year_month_grid(t: pd.DataFrame, column: str) -> pd.DataFrame:
     )
 
 
+def _last_reported(grid: pd.DataFrame) -> pd.Period | None:
+    """Latest (year, month) with a value in a year x month grid (sorted axes)."""
+    finite = np.isfinite(grid.to_numpy(dtype=float))
+    rows = np.flatnonzero(finite.any(axis=1))
+    if not len(rows):
+        return None
+    month = grid.columns[np.flatnonzero(finite[rows[-1]])[-1]]
+    return pd.Period(year=int(grid.index[rows[-1]]), month=int(month), freq="M")
+
+
 def growth_full_year(
     va: pd.DataFrame, year: int, as_of: pd.Period | str, target: float | None = None, *,
     comparator: str = ">=", tolerance: float = 0.0, seed: int | None = None,
@@ -329,22 +472,32 @@ def growth_full_year(
     g = _year_month_grid(t, "growth_cum_pct")
     v = _year_month_grid(t, "va_cum_yi")
     cur = g.loc[year].dropna() if year in g.index else pd.Series(dtype=float)
-    if 12 in cur.index:
-        gm = float(cur[12])
-        return _dist.from_t(gm, 0.05, 1e6, log=False, method="growth: full year reported",
-                            target=target, comparator=comparator, tolerance=tolerance,
-                            baseline_point=gm, actual_to_date=gm, seed=seed,
-                            details={"months_elapsed": 12})  # fmt: skip
     full_years = g[g.get(12, pd.Series(dtype=float)).notna()] if 12 in g.columns else g.iloc[0:0]
+    full_years = full_years[full_years.index < year]
+    history = len(full_years)
+    through = _last_reported(g)
+    if 12 in cur.index:
+        # A reported full-year growth is known: met or not with certainty.
+        r = _dist.known(float(cur[12]), method="growth: full year reported", target=target,
+                        comparator=comparator, tolerance=tolerance,
+                        details={"months_elapsed": 12})  # fmt: skip
+        return _with_coverage(r, through, history)
     if cur.empty:
-        r = (
-            annual(full_years[12], horizon=year - int(full_years.index.max()))
-            if len(full_years)
-            else None
-        )
-        if r is None:
-            raise ValueError(f"no value-added growth data before {as_of} (无增加值增速数据)")
-        return _with_method(r, "growth: annual trend of full-year growth")
+        seen = f"（数据截至{_zh(through)}）" if through is not None else ""
+        if not _in_grace(year, as_of):
+            raise InsufficientDataError(f"{year}年尚无高新技术产业增加值增速数据{seen}，无法判断",
+                                        data_through=_ym(through), history_years=history)  # fmt: skip
+        if not history:
+            raise InsufficientDataError(f"没有往年全年增速数据{seen}，无法推算",
+                                        data_through=_ym(through), history_years=0)  # fmt: skip
+        # Before the first monthly figure: the full-year growth history, in percentage points
+        # (growth crosses zero; a log scale would not), judged against the target.
+        r = annual(full_years[12], horizon=year - int(full_years.index.max()), target=target,
+                   comparator=comparator, tolerance=tolerance, level_prior_sd=GROWTH_PRIOR_SD_PP,
+                   seed=seed)  # fmt: skip
+        r = _with_method(r, "growth: annual trend of full-year growth (pp)")
+        return _with_coverage(r, through, history,
+                              f"{year}年尚无月度增速，按往年全年增速趋势（百分点）推算，区间较宽")  # fmt: skip
     m = int(cur.index.max())
     gm = float(cur[m])
 
@@ -377,9 +530,11 @@ def growth_full_year(
         details["required_rest_of_year_growth_pct"] = float(
             100 * (((1 + thr / 100) - w * (1 + gm / 100)) / (1 - w) - 1)
         )
-    return _dist.from_t(loc, scale, df, log=False, method="cumulative growth + rest-of-year deviation (t)",
-                        target=target, comparator=comparator, tolerance=tolerance,
-                        baseline_point=gm, actual_to_date=gm, seed=seed, details=details)  # fmt: skip
+    r = _dist.from_t(loc, scale, df, log=False, method="cumulative growth + rest-of-year deviation (t)",
+                     target=target, comparator=comparator, tolerance=tolerance,
+                     baseline_point=gm, actual_to_date=gm, seed=seed, details=details)  # fmt: skip
+    notes = [] if n >= 3 else [f"往年仅有{n}年同月增速，年内剩余月份的波动按默认幅度估计"]
+    return _with_coverage(r, through, history, *notes, _stale_note(through, as_of, year))
 
 
 def growth_path(va: pd.DataFrame, year: int, as_of: pd.Period, n_past: int = 5) -> pd.DataFrame:
@@ -401,36 +556,54 @@ def rd_intensity_series(rd: pd.DataFrame, gdp: pd.DataFrame, before_year: int) -
     return out.assign(intensity_pct=out["rd_wan"] / 1e4 / out["gdp_yi"] * 100)
 
 
+def published_through(as_of: pd.Period, lag_months: int) -> int:
+    """Last year whose statistics are published by the end of month ``as_of`` when a year's
+    figures appear ``lag_months`` after its end (lag 9: year Y from September of Y+1)."""
+    return int((as_of - int(lag_months)).year) - (1 if (as_of - int(lag_months)).month < 12 else 0)
+
+
 def rd_intensity(
     rd: pd.DataFrame, gdp: pd.DataFrame, ref_year: int, as_of: pd.Period | str,
     target: float | None = None, *, comparator: str = ">=", tolerance: float = 0.0,
-    completeness: float = 0.9, seed: int | None = None,
+    completeness: float = 0.9, publication_lag_months: int | None = None,
+    seed: int | None = None,
 ) -> ForecastResult:  # fmt: skip
     """R&D intensity (%) of ``ref_year`` = R&D expenditure (万元 / 1e4 = 亿元) / GDP (亿元) x 100.
 
-    Only years that ended before ``as_of`` count. When ``ref_year`` is complete (its reporting
-    units >= ``completeness`` x last year's, and GDP present) the result is the actual value with
-    a small measurement interval (relative sd RATIO_MEASUREMENT_REL_SD for revisions); otherwise
-    ``annual`` on the intensity of complete years.
+    A year counts only once published by the end of ``as_of``: ``publication_lag_months``
+    after its end (default DEFAULT_RD_PUBLICATION_LAG_MONTHS). When ``ref_year`` is published
+    and complete (its reporting units >= ``completeness`` x last year's, and GDP present) the
+    value is known and the target met or not with certainty; otherwise ``annual`` on the
+    intensity of published complete years, with a note saying so.
     """
     as_of = pd.Period(as_of, freq="M")
-    s = rd_intensity_series(rd, gdp, min(as_of.year, ref_year + 1))
+    lag = DEFAULT_RD_PUBLICATION_LAG_MONTHS if publication_lag_months is None else int(publication_lag_months)
+    last_published = published_through(as_of, lag)
+    s = rd_intensity_series(rd, gdp, min(last_published, ref_year) + 1)
     prev_units = s["units"].shift(1)
     complete = s[(s["units"] >= completeness * prev_units.fillna(0)) & (s["gdp_yi"] > 0)]
+    through = pd.Period(year=int(complete.index.max()), month=12, freq="M") if len(complete) else None
     if ref_year in complete.index:
         x = float(complete.loc[ref_year, "intensity_pct"])
-        return _dist.from_t(np.log(x), RATIO_MEASUREMENT_REL_SD, 1e6, log=True,
-                            method="reported ratio (measurement interval)", target=target,
-                            comparator=comparator, tolerance=tolerance, baseline_point=x,
-                            actual_to_date=x, seed=seed,
-                            details={"complete": True, "rd_yi": float(complete.loc[ref_year, "rd_wan"] / 1e4),
-                                     "gdp_yi": float(complete.loc[ref_year, "gdp_yi"])})  # fmt: skip
+        r = _dist.known(x, method="reported ratio", target=target, comparator=comparator,
+                        tolerance=tolerance,
+                        details={"rd_yi": float(complete.loc[ref_year, "rd_wan"] / 1e4),
+                                 "gdp_yi": float(complete.loc[ref_year, "gdp_yi"])})  # fmt: skip
+        return _with_coverage(r, through, len(complete))
     hist = complete.loc[complete.index < ref_year, "intensity_pct"]
+    if ref_year > last_published:
+        due = pd.Period(year=ref_year, month=12, freq="M") + lag
+        why = f"{ref_year}年研发经费统计按惯例{_zh(due)}发布，截至{_zh(as_of)}尚未计入"
+    else:
+        why = f"{ref_year}年研发经费或地区生产总值数据缺失或不完整"
     if hist.empty:
-        raise ValueError(f"no complete R&D intensity year before {ref_year} (无完整的研发强度年份)")
+        raise InsufficientDataError(f"{why}，且没有可用的往年研发强度，无法推算",
+                                    data_through=_ym(through), history_years=0)  # fmt: skip
     r = annual(hist, horizon=ref_year - int(hist.index.max()), target=target, comparator=comparator,
                tolerance=tolerance, seed=seed)  # fmt: skip
-    return _with_method(r, "ratio trend: " + r.method, complete=False)
+    r = _with_method(r, "ratio trend: " + r.method, complete=False)
+    span = f"{int(hist.index.min())}–{int(hist.index.max())}年" if len(hist) > 1 else f"{int(hist.index.max())}年"
+    return _with_coverage(r, through, len(hist), f"{why}；按{span}强度趋势推算")
 
 
 # --------------------------------------------------------------------------- pipelines
@@ -491,9 +664,25 @@ def pipeline_count(
     overridden). Candidates recognised after ``as_of`` count as 评审中; 未通过 and candidates
     expected after the plan year count zero."""
     as_of = pd.Period(as_of, freq="M")
-    cutoff = month_end(as_of)
     probs = load_stage_probabilities(stage_probabilities)
     p = pipelines[(pipelines["pipeline"] == pipeline) & (pipelines["year"] == year)]
+    through = _event_coverage(p, "recognized_date", as_of) if len(p) else None
+    if p.empty:
+        from ..data.kinds import PIPELINES
+
+        name = PIPELINES.get(pipeline, (pipeline,))[0]
+        raise InsufficientDataError(f"台账中没有{year}年的{name}记录，无法判断",
+                                    data_through=_ym(through))  # fmt: skip
+    notes = []
+    ledger = _ledger_date(p)
+    needed = min(as_of, pd.Period(year=year, month=12, freq="M"))
+    if ledger is not None and pd.Period(ledger, freq="M") < needed:
+        # The ledger tells where things stood on its date; later months are not in it. Judge
+        # as of that date (pending candidates stay pending) and say so.
+        what = "截至月份" if needed == as_of else "计划年末"
+        notes.append(f"台账截至{ledger:%Y-%m-%d}，早于{what}{_ym(needed)}，按台账日期的进度判断")
+        as_of = pd.Period(ledger, freq="M")
+    cutoff = month_end(as_of)
     rec = pd.to_datetime(p["recognized_date"])
     stage = p["stage"].astype(str)
     achieved = stage.eq("已认定") & rec.le(cutoff) & rec.dt.year.eq(year)
@@ -507,9 +696,19 @@ def pipeline_count(
     k = int(achieved.sum())
     details = {"achieved": k, "pending": int(pending.sum()), "expected_successes": float(ps.sum()),
                "pending_by_stage": stage[pending].value_counts().to_dict()}  # fmt: skip
-    return _dist.from_pmf(k + np.arange(len(pmf)), pmf, method="achieved + Poisson-binomial pending",
-                          target=target, comparator=comparator, tolerance=tolerance,
-                          baseline_point=float(k), actual_to_date=float(k), seed=seed, details=details)  # fmt: skip
+    r = _dist.from_pmf(k + np.arange(len(pmf)), pmf, method="achieved + Poisson-binomial pending",
+                       target=target, comparator=comparator, tolerance=tolerance,
+                       baseline_point=float(k), actual_to_date=float(k), seed=seed, details=details)  # fmt: skip
+    return _with_coverage(r, through, 0, *notes)
+
+
+def _ledger_date(p: pd.DataFrame) -> pd.Timestamp | None:
+    """The date a ledger was made up to, from its files' names (``…台账_2024-09-30.xlsx``)."""
+    if "source_file" not in p.columns:
+        return None
+    from ..data.coverage import latest_report_date
+
+    return latest_report_date(p["source_file"])
 
 
 def _with_method(r: ForecastResult, method: str, **extra) -> ForecastResult:

@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from ..errors import TianxinError
 from ..labels import STATUS
 
 # Quantile levels every result carries (fan charts draw bands between symmetric pairs).
@@ -19,6 +21,21 @@ QUANTILE_LEVELS = (0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.9
 
 ON_TRACK_THRESHOLD = 0.8
 AT_RISK_THRESHOLD = 0.5
+
+
+class InsufficientDataError(TianxinError, ValueError):
+    """The data cannot support an honest answer (status 数据不足). A ValueError too, as the
+    models raised before for "no data".
+
+    ``reason`` is one plain-Chinese sentence an analyst reads beside the target (数据提示);
+    ``data_through`` (``YYYY-MM`` or "") and ``history_years`` say what data there was.
+    """
+
+    def __init__(self, reason: str, *, data_through: str = "", history_years: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.data_through = data_through
+        self.history_years = int(history_years)
 
 
 @dataclass(frozen=True)
@@ -97,11 +114,29 @@ class ForecastResult:
         return status_from_p(self.p_meet, on_track, at_risk)
 
     def quantile(self, level: float) -> float:
-        """Predictive quantile, from draws when present, else interpolated from ``quantiles``."""
+        """Predictive quantile at ``level`` (0 < level < 1), from the stored distribution.
+
+        Exact for a t / log-t predictive (``details["predictive"]``) and for an exact discrete
+        distribution (``details["pmf"]``); the draws only for a result that is a simulation
+        sample (chart draws of a parametric result are clipped and are not its quantiles).
+        """
+        if not 0.0 < level < 1.0:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        pred = self.details.get("predictive")
+        if pred is not None:
+            z = pred["loc"] + pred["scale"] * float(stats.t.ppf(level, pred["df"]))
+            x = float(np.exp(z)) if pred["family"] == "log-t" else z
+            return max(x, pred["floor"]) if pred["floor"] is not None else x
+        pmf = self.details.get("pmf")
+        if pmf is not None:
+            support, probs = pmf
+            cdf = np.cumsum(probs)
+            i = min(int(np.searchsorted(cdf, level - 1e-12)), len(support) - 1)
+            return float(support[i])
         if self.draws is not None and len(self.draws):
             return float(np.quantile(self.draws, level))
         if not self.quantiles:
-            raise ValueError("this result carries neither draws nor quantiles")
+            raise ValueError("this result carries neither a distribution, draws nor quantiles")
         levels, values = zip(*self.quantiles, strict=True)
         return float(np.interp(level, levels, values))
 

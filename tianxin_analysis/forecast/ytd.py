@@ -28,6 +28,11 @@ from .result import ForecastResult
 # (tianxin_analysis.backtest) so that 80% intervals cover about 80%.
 PRIOR_SD_BY_MONTH = dict(zip(range(1, 13), (0.084, 0.068, 0.054, 0.044, 0.036, 0.03, 0.026, 0.02, 0.016, 0.012, 0.008, 0.0), strict=True))  # fmt: skip
 PRIOR_WEIGHT = 1.0
+# Spread (log scale, Student-t with 2 df) of year-end / 序时进度 when no past year shows the
+# seasonal pattern, scaled by the share of the year still to come. Flows that concentrate at
+# year end (technology contracts deliver 40% of the year in Q4) put the September share 20-30%
+# below time elapsed: 0.5 x 4/12 = 0.17 gives an 80% interval of about x0.73-1.37 there.
+NO_HISTORY_LOG_SD = 0.5
 # Use the annual-trend forecast only while the YTD share is weak evidence (the backtest found
 # no gain from blending it in from March on).
 TREND_BLEND_MAX_MONTH = 2
@@ -120,9 +125,10 @@ def year_end_from_ytd(
 
     baseline = ytd * 12 / m if m else None
     if not components:
-        # Nothing to go on but the months reported: 序时进度 with the default spread.
+        # Nothing to go on but the months reported: 序时进度, with a spread as wide as the
+        # seasonal share of months 1..m can plausibly be (NO_HISTORY_LOG_SD, see there).
         loc = np.log(max(ytd * 12 / m, 1e-9)) if m else 0.0
-        components.append((loc, prior_sd**2 * 4, 2.0))
+        components.append((loc, (NO_HISTORY_LOG_SD * (12 - max(m, 1) + 1) / 12) ** 2, 2.0))
         method_parts.append("time-elapsed only")
     w = np.array([1 / c[1] for c in components])
     loc = float(np.sum(w * np.array([c[0] for c in components])) / w.sum())
