@@ -111,34 +111,63 @@ def _run(args: argparse.Namespace) -> int:
             return 1
         if args.command == "clean":
             return 0
-    if args.command in ("forecast", "report", "all"):
+    if args.command == "notebooks" and args.in_place:  # developers: notebooks/, not reports
+        from .notebook_runner import execute_notebooks
+
+        for line in execute_notebooks(args.reports / "notebooks", in_place=True, progress=progress):
+            print(line)
+        return 0
+    with _publishing_reports(args) as stage:
+        _write_reports(args, stage, progress)
+    print(f"已发布 published: {args.reports}（运行编号 run id {stage.run_id}，见 see run.json）")
+    return 0
+
+
+def _publishing_reports(args: argparse.Namespace):
+    """``publish`` of the reports folder for ``forecast``/``report``/``notebooks``/``all``:
+    its run id covers the targets file, the processed set and the notebooks' sources."""
+    from .notebook_runner import notebook_paths
+    from .publish import publish
+
+    inputs: dict[str, Path] = {}
+    params: dict[str, object] = {}
+    if args.command != "notebooks":
+        params = {"as_of": args.as_of, "year": args.year}
+        inputs["targets"] = args.raw / "targets" / f"{args.year}.yaml"
+        processed = getattr(args, "processed", PROCESSED_DIR)
+        inputs["processed/run.json"] = processed / "run.json"
+        inputs["processed/lineage.json"] = processed / "lineage.json"
+    if args.command in ("notebooks", "all"):
+        inputs |= {f"notebooks/{p.name}": p for p in notebook_paths()}
+    return publish(args.reports, args.command, params=params, inputs=inputs)
+
+
+def _write_reports(args: argparse.Namespace, stage, progress: bool) -> None:
+    """The forecast table, executed notebooks and briefing of ``args.command``, written into
+    the staging folder ``stage.path``."""
+    out = stage.path
+    if args.command != "notebooks":
         from .forecast import evaluate_targets
         from .targets import load_targets
 
         plan = load_targets(args.raw / "targets" / f"{args.year}.yaml")
         evaluation = evaluate_targets(plan, args.processed, as_of=args.as_of)
         print(evaluation.summary_text())
-        out = evaluation.write(args.reports)
-        print(f"预测表 forecast table: {out}")
-        if args.command == "forecast":
-            return 0
+        name = evaluation.write(out).name
+        print(f"预测表 forecast table: {args.reports / name}")
     if args.command in ("notebooks", "all"):
         from .notebook_runner import execute_notebooks
 
-        for line in execute_notebooks(args.reports / "notebooks",
-                                      in_place=getattr(args, "in_place", False),
-                                      progress=progress):  # fmt: skip
-            print(line)
-        if args.command == "notebooks":
-            return 0
+        stage.discard("notebooks")  # the executed copies form one set
+        for line in execute_notebooks(out / "notebooks", progress=progress):
+            print(line.replace(str(out), str(args.reports)))
     if args.command in ("report", "all"):
-        from .report import build_briefing
+        from .report import FIGURES_DIR, build_briefing
 
-        written = build_briefing(evaluation, args.reports, progress=progress)
+        stage.discard(FIGURES_DIR)  # no figure of an earlier briefing survives beside this one
+        written = build_briefing(evaluation, out, progress=progress, run_id=stage.run_id)
         if not progress:  # with progress, build_briefing prints its own summary
             print(f"简报已生成 briefing pack written: {len(written)} files in {args.reports}")
-        return 0
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
