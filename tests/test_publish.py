@@ -58,6 +58,12 @@ def sample(tmp_path_factory):
     return {"raw": raw, "out": out, "hashes": _hashes(out)}
 
 
+def _forecast(sample, processed: Path, tmp_path: Path, capsys) -> tuple[int, str]:
+    code = cli.main(["--quiet", "forecast", "--raw", str(sample["raw"]), "--processed",
+                     str(processed), "--reports", str(tmp_path / "reports")])  # fmt: skip
+    return code, capsys.readouterr().err
+
+
 # ---- lock ----------------------------------------------------------------------------------
 
 
@@ -250,13 +256,25 @@ def test_report_disk_full_mid_write_changes_nothing(sample, tmp_path, monkeypatc
     assert _hashes(reports) == before and verify_manifest(reports) == [] and not _leftovers(reports)
 
 
+def test_processed_set_replaced_while_read_is_not_published(sample, tmp_path, monkeypatch, capsys):
+    import tianxin_analysis.forecast as forecast
+
+    processed = tmp_path / "processed"
+    shutil.copytree(sample["out"], processed)
+    real = forecast.evaluate_targets
+
+    def concurrent_clean(plan, folder, **kwargs):
+        evaluation = real(plan, folder, **kwargs)
+        (processed / "run.json").write_text("{}", encoding="utf-8")  # a clean swapped in
+        return evaluation
+
+    monkeypatch.setattr(forecast, "evaluate_targets", concurrent_clean)
+    code, err = _forecast(sample, processed, tmp_path, capsys)
+    assert code == 2 and "被另一次运行替换" in err and "processed/run.json" in err
+    assert not (tmp_path / "reports").exists()
+
+
 # ---- unreadable processed data -------------------------------------------------------------
-
-
-def _forecast(sample, processed: Path, tmp_path: Path, capsys) -> tuple[int, str]:
-    code = cli.main(["--quiet", "forecast", "--raw", str(sample["raw"]), "--processed",
-                     str(processed), "--reports", str(tmp_path / "reports")])  # fmt: skip
-    return code, capsys.readouterr().err
 
 
 def test_corrupt_parquet_is_a_message_naming_the_file(sample, tmp_path, capsys):

@@ -155,6 +155,15 @@ def _write_reports(args: argparse.Namespace, stage, progress: bool) -> None:
         print(evaluation.summary_text())
         name = evaluation.write(out).name
         print(f"预测表 forecast table: {args.reports / name}")
+        if changed := stage.changed_inputs():
+            from .errors import OutputError
+
+            raise OutputError(
+                "读取期间输入被另一次运行替换，本次结果未发布；请重新运行",
+                "an input was replaced by another run while this one read it; nothing was "
+                "published, run again",
+                file=str(args.processed), found=", ".join(changed),
+            )  # fmt: skip
     if args.command in ("notebooks", "all"):
         from .notebook_runner import execute_notebooks
 

@@ -105,8 +105,23 @@ class Stage:
         """Record ``path``'s SHA-256 as input ``name`` (nothing when it does not exist)."""
         if Path(path).is_file():
             self.inputs[name] = sha256_file(path)
+            self._input_paths[name] = Path(path)
+
+    def changed_inputs(self) -> list[str]:
+        """Inputs recorded by :meth:`add_input` whose bytes are no longer those hashed (a
+        concurrent ``clean`` replaced the processed set while this run read it)."""
+        changed = []
+        for name, path in self._input_paths.items():
+            try:
+                same = sha256_file(path) == self.inputs[name]
+            except OSError:
+                same = False
+            if not same:
+                changed.append(name)
+        return changed
 
     discarded: list[str] = field(default_factory=list)
+    _input_paths: dict[str, Path] = field(default_factory=dict)
 
     def discard(self, *relative: str) -> None:
         """Do not carry the published ``relative`` files or folders over: outputs this run
