@@ -1,8 +1,9 @@
-"""Interrupted and repeated runs: a real ``tianxin`` process is killed part-way.
+"""Interrupted, concurrent and starved runs: a real ``tianxin`` process is killed part-way,
+two run at once, or the disk fills up (a tmpfs in a private mount namespace).
 
-The previous outputs must still be there and read back whole (every file is written to a
-temporary name and renamed), a rerun on the same inputs gives the same bytes, and raw data
-is never written.
+The previous outputs must still be there as a whole set that agrees with its ``run.json``
+(outputs are written into a staging folder and swapped in whole), a rerun on the same inputs
+gives the same bytes, and raw data is never written.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from processes import HAVE_PROC, children, wait_gone
 
 from tianxin_analysis._fs import sha256_file
 from tianxin_analysis.data import KINDS, load_processed, run_clean
+from tianxin_analysis.publish import publish, verify_manifest
 from tianxin_analysis.sample import write_sample
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,7 +73,16 @@ def baseline(sample_raw, tmp_path_factory):
     return {"out": out, "hashes": _hashes(out), "raw_hashes": raw_before}
 
 
+def _staged(out: Path) -> list[Path]:
+    """Files the running command has written so far into its staging folder beside ``out``."""
+    return [p for stage in out.parent.glob(f".{out.name}.staging-*") for p in stage.rglob("*")
+            if p.is_file()]  # fmt: skip
+
+
 def _changed(out: Path, before: dict[str, tuple[int, int]]) -> bool:
+    """The run has started writing outputs (into its stage) or has published them."""
+    if _staged(out):
+        return True
     for p in out.rglob("*"):
         if p.is_file():
             st = p.stat()
@@ -104,8 +115,9 @@ def test_kill_while_writing_outputs_leaves_them_readable(sample_raw, baseline, t
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    # Same inputs, deterministic outputs: whichever version each file is, its bytes match.
+    # Same inputs, deterministic outputs: whichever set is published, its bytes match.
     assert _hashes(out) == baseline["hashes"]
+    assert verify_manifest(out) == []
     _read_back(out)
     assert _hashes(sample_raw) == baseline["raw_hashes"]
 
@@ -161,9 +173,8 @@ def test_kill_with_changed_inputs_leaves_old_or_new_files(sample_raw, baseline, 
         proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     got = _hashes(out)
-    assert set(got) <= set(old) | set(new)
-    for name, digest in got.items():
-        assert digest in {old.get(name), new.get(name)}, f"{name} is neither version"
+    assert got in (old, new), "the published files are a mix of two runs"
+    assert verify_manifest(out) == []
     for part in out.rglob("*.parquet"):
         pd.read_parquet(part)  # whole, not truncated
     for csv in out.glob("*.csv"):
@@ -222,61 +233,191 @@ def processed_sample(sample_raw, baseline):
     return baseline["out"]
 
 
-def test_kill_report_part_way_keeps_previous_outputs(sample_raw, processed_sample, tmp_path):
-    """`tianxin report` killed after it has replaced a few files: every file is still whole.
-
-    The previous briefing is stood in for by marker files at the paths the report writes
-    (a full report takes about a minute); each one must afterwards be either the untouched
-    marker or a complete new file.
-    """
-    reports = tmp_path / "reports"
-    markers: dict[Path, bytes] = {}
+def _previous_briefing(reports: Path) -> dict[str, str]:
+    """A published reports set standing in for last month's briefing (a full report takes
+    about a minute): marker files at the paths the report writes, with their run.json."""
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=(1, 1))
-    for name in ("forecast_summary.csv", "briefing.html"):
-        p = reports / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if name.endswith(".csv"):
-            p.write_text("target,previous\nx,1\n", encoding="utf-8")
-        else:
-            p.write_text("<html><body>previous briefing</body></html>", encoding="utf-8")
-        markers[p] = p.read_bytes()
-    for stem in ("fan_tech_smes_a4", "fan_hitech_enterprises_a4", "overview_bullet_a4"):
-        for ext in ("png", "svg", "pdf"):
-            p = reports / "figures" / f"{stem}.{ext}"
-            p.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(p, format=ext)
-            markers[p] = p.read_bytes()
+    with publish(reports, "report", params={"as_of": "2024-06"}) as stage:
+        (stage.path / "forecast_summary.csv").write_text("target,previous\nx,1\n", encoding="utf-8")
+        (stage.path / "briefing.html").write_text(
+            "<html><body>June</body></html>", encoding="utf-8"
+        )
+        (stage.path / "notebooks").mkdir()
+        (stage.path / "notebooks" / "01.ipynb").write_text("{}", encoding="utf-8")
+        (stage.path / "figures").mkdir()
+        for stem in ("fan_tech_smes_a4", "overview_bullet_a4"):
+            for ext in ("png", "svg", "pdf"):
+                fig.savefig(stage.path / "figures" / f"{stem}.{ext}", format=ext)
     plt.close(fig)
-    before = _stat_all(reports)
+    assert verify_manifest(reports) == []
+    return _hashes(reports)
+
+
+def _wait_for_staged(out: Path, proc: subprocess.Popen, n: int, seconds: float = 150) -> None:
+    deadline = time.monotonic() + seconds
+    while proc.poll() is None and len(_staged(out)) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run finished before it could be interrupted"
+
+
+def _after_kill(reports: Path, before: dict[str, str]) -> None:
+    """The killed run published nothing; the next writer clears its stage and lock."""
+    assert _hashes(reports) == before
+    assert verify_manifest(reports) == []
+    with publish(reports, "check"):
+        pass
+    assert not _staged(reports) and verify_manifest(reports) == []
+
+
+def test_kill_report_part_way_keeps_previous_outputs(sample_raw, processed_sample, tmp_path):
+    """`tianxin report` killed (-9) after it has written a few new files: the previous
+    briefing set is still published whole and agrees with its manifest."""
+    reports = tmp_path / "reports"
+    before = _previous_briefing(reports)
     proc = subprocess.Popen(
         [*CLI, "--quiet", "report", "--raw", str(sample_raw), "--processed",
          str(processed_sample), "--reports", str(reports)],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 150
-    while proc.poll() is None and time.monotonic() < deadline:
-        changed = [p for p in reports.rglob("*") if p.is_file() and (
-            str(p) not in before or (p.stat().st_mtime_ns, p.stat().st_size) != before[str(p)])]  # fmt: skip
-        if len(changed) >= 3:
-            break
-        time.sleep(0.01)
-    assert proc.poll() is None, "report finished before it could be interrupted"
+    _wait_for_staged(reports, proc, 4)  # forecast table and a few figures
     helpers = children(proc.pid) if HAVE_PROC else []  # chart workers, resource tracker
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     # Its worker processes end by themselves instead of waiting for work forever.
     left = [pid for pid in helpers if not wait_gone(pid, 15)]
     assert not left, f"processes {left} outlived the killed report"
-    for p in sorted(reports.rglob("*")):
-        if not p.is_file() or p.name.endswith(".tmp") or p.name.startswith("."):
-            continue
-        if p in markers and p.read_bytes() == markers[p]:
-            continue
-        _valid(p)  # a replaced file is a whole new file, never half of one
-    assert all(p.exists() for p in markers)
-    # SIGKILL may leave the temporary files being written; they are hidden (".name.tmp") and
-    # never take an output's name.
-    leftovers = [p for p in reports.rglob("*") if p.is_file() and p.name.endswith(".tmp")]
-    assert all(p.name.startswith(".") for p in leftovers)
+    _after_kill(reports, before)
+
+
+def test_kill_all_keeps_previous_reports(sample_raw, baseline, tmp_path):
+    """`tianxin all` killed (-9, with its notebook kernels) while it writes the reports:
+    the processed data is one whole set (the clean step had published it), the reports are
+    last month's set."""
+    processed, reports = tmp_path / "processed", tmp_path / "reports"
+    shutil.copytree(baseline["out"], processed)
+    before = _previous_briefing(reports)
+    proc = subprocess.Popen(
+        [*CLI, "--quiet", "all", "--raw", str(sample_raw), "--processed", str(processed),
+         "--reports", str(reports)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    _wait_for_staged(reports, proc, 1, seconds=300)  # the forecast table is staged
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert verify_manifest(processed) == []
+    assert _hashes(processed) == baseline["hashes"]  # same inputs: the same set
+    _after_kill(reports, before)
+
+
+def test_two_cleans_at_once_one_is_refused(sample_raw, baseline, tmp_path):
+    """A second `tianxin clean` on the same folder while the first runs: refused with a
+    message naming the folder and the first run; the published set is the first run's."""
+    out = tmp_path / "processed"
+    first = _start_clean(sample_raw, out)
+    lock = tmp_path / ".processed.lock"
+    deadline = time.monotonic() + 60
+    while first.poll() is None and str(first.pid) not in (
+        lock.read_text(encoding="utf-8") if lock.exists() else ""
+    ) and time.monotonic() < deadline:  # fmt: skip
+        time.sleep(0.01)
+    second = subprocess.run(
+        [*CLI, "--quiet", "clean", "--raw", str(sample_raw), "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert first.poll() is None, "the first run ended before the second tried (not at once)"
+    assert first.wait(timeout=120) == 0
+    assert second.returncode == 2, second.stderr[-2000:]
+    assert str(out) in second.stderr and f"pid {first.pid}" in second.stderr
+    assert "另一个" in second.stderr and "Traceback" not in second.stderr
+    assert _hashes(out) == baseline["hashes"] and verify_manifest(out) == []
+    _read_back(out)
+
+
+# ---- a full or read-only disk: a tmpfs in a private mount namespace ------------------------
+
+_TMPFS_SCRIPT = r"""
+set -e
+mount -t tmpfs -o size="$SIZE_KB"k tmpfs "$MNT"
+if [ -n "$SEED" ]; then cp -a "$SEED" "$MNT/"; fi
+if [ -n "$READ_ONLY" ]; then mount -o remount,ro "$MNT"; fi
+set +e
+"$@" > "$RESULT/stdout" 2> "$RESULT/stderr"
+echo $? > "$RESULT/rc"
+cp -a "$MNT/." "$RESULT/tree/"
+"""
+
+
+def _can_mount_tmpfs(tmp: Path) -> bool:
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c",
+         f"mount -t tmpfs -o size=64k tmpfs {tmp} && umount {tmp}"],
+        capture_output=True,
+    )  # fmt: skip
+    return probe.returncode == 0
+
+
+def _in_tmpfs(tmp_path: Path, size_kb: int, seed: Path | None, argv: list[str],
+              read_only: bool = False) -> tuple[int, str, Path]:  # fmt: skip
+    """Run ``tianxin argv`` (paths under ``tmp_path/mnt``) with ``tmp_path/mnt`` a fresh
+    tmpfs of ``size_kb`` KiB holding a copy of ``seed``; return exit code, stderr and a copy
+    of what the tmpfs held afterwards."""
+    mnt, result = tmp_path / "mnt", tmp_path / "result"
+    mnt.mkdir()
+    (result / "tree").mkdir(parents=True)
+    if not _can_mount_tmpfs(mnt):
+        pytest.skip("cannot mount a tmpfs here (no unshare or no privilege)")
+    env = {**os.environ, "MNT": str(mnt), "SEED": str(seed or ""), "SIZE_KB": str(size_kb),
+           "RESULT": str(result), "READ_ONLY": "1" if read_only else ""}  # fmt: skip
+    subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", _TMPFS_SCRIPT, "sh", *CLI,
+         "--quiet", *argv],
+        cwd=REPO, env=env, check=True, timeout=600,
+    )  # fmt: skip
+    rc = int((result / "rc").read_text())
+    return rc, (result / "stderr").read_text(encoding="utf-8"), result / "tree"
+
+
+def _size_kb(folder: Path) -> int:
+    return sum(-(-p.stat().st_size // 4096) * 4 for p in folder.rglob("*") if p.is_file())
+
+
+def test_disk_full_during_clean_keeps_previous_set(sample_raw, baseline, tmp_path):
+    seed = baseline["out"]  # last month's processed folder, on a disk with room for half more
+    out = tmp_path / "mnt" / "processed"
+    rc, err, tree = _in_tmpfs(tmp_path, _size_kb(seed) * 3 // 2 + 64, seed,
+                              ["clean", "--raw", str(sample_raw), "--out", str(out)])  # fmt: skip
+    assert rc == 2, err[-2000:]
+    assert "磁盘空间不足" in err and "no space" in err and str(out) in err
+    assert "Traceback" not in err
+    assert _hashes(tree / "processed") == baseline["hashes"]
+    assert verify_manifest(tree / "processed") == []
+    assert not [p for p in tree.iterdir() if ".staging-" in p.name]
+
+
+def test_disk_full_during_report_keeps_previous_set(sample_raw, processed_sample, tmp_path):
+    seed = tmp_path / "seed" / "reports"
+    before = _previous_briefing(seed)
+    reports = tmp_path / "mnt" / "reports"
+    rc, err, tree = _in_tmpfs(tmp_path, _size_kb(seed) + 1024, seed,
+                              ["report", "--raw", str(sample_raw), "--processed",
+                               str(processed_sample), "--reports", str(reports)])  # fmt: skip
+    assert rc == 2, err[-2000:]
+    assert "磁盘空间不足" in err and str(reports) in err and "Traceback" not in err
+    assert _hashes(tree / "reports") == before
+    assert verify_manifest(tree / "reports") == []
+    assert not [p for p in tree.iterdir() if ".staging-" in p.name]
+
+
+def test_read_only_output_folder_is_a_message(sample_raw, baseline, tmp_path):
+    seed = baseline["out"]
+    out = tmp_path / "mnt" / "processed"
+    rc, err, tree = _in_tmpfs(tmp_path, _size_kb(seed) * 3, seed,
+                              ["clean", "--raw", str(sample_raw), "--out", str(out)],
+                              read_only=True)  # fmt: skip
+    assert rc == 2, err[-2000:]
+    assert "只读" in err and "read-only" in err and str(out) in err and "Traceback" not in err
+    assert _hashes(tree / "processed") == baseline["hashes"]

@@ -174,3 +174,30 @@ def test_briefing_xlsx_neutralises_every_text_cell(tmp_path):
             with open(path, encoding="utf-8-sig", newline="") as fh:
                 for row in csv.reader(fh):
                     assert not any(_dangerous(c) for c in row), (path, row)
+
+
+def test_publishing_keeps_files_it_did_not_write(tmp_path):
+    """A folder's own files (the README that git tracks in data/processed) survive the swap
+    of a published set byte for byte, and the manifest lists them; our temporary names do not
+    travel into the new set."""
+    from stdnum.cn import uscc as stdnum_uscc
+
+    from tianxin_analysis.publish import read_manifest, verify_manifest
+
+    raw = tmp_path / "raw" / "tech_sme_registrations"
+    raw.mkdir(parents=True)
+    code = "91430103MA4L0G6E1" + stdnum_uscc.calc_check_digit("91430103MA4L0G6E1")
+    (raw / "导出.csv").write_text(
+        f"企业名称,统一社会信用代码,入库年度,入库批次\n长沙天心星澜云图科技有限公司,{code},2024,2\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "processed"
+    out.mkdir()
+    (out / "README.md").write_text("# data/processed\n", encoding="utf-8")
+    (out / ".old.csv.abc123.tmp").write_text("half", encoding="utf-8")  # an old killed write
+    for _ in range(2):
+        run = run_clean(tmp_path / "raw", out, progress=False)
+        assert run.ok, run.failures
+        assert (out / "README.md").read_text(encoding="utf-8") == "# data/processed\n"
+        assert not (out / ".old.csv.abc123.tmp").exists()
+        assert "README.md" in read_manifest(out)["outputs"] and verify_manifest(out) == []

@@ -115,12 +115,54 @@ def _run(args: argparse.Namespace) -> int:
             return 1
         if args.command == "clean":
             return 0
-    if args.command in ("forecast", "report", "all"):
+    if args.command == "notebooks" and args.in_place:  # developers: notebooks/, not reports
+        from .notebook_runner import execute_notebooks
+
+        for line in execute_notebooks(args.reports / "notebooks", in_place=True, progress=progress):
+            print(line)
+        return 0
+    with _publishing_reports(args) as stage:
+        _write_reports(args, stage, progress)
+    print(f"已发布 published: {args.reports}（运行编号 run id {stage.run_id}，见 see run.json）")
+    return 0
+
+
+def _publishing_reports(args: argparse.Namespace):
+    """``publish`` of the reports folder for ``forecast``/``report``/``notebooks``/``all``:
+    its run id covers the targets file, the processed set and the notebooks' sources."""
+    from .notebook_runner import notebook_paths
+    from .publish import publish
+
+    inputs: dict[str, Path] = {}
+    params: dict[str, object] = {}
+    if args.command != "notebooks":
+        params = {"as_of": args.as_of, "year": _plan_year(args)}
+        inputs["targets"] = args.raw / "targets" / f"{_plan_year(args)}.yaml"
+        processed = getattr(args, "processed", PROCESSED_DIR)
+        inputs["processed/run.json"] = processed / "run.json"
+        inputs["processed/lineage.json"] = processed / "lineage.json"
+    if args.command in ("notebooks", "all"):
+        inputs |= {f"notebooks/{p.name}": p for p in notebook_paths()}
+    return publish(args.reports, args.command, params=params, inputs=inputs)
+
+
+def _write_reports(args: argparse.Namespace, stage, progress: bool) -> None:
+    """The forecast table, executed notebooks and briefing of ``args.command``, written into
+    the staging folder ``stage.path``."""
+    out = stage.path
+    if args.command != "notebooks":
         evaluation = _evaluate(args)
-        out = evaluation.write(args.reports)
-        print(f"预测表 forecast table: {out}")
-        if args.command == "forecast":
-            return 0
+        name = evaluation.write(out).name
+        print(f"预测表 forecast table: {args.reports / name}")
+        if changed := stage.changed_inputs():
+            from .errors import OutputError
+
+            raise OutputError(
+                "读取期间输入被另一次运行替换，本次结果未发布；请重新运行",
+                "an input was replaced by another run while this one read it; nothing was "
+                "published, run again",
+                file=str(args.processed), found=", ".join(changed),
+            )  # fmt: skip
     if args.command in ("notebooks", "all"):
         from .notebook_runner import execute_notebooks, notebook_parameters
 
@@ -128,20 +170,16 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "all":  # the notebooks answer the same question as the briefing
             parameters = notebook_parameters(year=_plan_year(args), as_of=args.as_of,
                                              raw=args.raw, processed=args.processed)  # fmt: skip
-        for line in execute_notebooks(args.reports / "notebooks",
-                                      in_place=getattr(args, "in_place", False),
-                                      progress=progress, parameters=parameters):  # fmt: skip
-            print(line)
-        if args.command == "notebooks":
-            return 0
+        stage.discard("notebooks")  # the executed copies form one set
+        for line in execute_notebooks(out / "notebooks", progress=progress, parameters=parameters):
+            print(line.replace(str(out), str(args.reports)))
     if args.command in ("report", "all"):
-        from .report import build_briefing
+        from .report import FIGURES_DIR, build_briefing
 
-        written = build_briefing(evaluation, args.reports, progress=progress)
+        stage.discard(FIGURES_DIR)  # no figure of an earlier briefing survives beside this one
+        written = build_briefing(evaluation, out, progress=progress, run_id=stage.run_id)
         if not progress:  # with progress, build_briefing prints its own summary
             print(f"简报已生成 briefing pack written: {len(written)} files in {args.reports}")
-        return 0
-    return 0
 
 
 def _plan_year(args: argparse.Namespace) -> int:

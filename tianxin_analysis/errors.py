@@ -80,5 +80,10 @@ class TargetsFileError(_LocatedError):
     """The targets file of a plan year is missing or invalid."""
 
 
+class OutputError(_LocatedError):
+    """Outputs cannot be published: the folder is locked by another run, full, read-only,
+    or its processed data is unreadable; what was published before stays as it was."""
+
+
 class ReconciliationError(TianxinError):
     """Rows read != rows clean + rows quarantined: a row was lost or counted twice."""

@@ -143,6 +143,7 @@ REPORT_TEXT = {
     ),
     "notes_sheet": ("说明", "notes"),
     "status_sheet": ("目标状态", "status"),
+    "run_id": ("运行编号", "run id"),
 }
 
 # Reasons a row goes to quarantine (data pipelines: `rule` -> reason_zh, reason_en).

@@ -238,8 +238,11 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def render_html(evaluation: Evaluation, embedded: Sequence[_Embedded]) -> str:
-    """The one-page briefing as a self-contained HTML document (every data text escaped)."""
+def render_html(
+    evaluation: Evaluation, embedded: Sequence[_Embedded], run_id: str | None = None
+) -> str:
+    """The one-page briefing as a self-contained HTML document (every data text escaped);
+    ``run_id`` (of ``run.json``) is shown in the footer."""
     plan = evaluation.plan
     headers, rows, codes = status_display_table(evaluation)
     parts = [
@@ -310,7 +313,7 @@ def render_html(evaluation: Evaluation, embedded: Sequence[_Embedded]) -> str:
         f"<footer>{REPORT_TEXT['data_source'][0]}：{_esc(evaluation.data_source)} · "
         f"{CHART_TEXT['as_of'][0]} {_esc(evaluation.as_of_label)}"
         + (f" · {_esc(SYNTHETIC_LABEL)}" if evaluation.synthetic else "")
-        + f" · tianxin-analysis {_esc(_VERSION)}</footer>"
+        + f" · tianxin-analysis {_esc(_VERSION)}{_esc(_run_label(run_id))}</footer>"
     )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -354,14 +357,16 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
     return round(r * 255), round(g * 255), round(b * 255)
 
 
-def render_pdf(evaluation: Evaluation, embedded: Sequence[_Embedded]) -> bytes:
+def render_pdf(
+    evaluation: Evaluation, embedded: Sequence[_Embedded], run_id: str | None = None
+) -> bytes:
     """The briefing on A4 pages; text is real text in the embedded CJK font."""
     plan = evaluation.plan
     font_path, font_index = cjk_font_file()
     footer = f"{REPORT_TEXT['data_source'][0]}：{evaluation.data_source} · {CHART_TEXT['as_of'][0]} {evaluation.as_of_label}"
     if evaluation.synthetic:
         footer += f" · {SYNTHETIC_LABEL}"
-    pdf = _BriefingPDF(footer)
+    pdf = _BriefingPDF(footer + _run_label(run_id))
     pdf.add_font("cjk", "", str(font_path), collection_font_number=font_index)
     pdf.set_title(f"{plan.title} {evaluation.as_of_label}")
     pdf.set_author(plan.district_zh)
@@ -550,7 +555,7 @@ def _write_sheet(ws, frame: pd.DataFrame) -> None:
         ws.auto_filter.ref = ws.dimensions
 
 
-def render_xlsx(evaluation: Evaluation) -> bytes:
+def render_xlsx(evaluation: Evaluation, run_id: str | None = None) -> bytes:
     """Status table, watch lists and notes as an xlsx workbook with stable bytes."""
     wb = Workbook()
     ws = wb.active
@@ -609,7 +614,7 @@ def render_xlsx(evaluation: Evaluation) -> bytes:
             else "业务系统实际数据 real exports",
         ),
         ("数据来源 source", evaluation.data_source),
-        ("生成工具 produced by", f"tianxin-analysis {_VERSION}"),
+        ("生成工具 produced by", f"tianxin-analysis {_VERSION}{_run_label(run_id)}"),
     ]
     notes += [("方法 method", n) for n in method_notes(evaluation)]
     for row in notes:
@@ -656,6 +661,11 @@ def _stable_zip(data: bytes) -> bytes:
 # ---- the pack ------------------------------------------------------------------------------
 
 
+def _run_label(run_id: str | None) -> str:
+    """Footer text naming the run (its ``run.json``); empty outside a published run."""
+    return f" · {REPORT_TEXT['run_id'][0]} {REPORT_TEXT['run_id'][1]} {run_id}" if run_id else ""
+
+
 def build_briefing(
     evaluation: Evaluation,
     out_dir: str | Path,
@@ -664,12 +674,14 @@ def build_briefing(
     figure_sizes: Sequence[str] = ("slide", "a4"),
     figure_formats: Sequence[str] = FORMATS,
     workers: int | None = None,
+    run_id: str | None = None,
 ) -> list[Path]:
     """Write the briefing pack into ``out_dir`` and return the paths written.
 
     ``figure_sizes`` / ``figure_formats`` choose which exports go to ``out_dir/figures``
     (default: every chart, both sizes, PNG/SVG/PDF); HTML and PDF always embed A4 charts.
     ``workers`` processes draw the charts (default: the machine's cores, at most 4).
+    ``run_id``: the id of the published set (``publish.Stage.run_id``), shown in the footers.
     Raises :class:`~tianxin_analysis.charts.ChartFontError` when no CJK font is installed.
     """
     import os
@@ -688,16 +700,16 @@ def build_briefing(
         )
         bar.set_postfix_str(HTML_NAME)
         html_path = out_dir / HTML_NAME
-        atomic_write_text(html_path, render_html(evaluation, embedded))
+        atomic_write_text(html_path, render_html(evaluation, embedded, run_id))
         bar.update(1)
         bar.set_postfix_str(PDF_NAME)
         pdf_path = out_dir / PDF_NAME
-        atomic_write_bytes(pdf_path, render_pdf(evaluation, embedded))
+        atomic_write_bytes(pdf_path, render_pdf(evaluation, embedded, run_id))
         bar.update(1)
         bar.set_postfix_str(XLSX_NAME)
         xlsx_path = out_dir / XLSX_NAME
         with atomic_path(xlsx_path) as tmp:
-            tmp.write_bytes(render_xlsx(evaluation))
+            tmp.write_bytes(render_xlsx(evaluation, run_id))
         bar.update(1)
     pack = [html_path, pdf_path, xlsx_path]
     if progress:
@@ -712,9 +724,7 @@ def summary_text(pack: Sequence[Path], figures: Sequence[Path]) -> str:
         lines.append(f"  {p.name:<22} {p.stat().st_size / 1024:>8.0f} KB")
     if figures:
         total = sum(p.stat().st_size for p in figures)
-        lines.append(
-            f"  {FIGURES_DIR + '/':<22} {total / 1024:>8.0f} KB in {len(figures)} files ({Path(figures[0]).parent})"
-        )
+        lines.append(f"  {FIGURES_DIR + '/':<22} {total / 1024:>8.0f} KB in {len(figures)} files")
     return "\n".join(lines)
 
 

@@ -8,8 +8,12 @@ Guarantees:
   :class:`~tianxin_analysis.errors.ReconciliationError`);
 * a file that cannot be read or lacks a required column is reported in ``CleanRun.failures``
   and the other files are still processed;
-* every output file is written atomically (temp file + rename), so a killed run leaves the
-  previous outputs readable; ``lineage.json`` is written last;
+* the outputs are published as one set (:func:`tianxin_analysis.publish.publish`: written
+  into a staging folder beside ``out_dir``, then swapped in whole with ``run.json``, under a
+  lock that refuses a second writer), so a failed or killed run leaves the previous set;
+* a kind with a file (or sheet) that failed keeps its last good table, partitions,
+  quarantine and reconciliation rows untouched; ``lineage.json`` records the failure with
+  ``kept_last_good`` and, under ``last_good``, the raw files that table came from;
 * outputs depend only on the raw files: rerunning gives byte-identical CSV files.
 """
 
@@ -59,6 +63,7 @@ from ..identifiers import (
     dedupe_by_uscc,
 )
 from ..io import read_sheets
+from ..publish import Stage, publish
 from .kinds import KINDS, SCHEMAS
 from .rules import QUARANTINE_COLUMNS
 from .schema import (
@@ -107,6 +112,10 @@ class CleanRun:
     outputs: list[Path] = field(default_factory=list)
     synthetic: bool = False
     revisions: pd.DataFrame = field(default_factory=lambda: _empty_revisions())
+    # Kinds with a failed file whose previously published outputs were kept (their rows in
+    # ``quarantine``/``reconciliation`` are the previous run's; they are not in ``tables``).
+    kept_last_good: list[str] = field(default_factory=list)
+    run_id: str = ""
 
     @property
     def ok(self) -> bool:
@@ -146,6 +155,10 @@ class CleanRun:
                          "(later reports revise earlier values; see revisions.csv)")  # fmt: skip
         for f in self.failures:
             lines.append(f"未处理 FAILED {f.file}{' / ' + f.sheet if f.sheet else ''}: {f.message}")
+        for kind in self.kept_last_good:
+            lines.append(
+                f"保留上次清洗结果 kept the last good table of {kind} (未被替换 not replaced)"
+            )
         lines.append(f"输出目录 output folder: {self.out_dir}")
         return "\n".join(lines)
 
@@ -628,15 +641,20 @@ def _tidy_types(kind: str, df: pd.DataFrame) -> pd.DataFrame:
 def run_clean(
     raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], progress: bool = True
 ) -> CleanRun:
-    """Clean every raw file of every kind in ``raw_dir`` into ``out_dir`` (see module doc)."""
-    with arrow_pool_for_bulk_work(), numpy_without_huge_pages():
-        return _run_clean(raw_dir, out_dir, progress)
+    """Clean every raw file of every kind in ``raw_dir`` into ``out_dir`` (see module doc).
+
+    Raises :class:`~tianxin_analysis.errors.OutputError` when another run is writing
+    ``out_dir`` or it cannot take the outputs (full, read-only); nothing published changes.
+    """
+    with arrow_pool_for_bulk_work(), numpy_without_huge_pages(), \
+            publish(out_dir, "clean") as stage:  # fmt: skip
+        return _run_clean(raw_dir, Path(out_dir), progress, stage)
 
 
 def _run_clean(
-    raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], progress: bool
+    raw_dir: str | os.PathLike[str], out_dir: Path, progress: bool, stage: Stage
 ) -> CleanRun:
-    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    raw_dir = Path(raw_dir)
     today = pd.Timestamp.today().normalize()
     jobs = [(kind, path) for kind in KINDS for path in _raw_files(raw_dir, kind)]
     prepared: dict[str, list[PreparedSheet]] = {k: [] for k in KINDS}
@@ -720,25 +738,43 @@ def _run_clean(
 
     for entry in lineage_files:
         entry["sha256"] = entry["sha256"].result()
+        stage.inputs[f"raw/{entry['path']}"] = entry["sha256"]
     hasher.shutdown()
     synthetic = any(e["synthetic"] for e in lineage_files)
-    outputs = _write_outputs(out_dir, tables, qframe, reconciliation)
-    _write_csv(revised, out_dir / "revisions.csv")
-    outputs.append(out_dir / "revisions.csv")
+    work, published = stage.path, stage.dest
+    previous = _read_lineage_quietly(published)
+    kept = [k for k in dict.fromkeys(f.kind for f in failures) if _has_table(published, k)]
+    for kind in kept:
+        tables.pop(kind, None)
+    qframe, reconciliation = _with_previous_rows(published, kept, qframe, reconciliation)
+    # Every kind's outputs are rewritten as a whole or (a failed kind's) carried over whole.
+    stage.discard(*[p for kind in KINDS if kind not in kept for p in (kind, f"{kind}.csv")])
+    written = _write_outputs(work, tables, qframe, reconciliation)
+    # A kept kind's revisions are those of the failed attempt, not of its published table.
+    revised = revised[~revised["kind"].isin(kept)].reset_index(drop=True)
+    _write_csv(revised, work / "revisions.csv")
+    written.append(work / "revisions.csv")
+    written += [work / p.relative_to(published) for kind in kept
+                for p in _table_files(published, kind)]  # fmt: skip
+    last_good = {kind: _last_good(previous, kind) for kind in kept}
     lineage = {
         "package": "tianxin-analysis",
         "package_version": __version__,
-        "synthetic": synthetic,
+        "synthetic": synthetic
+        or any(e.get("synthetic") for g in last_good.values() for e in g["raw_files"]),  # fmt: skip
         "raw_files": lineage_files,
-        "failures": [f.__dict__ for f in failures],
-        "outputs": [p.relative_to(out_dir).as_posix() for p in outputs] + ["lineage.json"],
+        "failures": [{**f.__dict__, "kept_last_good": f.kind in kept} for f in failures],
+        "outputs": [p.relative_to(work).as_posix() for p in written] + ["lineage.json"],
+        "run_id": stage.run_id,
+        "last_good": last_good,
     }
     atomic_write_text(
-        out_dir / "lineage.json", json.dumps(lineage, ensure_ascii=False, indent=2) + "\n"
+        work / "lineage.json", json.dumps(lineage, ensure_ascii=False, indent=2) + "\n"
     )
-    outputs.append(out_dir / "lineage.json")
+    stage.extra["failures"] = lineage["failures"]
+    outputs = [out_dir / p.relative_to(work) for p in written] + [out_dir / "lineage.json"]
     return CleanRun(raw_dir, out_dir, tables, qframe, reconciliation, failures, outputs, synthetic,
-                    revised)  # fmt: skip
+                    revisions=revised, kept_last_good=kept, run_id=stage.run_id)  # fmt: skip
 
 
 def _note_report_date(entry: dict, path: Path, title: str, revisions: Revisions) -> None:
@@ -755,6 +791,66 @@ def _note_report_date(entry: dict, path: Path, title: str, revisions: Revisions)
     entry["report_date"] = when.isoformat()
     entry["report_date_source"] = source
     revisions.report_times[entry["path"]] = when
+
+
+def _read_lineage_quietly(folder: Path) -> dict:
+    """The lineage published before this run ({} when none or unreadable)."""
+    try:
+        return json.loads((folder / "lineage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _has_table(folder: Path, kind: str) -> bool:
+    return (folder / kind).is_dir() and any((folder / kind).glob("year=*/part-0.parquet"))
+
+
+def _table_files(folder: Path, kind: str) -> list[Path]:
+    files = sorted((folder / kind).glob("year=*/part-0.parquet"))
+    return files + ([folder / f"{kind}.csv"] if (folder / f"{kind}.csv").is_file() else [])
+
+
+def _last_good(previous: dict, kind: str) -> dict:
+    """Where the kept table of ``kind`` came from: the run and raw files of the last clean
+    that published it (carried forward through consecutive failures)."""
+    if kind in previous.get("last_good", {}):
+        return previous["last_good"][kind]
+    files = [
+        e for e in previous.get("raw_files", []) if e.get("kind") == kind and not e.get("error")
+    ]
+    return {"run_id": previous.get("run_id", ""), "raw_files": files}
+
+
+def _with_previous_rows(
+    folder: Path, kept: Sequence[str], q: pd.DataFrame, rec: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``q`` and ``rec`` with the rows of the ``kept`` kinds replaced by the previously
+    published ones, so that quarantine and reconciliation describe the tables published."""
+    if not kept:
+        return q, rec
+    text = {c: "str" for c in QUARANTINE_COLUMNS if c != "source_row"}
+    try:
+        q_old = pd.read_parquet(folder / "quarantine.parquet")
+        rec_old = pd.read_csv(folder / "reconciliation.csv", encoding="utf-8-sig",
+                              keep_default_na=False,
+                              dtype={c: "str" for c in RECONCILIATION_COLUMNS[:4]})  # fmt: skip
+    except (OSError, ValueError, pa.ArrowException):
+        q_old, rec_old = q.iloc[:0], rec.iloc[:0]
+    q = pd.concat([q.loc[~q["kind"].isin(kept)], q_old.loc[q_old["kind"].isin(kept)]],
+                  ignore_index=True)  # fmt: skip
+    q = (
+        q.astype({"source_row": "int64", **text})
+        .sort_values(["kind", "source_file", "source_sheet", "source_row"], kind="stable")
+        .reset_index(drop=True)
+    )
+    # A table published before revisions were counted has no rows_revised column.
+    rec_old = rec_old.reindex(columns=list(RECONCILIATION_COLUMNS), fill_value=0)
+    rec = pd.concat([rec.loc[~rec["kind"].isin(kept)], rec_old.loc[rec_old["kind"].isin(kept)]],
+                    ignore_index=True)  # fmt: skip
+    rec = rec.astype({c: "int64" for c in RECONCILIATION_COLUMNS[4:10]} | {"balanced": bool})
+    order = {k: i for i, k in enumerate(KINDS)}
+    rec = rec.sort_values("kind", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    return q, rec[list(RECONCILIATION_COLUMNS)]
 
 
 def _all_missing(grid: pd.DataFrame) -> bool:
@@ -1147,13 +1243,43 @@ def load_processed(kind: str, processed_dir: str | os.PathLike[str]) -> pd.DataF
             file=str(kind_dir),
         )
     frames = []
-    for part in parts:
-        year = int(part.parent.name.split("=", 1)[1])
-        frames.append(pd.read_parquet(part).assign(year=year))
-    df = pd.concat(frames, ignore_index=True)
     cols = [*SCHEMAS[kind].columns, *LINEAGE]
+    for part in parts:
+        try:
+            year = int(part.parent.name.split("=", 1)[1])
+            frame = pd.read_parquet(part)
+            frame[[c for c in cols if c != "year"]]  # every column of the contract is there
+        except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+            raise InputFileError(
+                "清洗后的数据文件已损坏或不完整，请重新运行 tianxin clean",
+                "a processed file is corrupt or incomplete; run `tianxin clean` again",
+                file=str(part), found=str(exc).splitlines()[0][:160] if str(exc) else None,
+            ) from None  # fmt: skip
+        frames.append(frame.assign(year=year))
+    df = pd.concat(frames, ignore_index=True)
     df = df[cols].astype({"year": "int64"})
     return _sort(kind, df)
+
+
+def read_lineage(processed_dir: str | os.PathLike[str]) -> dict | None:
+    """``lineage.json`` of ``processed_dir`` (None when there is none).
+
+    Raises :class:`InputFileError` naming the file when it is not valid JSON (garbled).
+    """
+    path = Path(processed_dir) / "lineage.json"
+    if not path.is_file():
+        return None
+    try:
+        lineage = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(lineage, dict):
+            raise ValueError(f"a JSON object was expected, found {type(lineage).__name__}")
+    except (OSError, ValueError) as exc:
+        raise InputFileError(
+            "清洗结果的来源记录已损坏，请重新运行 tianxin clean",
+            "the processed data's lineage record is garbled; run `tianxin clean` again",
+            file=str(path), found=str(exc)[:160],
+        ) from None  # fmt: skip
+    return lineage
 
 
 def is_synthetic(processed_dir: str | os.PathLike[str]) -> bool:
@@ -1162,7 +1288,5 @@ def is_synthetic(processed_dir: str | os.PathLike[str]) -> bool:
     Missing lineage counts as synthetic: a chart without known provenance must not pass for
     real data.
     """
-    path = Path(processed_dir) / "lineage.json"
-    if not path.is_file():
-        return True
-    return bool(json.loads(path.read_text(encoding="utf-8")).get("synthetic", True))
+    lineage = read_lineage(processed_dir)
+    return True if lineage is None else bool(lineage.get("synthetic", True))
