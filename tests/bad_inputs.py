@@ -165,6 +165,49 @@ def xlsx_bytes(
     return out.getvalue()
 
 
+# One more cell at the last row and column a sheet can have.
+FAR_CELL_ROW = (
+    b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+)
+
+
+def patch_xlsx(plain: bytes, parts: Mapping[str, object]) -> bytes:
+    """``plain`` with the named zip members rewritten by ``parts[name](bytes) -> bytes``."""
+    src = zipfile.ZipFile(io.BytesIO(plain))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename in parts:
+                content = parts[info.filename](content)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME), content)
+    return out.getvalue()
+
+
+def zip_bomb_xlsx(inflated_bytes: int) -> bytes:
+    """A valid workbook whose sheet XML inflates to about ``inflated_bytes`` of one-cell rows
+    (a few MB on disk per GB inflated; streamed, so building it needs no such memory)."""
+    plain = cert_file(cert_rows(Ids(), 3))
+    src = zipfile.ZipFile(io.BytesIO(plain))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            zi = zipfile.ZipInfo(info.filename, _ZIP_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(zi, content)
+                continue
+            head, tail = content.split(b"</sheetData>")
+            block = b'<row r="9"><c r="A9"><v>1</v></c></row>' * 100_000
+            with dst.open(zi, "w", force_zip64=True) as f:
+                f.write(head)
+                for _ in range(max(inflated_bytes // len(block), 1)):
+                    f.write(block)
+                f.write(b"</sheetData>" + tail)
+    return out.getvalue()
+
+
 def csv_bytes(
     rows: Sequence[Sequence[object]],
     encoding: str = "gb18030",
@@ -1459,6 +1502,51 @@ def build_cases() -> list[Case]:
         message="工作簿",
         io_error=True,
         description="a 20 MB sheet of spaces compressed to ~20 kB, no valid workbook parts",
+    )
+    # --- issue 17: hostile sizes, empty workbooks -----------------------------------------------
+    add(
+        name="far_cell_xlsx",
+        kind="hitech_certificates",
+        filename="远端单元格.xlsx",
+        content=patch_xlsx(
+            cert_file(cert_rows(ids, 3)),
+            {"xl/worksheets/sheet1.xml": lambda x: x.replace(b"</sheetData>", FAR_CELL_ROW)},
+        ),
+        outcome="error",
+        message="工作表范围过大",
+        io_error=True,
+        description="a 5 kB workbook with one more cell at XFD1048576: calamine would lay out "
+        "1.7e10 cells (512 GiB) and abort the interpreter",
+    )
+    add(
+        name="empty_workbook_xlsx",
+        kind="hitech_value_added",
+        filename="空工作簿.xlsx",
+        content=xlsx_bytes({"Sheet1": []}),
+        outcome="error",
+        message="文件为空",
+        io_error=True,
+        description="a valid workbook whose only sheet holds no cell: a FAILED file, not skipped",
+    )
+    add(
+        name="long_cell_ragged_csv",
+        kind="tech_sme_registrations",
+        filename="超长单元格.csv",
+        content=csv_bytes([list(SME_HEADER), [*sme_rows(ids, 1)[0], "x" * 150_000]]),
+        outcome="error",
+        message="单元格文字过长",
+        io_error=True,
+        description="a ragged CSV with a 150,000-character cell (csv.Error field limit before)",
+    )
+    add(
+        name="html_span_bomb",
+        kind="pipelines",
+        filename="合并炸弹.xls",
+        content=b"<table><tr><td rowspan=65534 colspan=1000>x</td></tr></table>",
+        outcome="error",
+        message="HTML 表格单元格过多",
+        io_error=True,
+        description="HTML-as-xls whose one cell spans 65,534 x 1,000 cells",
     )
     xxe = (
         '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from bad_inputs import Ids, cert_file, cert_rows
 import tianxin_analysis
 from tianxin_analysis._fs import sha256_file
 from tianxin_analysis.data import run_clean
-from tianxin_analysis.errors import TianxinError
+from tianxin_analysis.errors import TargetsFileError, TianxinError
+from tianxin_analysis.io import ReadLimits, read_yaml
 from tianxin_analysis.targets import load_targets
 
 PACKAGE = Path(tianxin_analysis.__file__).parent
@@ -121,3 +123,73 @@ def test_symlinked_raw_file_is_read_not_written_and_outputs_stay_inside(tmp_path
         assert p.resolve().is_relative_to(out.resolve()), p
     lineage = json.loads((out / "lineage.json").read_text(encoding="utf-8"))
     assert [f["path"] for f in lineage["raw_files"]] == ["hitech_certificates/链接.xlsx"]
+
+
+# ----------------------------------------------------------------------------- issue 17
+
+
+def _billion_laughs(levels: int = 9) -> str:
+    lines = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, levels):
+        prev, cur = chr(96 + i), chr(97 + i)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "extra", [_billion_laughs(), "clause: &c [*c]\n"], ids=["alias_bomb", "recursive_alias"]
+)
+def test_yaml_alias_bomb_is_refused_fast(tmp_path, extra):
+    path = tmp_path / "2024.yaml"
+    path.write_text("plan: {year: 2024}\n" + extra + "targets: []\n", encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(TianxinError, match="别名") as err:
+        load_targets(path)
+    assert time.perf_counter() - start < 2.0
+    assert "2024.yaml" in str(err.value)
+
+
+def test_yaml_size_and_alias_count_bounded(tmp_path):
+    path = tmp_path / "2024.yaml"
+    path.write_text("plan: {year: 2024}\ntargets: []\n# " + "x" * (2 << 20) + "\n")
+    with pytest.raises(TianxinError, match="YAML 文件过大"):
+        load_targets(path)
+    many = "".join(f"k{i}: *a\n" for i in range(150))
+    path.write_text("plan: {year: 2024}\nv: &a 1\n" + many + "targets: []\n")
+    with pytest.raises(TianxinError, match="别名"):
+        load_targets(path)
+    assert read_yaml(path, limits=ReadLimits(max_yaml_aliases=200))["k149"] == 1
+
+
+_TARGET = (
+    "{{id: x, name_zh: a, name_en: a, comparator: '>=', value: {value}, unit: a, unit_en: a, "
+    "period: '{period}', kind: {kind}, data_kind: {data_kind}, measure: {measure}, clause: a}}"
+)
+_GOOD = {"value": 520, "period": "2024-12-31", "kind": "stock",
+         "data_kind": "hitech_certificates", "measure": "valid_enterprises"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "year", "column"),
+    [
+        ({"value": -520}, 2024, "value"),
+        ({"value": 0}, 2024, "value"),
+        ({"measure": "valid_enterprize"}, 2024, "measure"),
+        ({"data_kind": "tech_contracts"}, 2024, "data_kind"),
+        ({"period": "2024-13-31"}, 2024, "period"),
+        ({"period": "2042"}, 2024, "period"),
+        ({"period": "Q4"}, 2024, "period"),
+        ({}, 2025, "plan.year"),
+    ],
+    ids=["negative", "zero", "mistyped_measure", "wrong_table", "month_13", "far_year",
+         "not_a_period", "plan_year_of_another_file"],
+)  # fmt: skip
+def test_targets_file_values_are_validated(tmp_path, change, year, column):
+    path = tmp_path / "2024.yaml"
+    target = _TARGET.format(**{**_GOOD, **change})
+    path.write_text(f"plan: {{year: {year}}}\ntargets:\n  - {target}\n", encoding="utf-8")
+    with pytest.raises(TargetsFileError) as err:
+        load_targets(path)
+    assert column in str(err.value) and "2024.yaml" in str(err.value)
+    path.write_text(f"plan: {{year: 2024}}\ntargets:\n  - {_TARGET.format(**_GOOD)}\n")
+    assert load_targets(path)["x"].value == 520

@@ -45,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import python_calamine
+import yaml
 
 from tianxin_analysis import _arrowtext
 from tianxin_analysis._workers import THREADED_ROWS as _THREADED_ROWS
@@ -52,15 +53,18 @@ from tianxin_analysis.errors import InputFileError, SchemaError
 
 __all__ = [
     "AGGREGATE_REGIONS",
+    "DEFAULT_LIMITS",
     "DEFAULT_XLS_PASSWORD",
     "FORMATS",
     "PROVINCES",
     "RawSheet",
+    "ReadLimits",
     "combine_header_rows",
     "detect_format",
     "find_header_row",
     "read_sheet",
     "read_sheets",
+    "read_yaml",
     "read_yearbook_table",
 ]
 
@@ -128,6 +132,64 @@ _AGGREGATE_NAMES = frozenset(zh for zh, _ in AGGREGATE_REGIONS)
 _KNOWN_REGIONS = frozenset(_REGION_EN)
 # Order used to sort tidy output: aggregates, provinces, then anything else (港澳台, 国外...).
 REGION_ORDER: dict[str, int] = {zh: i for i, zh in enumerate(_REGION_EN)}
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on an untrusted input file, checked before anything large is allocated.
+
+    The defaults are generous: a national registry (about 600,000 enterprises by 20 columns,
+    12 million cells, one sheet of an xlsx) passes. Each can be overridden per run through an
+    environment variable ``TIANXIN_LIMIT_<NAME>`` (e.g. ``TIANXIN_LIMIT_MAX_CELLS=80000000``)
+    or by passing ``limits=`` to :func:`read_sheets`. Documented in ``data/README.md``.
+
+    ``max_cells``: cells of one sheet's used range (rows x columns as the reader lays them
+    out; a lone cell at XFD1048576 makes a range of 1.7e10 cells, 512 GiB). ``max_inflated_bytes``:
+    the XML of an xlsx once unzipped (a zip bomb inflates 10 MB into GBs).
+    ``max_cell_chars``: characters of one cell (Excel's own limit is 32,767).
+    ``max_yaml_bytes`` / ``max_yaml_aliases``: a targets (or clause) YAML file's size and the
+    number of ``*alias`` references it may use (an alias bomb expands exponentially).
+    """
+
+    max_cells: int = 20_000_000
+    max_inflated_bytes: int = 1 << 30
+    max_cell_chars: int = 32_767
+    max_yaml_bytes: int = 1 << 20
+    max_yaml_aliases: int = 100
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ReadLimits:
+        """The defaults, each overridden by ``TIANXIN_LIMIT_<NAME>`` when that is set."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for name in cls.__dataclass_fields__:
+            text = env.get(f"TIANXIN_LIMIT_{name.upper()}")
+            if text is None:
+                continue
+            try:
+                values[name] = int(text.replace("_", "").replace(",", ""))
+            except ValueError:
+                raise InputFileError(
+                    "读取上限设置不是整数", "read limit setting is not an integer",
+                    found=f"TIANXIN_LIMIT_{name.upper()}={text!r}", expected="正整数 (a positive integer)",
+                ) from None  # fmt: skip
+        return cls(**values)
+
+    def refuse(self, name: str, zh: str, en: str, found: int | str, limit: str) -> InputFileError:
+        """The error naming ``name`` for a value ``found`` above the bound ``limit``."""
+        bound = getattr(self, limit)
+        return InputFileError(
+            zh, en, file=name, found=f"{found:,}" if isinstance(found, int) else found,
+            expected=f"不超过 at most {bound:,} (上限可由 override with TIANXIN_LIMIT_{limit.upper()})",
+        )  # fmt: skip
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
+def _limits(limits: ReadLimits | None) -> ReadLimits:
+    return ReadLimits.from_env() if limits is None else limits
+
 
 _MISSING_MARKS = {"", "-", "--", "—", "——", "－", "…", "...", "/", "x", "×", "NA", "N/A", "nan"}
 
@@ -314,13 +376,15 @@ class RawSheet:
     ``grid`` has object dtype, columns ``0..n-1`` and an index of 1-based spreadsheet row
     numbers; blank cells are ``None``. Header rows are kept. ``blanks_missing``: the reader
     made every empty or whitespace-only cell missing (the ``str`` grids of ``as_text``), so
-    a present cell is a filled one without looking at its text.
+    a present cell is a filled one without looking at its text. ``hidden``: the workbook
+    hides this sheet (the data layer skips it with a message, as it may hold older figures).
     """
 
     file: str
     sheet: str | None
     grid: pd.DataFrame
     blanks_missing: bool = False
+    hidden: bool = False
 
 
 def _cell(value: object) -> object:
@@ -376,16 +440,118 @@ def _decrypt(data: bytes, name: str, password: str | None, fmt: str) -> bytes:
     )
 
 
-def _read_workbook(data: bytes, name: str) -> list[RawSheet]:
+# Cell references a sheet's used range is measured by: those with a column of two or three
+# letters (a sheet of single-letter columns spans at most 26 x 1,048,576 cells), and the row
+# elements. Found with findall (C speed) rather than a Python step per cell.
+# (A pattern that starts with a literal is searched for by that literal: several times faster.)
+_XLSX_WIDE_REF = re.compile(rb'r="([A-Z]{2,3})([0-9]{1,7})"')
+_XLSX_ROW = re.compile(rb'<row\s[^>]*?\br="([0-9]{1,7})"')
+_XLSX_SCAN_CHUNK = 8 << 20
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_xlsx_bounds(data: bytes, name: str, limits: ReadLimits) -> None:
+    """Refuse an xlsx whose content would take more than ``limits`` once read.
+
+    The zip's directory gives the inflated size of every part (a zip bomb is refused before
+    any part is inflated). Each sheet's XML is then streamed (8 MB at a time) to find its
+    used range and cell count, and any text node (a cell's string, inline or shared) longer
+    than a cell may be: python-calamine lays a sheet out as one dense rectangle, so a lone
+    cell at XFD1048576 would make it allocate 512 GiB and abort the interpreter.
+    """
+    try:
+        zf = zipfile.ZipFile(_stdio.BytesIO(data))
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        return  # the workbook reader reports a damaged file
+    with zf:
+        infos = zf.infolist()
+        inflated = sum(i.file_size for i in infos)
+        if inflated > limits.max_inflated_bytes:
+            raise limits.refuse(
+                name, "工作簿解压后过大 (疑似压缩炸弹)",
+                "workbook too large once unzipped (zip bomb?)", inflated, "max_inflated_bytes",
+            )  # fmt: skip
+        long_text = re.compile(b">[^<]{%d,}<" % (limits.max_cell_chars + 1))
+        for info in infos:
+            part = info.filename
+            is_sheet = part.startswith("xl/worksheets/") and part.endswith(".xml")
+            if not is_sheet and part != "xl/sharedStrings.xml":
+                continue
+            cells = max_row = max_col = 0
+            carry = b""
+            try:
+                with zf.open(info) as f:
+                    while chunk := f.read(_XLSX_SCAN_CHUNK):
+                        buf = carry + chunk
+                        cut = buf.rfind(b"<")
+                        cut = len(buf) if cut < 0 else cut
+                        # an unfinished element (or text node) is scanned with the next chunk
+                        carry, buf = buf[cut:], buf[:cut]
+                        if len(carry) > limits.max_cell_chars + _XLSX_SCAN_CHUNK:
+                            carry = carry[-(limits.max_cell_chars + 2) :]
+                        if long_text.search(buf + carry[:1]):
+                            raise limits.refuse(
+                                f"{name} ({part})", "单元格文字过长", "cell text too long",
+                                max(len(m.group()) - 2 for m in long_text.finditer(buf + carry[:1])),
+                                "max_cell_chars",
+                            )  # fmt: skip
+                        if not is_sheet:
+                            continue
+                        # every cell element opens with "<c " or "<c>" (the "<c" of "<col",
+                        # "<cfRule" is followed by a letter)
+                        cells += buf.count(b"<c ") + buf.count(b"<c>")
+                        if cells > limits.max_cells:
+                            break
+                        for letters, row in set(_XLSX_WIDE_REF.findall(buf)):
+                            max_col = max(max_col, _column_number(letters))
+                            max_row = max(max_row, int(row))
+                        # rows come in ascending order: the chunk's last one is its farthest
+                        last = _XLSX_ROW.match(buf, max(buf.rfind(b"<row "), 0))
+                        if last:
+                            max_row = max(max_row, int(last.group(1)))
+                        max_col = max(max_col, 1)
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+                return  # damaged: the workbook reader says so
+            if not is_sheet:
+                continue
+            if cells > limits.max_cells:
+                raise limits.refuse(
+                    f"{name} ({part})", "工作表单元格过多", "sheet holds too many cells",
+                    cells, "max_cells",
+                )  # fmt: skip
+            area = max_row * max_col
+            if area > limits.max_cells:
+                raise limits.refuse(
+                    f"{name} ({part})",
+                    f"工作表范围过大 (最远单元格在第 {max_row:,} 行第 {max_col:,} 列)",
+                    f"sheet range too large (farthest cell at row {max_row:,}, column {max_col:,})",
+                    area, "max_cells",
+                )  # fmt: skip
+
+
+def _read_workbook(data: bytes, name: str, limits: ReadLimits, fmt: str = "xlsx") -> list[RawSheet]:
+    if fmt == "xlsx":
+        _check_xlsx_bounds(data, name, limits)
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(_stdio.BytesIO(data))
+        visible = python_calamine.SheetVisibleEnum.Visible
+        hidden = {m.name for m in wb.sheets_metadata if m.visible != visible}
         sheets = []
         for sheet_name in wb.sheet_names:
             # skip_empty_area=False keeps leading blank rows so row numbers match Excel.
             rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
             if sheet_name.strip().upper() == "CNKI" and _is_link_only(rows):
                 continue
-            sheets.append(RawSheet(file=name, sheet=sheet_name, grid=_grid(rows)))
+            sheets.append(
+                RawSheet(file=name, sheet=sheet_name, grid=_grid(rows),
+                         hidden=sheet_name in hidden)
+            )  # fmt: skip
     except InputFileError:
         raise
     except Exception as exc:  # calamine raises its own error types for broken workbooks
@@ -395,6 +561,14 @@ def _read_workbook(data: bytes, name: str) -> list[RawSheet]:
             file=name,
             found=f"{type(exc).__name__}: {exc}",
         ) from exc
+    if all(not s.grid.notna().to_numpy().any() for s in sheets):
+        # as empty as a 0-byte file: the analyst must hear about it, not find it skipped
+        raise InputFileError(
+            "文件为空 (工作簿中没有任何内容)",
+            "file is empty (the workbook holds no cell)",
+            file=name,
+            expected="至少一行表头的表格 (a table with a header row)",
+        )
     return sheets
 
 
@@ -404,24 +578,41 @@ def _cell_text(el: lxml.html.HtmlElement) -> str:
     return el.text_content().replace("\xa0", " ").strip()
 
 
-def _table_rows(table: lxml.html.HtmlElement) -> list[list[object]]:
+# The HTML standard's own caps on spans (a larger value is treated as these).
+_MAX_COLSPAN, _MAX_ROWSPAN = 1000, 65534
+
+
+def _table_rows(table: lxml.html.HtmlElement, name: str, limits: ReadLimits) -> list[list[object]]:
     """Lay a <table> out as Excel shows it: a spanning cell's text sits in its top-left cell.
 
     Hand-written instead of ``pandas.read_html`` because read_html copies a spanning cell's
     text into every cell it covers, which turns a parent header over ten columns into ten
-    labels and breaks header parsing.
+    labels and breaks header parsing. Spans are capped as browsers cap them, and the cells
+    they cover are counted against ``limits.max_cells`` before any is laid out.
     """
     occupied: dict[tuple[int, int], bool] = {}
     cells: dict[tuple[int, int], str] = {}
+    covered = 0
     trs = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
     for r, tr in enumerate(trs):
         c = 0
         for td in tr.xpath("./td|./th"):
             while occupied.get((r, c)):
                 c += 1
-            rowspan = max(int(td.get("rowspan", "1") or 1), 1)
-            colspan = max(int(td.get("colspan", "1") or 1), 1)
-            cells[(r, c)] = _cell_text(td)
+            rowspan = min(max(_span(td.get("rowspan")), 1), _MAX_ROWSPAN)
+            colspan = min(max(_span(td.get("colspan")), 1), _MAX_COLSPAN)
+            covered += rowspan * colspan
+            if covered > limits.max_cells:
+                raise limits.refuse(
+                    name, "HTML 表格单元格过多 (合并范围过大)",
+                    "HTML table covers too many cells (spans too large)", covered, "max_cells",
+                )  # fmt: skip
+            text = _cell_text(td)
+            if len(text) > limits.max_cell_chars:
+                raise limits.refuse(
+                    name, "单元格文字过长", "cell text too long", len(text), "max_cell_chars"
+                )
+            cells[(r, c)] = text
             for dr in range(rowspan):
                 for dc in range(colspan):
                     occupied[(r + dr, c + dc)] = True
@@ -433,6 +624,12 @@ def _table_rows(table: lxml.html.HtmlElement) -> list[list[object]]:
     return [[cells.get((r, c)) for c in range(n_cols)] for r in range(n_rows)]
 
 
+def _span(text: str | None) -> int:
+    """A rowspan/colspan attribute as browsers read it: leading digits, else 1."""
+    m = re.match(r"\s*(\d{1,9})", text or "")
+    return int(m.group(1)) if m else 1
+
+
 def _parse_html(data: bytes, name: str) -> lxml.html.HtmlElement:
     text, _ = _decode_text(data, name)
     try:
@@ -442,11 +639,11 @@ def _parse_html(data: bytes, name: str) -> lxml.html.HtmlElement:
         return lxml.html.document_fromstring(data)
 
 
-def _read_html(data: bytes, name: str) -> list[RawSheet]:
+def _read_html(data: bytes, name: str, limits: ReadLimits) -> list[RawSheet]:
     doc = _parse_html(data, name)
     sheets = []
     for i, table in enumerate(doc.iter("table"), start=1):
-        rows = _table_rows(table)
+        rows = _table_rows(table, name, limits)
         if rows:
             sheet = table.get("id") or f"table{i}"
             sheets.append(RawSheet(file=name, sheet=sheet, grid=_grid(rows)))
@@ -493,7 +690,12 @@ def _utf8_sample(data: bytes) -> tuple[str, int] | None:
 
 
 def _read_csv(
-    data: bytes, name: str, *, as_text: bool = False, tried_utf8: bool = False
+    data: bytes,
+    name: str,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    *,
+    as_text: bool = False,
+    tried_utf8: bool = False,
 ) -> list[RawSheet]:
     """One sheet of CSV cells. ``tried_utf8``: pyarrow already refused the file's UTF-8 bytes
     (as the fast path below would try them), so go on from there."""
@@ -520,11 +722,41 @@ def _read_csv(
             if grid is None:
                 text, _ = _decode_text(data, name)
     if grid is not None:
-        return _csv_sheets(grid, name)
-    rows = list(csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter))
+        return _csv_sheets(grid, name, limits)
+    rows = _csv_rows(text, delimiter, name, limits)
     if not any(cell.strip() for row in rows for cell in row):
         _refuse_blank(name)
     return [RawSheet(file=name, sheet=None, grid=_grid(rows))]
+
+
+def _csv_rows(text: str, delimiter: str, name: str, limits: ReadLimits) -> list[list[str]]:
+    """The rows of CSV ``text`` by the ``csv`` module, each cell at most
+    ``limits.max_cell_chars`` long and the whole at most ``limits.max_cells`` cells."""
+    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    cells = 0
+    # the module's own field limit (131,072) would end in a bare csv.Error; ours comes first
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(limits.max_cell_chars + 1, 1))
+    try:
+        for row in reader:
+            cells += len(row)
+            if cells > limits.max_cells:
+                raise limits.refuse(name, "CSV 单元格过多", "CSV holds too many cells", cells,
+                                    "max_cells")  # fmt: skip
+            rows.append(row)
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise limits.refuse(
+                f"{name} (行 row {reader.line_num})", "单元格文字过长", "cell text too long",
+                f"> {limits.max_cell_chars:,}", "max_cell_chars",
+            ) from None  # fmt: skip
+        raise InputFileError(
+            "CSV 格式错误", "malformed CSV", file=name, row=reader.line_num, found=str(exc)
+        ) from None
+    finally:
+        csv.field_size_limit(old)
+    return rows
 
 
 def _refuse_blank(name: str) -> None:
@@ -538,10 +770,24 @@ def _refuse_blank(name: str) -> None:
     )
 
 
-def _csv_sheets(grid: pd.DataFrame, name: str) -> list[RawSheet]:
-    """The sheet of a CSV grid parsed by pyarrow (refused when every cell is blank)."""
+def _csv_sheets(grid: pd.DataFrame, name: str, limits: ReadLimits) -> list[RawSheet]:
+    """The sheet of a CSV grid parsed by pyarrow (refused when every cell is blank, or beyond
+    ``limits``: too many cells, a cell too long)."""
     if not any(grid[c].count() for c in grid.columns):
         _refuse_blank(name)
+    if grid.size > limits.max_cells:
+        raise limits.refuse(name, "CSV 单元格过多", "CSV holds too many cells", grid.size,
+                            "max_cells")  # fmt: skip
+    for c in grid.columns:
+        arr = pa.array(grid[c].array)
+        # bytes first (from the offsets, no decoding); characters only when bytes exceed
+        if len(arr) and (pc.max(pc.binary_length(arr)).as_py() or 0) > limits.max_cell_chars:
+            longest = pc.max(pc.utf8_length(arr)).as_py() or 0
+            if longest > limits.max_cell_chars:
+                raise limits.refuse(
+                    f"{name} (列 column {c + 1})", "单元格文字过长", "cell text too long",
+                    longest, "max_cell_chars",
+                )  # fmt: skip
     return [RawSheet(file=name, sheet=None, grid=grid, blanks_missing=True)]
 
 
@@ -578,7 +824,7 @@ def _scan_bytes(f: BinaryIO, start: int) -> tuple[bool, bool]:
     return nul, quote
 
 
-def _read_streamed_csv(path: Path) -> list[RawSheet] | None:
+def _read_streamed_csv(path: Path, limits: ReadLimits) -> list[RawSheet] | None:
     """The CSV fast path of :func:`read_sheets`: pyarrow reads the file itself.
 
     Reading a 240 MB export into ``bytes`` costs a copy of the whole file before pyarrow
@@ -621,8 +867,8 @@ def _read_streamed_csv(path: Path) -> list[RawSheet] | None:
             grid = None
     name = str(path)
     if grid is None:
-        return _read_csv(_read_bytes(path), name, as_text=True, tried_utf8=True)
-    return _csv_sheets(grid, name)
+        return _read_csv(_read_bytes(path), name, limits, as_text=True, tried_utf8=True)
+    return _csv_sheets(grid, name, limits)
 
 
 # Whitespace-only cells are blank (``_cell``: ``str.strip()`` leaves nothing). The class is
@@ -781,7 +1027,11 @@ def _arrow_grid_of(
 
 
 def read_sheets(
-    path: str | os.PathLike[str], *, password: str | None = None, as_text: bool = False
+    path: str | os.PathLike[str],
+    *,
+    password: str | None = None,
+    as_text: bool = False,
+    limits: ReadLimits | None = None,
 ) -> list[RawSheet]:
     """Read every sheet of ``path`` as raw grids, whatever the container.
 
@@ -794,22 +1044,29 @@ def read_sheets(
     columns with missing values for blank cells, parsed by pyarrow: the same cells and row
     numbers without a Python object per cell. Files pyarrow would read differently (rows of
     unequal length) fall back to the object grid. Workbooks and HTML are unaffected.
+
+    ``limits`` (default :meth:`ReadLimits.from_env`) bounds what an untrusted file may make
+    the reader allocate; a file beyond them is refused with :class:`InputFileError`. A
+    workbook whose sheets hold no cell at all is refused as empty; hidden sheets are read and
+    marked ``hidden``.
     """
     p = Path(path)
+    lim = _limits(limits)
     if as_text:
-        sheets = _read_streamed_csv(p)
+        sheets = _read_streamed_csv(p, lim)
         if sheets is not None:
             return sheets
     data = _read_bytes(p)
     fmt = _sniff(data, p)
     name = str(p)
     if fmt in ("xls-encrypted", "xlsx-encrypted"):
-        return _read_workbook(_decrypt(data, name, password, fmt), name)
+        plain = fmt.removesuffix("-encrypted")
+        return _read_workbook(_decrypt(data, name, password, fmt), name, lim, plain)
     if fmt in ("xlsx", "xls"):
-        return _read_workbook(data, name)
+        return _read_workbook(data, name, lim, fmt)
     if fmt == "html":
-        return _read_html(data, name)
-    return _read_csv(data, name, as_text=as_text)
+        return _read_html(data, name, lim)
+    return _read_csv(data, name, lim, as_text=as_text)
 
 
 def read_sheet(
@@ -831,6 +1088,94 @@ def read_sheet(
         sheet=sheet,
         found=[s.sheet for s in sheets],
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# YAML (targets files): a safe loader with bounds
+# ----------------------------------------------------------------------------------------------
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (no Python objects) counting the ``*alias`` references it meets."""
+
+    aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+        return super().compose_node(parent, index)
+
+
+def _expanded_nodes(root: yaml.Node, cap: int) -> int:
+    """How many nodes ``root`` stands for once every alias is expanded (capped at ``cap + 1``;
+    a node that contains itself counts as ``cap + 1``). Linear in the distinct nodes."""
+    memo: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        if done:
+            active.discard(id(node))
+            memo[id(node)] = min(1 + sum(memo[id(c)] for c in children), cap + 1)
+            continue
+        if id(node) in memo:
+            continue
+        if id(node) in active:
+            return cap + 1  # recursive: infinite once expanded
+        active.add(id(node))
+        stack.append((node, True))
+        for c in children:
+            if id(c) in active:
+                return cap + 1
+            if id(c) not in memo:
+                stack.append((c, False))
+    return memo[id(root)]
+
+
+def read_yaml(path: str | os.PathLike[str], *, limits: ReadLimits | None = None) -> object:
+    """The data of a small YAML file (a targets file), refusing what a hostile file could do.
+
+    PyYAML's safe loader (plain data only, no Python objects) behind three bounds of
+    ``limits``: the file's size (``max_yaml_bytes``), the ``*alias`` references it uses
+    (``max_yaml_aliases``), and the nodes its aliases expand to (at most 10 per byte of the
+    file, at least 10,000): an alias bomb of nine nested lists of nine aliases stands for
+    10^9 strings from a 1 kB file, within any plain alias count of a hundred. Raises :class:`InputFileError` for a
+    bound and lets ``yaml.YAMLError`` / ``UnicodeDecodeError`` through for the caller's message.
+    """
+    lim = _limits(limits)
+    p = Path(path)
+    name = str(p)
+    size = p.stat().st_size
+    if size > lim.max_yaml_bytes:
+        raise lim.refuse(name, "YAML 文件过大", "YAML file too large", size, "max_yaml_bytes")
+    with open(p, "rb") as fh:
+        text = fh.read(lim.max_yaml_bytes + 1).decode("utf-8")
+    loader = _CountingLoader(text)
+    try:
+        node = loader.get_single_node()
+        if loader.aliases > lim.max_yaml_aliases:
+            raise lim.refuse(
+                name, "YAML 引用 (*别名) 过多", "YAML uses too many *aliases", loader.aliases,
+                "max_yaml_aliases",
+            )  # fmt: skip
+        if node is None:
+            return None
+        cap = max(10_000, 10 * len(text))
+        if loader.aliases and _expanded_nodes(node, cap) > cap:
+            raise InputFileError(
+                "YAML 别名展开后过大 (别名炸弹)", "YAML aliases expand too far (alias bomb)",
+                file=name, found=f"> {cap:,} 个节点 nodes",
+                expected="不用别名，或少量别名 (plain YAML, or a few aliases)",
+            )  # fmt: skip
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1019,6 +1364,7 @@ def _page_grid(path: Path) -> tuple[list[list[object]], str]:
     data = _read_bytes(path)
     fmt = _sniff(data, path)
     name = str(path)
+    limits = _limits(None)
     if fmt == "html":
         doc = _parse_html(data, name)
         body = doc.body if doc.find("body") is not None else doc
@@ -1033,7 +1379,7 @@ def _page_grid(path: Path) -> tuple[list[list[object]], str]:
                     continue
                 rows.extend(trailing)
                 trailing = []
-                rows.extend(_table_rows(el))
+                rows.extend(_table_rows(el, name, limits))
                 seen_table = True
                 continue
             if el.tag in {"div", "p", "h1", "h2", "h3", "h4", "caption", "span"}:
@@ -1045,11 +1391,12 @@ def _page_grid(path: Path) -> tuple[list[list[object]], str]:
         rows.extend(trailing)
         return rows, fmt
     if fmt == "csv":
-        sheets = _read_csv(data, name)
+        sheets = _read_csv(data, name, limits)
     elif fmt.endswith("encrypted"):
-        sheets = _read_workbook(_decrypt(data, name, None, fmt), name)
+        plain = fmt.removesuffix("-encrypted")
+        sheets = _read_workbook(_decrypt(data, name, None, fmt), name, limits, plain)
     else:
-        sheets = _read_workbook(data, name)
+        sheets = _read_workbook(data, name, limits, fmt)
     if not sheets:
         raise SchemaError("工作簿中没有数据表", "workbook holds no data sheet", file=name)
     best = max(sheets, key=lambda s: int(s.grid.notna().to_numpy().sum()))

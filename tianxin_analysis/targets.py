@@ -6,19 +6,35 @@ raises :class:`TargetsFileError` naming the file, the target and the field on an
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from .errors import TargetsFileError
+from .data.kinds import PIPELINES
+from .errors import InputFileError, TargetsFileError
+from .io import read_yaml
 from .paths import TARGETS_DIR
 
 COMPARATORS = (">=", "<=", "~=")
 KINDS = ("stock", "flow", "growth_rate", "ratio", "pipeline_count")
+# The measures a model can evaluate, by (kind, data_kind): a mistyped measure or a kind
+# measured from the wrong table is refused when the file is read, not mid-forecast.
+MEASURES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("stock", "hitech_certificates"): ("valid_enterprises",),
+    ("stock", "tech_sme_registrations"): ("registered_enterprises",),
+    ("flow", "tech_contracts"): ("contracts", "value_yi", "value_wan"),
+    ("growth_rate", "hitech_value_added"): ("growth_cum_pct",),
+    ("ratio", "rd_expenditure"): ("rd_intensity_pct",),
+    ("pipeline_count", "pipelines"): tuple(PIPELINES),
+}
+# A target's period: a year, or a date in it (year-end stock)
+_PERIOD = re.compile(r"(\d{4})(?:-(\d{2})-(\d{2}))?")
 _REQUIRED = (
     "id", "name_zh", "name_en", "comparator", "value", "unit", "unit_en",
     "period", "kind", "data_kind", "measure", "clause",
@@ -103,7 +119,10 @@ def load_targets(source: int | str | os.PathLike[str]) -> Plan:
             expected="data/raw/targets/<年份>.yaml",
         )  # fmt: skip
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = read_yaml(path)
+    except InputFileError as exc:
+        raise TargetsFileError(exc.zh, exc.en, file=name, found=exc.found,
+                               expected=exc.expected) from None  # fmt: skip
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise TargetsFileError(
             "目标文件不是有效的 YAML", "targets file is not valid YAML", file=name,
@@ -120,7 +139,19 @@ def load_targets(source: int | str | os.PathLike[str]) -> Plan:
             "目标文件缺少 plan.year", "targets file has no plan.year", file=name,
             expected="plan: {year: 2024, ...}",
         )  # fmt: skip
-    targets = tuple(_parse_target(raw, i, name) for i, raw in enumerate(doc["targets"], 1))
+    year = plan["year"]
+    if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2199:
+        raise TargetsFileError(
+            "plan.year 不是年份", "plan.year is not a year", file=name, column="plan.year",
+            found=year, expected="四位年份 (a four-digit year, e.g. 2024)",
+        )  # fmt: skip
+    targets = tuple(_parse_target(raw, i, name, year) for i, raw in enumerate(doc["targets"], 1))
+    if path.stem.isdigit() and int(path.stem) != year:
+        raise TargetsFileError(
+            "plan.year 与文件名的年份不一致", "plan.year differs from the year in the file name",
+            file=name, column="plan.year", found=year,
+            expected=f"{path.stem} (文件 {path.name} 是 {path.stem} 年的计划 the plan of {path.stem})",
+        )  # fmt: skip
     seen: set[str] = set()
     for t in targets:
         if t.id in seen:
@@ -142,7 +173,7 @@ def load_targets(source: int | str | os.PathLike[str]) -> Plan:
     )
 
 
-def _parse_target(raw: object, index: int, file: str) -> Target:
+def _parse_target(raw: object, index: int, file: str, plan_year: int) -> Target:
     where = f"targets[{index}]"
     if not isinstance(raw, dict):
         raise TargetsFileError(
@@ -175,6 +206,23 @@ def _parse_target(raw: object, index: int, file: str) -> Target:
                 row=index, column=field, found=v, expected="有限数值 (a finite number)",
             )  # fmt: skip
         numbers[field] = float(v)
+    if numbers["value"] <= 0 or numbers["tolerance"] < 0:
+        field = "value" if numbers["value"] <= 0 else "tolerance"
+        raise TargetsFileError(
+            f"目标 {tid} 的数值应为正数", f"target {tid} has a {field} that is not positive",
+            file=file, row=index, column=field, found=raw.get(field),
+            expected="正数 (a positive number)",
+        )  # fmt: skip
+    known = MEASURES.get((raw["kind"], raw["data_kind"]))
+    if known is None or raw["measure"] not in known:
+        column = "measure" if known is not None else "data_kind"
+        expected = " / ".join(known) if known is not None else " / ".join(
+            f"{k}: {d}" for k, d in MEASURES if k == raw["kind"])  # fmt: skip
+        raise TargetsFileError(
+            f"目标 {tid} 的 {column} 无效", f"target {tid} has an unknown {column}", file=file,
+            row=index, column=column, found=raw[column], expected=expected,
+        )  # fmt: skip
+    _check_period(raw["period"], tid, index, file, plan_year)
     if raw["comparator"] == "~=" and numbers["tolerance"] <= 0:
         raise TargetsFileError(
             f"目标 {tid} 为“左右”但未给容差", f"target {tid} is '~=' without a tolerance",
@@ -204,3 +252,22 @@ def _parse_target(raw: object, index: int, file: str) -> Target:
         tolerance=numbers["tolerance"],
         publication_lag_months=lag,
     )
+
+
+def _check_period(period: object, tid: str, index: int, file: str, plan_year: int) -> None:
+    """A period is ``YYYY`` or a valid ``YYYY-MM-DD`` within the two years up to the plan's
+    (a ratio published with a lag refers to an earlier year)."""
+    m = _PERIOD.fullmatch(str(period).strip())
+    valid = m is not None
+    if m and m.group(2):
+        try:
+            dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            valid = False
+    if not valid or not plan_year - 2 <= int(m.group(1)) <= plan_year:
+        raise TargetsFileError(
+            f"目标 {tid} 的期间无效", f"target {tid} has an invalid period", file=file,
+            row=index, column="period", found=period,
+            expected=f"{plan_year} 或 {plan_year}-12-31 (或前两年，滞后公布的比率) "
+            f"({plan_year}, {plan_year}-12-31, or up to two years earlier)",
+        )  # fmt: skip

@@ -7,13 +7,14 @@ Public API: ``run_clean(raw_dir, out_dir, progress=True) -> CleanRun``,
 """
 
 from .kinds import KINDS, SCHEMAS
-from .run import CleanRun, FileFailure, is_synthetic, load_processed, run_clean
+from .run import CleanRun, FileFailure, SkippedInput, is_synthetic, load_processed, run_clean
 
 __all__ = [
     "KINDS",
     "SCHEMAS",
     "CleanRun",
     "FileFailure",
+    "SkippedInput",
     "is_synthetic",
     "load_processed",
     "run_clean",

@@ -99,6 +99,17 @@ class FileFailure:
     message: str
 
 
+@dataclass(frozen=True)
+class SkippedInput:
+    """A file or sheet deliberately not read (it would make the sources ambiguous), with
+    the reason and how to read it anyway. Listed, never silent; not a failure."""
+
+    kind: str
+    file: str
+    sheet: str
+    message: str
+
+
 @dataclass
 class CleanRun:
     """What ``run_clean`` did. ``ok`` is False when any file failed."""
@@ -116,6 +127,7 @@ class CleanRun:
     # ``quarantine``/``reconciliation`` are the previous run's; they are not in ``tables``).
     kept_last_good: list[str] = field(default_factory=list)
     run_id: str = ""
+    skipped: list[SkippedInput] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -153,6 +165,8 @@ class CleanRun:
         if len(self.revisions):
             lines.append(f"修订 revisions: {len(self.revisions):,} 个数值以较新报表为准 "
                          "(later reports revise earlier values; see revisions.csv)")  # fmt: skip
+        for s in self.skipped:
+            lines.append(f"跳过 SKIPPED {s.file}{' / ' + s.sheet if s.sheet else ''}: {s.message}")
         for f in self.failures:
             lines.append(f"未处理 FAILED {f.file}{' / ' + f.sheet if f.sheet else ''}: {f.message}")
         for kind in self.kept_last_good:
@@ -163,15 +177,88 @@ class CleanRun:
         return "\n".join(lines)
 
 
-def _raw_files(raw_dir: Path, kind: str) -> list[Path]:
+# Files the operating system or an open Office program leaves in a folder: never data.
+_SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store", "icon\r"})
+# Names a reader would take for a data file; a folder so named is refused by name.
+_DATA_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".et", ".ett", ".csv", ".txt",
+                            ".htm", ".html"})  # fmt: skip
+
+
+def _ignored(name: str) -> bool:
+    """System files, ``~$`` lock files, hidden files and notes: skipped without a word."""
+    return (
+        name.lower() in _SYSTEM_FILES
+        or name.startswith((".", "~$"))
+        or name.lower().endswith(".md")
+    )
+
+
+@dataclass
+class _RawListing:
+    files: list[tuple[str, Path]] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
+    skipped: list[SkippedInput] = field(default_factory=list)
+
+
+def _raw_files(raw_dir: Path, kind: str, listing: _RawListing, include_subfolders: bool) -> None:
+    """Add the files of ``raw_dir/kind`` to ``listing``: the data files directly in the
+    folder; files in subfolders (an older export kept in ``旧版/``) are listed as skipped
+    unless ``include_subfolders``; a folder named like a data file is a failure."""
     folder = raw_dir / kind
     if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not p.name.startswith((".", "~$")) and p.suffix.lower() != ".md"
-    )
+        return
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        for p in sorted(current.iterdir()):
+            if _ignored(p.name):
+                continue
+            rel = p.relative_to(raw_dir).as_posix()
+            if p.is_dir():
+                if p.suffix.lower() in _DATA_SUFFIXES:
+                    listing.failures.append(FileFailure(kind, rel, "", str(InputFileError(
+                        "这是文件夹，名字却像数据文件，未读取",
+                        "this is a folder named like a data file; not read", file=rel,
+                        expected="把文件放在 data/raw/<类型>/ 下，文件夹改名 (put the export "
+                        "itself there; rename the folder)"))))  # fmt: skip
+                else:
+                    pending.append(p)
+            elif p.is_file():
+                if current != folder and not include_subfolders:
+                    listing.skipped.append(SkippedInput(kind, rel, "", (
+                        "子文件夹中的文件未读取 (file in a subfolder not read: an older export?); "
+                        "要读取请移到上一级或使用 include_subfolders=True (move it up a level "
+                        "or pass include_subfolders=True)")))  # fmt: skip
+                else:
+                    listing.files.append((kind, p))
+
+
+def _drop_identical(listing: _RawListing, raw_dir: Path) -> dict[Path, str]:
+    """Skip every file byte-identical to another of its kind, listed with the file it repeats: the one
+    kept is the shortest path (a copy's name has " - 副本" or "(1)" added), then the first in
+    kind and name order. Only files of equal size are hashed; returns those hashes."""
+    sizes: dict[tuple[str, int], list[Path]] = {}
+    for kind, p in listing.files:
+        size = p.stat().st_size
+        if size:  # empty files are each reported as empty, not as copies of one another
+            sizes.setdefault((kind, size), []).append(p)
+    hashes = {p: sha256_file(p) for same in sizes.values() if len(same) > 1 for p in same}
+    first: dict[tuple[str, str], Path] = {}
+    for kind, p in sorted(listing.files, key=lambda job: len(str(job[1]))):  # stable
+        if p in hashes:
+            first.setdefault((kind, hashes[p]), p)
+    kept = []
+    for kind, p in listing.files:
+        digest = hashes.get(p)
+        if digest is not None and first[(kind, digest)] != p:
+            listing.skipped.append(SkippedInput(kind, p.relative_to(raw_dir).as_posix(), "", (
+                f"与 {first[(kind, digest)].relative_to(raw_dir).as_posix()} 内容完全相同，未重复读取 "
+                "(byte-identical to that file; not read twice; pass include_duplicates=True "
+                "to read both)")))  # fmt: skip
+            continue
+        kept.append((kind, p))
+    listing.files = kept
+    return hashes
 
 
 @dataclass
@@ -639,35 +726,59 @@ def _tidy_types(kind: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_clean(
-    raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], progress: bool = True
+    raw_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    progress: bool = True,
+    *,
+    include_subfolders: bool = False,
+    include_duplicates: bool = False,
+    include_hidden_sheets: bool = False,
 ) -> CleanRun:
     """Clean every raw file of every kind in ``raw_dir`` into ``out_dir`` (see module doc).
+
+    Ambiguous sources are listed in ``CleanRun.skipped`` (and ``lineage.json``) and not read,
+    unless the matching option says so: files in subfolders of a kind's folder
+    (``include_subfolders``), files byte-identical to another (``include_duplicates``),
+    hidden sheets of a workbook (``include_hidden_sheets``). System files (Thumbs.db,
+    desktop.ini, .DS_Store, ``~$`` lock files) are ignored silently; a folder named like a
+    data file is a failure.
 
     Raises :class:`~tianxin_analysis.errors.OutputError` when another run is writing
     ``out_dir`` or it cannot take the outputs (full, read-only); nothing published changes.
     """
+    options = (include_subfolders, include_duplicates, include_hidden_sheets)
     with arrow_pool_for_bulk_work(), numpy_without_huge_pages(), \
             publish(out_dir, "clean") as stage:  # fmt: skip
-        return _run_clean(raw_dir, Path(out_dir), progress, stage)
+        return _run_clean(raw_dir, Path(out_dir), progress, stage, *options)
 
 
 def _run_clean(
-    raw_dir: str | os.PathLike[str], out_dir: Path, progress: bool, stage: Stage
-) -> CleanRun:
+    raw_dir: str | os.PathLike[str], out_dir: Path, progress: bool, stage: Stage,
+    include_subfolders: bool = False, include_duplicates: bool = False,
+    include_hidden_sheets: bool = False,
+) -> CleanRun:  # fmt: skip
     raw_dir = Path(raw_dir)
     today = pd.Timestamp.today().normalize()
-    jobs = [(kind, path) for kind in KINDS for path in _raw_files(raw_dir, kind)]
+    listing = _RawListing()
+    for kind in KINDS:
+        _raw_files(raw_dir, kind, listing, include_subfolders)
+    known = {} if include_duplicates else _drop_identical(listing, raw_dir)
+    jobs = listing.files
+    skipped = listing.skipped
     prepared: dict[str, list[PreparedSheet]] = {k: [] for k in KINDS}
     quarantine: list[pd.DataFrame] = []
     recon: list[dict] = []
-    failures: list[FileFailure] = []
+    failures: list[FileFailure] = listing.failures
     lineage_files: list[dict] = []
     revisions = Revisions(report_times={})
 
     # The raw files' hashes are computed on a second thread while the files are parsed
     # (hashlib releases the GIL): lineage needs them only at the end.
     hasher = ThreadPoolExecutor(max_workers=1)
-    hashes = [hasher.submit(sha256_file, path) for _, path in jobs]
+    hashes = [
+        hasher.submit(str, known[path]) if path in known else hasher.submit(sha256_file, path)
+        for _, path in jobs
+    ]
     for (kind, path), sha in tqdm(
         zip(jobs, hashes, strict=True), total=len(jobs), desc="清洗 cleaning", unit="file",
         disable=not progress,
@@ -687,6 +798,12 @@ def _run_clean(
         for raw in sheets:
             sheet = raw.sheet or ""
             if _all_missing(raw.grid):
+                continue
+            if raw.hidden and not include_hidden_sheets:
+                skipped.append(SkippedInput(kind, rel, sheet, (
+                    "隐藏的工作表未读取 (hidden sheet not read: earlier figures?); 要读取请取消"
+                    "隐藏或使用 include_hidden_sheets=True (unhide it or pass "
+                    "include_hidden_sheets=True)")))  # fmt: skip
                 continue
             try:
                 prep = prepare_sheet(raw, rel, schema)
@@ -767,6 +884,7 @@ def _run_clean(
         "outputs": [p.relative_to(work).as_posix() for p in written] + ["lineage.json"],
         "run_id": stage.run_id,
         "last_good": last_good,
+        "skipped": [s.__dict__ for s in skipped],
     }
     atomic_write_text(
         work / "lineage.json", json.dumps(lineage, ensure_ascii=False, indent=2) + "\n"
@@ -774,7 +892,8 @@ def _run_clean(
     stage.extra["failures"] = lineage["failures"]
     outputs = [out_dir / p.relative_to(work) for p in written] + [out_dir / "lineage.json"]
     return CleanRun(raw_dir, out_dir, tables, qframe, reconciliation, failures, outputs, synthetic,
-                    revisions=revised, kept_last_good=kept, run_id=stage.run_id)  # fmt: skip
+                    revisions=revised, kept_last_good=kept, run_id=stage.run_id,
+                    skipped=skipped)  # fmt: skip
 
 
 def _note_report_date(entry: dict, path: Path, title: str, revisions: Revisions) -> None:
