@@ -66,3 +66,56 @@ def test_annual_tables_summary_and_goal_report():
     assert bool(report.loc["Brier / 序时进度 call, month 9", "met"]) is False
     ratio = s.loc[("pooled", "annual"), "mase_ratio"]
     assert report.loc["annual MASE / best baseline", "value"] == ratio
+
+
+# ---- issue 16: the split, the scores, the bootstrap ------------------------------------------
+
+
+def test_committed_split_is_the_hash_rule_applied_to_every_real_series():
+    committed = bt.load_backtest_split()
+    assert committed.equals(bt.backtest_split())  # nobody moved a series by hand
+    assert set(committed["set"]) == {"tuning", "reporting"}
+    # both sets hold a fair share of every table and of the monthly series
+    shares = committed.groupby(["kind", "table"])["set"].apply(lambda s: (s == "tuning").mean())
+    assert shares.between(0.3, 0.7).all()
+    assert bt.split_set("a10") == "tuning" and bt.split_set("wineind") == "reporting"
+
+
+def test_interval_score_penalises_misses_by_two_over_alpha():
+    from tianxin_analysis.scores import interval_score
+
+    s = interval_score([5.0, 12.0, 0.0], [1.0, 1.0, 1.0], [9.0, 9.0, 9.0], alpha=0.2)
+    assert list(s) == [8.0, 8.0 + 10 * 3, 8.0 + 10 * 1]
+
+
+def test_reliability_table_bins_and_flags_only_well_filled_bins():
+    import numpy as np
+
+    from tianxin_analysis.scores import reliability_table
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 4000)
+    calibrated = reliability_table(p, rng.uniform(0, 1, 4000) < p)
+    assert calibrated["n"].sum() == 4000 and calibrated["within"].all()
+    over = reliability_table(p, rng.uniform(0, 1, 4000) < p / 2)
+    assert not over.loc["0.9-1.0", "within"]
+    few = reliability_table([0.05] * 10 + [0.95] * 40, [False] * 10 + [True] * 40)
+    assert few.loc["0.0-0.1", "within"] is pd.NA and few.loc["0.9-1.0", "within"]
+
+
+def test_block_bootstrap_band_covers_the_estimate_and_widens_with_shared_block_shocks():
+    import numpy as np
+
+    from tianxin_analysis.scores import block_bootstrap
+
+    rng = np.random.default_rng(1)
+    n = 400
+    block = np.repeat(np.arange(20), 20)
+    shock = rng.gamma(1, 1, 20)[block]  # one shock year moves every forecast of its block
+    frame = pd.DataFrame({"block": block, "row": np.arange(n), "a": rng.gamma(2, 1, n) * shock,
+                          "b": rng.gamma(2, 1, n) * 2})  # fmt: skip
+    est, lo, hi = block_bootstrap(frame, "a", "b", blocks=["block"])
+    assert lo < est < hi
+    _, lo_row, hi_row = block_bootstrap(frame, "a", "b", blocks=["row"])
+    assert hi - lo > 1.5 * (hi_row - lo_row)  # rows resampled alone would flatter
+    assert block_bootstrap(frame, "a", "b", blocks=["block"]) == (est, lo, hi)  # deterministic

