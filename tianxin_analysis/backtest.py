@@ -30,6 +30,7 @@ import pandas as pd
 from .errors import InputFileError
 from .forecast._dist import prob_at_least
 from .forecast.annual import annual
+from .forecast.panel import annual_panel_quantiles, panel_fit
 from .forecast.ytd import year_end_from_ytd
 from .paths import RAW_DIR
 
@@ -119,57 +120,173 @@ def _theta(train: pd.Series, h: int, intervals: bool = False) -> tuple[float, fl
     return point, float(pi.iloc[0]), float(pi.iloc[1])
 
 
+def _ets_annual(train: pd.Series, h: int) -> tuple[float, float, float, float, float]:
+    """statsmodels damped-trend ETS (A,Ad,N) on the log (positive) or level series: point and
+    80% / 95% interval from its simulated paths (NaN when the fit fails)."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    v = train.to_numpy(dtype=float)
+    log = bool(np.all(v > 0))
+    y = np.log(v) if log else v
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = ETSModel(y, error="add", trend="add", damped_trend=True).fit(disp=False)
+            sim = res.simulate(h, repetitions=500, anchor="end", random_state=1)
+        except Exception:
+            return (np.nan,) * 5
+    last = np.asarray(sim)[-1]
+    q = np.quantile(last, [0.5, 0.1, 0.9, 0.025, 0.975])
+    q = np.exp(q) if log else q
+    return tuple(float(x) for x in q)  # type: ignore[return-value]
+
+
+def _vintage_view(panel: pd.DataFrame, vintages: pd.DataFrame | None,
+                  origin: int) -> tuple[pd.DataFrame, str]:  # fmt: skip
+    """The panel as it was known when edition ``origin`` was the newest volume: values of
+    years <= origin from that edition where it prints them, else the latest edition's. Returns
+    (panel through ``origin``, vintage label)."""
+    known = panel[panel["year"] <= origin]
+    if vintages is None or not (vintages["edition"] == origin).any():
+        return known, "latest"
+    ed = vintages.loc[vintages["edition"] == origin, ["series", "year", "value"]]
+    merged = known.merge(ed, on=["series", "year"], how="left", suffixes=("", "_ed"))
+    merged["value"] = merged["value_ed"].where(merged["value_ed"].notna(), merged["value"])
+    return merged[["series", "year", "value"]], f"edition {origin}"
+
+
 def backtest_annual(panel: pd.DataFrame, *, min_train: int = 4, horizon: int = 1,
                     max_train: int | None = None, theta: bool = True,
-                    theta_intervals: bool = False) -> pd.DataFrame:  # fmt: skip
+                    theta_intervals: bool = False, panel_model: bool = True,
+                    ets: bool = False, vintages: pd.DataFrame | None = None,
+                    panel_kwargs: Mapping | None = None,
+                    single_series: bool = True) -> pd.DataFrame:  # fmt: skip
     """Rolling-origin forecasts of every series in ``panel`` (columns ``series``, ``year``,
-    ``value``). Each origin uses the years before it (at least ``min_train``, at most
-    ``max_train``) and forecasts ``horizon`` years ahead. Returns one row per forecast and
-    method: ``series``, ``origin`` (last training year), ``year``, ``actual``, ``method``,
-    ``point``, ``lower``, ``upper`` (80%), ``scale`` (in-sample mean absolute change, MASE's
-    denominator). ``theta=False`` leaves out the statsmodels ThetaModel fits;
-    ``theta_intervals=True`` adds Theta's own 80% interval (slow; NaN otherwise)."""
+    ``value``). At each origin (last training year) every series with at least ``min_train``
+    years by then (the last ``max_train`` used) is forecast ``horizon`` years ahead and scored
+    against the latest value. With ``vintages`` (``series``, ``year``, ``edition``, ``value``)
+    an origin o trains on edition o where it exists (real time: the volume published by
+    then); ``vintage`` says which. Methods: ``annual`` (one series), ``naive``, ``drift``,
+    ``theta`` (statsmodels ThetaModel; ``theta_intervals`` adds its slow 80% interval),
+    ``ets`` (statsmodels damped-trend ETS, when ``ets``), ``panel`` (``annual_panel`` on all
+    series known at the origin, when ``panel_model``). One row per forecast and method:
+    ``series``, ``origin``, ``year``, ``actual``, ``scale`` (in-sample mean absolute change,
+    MASE's denominator), ``method``, ``point``, ``lower``, ``upper`` (80%), ``lower95``,
+    ``upper95``, ``vintage``. ``single_series=False`` leaves out every method but ``panel``
+    (for tuning)."""
     rows = []
-    for sid, g in panel.sort_values("year").groupby("series", sort=True):
-        s = pd.Series(g["value"].to_numpy(dtype=float), index=g["year"].to_numpy()).dropna()
-        years = s.index.to_numpy()
-        for k in range(min_train, len(s)):
-            target_year = years[k - 1] + horizon
-            if target_year not in s.index:
-                continue
-            train = s.iloc[:k] if max_train is None else s.iloc[max(0, k - max_train) : k]
+    p = panel[panel["value"].notna()].sort_values(["series", "year"])
+    latest = p.set_index(["series", "year"])["value"]
+    for origin in sorted(p["year"].unique()):
+        target_year = int(origin) + horizon
+        known, vintage = _vintage_view(p, vintages, int(origin))
+        if max_train is not None:
+            known = known.groupby("series", group_keys=False).tail(max_train)
+        counts = known.groupby("series")["year"].agg(["size", "max"])
+        eligible = [sid for sid, c in counts.iterrows()
+                    if c["size"] >= min_train and c["max"] == origin and (sid, target_year) in latest.index]  # fmt: skip
+        if not eligible:
+            continue
+        pan = None
+        if panel_model:
+            pan = panel_fit(known, horizon, **(panel_kwargs or {}))
+            pan_q = annual_panel_quantiles(pan)
+        for sid, g in known[known["series"].isin(eligible)].groupby("series", sort=True):
+            train = pd.Series(g["value"].to_numpy(dtype=float), index=g["year"].to_numpy())
             scale = float(np.mean(np.abs(np.diff(train.to_numpy()))))
             if not scale > 0:
                 continue
-            actual = float(s.loc[target_year])
-            base = {"series": sid, "origin": int(years[k - 1]), "year": int(target_year),
-                    "actual": actual, "scale": scale}  # fmt: skip
-            for m in ("auto", "naive", "drift"):
+            base = {"series": sid, "origin": int(origin), "year": target_year,
+                    "actual": float(latest.loc[(sid, target_year)]), "scale": scale, "vintage": vintage}  # fmt: skip
+            for m in ("auto", "naive", "drift") if single_series else ():
                 r = annual(train, horizon=horizon, method=m)
-                rows.append({**base, "method": "annual" if m == "auto" else m,
-                             "point": r.point, "lower": r.lower, "upper": r.upper})  # fmt: skip
-            if not theta:
-                continue
-            tp, tl, tu = _theta(train, horizon, theta_intervals)
-            rows.append({**base, "method": "theta", "point": tp, "lower": tl, "upper": tu})
+                rows.append({**base, "method": "annual" if m == "auto" else m, "point": r.point,
+                             "lower": r.lower, "upper": r.upper, "lower95": r.lower95,
+                             "upper95": r.upper95})  # fmt: skip
+            if pan is not None:
+                q = pan_q.loc[sid]
+                rows.append({**base, "method": "panel", **q.to_dict()})
+            if theta and single_series:
+                tp, tl, tu = _theta(train, horizon, theta_intervals)
+                rows.append({**base, "method": "theta", "point": tp, "lower": tl, "upper": tu,
+                             "lower95": np.nan, "upper95": np.nan})  # fmt: skip
+            if ets and single_series:
+                ep, el, eu, el95, eu95 = _ets_annual(train, horizon)
+                rows.append({**base, "method": "ets", "point": ep, "lower": el, "upper": eu,
+                             "lower95": el95, "upper95": eu95})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _annual_scored(bt: pd.DataFrame) -> pd.DataFrame:
+    """Per-forecast scores: ``scaled`` |error| / scale, ``covered``/``covered95`` (NaN without
+    an interval) and ``is80``/``is95`` (interval scores / scale)."""
+    from .scores import interval_score
+
+    lo95 = bt["lower95"] if "lower95" in bt else pd.Series(np.nan, index=bt.index)
+    hi95 = bt["upper95"] if "upper95" in bt else pd.Series(np.nan, index=bt.index)
+    has80 = bt["lower"].notna() & bt["upper"].notna()
+    has95 = lo95.notna() & hi95.notna()
+    return bt.assign(
+        scaled=(bt["actual"] - bt["point"]).abs() / bt["scale"],
+        covered=((bt["actual"] >= bt["lower"]) & (bt["actual"] <= bt["upper"])).astype(float).where(has80),
+        covered95=((bt["actual"] >= lo95) & (bt["actual"] <= hi95)).astype(float).where(has95),
+        is80=pd.Series(interval_score(bt["actual"], bt["lower"], bt["upper"], 0.2), index=bt.index).where(has80) / bt["scale"],
+        is95=pd.Series(interval_score(bt["actual"], lo95, hi95, 0.05), index=bt.index).where(has95) / bt["scale"],
+    )  # fmt: skip
 
 
 def summarize_annual(bt: pd.DataFrame) -> pd.DataFrame:
     """Per method: ``n``, ``mase`` (mean of |error| / in-sample mean absolute change),
-    ``coverage80``; plus ``mase_ratio`` = MASE / best MASE among naive, drift and theta."""
-    d = bt.assign(
-        scaled=lambda x: (x["actual"] - x["point"]).abs() / x["scale"],
-        covered=lambda x: (
-            ((x["actual"] >= x["lower"]) & (x["actual"] <= x["upper"]))
-            .astype(float)
-            .where(x["lower"].notna() & x["upper"].notna())
-        ),
-    )
+    ``coverage80``, ``coverage95``, ``interval_score80`` (mean interval score / scale); plus
+    ``mase_ratio`` = MASE / best MASE among naive, drift and theta."""
+    d = _annual_scored(bt)
     out = d.groupby("method").agg(n=("scaled", "size"), mase=("scaled", "mean"),
-                                  coverage80=("covered", "mean"))  # fmt: skip
+                                  coverage80=("covered", "mean"), coverage95=("covered95", "mean"),
+                                  interval_score80=("is80", "mean"))  # fmt: skip
     best = out.loc[out.index.intersection(["naive", "drift", "theta"]), "mase"].min()
     return out.assign(mase_ratio=out["mase"] / best)
+
+
+PANEL_PRIOR_DF_GRID = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+PANEL_SCALE_GRID = tuple(np.round(np.arange(0.70, 1.31, 0.02), 2))
+
+
+def tune_annual_panel(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
+                      vintages: Mapping[str, pd.DataFrame] | None = None,
+                      **kwargs) -> pd.DataFrame:  # fmt: skip
+    """Choose ``annual_panel``'s PRIOR_DF and INTERVAL_SCALE on the tuning series only: for
+    each prior weight, the interval scale whose pooled 80% coverage on the tuning series is
+    nearest 0.80, then the prior weight with the lowest mean interval score (80% + 95%, per
+    unit of MASE scale). Returns one row per prior weight (``prior_df``, ``interval_scale``,
+    ``coverage80``, ``coverage95``, ``mase``, ``interval_score``, ``chosen``)."""
+    vintages = vintages or {}
+    rows = []
+    for prior_df in PANEL_PRIOR_DF_GRID:
+        best = None
+        for k in PANEL_SCALE_GRID:
+            bt = pd.concat([backtest_annual(p, single_series=False, vintages=vintages.get(t),
+                                            panel_kwargs={"prior_df": prior_df, "interval_scale": k},
+                                            **kwargs).assign(table=t)
+                            for t, p in panels.items()], ignore_index=True)  # fmt: skip
+            d = _annual_scored(in_set(bt, split, "annual", "tuning"))
+            cov = float(d["covered"].mean())
+            cand = {"prior_df": prior_df, "interval_scale": float(k), "coverage80": cov,
+                    "coverage95": float(d["covered95"].mean()), "mase": float(d["scaled"].mean()),
+                    "interval_score": float((d["is80"] + d["is95"]).mean())}  # fmt: skip
+            if best is None or abs(cov - 0.8) < abs(best["coverage80"] - 0.8):
+                best = cand
+        rows.append(best)
+    out = pd.DataFrame(rows)
+    return out.assign(chosen=out["interval_score"] == out["interval_score"].min())
+
+
+def in_set(bt: pd.DataFrame, split: pd.DataFrame, kind: str, which: str) -> pd.DataFrame:
+    """Rows of a stacked backtest (``table`` column for annual; none for monthly) whose
+    series belongs to set ``which`` of the committed ``split``."""
+    keep = series_in(split, kind, which)
+    table = bt["table"].astype(str) if "table" in bt.columns else pd.Series("", index=bt.index)
+    pairs = pd.Series(list(zip(table, bt["series"].astype(str), strict=True)), index=bt.index)
+    return bt[pairs.isin(keep)]
 
 
 def yearbook_annual_panels(
@@ -350,10 +467,29 @@ def summarize_ytd(bt: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- reports
 
 
-def annual_backtests(panels: Mapping[str, pd.DataFrame], **kwargs) -> pd.DataFrame:
-    """``backtest_annual`` of every panel, stacked with a ``table`` column."""
-    frames = [backtest_annual(p, **kwargs).assign(table=t) for t, p in panels.items()]
+def annual_backtests(panels: Mapping[str, pd.DataFrame],
+                     vintages: Mapping[str, pd.DataFrame] | None = None, **kwargs) -> pd.DataFrame:  # fmt: skip
+    """``backtest_annual`` of every panel (with its table's editions from ``vintages`` when
+    given), stacked with a ``table`` column."""
+    vintages = vintages or {}
+    frames = [backtest_annual(p, vintages=vintages.get(t), **kwargs).assign(table=t)
+              for t, p in panels.items()]  # fmt: skip
     return pd.concat(frames, ignore_index=True)
+
+
+def yearbook_annual_vintages(
+    yearbook_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every edition of the revised panel tables as table -> (``series``, ``year``,
+    ``edition``, ``value``): from the yearbook folder when given, else the committed
+    ``data/raw/public/yearbook_vintages.csv``."""
+    from .data.public import build_annual_vintages, load_annual_vintages
+
+    if yearbook_dir is None:
+        return load_annual_vintages()
+    long = build_annual_vintages(yearbook_dir).rename(columns={"region": "series"})
+    return {t: g[["series", "year", "edition", "value"]].reset_index(drop=True)
+            for t, g in long.groupby("table", sort=False)}  # fmt: skip
 
 
 def summarize_annual_tables(bt: pd.DataFrame) -> pd.DataFrame:
