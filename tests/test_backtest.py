@@ -28,7 +28,7 @@ def test_annual_backtest_shapes_and_mase():
     panel = pd.DataFrame({"series": ["a"] * 6 + ["b"] * 6, "year": list(range(2015, 2021)) * 2,
                           "value": [1.0 * 1.1**k for k in range(6)] + [5.0 + (k % 2) for k in range(6)]})  # fmt: skip
     s = bt.summarize_annual(bt.backtest_annual(panel))
-    assert set(s.index) == {"annual", "naive", "drift", "theta"}
+    assert set(s.index) == {"annual", "naive", "drift", "theta", "panel"}
     assert (s["n"] == 4).all() and s["mase"].gt(0).all()
     # a clean 10% trend: the trend methods beat naive
     a = bt.summarize_annual(bt.backtest_annual(panel[panel["series"] == "a"], theta=False))
