@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
 from conftest import REAL_YEARBOOK, needs_real_data
 
 from tianxin_analysis import backtest as bt
@@ -119,3 +121,54 @@ def test_block_bootstrap_band_covers_the_estimate_and_widens_with_shared_block_s
     _, lo_row, hi_row = block_bootstrap(frame, "a", "b", blocks=["row"])
     assert hi - lo > 1.5 * (hi_row - lo_row)  # rows resampled alone would flatter
     assert block_bootstrap(frame, "a", "b", blocks=["block"]) == (est, lo, hi)  # deterministic
+
+
+# ---- issue 16: the year-to-date model with its ETS component ---------------------------------
+
+
+def test_ets_component_enters_with_three_years_and_is_deterministic():
+    from tianxin_analysis.forecast import year_end_from_ytd
+    from tianxin_analysis.forecast.ytd import ETS_WEIGHT_BY_MONTH
+
+    s = bt.packaged_monthly_series()["a10"]
+    hist = s[(s.index.year >= 1999) & (s.index.year <= 2004)]
+    r = year_end_from_ytd(hist, 2004, 9, target=float(hist.sum()))
+    assert "ETS" in r.method and r.details["ets"]["lower"] < r.details["ets"]["upper"]
+    again = year_end_from_ytd(hist, 2004, 9, target=float(hist.sum()))
+    assert (r.point, r.p_meet) == (again.point, again.p_meet)
+    w = ETS_WEIGHT_BY_MONTH[9]
+    share, ets = r.details["share"]["loc"], r.details["ets"]["loc"]
+    assert np.log(r.point) == pytest.approx((1 - w) * share + w * ets, abs=1e-9)
+    off = year_end_from_ytd(hist, 2004, 9, state_space=False)
+    assert off.details["ets"] is None and "ETS" not in off.method
+    short = year_end_from_ytd(hist[hist.index.year >= 2002], 2004, 9)  # two past years
+    assert short.details["ets"] is None
+
+
+def test_combined_months_are_spread_for_the_state_space_model():
+    from tianxin_analysis.forecast.ytd import _spread_combined
+
+    v = np.array([np.nan, 10.0, 3.0, np.nan, np.nan, 9.0, np.nan])
+    assert np.allclose(_spread_combined(v)[:6], [5, 5, 3, 3, 3, 3]) and np.isnan(
+        _spread_combined(v)[6]
+    )
+
+
+def test_tune_ytd_chooses_from_the_grid_and_calibrates_coverage():
+    series = bt.synthetic_monthly_series(n_series=4, n_years=7, seed=5)
+    t = bt.tune_ytd(series, months=(6,))
+    assert set(t.columns) >= {"prior_sd", "ets_weight", "spread_scale", "mape", "n"}
+    assert t.loc[6, "ets_weight"] in bt.YTD_WEIGHT_GRID and t.loc[6, "spread_scale"] > 0
+    res = bt.backtest_ytd(series, as_of_months=(6,), uplifts=(0.0,), prior_sd=t.loc[6, "prior_sd"],
+                          ets_weight=t.loc[6, "ets_weight"], spread_scale=t.loc[6, "spread_scale"])  # fmt: skip
+    assert bt.summarize_ytd(res).loc[6, "coverage80"] == pytest.approx(0.8, abs=0.08)
+
+
+def test_reporting_half_of_the_real_monthly_series_against_both_baselines():
+    split = bt.load_backtest_split()
+    real = bt.packaged_monthly_series()
+    rep = {k: v for k, v in real.items() if ("", k) in bt.series_in(split, "monthly", "reporting")}
+    s = bt.summarize_ytd(bt.backtest_ytd(rep, max_years=4))
+    assert (s["mape_ratio"] < 0.5).all() and (s["brier_ratio"] < 0.4).all()
+    assert (s["mape_ratio_ets"] < 1.1).all()
+    assert s["coverage80"].between(0.6, 0.95).all() and s["coverage95"].between(0.85, 1.0).all()

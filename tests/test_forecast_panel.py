@@ -25,7 +25,7 @@ def _panel(n: int, years=range(2013, 2024), drift=0.05, sd=0.1, seed=0) -> pd.Da
 def test_columns_index_and_targets_scalar_or_per_series():
     p = _panel(5)
     out = annual_panel(p)
-    assert list(out.columns) == ["point", "lower", "upper", "lower95", "upper95", "p_meet", "method"]
+    assert list(out.columns) == "point lower upper lower95 upper95 p_meet method".split()
     assert out.index.name == "series" and len(out) == 5 and out["p_meet"].isna().all()
     assert ((out["lower95"] < out["lower"]) & (out["lower"] < out["point"])
             & (out["point"] < out["upper"]) & (out["upper"] < out["upper95"])).all()  # fmt: skip
@@ -38,8 +38,9 @@ def test_columns_index_and_targets_scalar_or_per_series():
 
 def test_a_noisy_drift_is_shrunk_toward_the_group():
     p = _panel(30, drift=0.05, sd=0.03)
-    odd = pd.DataFrame({"series": "odd", "year": [2020, 2021, 2022, 2023],
-                        "value": [100.0, 160.0, 144.0, 216.0]})  # noisy, +29% a year
+    odd = pd.DataFrame(
+        {"series": "odd", "year": [2020, 2021, 2022, 2023], "value": [100.0, 160.0, 144.0, 216.0]}
+    )  # noisy, +29% a year
     fit = panel_fit(pd.concat([p, odd]))
     assert fit.loc["odd", "own_drift"] == pytest.approx(np.log(2.16) / 3)
     assert abs(fit.loc["odd", "group_drift"] - 0.05) < 0.02
@@ -53,7 +54,9 @@ def test_different_spans_gaps_and_level_scale_series():
     p = _panel(8)
     p = p[~((p["series"] == "s0001") & p["year"].isin([2016, 2017]))]  # a gap
     p = p[~((p["series"] == "s0002") & (p["year"] < 2020))]  # a short span
-    level = pd.DataFrame({"series": "flat", "year": range(2018, 2024), "value": [-2.0, -1, 0, 1, 2, 3]})
+    level = pd.DataFrame(
+        {"series": "flat", "year": range(2018, 2024), "value": [-2.0, -1, 0, 1, 2, 3]}
+    )
     out = annual_panel(pd.concat([p, level]), horizon=2)
     assert out.loc["flat", "method"] == "panel EB drift (level)"
     assert out.loc["s0001", "method"] == "panel EB drift (log)"

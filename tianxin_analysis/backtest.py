@@ -71,7 +71,11 @@ def backtest_split(panels: Mapping[str, pd.DataFrame] | None = None,
     ``PACKAGED_MONTHLY``."""
     panels = yearbook_annual_panels() if panels is None else panels
     monthly = list(PACKAGED_MONTHLY) if monthly is None else list(monthly)
-    rows = [("annual", t, s, f"{t}/{s}") for t, p in panels.items() for s in sorted(p["series"].unique())]
+    rows = [
+        ("annual", t, s, f"{t}/{s}")
+        for t, p in panels.items()
+        for s in sorted(p["series"].unique())
+    ]
     rows += [("monthly", "", name, name) for name in monthly]
     out = pd.DataFrame(rows, columns=_SPLIT_COLUMNS[:-1])
     return out.assign(set=out["group"].map(split_set)).astype("str")
@@ -132,7 +136,7 @@ def _ets_annual(train: pd.Series, h: int) -> tuple[float, float, float, float, f
         warnings.simplefilter("ignore")
         try:
             res = ETSModel(y, error="add", trend="add", damped_trend=True).fit(disp=False)
-            sim = res.simulate(h, repetitions=500, anchor="end", random_state=1)
+            sim = res.simulate(h, repetitions=500, anchor="end", rng=np.random.default_rng(1))
         except Exception:
             return (np.nan,) * 5
     last = np.asarray(sim)[-1]
@@ -409,59 +413,163 @@ def synthetic_monthly_series(
 
 def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int] = (3, 6, 9),
                  history_years: int = 5, min_history: int = 3,
-                 uplifts: Iterable[float] = (0.0, 0.05, 0.10)) -> pd.DataFrame:  # fmt: skip
+                 uplifts: Iterable[float] = (0.0, 0.05, 0.10), max_years: int | None = None,
+                 **model_kwargs) -> pd.DataFrame:  # fmt: skip
     """For every series, every complete year with at least ``min_history`` complete years
-    before it (the last ``history_years`` of them are used, as a district has), and every
-    as-of month: forecast the year total. One row per (series, year, as_of_month, uplift):
-    ``actual``, ``point``, ``lower``, ``upper``, ``baseline`` (序时进度), ``target`` (last
-    year's total x (1 + uplift)), ``p_meet``, ``met``."""
+    before it (the last ``history_years`` of them are used, as a district has; only the last
+    ``max_years`` such years when given), and every as-of month: forecast the year total with
+    ``year_end_from_ytd(**model_kwargs)``. One row per (series, year, as_of_month, uplift):
+    ``actual``, ``point``, ``lower``, ``upper`` (80%), ``lower95``, ``upper95``, ``baseline``
+    (序时进度), ``target`` (last year's total x (1 + uplift)), ``p_meet``, ``met``; the plain
+    statsmodels damped-trend seasonal ETS as a second baseline (``ets_point``, ``ets_lower``,
+    ``ets_upper``, ``ets_lower95``, ``ets_upper95``, ``ets_p_meet``; NaN where it cannot be
+    fitted); and the two components on the log scale (``share_loc``, ``share_sd``,
+    ``share_df``, ``ets_loc``, ``ets_sd``) and ``ytd`` for tuning."""
+    from scipy import stats
+
     rows = []
     months = tuple(as_of_months)
     ups = tuple(uplifts)
+    nan = float("nan")
     for name, s in series.items():
         years = np.unique(s.index.year)
         complete = [y for y in years if (s.index.year == y).sum() == 12 and not np.isnan(s[s.index.year == y].iloc[-1])]  # fmt: skip
         totals = {y: float(np.nansum(s[s.index.year == y].to_numpy())) for y in complete}
-        for y in complete:
-            past = [p for p in complete if y - history_years <= p < y]
-            if len(past) < min_history or (y - 1) not in totals:
-                continue
+        eligible = [y for y in complete
+                    if len([p for p in complete if y - history_years <= p < y]) >= min_history
+                    and (y - 1) in totals]  # fmt: skip
+        if max_years is not None:
+            eligible = eligible[-max_years:]
+        for y in eligible:
             hist = s[(s.index.year >= y - history_years) & (s.index.year <= y)]
             for m in months:
-                targets = [totals[y - 1] * (1 + u) for u in ups]
-                r = year_end_from_ytd(hist, y, m)
-                for u, tgt in zip(ups, targets, strict=True):
-                    p = prob_at_least(r, tgt)
+                r = year_end_from_ytd(hist, y, m, **model_kwargs)
+                ets = r.details.get("ets") or {}
+                share = r.details["share"]
+                for u in ups:
+                    tgt = totals[y - 1] * (1 + u)
+                    ets_p = (float(stats.norm.sf((np.log(tgt) - ets["loc"]) / ets["sd"]))
+                             if ets else nan)  # fmt: skip
                     rows.append({
                         "series": name, "year": int(y), "as_of_month": m, "uplift": u,
                         "actual": totals[y], "point": r.point, "lower": r.lower,
-                        "upper": r.upper, "baseline": r.baseline_point, "target": tgt,
-                        "p_meet": p, "met": totals[y] >= tgt,
+                        "upper": r.upper, "lower95": r.lower95, "upper95": r.upper95,
+                        "baseline": r.baseline_point, "target": tgt,
+                        "p_meet": prob_at_least(r, tgt), "met": totals[y] >= tgt,
+                        "ets_point": ets.get("point", nan), "ets_lower": ets.get("lower", nan),
+                        "ets_upper": ets.get("upper", nan), "ets_lower95": ets.get("lower95", nan),
+                        "ets_upper95": ets.get("upper95", nan), "ets_p_meet": ets_p,
+                        "share_loc": share["loc"], "share_sd": share["sd"], "share_df": share["df"],
+                        "ets_loc": ets.get("loc", nan), "ets_sd": ets.get("sd", nan),
+                        "ytd": r.actual_to_date,
                     })  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def summarize_ytd(bt: pd.DataFrame) -> pd.DataFrame:
-    """Per as-of month: ``mape`` and ``mape_baseline`` (序时进度), their ratio, ``coverage80``,
-    ``brier`` of p_meet and ``brier_baseline`` of the 序时进度 call (1 when baseline >= target),
-    their ratio. MAPE and coverage count each (series, year, month) once."""
-    one = bt[bt["uplift"] == bt["uplift"].min()]
-    ape = (one["point"] - one["actual"]).abs() / one["actual"]
-    ape_b = (one["baseline"] - one["actual"]).abs() / one["actual"]
-    cov = (one["actual"] >= one["lower"]) & (one["actual"] <= one["upper"])
-    first = pd.DataFrame(
-        {"as_of_month": one["as_of_month"], "ape": ape, "ape_b": ape_b, "cov": cov}
-    )
-    a = first.groupby("as_of_month").agg(n=("ape", "size"), mape=("ape", "mean"),
-                                         mape_baseline=("ape_b", "mean"), coverage80=("cov", "mean"))  # fmt: skip
-    met = bt["met"].astype(float)
-    call = (bt["baseline"] >= bt["target"]).astype(float)
-    br = pd.DataFrame({"as_of_month": bt["as_of_month"], "b": (bt["p_meet"] - met) ** 2,
-                       "bb": (call - met) ** 2})  # fmt: skip
-    b = br.groupby("as_of_month").agg(brier=("b", "mean"), brier_baseline=("bb", "mean"))
+    """Per as-of month: ``mape``, ``mape_baseline`` (序时进度) and ``mape_ets`` (damped ETS)
+    and the ratios ``mape_ratio`` (to 序时进度) and ``mape_ratio_ets``; ``coverage80``,
+    ``coverage95`` (and the ETS's ``coverage80_ets``, ``coverage95_ets``); ``brier`` of
+    p_meet, ``brier_baseline`` of the 序时进度 call (1 when baseline >= target), ``brier_ets``
+    and ``brier_ratio``; ``interval_score`` (80% + 95%, relative to the actual) and
+    ``interval_score_ets``. MAPE, coverage and interval scores count each (series, year,
+    month) once; Brier counts every target."""
+    d = _ytd_scored(bt)
+    one = d[d["uplift"] == d["uplift"].min()]
+    a = one.groupby("as_of_month").agg(
+        n=("ape", "size"), mape=("ape", "mean"), mape_baseline=("ape_b", "mean"),
+        mape_ets=("ape_e", "mean"), coverage80=("cov80", "mean"), coverage95=("cov95", "mean"),
+        coverage80_ets=("cov80_e", "mean"), coverage95_ets=("cov95_e", "mean"),
+        interval_score=("wis", "mean"), interval_score_ets=("wis_e", "mean"),
+    )  # fmt: skip
+    b = d.groupby("as_of_month").agg(brier=("b", "mean"), brier_baseline=("bb", "mean"),
+                                     brier_ets=("be", "mean"))  # fmt: skip
     out = a.join(b)
     return out.assign(mape_ratio=out["mape"] / out["mape_baseline"],
+                      mape_ratio_ets=out["mape"] / out["mape_ets"],
                       brier_ratio=out["brier"] / out["brier_baseline"])  # fmt: skip
+
+
+def _ytd_scored(bt: pd.DataFrame) -> pd.DataFrame:
+    """Per-row scores of a YTD backtest: absolute percentage errors (``ape``, ``ape_b``,
+    ``ape_e``), coverage flags, interval scores relative to the actual (``wis``, ``wis_e``:
+    80% + 95%) and Brier terms (``b``, ``bb``, ``be``). Rows where the ETS baseline could not
+    be fitted fall back to 序时进度 for it (so every method is scored on the same rows)."""
+    from .scores import interval_score
+
+    y = bt["actual"]
+    ets_ok = bt["ets_point"].notna()
+    ep = bt["ets_point"].where(ets_ok, bt["baseline"])
+    met = bt["met"].astype(float)
+    call = (bt["baseline"] >= bt["target"]).astype(float)
+    ets_p = bt["ets_p_meet"].where(ets_ok, call)
+
+    def wis(lo, hi, lo95, hi95):
+        return (interval_score(y, lo, hi, 0.2) + interval_score(y, lo95, hi95, 0.05)) / y
+
+    return bt.assign(
+        ape=(bt["point"] - y).abs() / y, ape_b=(bt["baseline"] - y).abs() / y,
+        ape_e=(ep - y).abs() / y,
+        cov80=((y >= bt["lower"]) & (y <= bt["upper"])).astype(float),
+        cov95=((y >= bt["lower95"]) & (y <= bt["upper95"])).astype(float),
+        cov80_e=((y >= bt["ets_lower"]) & (y <= bt["ets_upper"])).astype(float).where(ets_ok),
+        cov95_e=((y >= bt["ets_lower95"]) & (y <= bt["ets_upper95"])).astype(float).where(ets_ok),
+        wis=wis(bt["lower"], bt["upper"], bt["lower95"], bt["upper95"]),
+        wis_e=wis(bt["ets_lower"], bt["ets_upper"], bt["ets_lower95"], bt["ets_upper95"]).where(ets_ok),
+        b=(bt["p_meet"] - met) ** 2, bb=(call - met) ** 2, be=(ets_p - met) ** 2,
+    )  # fmt: skip
+
+
+YTD_WEIGHT_GRID = tuple(np.round(np.arange(0.0, 1.01, 0.1), 1))
+
+
+def tune_ytd(series: Mapping[str, pd.Series], *, months: Iterable[int] = range(1, 12),
+             **kwargs) -> pd.DataFrame:  # fmt: skip
+    """Choose ``year_end_from_ytd``'s defaults on ``series`` (the tuning half only), month by
+    month: ``prior_sd`` = the median over series of the spread of past years' log(total / YTD)
+    (the share component's default spread); ``ets_weight`` = the weight on the ETS component
+    with the lowest MAPE (grid of 0.1); ``spread_scale`` = the factor on the combined spread
+    that makes 80% intervals cover 80% of the tuning years. One row per month with these, the
+    tuning MAPE and the number of forecasts."""
+    from scipy import stats
+
+    from .forecast.ytd import monthly_matrix
+
+    out = []
+    for m in months:
+        sds = []
+        for s in series.values():
+            mat = monthly_matrix(s)
+            mat = mat[mat[12].notna()]
+            cum = mat.loc[:, 1:m].sum(axis=1, min_count=m) if m else None
+            r = np.log(mat.sum(axis=1) / cum).dropna()
+            if len(r) >= 3:
+                sds.append(float(r.std(ddof=1)))
+        prior = float(np.median(sds))
+        bt = backtest_ytd(series, as_of_months=(m,), uplifts=(0.0,), ets_weight=0.0,
+                          spread_scale=1.0, prior_sd=prior, **kwargs)  # fmt: skip
+        has = bt["ets_loc"].notna().to_numpy()
+        y = np.log(bt["actual"].to_numpy())
+        floor = np.log(np.maximum(bt["ytd"].to_numpy(), 1e-300))
+        best = None
+        for w in YTD_WEIGHT_GRID:
+            we = np.where(has, w, 0.0)
+            loc = (1 - we) * bt["share_loc"].to_numpy() + we * np.nan_to_num(
+                bt["ets_loc"].to_numpy()
+            )
+            ape = np.abs(np.exp(np.maximum(loc, floor)) / bt["actual"].to_numpy() - 1)
+            if best is None or ape.mean() < best[1] - 1e-12:
+                best = (float(w), float(ape.mean()), loc, we)
+        w, mape, loc, we = best
+        sd = np.sqrt(
+            (1 - we) * bt["share_sd"].to_numpy() ** 2
+            + we * np.nan_to_num(bt["ets_sd"].to_numpy()) ** 2
+        )
+        t = np.abs(y - loc) / sd / stats.t.ppf(0.9, bt["share_df"].to_numpy())
+        out.append({"as_of_month": m, "prior_sd": round(prior, 4), "ets_weight": w,
+                    "spread_scale": round(float(np.quantile(t, 0.8)), 3), "mape": mape,
+                    "n": len(bt)})  # fmt: skip
+    return pd.DataFrame(out).set_index("as_of_month")
 
 
 # --------------------------------------------------------------------------- reports

@@ -28,7 +28,9 @@ def interval_score(actual, lower, upper, alpha: float) -> np.ndarray:
     y = np.asarray(actual, dtype=float)
     lo = np.asarray(lower, dtype=float)
     hi = np.asarray(upper, dtype=float)
-    return (hi - lo) + 2.0 / alpha * np.clip(lo - y, 0, None) + 2.0 / alpha * np.clip(y - hi, 0, None)
+    return (
+        (hi - lo) + 2.0 / alpha * np.clip(lo - y, 0, None) + 2.0 / alpha * np.clip(y - hi, 0, None)
+    )
 
 
 def reliability_table(p: Sequence[float], outcome: Sequence[bool], *, bins: int = 10,

@@ -47,7 +47,9 @@ def _prepare(panel: pd.DataFrame) -> pd.DataFrame:
     d = panel.loc[panel["value"].notna(), ["series", "year", "value"]]
     if d.empty:
         raise ValueError("annual_panel: 面板为空 (panel holds no value)")
-    d = d.astype({"year": "int64", "value": "float64"}).sort_values(["series", "year"], kind="stable")
+    d = d.astype({"year": "int64", "value": "float64"}).sort_values(
+        ["series", "year"], kind="stable"
+    )
     dup = d.duplicated(["series", "year"])
     if dup.any():
         first = d.loc[dup].iloc[0]
