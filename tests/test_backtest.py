@@ -171,4 +171,15 @@ def test_reporting_half_of_the_real_monthly_series_against_both_baselines():
     s = bt.summarize_ytd(bt.backtest_ytd(rep, max_years=4))
     assert (s["mape_ratio"] < 0.5).all() and (s["brier_ratio"] < 0.4).all()
     assert (s["mape_ratio_ets"] < 1.1).all()
-    assert s["coverage80"].between(0.6, 0.95).all() and s["coverage95"].between(0.85, 1.0).all()
+    # 31 forecasts a month here: only under-coverage is checked (the full figures: docs/methods.md)
+    assert (s["coverage80"] >= 0.7).all() and (s["coverage95"] >= 0.85).all()
+
+
+def test_fixed_ets_parameters_are_the_tuning_medians():
+    # ETS_PARAMS must be what tune_ets_params gives on the tuning half (no hand edits).
+    from tianxin_analysis.forecast.ytd import ETS_PARAMS
+
+    split = bt.load_backtest_split()
+    tuning = {k: v for k, v in bt.packaged_monthly_series().items()
+              if ("", k) in bt.series_in(split, "monthly", "tuning")}  # fmt: skip
+    assert np.allclose(bt.tune_ets_params(tuning), ETS_PARAMS, rtol=1e-3)

@@ -411,6 +411,30 @@ def synthetic_monthly_series(
     return out
 
 
+def _ets_baseline(hist: pd.Series, year: int, m: int) -> dict:
+    """The plain statsmodels damped-trend seasonal ETS as a baseline: the YTD model's ETS
+    component refitted by maximum likelihood on this history (not the fixed tuned parameters),
+    its rest-of-year paths simulated. Keys ``point``, ``lower``, ``upper``, ``lower95``,
+    ``upper95``, ``loc``, ``sd`` (log total); empty when it cannot be fitted."""
+    from .forecast.ytd import ets_history, ets_model, monthly_matrix
+
+    mat = monthly_matrix(hist)
+    v = ets_history(mat, year, m)
+    if v is None:
+        return {}
+    ytd = float(np.nansum(mat.loc[year].to_numpy()[:m]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ets_model(np.log(v)).fit(disp=False)
+        sim = np.asarray(res.simulate(12 - m, repetitions=400, anchor="end",
+                                      rng=np.random.default_rng(1))).reshape(12 - m, -1)  # fmt: skip
+    totals = ytd + np.exp(sim).sum(axis=0)
+    q = np.quantile(totals, [0.5, 0.1, 0.9, 0.025, 0.975])
+    lt = np.log(totals)
+    return dict(zip(("point", "lower", "upper", "lower95", "upper95"), map(float, q), strict=True)) | {
+        "loc": float(lt.mean()), "sd": float(max(lt.std(ddof=1), 1e-6))}  # fmt: skip
+
+
 def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int] = (3, 6, 9),
                  history_years: int = 5, min_history: int = 3,
                  uplifts: Iterable[float] = (0.0, 0.05, 0.10), max_years: int | None = None,
@@ -421,10 +445,11 @@ def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int]
     ``year_end_from_ytd(**model_kwargs)``. One row per (series, year, as_of_month, uplift):
     ``actual``, ``point``, ``lower``, ``upper`` (80%), ``lower95``, ``upper95``, ``baseline``
     (序时进度), ``target`` (last year's total x (1 + uplift)), ``p_meet``, ``met``; the plain
-    statsmodels damped-trend seasonal ETS as a second baseline (``ets_point``, ``ets_lower``,
-    ``ets_upper``, ``ets_lower95``, ``ets_upper95``, ``ets_p_meet``; NaN where it cannot be
-    fitted); and the two components on the log scale (``share_loc``, ``share_sd``,
-    ``share_df``, ``ets_loc``, ``ets_sd``) and ``ytd`` for tuning."""
+    statsmodels damped-trend seasonal ETS, fitted by maximum likelihood, as a second baseline
+    (``ets_point``, ``ets_lower``, ``ets_upper``, ``ets_lower95``, ``ets_upper95``,
+    ``ets_p_meet``; NaN where it cannot be fitted); and the model's two components on the log
+    scale (``share_loc``, ``share_sd``, ``share_df``, and the fixed-parameter ETS component's
+    ``ets_loc``, ``ets_sd``) and ``ytd`` for tuning."""
     from scipy import stats
 
     rows = []
@@ -444,7 +469,8 @@ def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int]
             hist = s[(s.index.year >= y - history_years) & (s.index.year <= y)]
             for m in months:
                 r = year_end_from_ytd(hist, y, m, **model_kwargs)
-                ets = r.details.get("ets") or {}
+                comp = r.details.get("ets") or {}
+                ets = _ets_baseline(hist, y, m)
                 share = r.details["share"]
                 for u in ups:
                     tgt = totals[y - 1] * (1 + u)
@@ -460,7 +486,7 @@ def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int]
                         "ets_upper": ets.get("upper", nan), "ets_lower95": ets.get("lower95", nan),
                         "ets_upper95": ets.get("upper95", nan), "ets_p_meet": ets_p,
                         "share_loc": share["loc"], "share_sd": share["sd"], "share_df": share["df"],
-                        "ets_loc": ets.get("loc", nan), "ets_sd": ets.get("sd", nan),
+                        "ets_loc": comp.get("loc", nan), "ets_sd": comp.get("sd", nan),
                         "ytd": r.actual_to_date,
                     })  # fmt: skip
     return pd.DataFrame(rows)
@@ -518,6 +544,31 @@ def _ytd_scored(bt: pd.DataFrame) -> pd.DataFrame:
         wis_e=wis(bt["ets_lower"], bt["ets_upper"], bt["ets_lower95"], bt["ets_upper95"]).where(ets_ok),
         b=(bt["p_meet"] - met) ** 2, bb=(call - met) ** 2, be=(ets_p - met) ** 2,
     )  # fmt: skip
+
+
+def tune_ets_params(series: Mapping[str, pd.Series], *, months: Iterable[int] = (3, 6, 9),
+                    history_years: int = 5) -> tuple[float, ...]:  # fmt: skip
+    """Median maximum-likelihood smoothing parameters (level, trend, seasonal, damping) of the
+    YTD model's ETS component over every (series, year, month) of ``series`` (the tuning half
+    only) with ``history_years`` complete years before it — ``forecast.ytd.ETS_PARAMS``."""
+    from .forecast.ytd import ets_history, ets_model, monthly_matrix
+
+    fitted = []
+    for s in series.values():
+        mat = monthly_matrix(s)
+        mat = mat[mat[12].notna()]
+        for y in mat.index:
+            if not all(y - k in mat.index for k in range(1, history_years + 1)):
+                continue
+            window = mat[(mat.index >= y - history_years) & (mat.index <= y)]
+            for m in months:
+                v = ets_history(window, int(y), m)
+                if v is None:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fitted.append(ets_model(np.log(v)).fit(disp=False).params[:4])
+    return tuple(float(x) for x in np.median(np.asarray(fitted), axis=0))
 
 
 YTD_WEIGHT_GRID = tuple(np.round(np.arange(0.0, 1.01, 0.1), 1))
