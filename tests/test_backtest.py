@@ -57,17 +57,66 @@ def test_annual_tables_summary_and_goal_report():
         s.loc[("pooled", "annual"), "n"]
         == s.loc[("t1", "annual"), "n"] + s.loc[("t2", "annual"), "n"]
     )
-    ytd = pd.DataFrame(
-        {"mape_ratio": [0.3, 0.6], "coverage80": [0.8, 0.9], "brier_ratio": [0.2, 0.5]},
-        index=[3, 9],
+    ann = bt.annual_headlines(res).set_index(["scope", "figure"])
+    v, lo, hi = ann.loc[("pooled", "annual MASE / drift"), ["value", "low", "high"]]
+    d = res[res["method"].isin(["annual", "drift"])].assign(
+        e=lambda x: (x["actual"] - x["point"]).abs() / x["scale"]
     )
-    report = bt.goal_report(s.loc["pooled"], ytd).set_index("figure")
-    assert bool(report.loc["YTD MAPE / 序时进度 MAPE, month 3", "met"]) is True
-    assert bool(report.loc["YTD MAPE / 序时进度 MAPE, month 9", "met"]) is False  # 0.6 > 0.5
+    assert v == pytest.approx(
+        d.loc[d["method"] == "annual", "e"].sum() / d.loc[d["method"] == "drift", "e"].sum()
+    )
+    assert lo <= v <= hi
+    # the goal report judges the values given (constructed figures)
+    ytd = pd.DataFrame(
+        [("month 3", "MAPE / 序时进度", 0.3, 0.2, 0.4), ("month 9", "MAPE / 序时进度", 0.6, 0.5, 0.7),
+         ("month 9", "80% coverage", 0.9, 0.85, 0.95), ("month 9", "95% coverage", 0.95, 0.9, 0.99),
+         ("month 9", "Brier / 序时进度 call", 0.5, 0.4, 0.6), ("month 9", "MAPE / damped ETS", 0.99, 0.9, 1.1)],
+        columns=["scope", "figure", "value", "low", "high"],
+    )  # fmt: skip
+    annual = pd.DataFrame(
+        [("pooled", "panel MASE / best baseline (drift)", 0.94, 0.90, 1.01),
+         ("t1", "panel 80% coverage", 0.8, 0.7, 0.9)],
+        columns=["scope", "figure", "value", "low", "high"],
+    )  # fmt: skip
+    report = bt.goal_report(annual, ytd).set_index("figure")
+    assert bool(report.loc["YTD MAPE / 序时进度, month 3", "met"]) is True
+    assert bool(report.loc["YTD MAPE / 序时进度, month 9", "met"]) is False  # 0.6 > 0.5
     assert bool(report.loc["YTD 80% coverage, month 9", "met"]) is False  # 0.9 > 0.85
+    assert bool(report.loc["YTD 95% coverage, month 9", "met"]) is True
     assert bool(report.loc["Brier / 序时进度 call, month 9", "met"]) is False
-    ratio = s.loc[("pooled", "annual"), "mase_ratio"]
-    assert report.loc["annual MASE / best baseline", "value"] == ratio
+    assert bool(report.loc["YTD MAPE / damped ETS, month 9", "met"]) is True
+    assert bool(report.loc["annual_panel 80% coverage, t1", "met"]) is True
+    # 0.94 <= 0.95 but the band reaches past 1.0: not met
+    assert (
+        bool(report.loc["annual_panel MASE / best of naive, drift, Theta (pooled)", "met"]) is False
+    )
+
+
+def test_ytd_headlines_bands_and_reliability():
+    res = bt.backtest_ytd(
+        bt.synthetic_monthly_series(n_series=6, n_years=7, seed=11), as_of_months=(6,)
+    )
+    h = bt.ytd_headlines(res).set_index("figure")
+    assert h.loc["MAPE / 序时进度", "value"] == pytest.approx(
+        bt.summarize_ytd(res).loc[6, "mape_ratio"]
+    )
+    assert (h["low"] <= h["value"]).all() and (h["value"] <= h["high"]).all()
+    rel = bt.reliability(res)
+    assert rel["n"].sum() == len(res)
+
+
+def test_cached_frame_builds_once(tmp_path):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return pd.DataFrame({"a": [1.0, 2.0]})
+
+    first = bt.cached_frame("t", build, params={"k": 1}, folder=tmp_path)
+    second = bt.cached_frame("t", build, params={"k": 1}, folder=tmp_path)
+    assert first.equals(second) and len(calls) == 1
+    bt.cached_frame("t", build, params={"k": 2}, folder=tmp_path)
+    assert len(calls) == 2
 
 
 # ---- issue 16: the split, the scores, the bootstrap ------------------------------------------

@@ -71,7 +71,8 @@ def block_bootstrap(frame: pd.DataFrame, numerator: str, denominator: str | None
     rng = np.random.default_rng(seed)
     # Multinomial counts of each block per draw: the same as resampling k blocks with replacement.
     counts = rng.multinomial(k, np.full(k, 1.0 / k), size=draws).astype(float)
-    ratios = (counts @ num) / (counts @ den)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a draw may pick only zero blocks
+        ratios = (counts @ num) / (counts @ den)
     lo, hi = np.nanquantile(ratios, [(1 - band) / 2, 1 - (1 - band) / 2])
     return est, float(lo), float(hi)
 
