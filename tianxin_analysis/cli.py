@@ -95,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 0
     if args.command == "public-data":
-        from .data.public import write_annual_panels, write_public_series
+        from .data.public import write_annual_panels, write_annual_vintages, write_public_series
         from .errors import InputFileError
 
         if not args.yearbook.is_dir():
@@ -103,7 +103,8 @@ def _run(args: argparse.Namespace) -> int:
                                  expected="../shared/real-data/yearbook")  # fmt: skip
         out = args.raw / "public"
         for path in (write_public_series(args.yearbook, out / "yearbook_series.csv"),
-                     write_annual_panels(args.yearbook, out / "yearbook_panels.csv")):  # fmt: skip
+                     write_annual_panels(args.yearbook, out / "yearbook_panels.csv"),
+                     write_annual_vintages(args.yearbook, out / "yearbook_vintages.csv")):  # fmt: skip
             print(f"已写入 wrote {path}")
         return 0
     if args.command in ("clean", "all"):

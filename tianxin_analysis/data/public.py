@@ -31,8 +31,10 @@ __all__ = [
     "build_annual_panels",
     "build_public_series",
     "load_annual_panels",
+    "load_annual_vintages",
     "load_public_series",
     "write_annual_panels",
+    "write_annual_vintages",
     "write_public_series",
     "yearbook_panel",
 ]
@@ -372,5 +374,60 @@ def load_annual_panels(path: str | os.PathLike[str] | None = None) -> dict[str, 
         table: g.rename(columns={"region": "series"})[["series", "year", "value"]].reset_index(
             drop=True
         )
+        for table, g in frame.groupby("table", sort=False)
+    }
+
+
+# ---- editions (vintages) of the panels, for real-time backtests ----------------------------
+
+PUBLIC_VINTAGES_PATH = RAW_DIR / "public" / "yearbook_vintages.csv"
+_VINTAGE_COLUMNS = ["table", "region", "year", "edition", "value", "source"]
+
+
+def build_annual_vintages(yearbook_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """Every edition's value of the backtest panels' tables where one year is printed in more
+    than one edition (R&D intensity after GDP revisions, contract values revised or rounded):
+    ``table``, ``region``, ``year``, ``edition`` (data year of the volume, published the year
+    after), ``value``, ``source``. A forecast made with edition E as the newest volume uses
+    edition E's values; it is scored against the latest edition's."""
+    frames = []
+    for table, indicators in ANNUAL_PANEL_TABLES.items():
+        if not (Path(yearbook_dir) / table).is_dir():
+            continue
+        p = yearbook_panel(yearbook_dir, table, all_editions=True)
+        keep = p["region"].astype(str).isin([zh for zh, _ in PROVINCES] + ["全国"])
+        p = p[keep & p["year"].ge(ANNUAL_PANEL_FIRST_YEAR)]
+        if indicators is not None:
+            p = p[p["indicator"].astype(str).isin(indicators)]
+        if p.groupby(["region", "year"])["edition"].nunique().max() < 2:
+            continue  # one edition per year (e.g. one-year tables): nothing to revise
+        frames.append(p.assign(
+            table=table,
+            source=[f"《中国科技统计年鉴》{int(e)}年数据版 ({f})"
+                    for e, f in zip(p["edition"], p["source_file"], strict=True)],
+        )[_VINTAGE_COLUMNS])  # fmt: skip
+    if not frames:
+        return pd.DataFrame(columns=_VINTAGE_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["table", "region", "year", "edition"], kind="stable").reset_index(drop=True)
+
+
+def write_annual_vintages(
+    yearbook_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None = None
+) -> Path:
+    """Build the panels' editions and write them atomically as UTF-8 CSV; return the path."""
+    return _write_derived(build_annual_vintages(yearbook_dir), path or PUBLIC_VINTAGES_PATH)
+
+
+def load_annual_vintages(path: str | os.PathLike[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Committed editions as table -> frame (``series`` = region, ``year``, ``edition``,
+    ``value``); an empty dict when the file is absent (vintages are optional)."""
+    target = Path(path) if path is not None else PUBLIC_VINTAGES_PATH
+    if not target.is_file():
+        return {}
+    frame = pd.read_csv(target, encoding="utf-8")
+    return {
+        table: g.rename(columns={"region": "series"})[["series", "year", "edition", "value"]]
+        .reset_index(drop=True)
         for table, g in frame.groupby("table", sort=False)
     }

@@ -1,5 +1,5 @@
 """Forecasts of every kind of target. Public API: ``ForecastResult``, ``year_end_from_ytd``,
-``annual``, ``status_from_p``, ``evaluate_targets`` and one model per kind of target
+``annual``, ``annual_panel``, ``status_from_p``, ``evaluate_targets`` and one model per kind of target
 (``models``); see docs/methods.md."""
 
 from ._dist import prob_at_least
@@ -18,6 +18,7 @@ from .models import (
     sme_watch_list,
     sme_year_end,
 )
+from .panel import annual_panel
 from .result import QUANTILE_LEVELS, ForecastResult, Status, status_from_p
 from .ytd import year_end_from_ytd
 
@@ -30,6 +31,7 @@ __all__ = [
     "Status",
     "UnsupportedTargetError",
     "annual",
+    "annual_panel",
     "contracts_year_end",
     "evaluate_targets",
     "growth_full_year",

@@ -16,6 +16,8 @@ month is not known (the as-of month itself blank) is left out of the share estim
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -24,9 +26,9 @@ from .annual import annual
 from .result import ForecastResult
 
 # Default spread (log scale) of the year-end / YTD ratio by as-of month when past years are too
-# few to tell, and its weight in past-year equivalents. Calibrated on the backtest
-# (tianxin_analysis.backtest) so that 80% intervals cover about 80%.
-PRIOR_SD_BY_MONTH = dict(zip(range(1, 13), (0.084, 0.068, 0.054, 0.044, 0.036, 0.03, 0.026, 0.02, 0.016, 0.012, 0.008, 0.0), strict=True))  # fmt: skip
+# few to tell, and its weight in past-year equivalents: the median over the tuning series of the
+# spread of their past years' log(total / YTD) (tianxin_analysis.backtest.tune_ytd).
+PRIOR_SD_BY_MONTH = dict(zip(range(1, 13), (0.0506, 0.0381, 0.0343, 0.0333, 0.0268, 0.0205, 0.018, 0.0155, 0.014, 0.0115, 0.0081, 0.0), strict=True))  # fmt: skip
 PRIOR_WEIGHT = 1.0
 # Spread (log scale, Student-t with 2 df) of year-end / 序时进度 when no past year shows the
 # seasonal pattern, scaled by the share of the year still to come. Flows that concentrate at
@@ -36,6 +38,22 @@ NO_HISTORY_LOG_SD = 0.5
 # Use the annual-trend forecast only while the YTD share is weak evidence (the backtest found
 # no gain from blending it in from March on).
 TREND_BLEND_MAX_MONTH = 2
+# State-space component: statsmodels ETS(A,Ad,A) on log monthly values (damped trend, monthly
+# seasonality) over at most ETS_MAX_YEARS years; needs ETS_MIN_MONTHS observed months.
+ETS_MAX_YEARS = 6
+ETS_MIN_MONTHS = 36
+ETS_DRAWS = 400
+# Its smoothing parameters (level, trend, seasonal, damping) are fixed, not fitted per series:
+# the medians of the maximum-likelihood fits on the tuning series (backtest.tune_ets_params).
+# Three to six years cannot pin four parameters down; on the tuning years the fixed values
+# were as accurate as refitting (mean |log error| 0.036 / 0.021 / 0.010 at months 3 / 6 / 9
+# against 0.043 / 0.022 / 0.009) and a forecast costs a third of the time.
+ETS_PARAMS = (0.5044, 0.01399, 5.265e-05, 0.98)
+# Weight of the ETS component in the log-scale combination, and the factor on the combined
+# spread, by as-of month; chosen on the tuning half of the real monthly series only
+# (tianxin_analysis.backtest.tune_ytd; reporting-half figures in docs/methods.md).
+ETS_WEIGHT_BY_MONTH = dict(zip(range(1, 13), (0.0, 0.2, 0.1, 0.5, 0.1, 0.8, 1.0, 0.8, 0.7, 0.7, 0.8, 0.0), strict=True))  # fmt: skip
+SPREAD_SCALE_BY_MONTH = dict(zip(range(1, 13), (0.842, 0.811, 0.829, 0.829, 0.808, 0.916, 0.962, 0.963, 0.869, 0.815, 0.863, 1.0), strict=True))  # fmt: skip
 
 
 def monthly_matrix(monthly: pd.Series) -> pd.DataFrame:
@@ -73,9 +91,21 @@ def year_end_from_ytd(
     comparator: str = ">=",
     tolerance: float = 0.0,
     seed: int | None = None,
+    state_space: bool = True,
+    ets_weight: float | None = None,
+    spread_scale: float | None = None,
+    prior_sd: float | None = None,
 ) -> ForecastResult:
     """Forecast the calendar-year total of ``year`` from monthly flows reported through
     ``as_of_month``.
+
+    Two components on the log scale of the total: the seasonal share (past years' log of
+    total / YTD) and, with ``state_space`` and at least three years of positive months, a
+    statsmodels damped-trend seasonal ETS of the log monthly values whose simulated
+    rest-of-year paths give the total. They are averaged with weight ``ets_weight`` on the ETS
+    (default ``ETS_WEIGHT_BY_MONTH``) and the spread multiplied by ``spread_scale`` (default
+    ``SPREAD_SCALE_BY_MONTH``), both chosen out of sample on the tuning series; ``prior_sd``
+    overrides the share component's default spread (``PRIOR_SD_BY_MONTH``, for tuning).
 
     ``monthly``: monthly flow values (not cumulative), monthly PeriodIndex, past years and
     months 1..as_of_month of ``year`` (later months are ignored). Returns a ForecastResult
@@ -104,7 +134,7 @@ def year_end_from_ytd(
     ratios = np.log(totals.to_numpy()[ok] / cum_m[ok]) if m else np.array([])
     n = len(ratios)
 
-    prior_sd = PRIOR_SD_BY_MONTH[max(m, 1)]
+    prior_sd = PRIOR_SD_BY_MONTH[max(m, 1)] if prior_sd is None else float(prior_sd)
     components: list[tuple[float, float, float]] = []  # (loc, var, df) on log scale
     method_parts = []
     if m == 12:
@@ -134,16 +164,94 @@ def year_end_from_ytd(
     loc = float(np.sum(w * np.array([c[0] for c in components])) / w.sum())
     var = float(1 / w.sum())
     df = float(min(c[2] for c in components))
+    share = {"loc": loc, "sd": float(np.sqrt(var)), "df": df}
+    ets = _ets_total(mat, year, m, ytd, seed) if state_space and m < 12 else None
+    month_key = max(m, 1)
+    if ets is not None:
+        we = ETS_WEIGHT_BY_MONTH[month_key] if ets_weight is None else float(ets_weight)
+        loc = (1 - we) * loc + we * ets["loc"]
+        var = (1 - we) * var + we * ets["sd"] ** 2
+        method_parts.append("ETS")
+    if m < 12:
+        k = SPREAD_SCALE_BY_MONTH[month_key] if spread_scale is None else float(spread_scale)
+        var *= k**2
 
     details = _details(past, totals, ok, cum_m, ytd, m, year, target, ratios)
     details.update({"months_elapsed": m, "n_years": n, "log_ratio_mean": float(ratios.mean()) if n else None,
                     "log_ratio_sd": float(ratios.std(ddof=1)) if n > 1 else None,
-                    "components": [{"loc": c[0], "sd": float(np.sqrt(c[1])), "df": c[2]} for c in components]})  # fmt: skip
+                    "components": [{"loc": c[0], "sd": float(np.sqrt(c[1])), "df": c[2]} for c in components],
+                    "share": share, "ets": ets})  # fmt: skip
     return _dist.from_t(
         loc, np.sqrt(var), df, log=True, method=" + ".join(method_parts) + " (log-t)",
         target=target, comparator=comparator, tolerance=tolerance, floor=ytd,
         baseline_point=baseline, actual_to_date=ytd, seed=seed, details=details,
     )  # fmt: skip
+
+
+def _spread_combined(v: np.ndarray) -> np.ndarray:
+    """Monthly values with a blank run before a reported month ("1-2月" together) spread
+    evenly over the run and that month; trailing blanks stay blank."""
+    out = v.copy()
+    run = []
+    for i, x in enumerate(v):
+        if np.isnan(x):
+            run.append(i)
+            continue
+        if run:
+            out[run + [i]] = x / (len(run) + 1)
+            run = []
+    return out
+
+
+def ets_model(log_values: np.ndarray):
+    """statsmodels ETS(A,Ad,A) with monthly seasonality for log monthly values (heuristic
+    initial states)."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    return ETSModel(log_values, error="add", trend="add", damped_trend=True, seasonal="add",
+                    seasonal_periods=12, initialization_method="heuristic")  # fmt: skip
+
+
+def ets_history(mat: pd.DataFrame, year: int, m: int) -> np.ndarray | None:
+    """Monthly values the ETS component is fitted on: the consecutive past years before
+    ``year`` (at most ETS_MAX_YEARS) and months 1..m of ``year``, combined months spread; None
+    when shorter than ETS_MIN_MONTHS, blank or not positive."""
+    years: list[int] = []
+    while year - 1 - len(years) in mat.index and len(years) < ETS_MAX_YEARS:
+        years.insert(0, year - 1 - len(years))
+    if not years:
+        return None
+    rows = [mat.loc[y].to_numpy() for y in years]
+    cur = mat.loc[year].to_numpy()[:m] if (m and year in mat.index) else np.array([])
+    v = _spread_combined(np.concatenate([*rows, cur]))
+    if len(v) < ETS_MIN_MONTHS or np.isnan(v).any() or (v <= 0).any():
+        return None
+    return v
+
+
+def _ets_total(mat: pd.DataFrame, year: int, m: int, ytd: float, seed: int | None) -> dict | None:
+    """The year total from statsmodels ETS(A,Ad,A) with ETS_PARAMS on log monthly values
+    (``ets_history``); the rest of the year simulated (ETS_DRAWS seeded paths). Returns ``loc`` and ``sd`` of log(total), the median and the
+    80% / 95% bounds, or None when the history is too short, not positive or the fit fails."""
+    v = ets_history(mat, year, m)
+    if v is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = ets_model(np.log(v)).smooth(np.asarray(ETS_PARAMS))
+            sim = np.asarray(res.simulate(12 - m, repetitions=ETS_DRAWS, anchor="end",
+                                          rng=_dist.rng(seed)))  # fmt: skip
+        except (ValueError, np.linalg.LinAlgError):
+            return None
+    sim = sim.reshape(12 - m, -1)
+    totals = ytd + np.exp(sim).sum(axis=0)
+    lt = np.log(totals)
+    if not np.isfinite(lt).all():
+        return None
+    q = np.quantile(totals, [0.5, 0.1, 0.9, 0.025, 0.975])
+    return {"loc": float(lt.mean()), "sd": float(max(lt.std(ddof=1), 1e-6)), "point": float(q[0]),
+            "lower": float(q[1]), "upper": float(q[2]), "lower95": float(q[3]), "upper95": float(q[4])}  # fmt: skip
 
 
 def _details(past: pd.DataFrame, totals: pd.Series, ok: np.ndarray, cum_m: np.ndarray,

@@ -1,0 +1,108 @@
+"""``forecast.annual_panel``: empirical-Bayes drift shrinkage across series, and its backtest
+on the reporting half of the committed yearbook panels."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tianxin_analysis import backtest as bt
+from tianxin_analysis.forecast import annual, annual_panel
+from tianxin_analysis.forecast.panel import annual_panel_result, panel_fit
+
+
+def _panel(n: int, years=range(2013, 2024), drift=0.05, sd=0.1, seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    yrs = np.asarray(list(years))
+    z = np.cumsum(rng.normal(drift, sd, (n, len(yrs))), axis=1)
+    return pd.DataFrame({"series": np.repeat([f"s{i:04d}" for i in range(n)], len(yrs)),
+                         "year": np.tile(yrs, n), "value": 100 * np.exp(z).ravel()})  # fmt: skip
+
+
+def test_columns_index_and_targets_scalar_or_per_series():
+    p = _panel(5)
+    out = annual_panel(p)
+    assert list(out.columns) == "point lower upper lower95 upper95 p_meet method".split()
+    assert out.index.name == "series" and len(out) == 5 and out["p_meet"].isna().all()
+    assert ((out["lower95"] < out["lower"]) & (out["lower"] < out["point"])
+            & (out["point"] < out["upper"]) & (out["upper"] < out["upper95"])).all()  # fmt: skip
+    low, high = annual_panel(p, target=1.0), annual_panel(p, target=1e9)
+    assert (low["p_meet"] > 0.99).all() and (high["p_meet"] < 0.01).all()
+    mapped = annual_panel(p, target={"s0000": float(out.loc["s0000", "point"])})
+    assert mapped.loc["s0000", "p_meet"] == pytest.approx(0.5, abs=1e-6)
+    assert mapped["p_meet"].drop("s0000").isna().all()
+
+
+def test_a_noisy_drift_is_shrunk_toward_the_group():
+    p = _panel(30, drift=0.05, sd=0.03)
+    odd = pd.DataFrame(
+        {"series": "odd", "year": [2020, 2021, 2022, 2023], "value": [100.0, 160.0, 144.0, 216.0]}
+    )  # noisy, +29% a year
+    fit = panel_fit(pd.concat([p, odd]))
+    assert fit.loc["odd", "own_drift"] == pytest.approx(np.log(2.16) / 3)
+    assert abs(fit.loc["odd", "group_drift"] - 0.05) < 0.02
+    # two changes against thirty ten-year series: mostly the group's drift
+    assert fit.loc["odd", "weight_own"] < 0.5
+    out = annual_panel(pd.concat([p, odd]))
+    assert 216 < out.loc["odd", "point"] < 216 * np.exp(np.log(2.16) / 6)
+
+
+def test_different_spans_gaps_and_level_scale_series():
+    p = _panel(8)
+    p = p[~((p["series"] == "s0001") & p["year"].isin([2016, 2017]))]  # a gap
+    p = p[~((p["series"] == "s0002") & (p["year"] < 2020))]  # a short span
+    level = pd.DataFrame(
+        {"series": "flat", "year": range(2018, 2024), "value": [-2.0, -1, 0, 1, 2, 3]}
+    )
+    out = annual_panel(pd.concat([p, level]), horizon=2)
+    assert out.loc["flat", "method"] == "panel EB drift (level)"
+    assert out.loc["s0001", "method"] == "panel EB drift (log)"
+    assert out.notna().drop(columns="p_meet").all().all()
+    fit = panel_fit(pd.concat([p, level]), horizon=2)
+    assert fit.loc["s0002", "forecast_year"] == 2025 and fit.loc["s0002", "n_years"] == 4
+
+
+def test_bad_panels_get_clear_messages():
+    with pytest.raises(ValueError, match="缺少列"):
+        annual_panel(pd.DataFrame({"series": ["a"], "value": [1.0]}))
+    dup = pd.DataFrame({"series": ["a", "a"], "year": [2020, 2020], "value": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="duplicate series-year"):
+        annual_panel(dup)
+
+
+def test_one_series_result_agrees_with_the_frame():
+    p = _panel(12)
+    out = annual_panel(p, target=150.0)
+    r = annual_panel_result(p, "s0003", target=150.0)
+    assert r.point == pytest.approx(out.loc["s0003", "point"])
+    assert r.upper95 == pytest.approx(out.loc["s0003", "upper95"])
+    assert r.p_meet == pytest.approx(out.loc["s0003", "p_meet"])
+    assert r.details["peers"] == 11 and 0 <= r.details["weight_own"] <= 1
+
+
+def test_2900_series_under_five_seconds():
+    p = _panel(2900)
+    t = time.perf_counter()
+    out = annual_panel(p, target=120.0)
+    assert time.perf_counter() - t < 5.0 and len(out) == 2900
+
+
+def test_reporting_set_backtest_beats_the_best_single_series_baseline():
+    # The committed yearbook panels (no shared data needed); figures from the reporting half
+    # only (the prior weight and interval scale were chosen on the tuning half).
+    split = bt.load_backtest_split()
+    res = bt.annual_backtests(bt.yearbook_annual_panels(), theta=False,
+                              vintages=bt.yearbook_annual_vintages())  # fmt: skip
+    rep = bt.summarize_annual(bt.in_set(res, split, "annual", "reporting"))
+    # measured 0.965x drift (goal 0.95 missed on this half; 0.897x on the tuning half)
+    assert rep.loc["panel", "mase"] / rep.loc[["naive", "drift"], "mase"].min() < 0.98
+    assert rep.loc["annual", "mase"] <= rep.loc["drift", "mase"]
+    assert 0.72 <= rep.loc["panel", "coverage80"] <= 0.88
+
+
+def test_annual_alone_still_works_for_one_series():
+    r = annual(pd.Series([1.0, 1.1, 1.2, 1.35], index=range(2020, 2024)))
+    assert r.point > 1.35
