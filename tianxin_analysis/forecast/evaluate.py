@@ -155,7 +155,7 @@ def evaluate_targets(
     for t in plan.targets:
         _tables_for(t)
     load = _Loader(processed)
-    results, watch, paths, rows = {}, {}, {}, []
+    results, watch, paths, candidates, rows = {}, {}, {}, {}, []
     for t in plan.targets:
         r, wl, path = _evaluate_one(t, load, plan.year, as_of, seed, stage_probabilities)
         results[t.id] = r
@@ -163,6 +163,10 @@ def evaluate_targets(
             watch[t.id] = wl
         if path is not None:
             paths[t.id] = path
+        if t.kind == "pipeline_count":
+            candidates[t.id] = models.pipeline_candidates(
+                load("pipelines"), t.measure, plan.year, as_of, stage_probabilities
+            )
         rows.append(_row(t, r, as_of, plan.year, on_track, at_risk))
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     if synthetic is None:
@@ -178,4 +182,5 @@ def evaluate_targets(
     if synthetic:
         source = "样本生成器 tianxin sample-data (generated sample)"
     return Evaluation(plan=plan, as_of=as_of, table=table, results=results, watch_lists=watch,
-                      paths=paths, synthetic=synthetic, data_source=source)  # fmt: skip
+                      paths=paths, synthetic=synthetic, data_source=source,
+                      candidates=candidates)  # fmt: skip
