@@ -58,7 +58,10 @@ def _result(target, actual, median, spread, rng) -> ForecastResult:
         baseline = None
     details = {}
     if target.kind == "pipeline_count":
-        details["stage_counts"] = {"已认定": int(actual or 0), "评审中": 3, "申报中": 4, "储备": 5}
+        # the keys models.pipeline_count reports
+        details.update(achieved=int(actual or 0), pending=12,
+                       expected_successes=float(median - (actual or 0.0)),
+                       pending_by_stage={"评审中": 3, "申报中": 4, "储备": 5})  # fmt: skip
     return ForecastResult(
         point=q[0.5],
         lower=q[0.1],
@@ -147,6 +150,25 @@ def _watch_lists() -> dict[str, pd.DataFrame]:
     return {"hitech_enterprises": expiring, "tech_smes": sme}
 
 
+def _candidates(target, actual, rng) -> pd.DataFrame:
+    """Named candidates of a pipeline (the columns of models.pipeline_candidates)."""
+    stages = ["已认定"] * int(actual or 0) + ["评审中"] * 3 + ["申报中"] * 4 + ["储备"] * 5 + ["未通过"]
+    p = {"已认定": 1.0, "评审中": 0.8, "申报中": 0.5, "储备": 0.25, "未通过": 0.0}
+    n = len(stages)
+    expected = pd.to_datetime("2024-03-01") + pd.to_timedelta(np.sort(rng.integers(0, 300, n)), "D")
+    return pd.DataFrame({
+        "candidate": [f"长沙{target.name_zh[-4:]}候选{i + 1:02d}" for i in range(n)],
+        "category": ["市级" if i % 2 else "省级" for i in range(n)],
+        "stage": stages,
+        "expected_date": expected,
+        "recognized_date": expected.where([s == "已认定" for s in stages]),
+        "responsible_unit": ["天心区科技平台服务中心" if i % 3 else "天心区科技人才服务中心" for i in range(n)],
+        "achieved": [s == "已认定" for s in stages],
+        "pending": [s in ("评审中", "申报中", "储备") for s in stages],
+        "probability": [p[s] for s in stages],
+    })  # fmt: skip
+
+
 def make_evaluation(
     synthetic: bool = True, seed: int = 2024, plan: Plan | None = None
 ) -> Evaluation:
@@ -156,10 +178,14 @@ def make_evaluation(
     results: dict[str, ForecastResult] = {}
     paths: dict[str, pd.DataFrame] = {}
     rows = []
+    candidates: dict[str, pd.DataFrame] = {}
+    cand_rng = np.random.default_rng(seed + 1)  # apart, so the forecasts' draws stay as they were
     for t in plan.targets:
         actual, median, spread = _SCENARIO[t.id]
         res = _result(t, actual, median, spread, rng)
         results[t.id] = res
+        if t.kind == "pipeline_count":
+            candidates[t.id] = _candidates(t, actual, cand_rng)
         if t.kind in ("flow", "stock", "growth_rate"):
             paths[t.id] = _path(t, actual, rng)
         status = res.status()
@@ -208,6 +234,7 @@ def make_evaluation(
         watch_lists=_watch_lists(),
         paths=paths,
         synthetic=synthetic,
+        candidates=candidates,
         data_source="天心区科技主管部门业务系统导出（模拟样本）"
         if synthetic
         else "天心区科技主管部门业务系统导出",

@@ -96,11 +96,11 @@ def test_house_style_does_not_leak_into_global_state(evaluation):
 
 def test_bullet_chart_colours_follow_status(evaluation):
     fig = charts.bullet_chart(evaluation, size="a4")
-    ax = fig.axes[0]
-    colours = {matplotlib.colors.to_hex(t.get_color()).upper() for t in ax.texts}
+    colours = {matplotlib.colors.to_hex(t.get_color()).upper() for ax in fig.axes for t in ax.texts}
     statuses = set(evaluation.table["status"])
     assert colours == {charts.STATUS_COLOURS[s].upper() for s in statuses}
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(evaluation.table["name_zh"])
+    names = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert sorted(names) == sorted(evaluation.table["name_zh"])
 
 
 def test_fan_chart_bands_come_from_result_quantiles(evaluation):
@@ -116,14 +116,46 @@ def test_fan_chart_bands_come_from_result_quantiles(evaluation):
     _render_png(fig)
 
 
-def test_p_at_least_from_quantiles_matches_draws(evaluation):
-    res = evaluation.results["tech_vice_presidents"]
-    ks = np.arange(0, 20, dtype=float)
-    from_draws = charts._p_at_least(res, ks)
-    from_quantiles = charts._p_at_least(dataclasses.replace(res, draws=None), ks)
-    assert from_draws[0] == 1.0
-    assert np.all(np.diff(from_draws) <= 0)
-    assert np.max(np.abs(from_draws - from_quantiles)) < 0.12
+def test_pipeline_chart_shows_achieved_expected_and_gap(evaluation):
+    from tianxin_analysis import narrative
+
+    fig = charts.pipeline_chart(evaluation, "innovation_platforms", size="a4")
+    ax = fig.axes[0]
+    tally = narrative.pipeline_tally(evaluation, "innovation_platforms")
+    widths = [round(p.get_width(), 6) for p in ax.patches]
+    assert widths[: 1 + (tally.expected > 0)] == [tally.achieved, tally.expected][: 1 + (tally.expected > 0)]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"已认定 {tally.achieved} 家" in legend and "目标 ≥10 家" in legend
+    assert not [t for t in _texts(fig) if "k (" in t or "不少于" in t]  # no P(>=k) bars
+
+
+def test_charts_speak_plain_chinese(evaluation):
+    """No model names (English) on any chart; the ratio of a past year says which year."""
+    for spec in charts.chart_specs(evaluation):
+        fig = spec.draw("a4")
+        for text in _texts(fig):
+            res_methods = {r.method for r in evaluation.results.values()}
+            assert not any(m in text for m in res_methods), (spec.stem, text)
+    rd = charts.fan_chart(evaluation, "rd_intensity_2023", size="a4")
+    (title,) = [t for t in rd.texts if t.get_gid() == "title"]
+    assert "2023年" in title.get_text()
+
+
+def test_charts_show_the_status_tables_number(evaluation):
+    point = float(evaluation.table.set_index("target_id").loc["tech_contracts_count", "point"])
+    label = charts.format_value(point, "项")
+    for draw in (charts.fan_chart, charts.path_chart):
+        fig = draw(evaluation, "tech_contracts_count", size="a4")
+        assert any(label in t for t in _texts(fig)), draw.__name__
+
+
+def test_percent_axes_have_percent_ticks(evaluation):
+    fig = charts.path_chart(evaluation, "hitech_va_growth", size="a4")
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert ticks and all(t.endswith("%") for t in ticks)
+    overview = charts.bullet_chart(evaluation, size="a4")
+    assert overview.axes[-1].get_xlabel() == "与目标之差（百分点）"
+    assert [t.get_text() for t in overview.axes[-1].get_yticklabels()] == ["高新技术产业增加值增速", "全社会研发经费投入强度"]
 
 
 def test_path_chart_needs_a_path(evaluation):

@@ -25,21 +25,25 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ._fs import atomic_path
 from .errors import TianxinError
 from .fonts import PREFERRED_CJK_FONTS, find_cjk_font
 from .forecast.evaluation import Evaluation
 from .forecast.result import ForecastResult
+from .formatting import format_points, format_probability, format_value
 from .labels import (
+    BRIEFING_TEXT,
     CHART_TEXT,
     COMPARATOR,
+    PIPELINE_TALLY,
     STATUS,
     SYNTHETIC_LABEL,
     WATCHLIST_COLUMNS,
     WATCHLIST_TITLES,
 )
+from .narrative import headline_point, is_published, pipeline_tally, value_label
 from .targets import Target
 
 # ---- palette -------------------------------------------------------------------------------
@@ -172,27 +176,6 @@ def _plain(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-def format_value(value: object, unit: str = "", *, with_unit: bool = True) -> str:
-    """``4,390 项``, ``151.9 亿元``, ``2.77%``; ``—`` for a missing value."""
-    if value is None or (isinstance(value, float | np.floating) and not np.isfinite(value)):
-        return "—"
-    x = float(value)
-    if unit == "%":
-        text = f"{x:.2f}" if abs(x) < 10 else f"{x:.1f}"
-        return f"{text}%" if with_unit else text
-    if unit in ("家", "项", "栋", "人", "名", "个") or abs(x) >= 1000:
-        text = f"{x:,.0f}"
-    else:
-        text = f"{x:,.1f}".removesuffix(".0")
-    return f"{text} {unit}" if with_unit and unit else text
-
-
-def format_probability(p: object) -> str:
-    if p is None or (isinstance(p, float | np.floating) and not np.isfinite(p)):
-        return "—"
-    return f"{float(p):.0%}"
-
-
 def footer_text(evaluation: Evaluation) -> str:
     """``数据来源：… · 数据截至 2024年9月 · 模拟数据 · synthetic sample``"""
     parts = [
@@ -264,12 +247,6 @@ def _bands(result: ForecastResult) -> dict[int, tuple[float, float]]:
     return {95: (result.lower95, result.upper95), 80: (result.lower, result.upper)}
 
 
-def _median(result: ForecastResult) -> float:
-    if result.draws is not None and len(result.draws) or result.quantiles:
-        return result.quantile(0.5)
-    return result.point
-
-
 def _target_label(evaluation: Evaluation, target_id: str) -> str:
     t = evaluation.plan[target_id]
     unit = t.unit if t.unit == "%" else f" {t.unit}"
@@ -292,6 +269,8 @@ def _actual_label(t: Target) -> str:
 
 
 def _value_axis_label(kind: str, unit: str, year_end: bool = False) -> str:
+    if kind == "ratio":
+        return f"比率 ({unit})"
     what = "累计增速" if kind == "growth_rate" else ("年末值" if year_end else "累计值")
     return f"{what} ({unit})"
 
@@ -304,6 +283,49 @@ def _plan_year_path(evaluation: Evaluation, target_id: str) -> pd.DataFrame | No
         (path["year"] == evaluation.as_of.year) & (path["month"] <= evaluation.as_of.month)
     ]
     return this.sort_values("month") if len(this) else None
+
+
+def _percent_axis(axis) -> None:
+    """Ticks of a percentage axis at round steps, written ``12.5%`` (not 12.25 / 12.50)."""
+    axis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.10g}%"))
+
+
+def _forecast_label(evaluation: Evaluation, target_id: str) -> str:
+    """``年末预测 4,531 项`` / ``2023年（已公布） 2.81%``: the status table's number."""
+    t = evaluation.plan[target_id]
+    return f"{value_label(evaluation, target_id)} {format_value(headline_point(evaluation, target_id), t.unit)}"
+
+
+def _subtitle(evaluation: Evaluation, target_id: str) -> str:
+    """``完成概率 60% · 存在风险`` in plain Chinese (the method goes to the appendix); a
+    published value has no probability to show: ``已公布数据 · 已完成``."""
+    status = _status_code(evaluation, target_id)
+    if is_published(evaluation, target_id):
+        return f"已公布数据 · {STATUS[status][0]}"
+    return f"完成概率 {format_probability(evaluation.results[target_id].p_meet)} · {STATUS[status][0]}"
+
+
+def _label_line_ends(
+    ax, ends: Sequence[tuple[str, float, float]], font_pt: float, fig_height_in: float
+) -> None:
+    """Label line ends (text, x, y) right of x, moved apart vertically so no two overlap.
+
+    The gap is one text height in data units, from the y range and the axes' height (about
+    62% of the figure's once title, footer and legend are placed).
+    """
+    if not ends:
+        return
+    lo, hi = ax.get_ylim()
+    gap = (hi - lo) * (font_pt * 1.3) / (fig_height_in * 72 * 0.62)
+    for x in sorted({e[1] for e in ends}):
+        group = sorted((e for e in ends if e[1] == x), key=lambda e: e[2])
+        ys = [e[2] for e in group]
+        for i in range(1, len(ys)):
+            ys[i] = max(ys[i], ys[i - 1] + gap)
+        shift = max(ys[-1] - (hi - gap / 2), 0.0)  # keep the top label inside the axes
+        for (text, _x, _y), y in zip(group, ys, strict=True):
+            ax.text(x + 0.1, y - shift, text, color=MUTED, fontsize=font_pt, va="center")
 
 
 def _month_axis(ax, start: int = 1) -> None:
@@ -326,11 +348,12 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
     """
     t = evaluation.plan[target_id]
     res = evaluation.results[target_id]
-    fig = _new_figure(evaluation, size, CHART_TEXT["fan_title"][0].format(name=t.name_zh))
+    title = f"{t.name_zh}：{value_label(evaluation, target_id)}"
+    fig = _new_figure(evaluation, size, title)
     ax = fig.add_subplot()
     _style_axes(ax, size)
     bands = _bands(res)
-    median = _median(res)
+    median = headline_point(evaluation, target_id)
     status = _status_code(evaluation, target_id)
     this = _plan_year_path(evaluation, target_id)
     handles = []
@@ -348,7 +371,7 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
                 handles.append(Patch(color=FAN[width], label=CHART_TEXT[f"band{width}"][0]))
         ax.plot(months, a0 + (median - a0) * w, color=FAN_MEDIAN, lw=2, ls="--")
         handles.append(
-            Line2D([], [], color=FAN_MEDIAN, lw=2, ls="--", label=CHART_TEXT["forecast"][0])
+            Line2D([], [], color=FAN_MEDIAN, lw=2, ls="--", label=_forecast_label(evaluation, target_id))
         )
         ax.plot(this["month"], this["cumulative"], color=INK, lw=2.4, marker="o", ms=3.5)
         handles.append(Line2D([], [], color=INK, lw=2.4, label=f"{evaluation.plan.year}年实际"))
@@ -361,7 +384,9 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
                        label=f"{_baseline_label(t)} {format_value(res.baseline_point, t.unit)}")
             )  # fmt: skip
         _month_axis(ax, start=0 if t.kind == "flow" else 1)
-        ax.set_xlim(-0.2 if t.kind == "flow" else 0.8, 12.3)
+        # Room right of December for the forecast's end label, inside the axes (a label
+        # sticking out of the axes ran into the legend).
+        ax.set_xlim(-0.2 if t.kind == "flow" else 0.8, 13.9)
         ax.axhline(t.value, color=STATUS_COLOURS[status], lw=1.8)
         handles.append(
             Line2D(
@@ -373,10 +398,12 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
             )
         )
         ax.set_ylabel(_value_axis_label(t.kind, t.unit))
+        if t.unit == "%":
+            _percent_axis(ax.yaxis)
         ax.annotate(
             format_value(median, t.unit),
             (12, median),
-            xytext=(6, 0),
+            xytext=(5, 0),
             textcoords="offset points",
             va="center",
             color=FAN_MEDIAN,
@@ -396,7 +423,7 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
                 [],
                 color=FAN_MEDIAN,
                 lw=2.5,
-                label=f"{CHART_TEXT['forecast'][0]} {format_value(median, t.unit)}",
+                label=_forecast_label(evaluation, target_id),
             )
         )
         ax.axvline(t.value, color=STATUS_COLOURS[status], lw=1.8)
@@ -413,11 +440,12 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
             ax.axvline(t.threshold, color=STATUS_COLOURS[status], lw=1.0, ls="--")
             handles.append(Line2D([], [], color=STATUS_COLOURS[status], lw=1.0, ls="--",
                                   label=f"达标线 {format_value(t.threshold, t.unit)}"))  # fmt: skip
-        if res.actual_to_date is not None and np.isfinite(res.actual_to_date):
+        published = is_published(evaluation, target_id)  # its actual and baseline are the value
+        if not published and res.actual_to_date is not None and np.isfinite(res.actual_to_date):
             ax.plot([res.actual_to_date], [0], marker="o", color=INK, ms=8, ls="")
             handles.append(Line2D([], [], marker="o", color=INK, ls="",
                                   label=f"{_actual_label(t)} {format_value(res.actual_to_date, t.unit)}"))  # fmt: skip
-        if res.baseline_point is not None and np.isfinite(res.baseline_point):
+        if not published and res.baseline_point is not None and np.isfinite(res.baseline_point):
             ax.plot([res.baseline_point], [0], marker="s", color=BASELINE, ms=8, ls="")
             handles.append(Line2D([], [], marker="s", color=BASELINE, ls="",
                                   label=f"{_baseline_label(t)} {format_value(res.baseline_point, t.unit)}"))  # fmt: skip
@@ -433,12 +461,9 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
         ax.grid(axis="y", visible=False)
         ax.grid(axis="x", color=GRID, linewidth=0.8)
         ax.set_xlabel(_value_axis_label(t.kind, t.unit, year_end=True))
-    p = format_probability(res.p_meet)
-    ax.set_title(
-        f"完成概率 {p} · {STATUS[status][0]} · {_plain(res.method)}",
-        loc="left",
-        color=STATUS_COLOURS[status],
-    )
+        if t.unit == "%":
+            _percent_axis(ax.xaxis)
+    ax.set_title(_subtitle(evaluation, target_id), loc="left", color=STATUS_COLOURS[status])
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
@@ -460,17 +485,11 @@ def path_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -
     plan_year = evaluation.as_of.year
     fs = SIZES[size].font_size
     handles = []
+    year_ends = []
     for year, g in path.loc[path["year"] != plan_year].groupby("year", sort=True):
         g = g.sort_values("month")
         ax.plot(g["month"], g["cumulative"], color=PAST_YEARS, lw=1.1)
-        ax.text(
-            float(g["month"].iloc[-1]) + 0.08,
-            float(g["cumulative"].iloc[-1]),
-            str(year),
-            color=MUTED,
-            fontsize=fs * 0.6,
-            va="center",
-        )
+        year_ends.append((str(year), float(g["month"].iloc[-1]), float(g["cumulative"].iloc[-1])))
     handles.append(Line2D([], [], color=PAST_YEARS, lw=1.1, label=CHART_TEXT["past_years"][0]))
     this = _plan_year_path(evaluation, target_id)
     if this is not None:
@@ -502,29 +521,26 @@ def path_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -
             [], [], color=STATUS_COLOURS[status], lw=1.6, label=_target_label(evaluation, target_id)
         )
     )
-    # Year-end fan as nested boxes just right of December.
+    # Year-end fan as nested boxes right of December, clear of the past years' labels.
     bands = _bands(res)
-    x0, widths = 12.45, {95: 0.16, 80: 0.26, 50: 0.36}
+    x0, widths = 13.05, {95: 0.16, 80: 0.26, 50: 0.36}
     for width in (95, 80, 50):
         if width in bands:
             lo, hi = bands[width]
             w = widths[width]
             ax.add_patch(Rectangle((x0 - w / 2, lo), w, hi - lo, color=FAN[width], lw=0, zorder=3))
             handles.append(Patch(color=FAN[width], label=CHART_TEXT[f"band{width}"][0]))
-    median = _median(res)
+    median = headline_point(evaluation, target_id)
     ax.plot([x0 - 0.2, x0 + 0.2], [median, median], color=FAN_MEDIAN, lw=2.2, zorder=4)
     handles.append(
-        Line2D(
-            [],
-            [],
-            color=FAN_MEDIAN,
-            lw=2.2,
-            label=f"{CHART_TEXT['forecast'][0]} {format_value(median, t.unit)}",
-        )
+        Line2D([], [], color=FAN_MEDIAN, lw=2.2, label=_forecast_label(evaluation, target_id))
     )
     _month_axis(ax, start=0 if t.kind == "flow" else 1)
-    ax.set_xlim(-0.2 if t.kind == "flow" else 0.7, 12.8)
+    ax.set_xlim(-0.2 if t.kind == "flow" else 0.7, 13.35)
     ax.set_ylabel(_value_axis_label(t.kind, t.unit))
+    if t.unit == "%":
+        _percent_axis(ax.yaxis)
+    _label_line_ends(ax, year_ends, fs * 0.6, SIZES[size].height)
     ax.set_title(
         f"完成概率 {format_probability(res.p_meet)} · {STATUS[status][0]}",
         loc="left",
@@ -534,28 +550,14 @@ def path_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -
     return fig
 
 
-@_styled
-def bullet_chart(evaluation: Evaluation, *, size: str = "slide") -> Figure:
-    """All targets as % of target: actual so far, year-end forecast, 80% interval, 100% line."""
-    table = evaluation.table
-    fig = _new_figure(
-        evaluation, size, CHART_TEXT["overview_title"][0].format(year=evaluation.plan.year)
-    )
-    ax = fig.add_subplot()
-    _style_axes(ax, size)
-    ax.grid(axis="y", visible=False)
-    ax.grid(axis="x", color=GRID, linewidth=0.8)
-    n = len(table)
+def _bullet_rows(ax, rows: pd.DataFrame, scale, size: str) -> None:
+    """One row per target: actual so far (grey bar), forecast (diamond), 80% interval (status
+    tint), status and probability at the right. ``scale`` maps a column to the axis values."""
+    n = len(rows)
     y = np.arange(n)[::-1]
-    target = table["target"].astype(float).to_numpy()
-
-    def pct(col: str) -> np.ndarray:
-        return table[col].astype(float).to_numpy() / target * 100.0
-
-    actual, point, lower, upper = pct("actual_to_date"), pct("point"), pct("lower"), pct("upper")
-    colours = [STATUS_COLOURS.get(s, STATUS_COLOURS["unknown"]) for s in table["status"]]
-    finite_hi = np.nanmax(np.concatenate([upper, point, actual, [100.0]]))
-    xmax = float(np.clip(np.ceil((finite_hi + 8) / 10) * 10, 120, 250))
+    actual, point = scale(rows, "actual_to_date"), scale(rows, "point")
+    lower, upper = scale(rows, "lower"), scale(rows, "upper")
+    colours = [STATUS_COLOURS.get(s, STATUS_COLOURS["unknown"]) for s in rows["status"]]
     ax.barh(y, np.nan_to_num(actual), height=0.28, color="#9A9A9A", zorder=2)
     for yi, lo, hi, c in zip(y, lower, upper, colours, strict=True):
         if np.isfinite(lo) and np.isfinite(hi):
@@ -563,14 +565,12 @@ def bullet_chart(evaluation: Evaluation, *, size: str = "slide") -> Figure:
                 Rectangle((lo, yi - 0.3), hi - lo, 0.6, color=c, alpha=0.28, lw=0, zorder=1)
             )
     ax.scatter(point, y, marker="D", s=(SIZES[size].font_size * 3.2), c=colours, zorder=3)
-    ax.axvline(100, color=INK, lw=1.6, zorder=4)
-    labels = [_plain(n) for n in table["name_zh"]]
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, [_plain(n) for n in rows["name_zh"]])
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlim(0, xmax)
-    ax.set_xlabel(CHART_TEXT["pct_of_target"][0])
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color=GRID, linewidth=0.8)
     fs = SIZES[size].font_size
-    for yi, row in zip(y, table.itertuples(index=False), strict=True):
+    for yi, row in zip(y, rows.itertuples(index=False), strict=True):
         c = STATUS_COLOURS.get(row.status, STATUS_COLOURS["unknown"])
         ax.annotate(
             f"{_plain(row.status_zh)} {format_probability(row.p_meet)}",
@@ -583,17 +583,68 @@ def bullet_chart(evaluation: Evaluation, *, size: str = "slide") -> Figure:
             fontsize=fs * 0.8,
             annotation_clip=False,
         )
+
+
+@_styled
+def bullet_chart(evaluation: Evaluation, *, size: str = "slide") -> Figure:
+    """All targets at a glance: counts and values as % of target; rates (增速, 强度) as the
+    difference from their target in percentage points (a growth target is not "107% of 11%").
+    Each row shows the actual so far, the forecast, its 80% interval and the status."""
+    table = evaluation.table
+    fig = _new_figure(
+        evaluation, size, CHART_TEXT["overview_title"][0].format(year=evaluation.plan.year)
+    )
+    is_rate = (table["unit"] == "%").to_numpy()
+    counts, rates = table[~is_rate], table[is_rate]
+    if len(rates) and len(counts):
+        ax, ax_pp = fig.subplots(2, 1, height_ratios=(len(counts), len(rates) + 0.6))
+    else:
+        ax, ax_pp = fig.add_subplot(), None
+        if not len(counts):
+            ax, ax_pp, counts = None, ax, counts
+    ink = INK
+    if ax is not None and len(counts):
+        _style_axes(ax, size)
+
+        def pct(rows: pd.DataFrame, col: str) -> np.ndarray:
+            return rows[col].astype(float).to_numpy() / rows["target"].astype(float).to_numpy() * 100
+
+        _bullet_rows(ax, counts, pct, size)
+        values = np.concatenate([pct(counts, c) for c in ("upper", "point", "actual_to_date")])
+        finite_hi = np.nanmax(np.concatenate([values, [100.0]]))
+        ax.set_xlim(0, float(np.clip(np.ceil((finite_hi + 8) / 10) * 10, 120, 250)))
+        ax.axvline(100, color=ink, lw=1.6, zorder=4)
+        ax.set_xlabel(CHART_TEXT["pct_of_target"][0])
+        _percent_axis(ax.xaxis)
+    if ax_pp is not None:
+        _style_axes(ax_pp, size)
+
+        def points(rows: pd.DataFrame, col: str) -> np.ndarray:
+            return rows[col].astype(float).to_numpy() - rows["target"].astype(float).to_numpy()
+
+        _bullet_rows(ax_pp, rates, points, size)
+        vals = np.concatenate([points(rates, c) for c in ("lower", "upper", "actual_to_date")])
+        reach = float(np.nanmax(np.abs(np.concatenate([vals, [0.5]])))) * 1.15
+        ax_pp.set_xlim(-reach, reach)
+        ax_pp.axvline(0, color=ink, lw=1.6, zorder=4)
+        ax_pp.set_xlabel(BRIEFING_TEXT["gap_pp"][0])
+        ax_pp.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _p: "0" if abs(v) < 1e-9 else f"{v:+.10g}".replace("-", "−"))
+        )
     handles = [
         Patch(color="#9A9A9A", label=CHART_TEXT["actual"][0]),
         Line2D([], [], marker="D", color=MUTED, ls="", label=CHART_TEXT["forecast"][0]),
         Patch(color=MUTED, alpha=0.28, label=CHART_TEXT["band80"][0] + "（颜色=状态）"),
-        Line2D([], [], color=INK, lw=1.6, label="目标 = 100%"),
+        Line2D([], [], color=ink, lw=1.6, label="目标（100% / 差0）"),
     ]
     handles += [
         Patch(color=STATUS_COLOURS[k], label=STATUS[k][0])
         for k in ("on_track", "at_risk", "off_track", "met")
     ]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=4)
+    # Under the lowest axes, clear of its tick labels and axis title (in font sizes).
+    bottom = ax_pp if ax_pp is not None else ax
+    bottom.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=4,
+                  borderaxespad=3.6)  # fmt: skip
     return fig
 
 
@@ -656,67 +707,57 @@ def watchlist_chart(
     return fig
 
 
-def _p_at_least(result: ForecastResult, ks: np.ndarray) -> np.ndarray:
-    if result.draws is not None and len(result.draws):
-        d = np.asarray(result.draws, dtype=float)
-        return (d[None, :] >= ks[:, None] - 1e-9).mean(axis=1)
-    if result.quantiles:
-        levels, values = (np.asarray(v, dtype=float) for v in zip(*result.quantiles, strict=True))
-        # CDF inverted from the quantiles, at k - 0.5 (counts are integers).
-        return 1.0 - np.interp(ks - 0.5, values, levels, left=0.0, right=1.0)
-    raise ValueError("this result carries neither draws nor quantiles")
+# Colours of a pipeline's tally: recognised (solid), expected (light), gap (outlined).
+_TALLY_COLOURS = {"achieved": FAN_MEDIAN, "expected": FAN[80], "gap": "#FFFFFF"}
 
 
 @_styled
 def pipeline_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -> Figure:
-    """Candidates by stage (from ``result.details['stage_counts']``) and P(count >= k)."""
+    """A pipeline target as one bar: 已认定 + 预计可认定 (expected successes of the pending
+    candidates, ``narrative.pipeline_tally``) + 缺口, against the target line. The named
+    candidates are in the briefing's table (``narrative.candidates_labelled``)."""
     t = evaluation.plan[target_id]
-    res = evaluation.results[target_id]
     status = _status_code(evaluation, target_id)
-    stages = res.details.get("stage_counts") or {}
-    fig = _new_figure(evaluation, size, CHART_TEXT["pipeline_title"][0].format(name=t.name_zh))
-    if stages:
-        ax_stage, ax_p = fig.subplots(1, 2, width_ratios=(1, 2))
-        _style_axes(ax_stage, size)
-        names = [_plain(s) for s in stages]
-        counts = [float(v) for v in stages.values()]
-        yy = np.arange(len(names))[::-1]
-        ax_stage.barh(yy, counts, color="#7FA3CF", height=0.6)
-        ax_stage.set_yticks(yy, names)
-        ax_stage.grid(axis="y", visible=False)
-        ax_stage.set_xlabel(f"{CHART_TEXT['candidates'][0]} ({t.unit})")
-        ax_stage.set_title(CHART_TEXT["stage"][0], loc="left")
-        for yi, c in zip(yy, counts, strict=True):
-            ax_stage.annotate(
-                f"{c:g}", (c, yi), xytext=(3, 0), textcoords="offset points", va="center"
-            )
-        ax_stage.set_xlim(0, max(counts + [1.0]) * 1.25)
-    else:
-        ax_p = fig.add_subplot()
-    _style_axes(ax_p, size)
-    hi = max(t.value * 1.5, _bands(res)[95][1] + 1)
-    ks = np.arange(0, int(np.ceil(hi)) + 1)
-    p = _p_at_least(res, ks.astype(float))
-    colours = [STATUS_COLOURS[status] if k == int(np.ceil(t.threshold)) else "#B3C9E4" for k in ks]
-    ax_p.bar(ks, p * 100, color=colours, width=0.75)
-    ax_p.set_ylim(0, 108)
-    ax_p.set_xlabel(f"k ({t.unit})")
-    ax_p.set_ylabel(f"{CHART_TEXT['p_at_least'][0]} (%)")
-    k_star = int(np.ceil(t.threshold))
-    if 0 <= k_star < len(ks):
-        ax_p.annotate(
-            f"{_target_label(evaluation, target_id)}：{format_probability(p[k_star])}",
-            (k_star, p[k_star] * 100),
-            xytext=(0, 6),
-            textcoords="offset points",
-            ha="center",
-            color=STATUS_COLOURS[status],
-        )
-    step = max(1, len(ks) // 12)
-    ax_p.set_xticks(ks[::step])
-    ax_p.set_title(
-        f"{STATUS[status][0]} · {_plain(res.method)}", loc="left", color=STATUS_COLOURS[status]
-    )
+    tally = pipeline_tally(evaluation, target_id)
+    title = PIPELINE_TALLY["title"][0].format(name=t.name_zh)
+    fig = _new_figure(evaluation, size, title)
+    ax = fig.add_subplot()
+    _style_axes(ax, size)
+    segments = [("achieved", 0.0, float(tally.achieved)),
+                ("expected", float(tally.achieved), float(tally.expected)),
+                ("gap", float(tally.achieved + tally.expected), float(tally.gap))]  # fmt: skip
+    handles = []
+    for key, left, width in segments:
+        label = f"{PIPELINE_TALLY[key][0]} {format_value(width, t.unit)}"
+        edge = STATUS_COLOURS[status] if key == "gap" else _TALLY_COLOURS[key]
+        patch_kw = {"color": _TALLY_COLOURS[key], "edgecolor": edge, "lw": 1.4}
+        if width > 0:
+            bars = ax.barh([0], [width], left=left, height=0.5, hatch="//" if key == "gap" else None,
+                           **patch_kw)  # fmt: skip
+            ax.bar_label(bars, labels=[f"{width:g}"], label_type="center",
+                         color="white" if key == "achieved" else INK)  # fmt: skip
+        handles.append(Patch(facecolor=_TALLY_COLOURS[key], edgecolor=edge,
+                             hatch="//" if key == "gap" else None, label=label))  # fmt: skip
+    ax.axvline(t.value, color=STATUS_COLOURS[status], lw=2.0)
+    handles.append(Line2D([], [], color=STATUS_COLOURS[status], lw=2.0,
+                          label=_target_label(evaluation, target_id)))  # fmt: skip
+    hi = max(t.value, tally.achieved + tally.expected + tally.gap) * 1.12
+    ax.set_xlim(0, max(hi, 1.0))
+    ax.set_ylim(-0.7, 0.7)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color=GRID, linewidth=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"{CHART_TEXT['candidates'][0].removesuffix('数')} ({t.unit})")
+    by_stage = evaluation.results[target_id].details.get("pending_by_stage") or {}
+    if by_stage:
+        order = [s for s in ("评审中", "申报中", "储备") if s in by_stage]
+        order += [s for s in by_stage if s not in order]
+        ax.text(0.0, -0.62, "在推进候选：" + " · ".join(f"{s} {by_stage[s]}" for s in order),
+                color=MUTED, fontsize=SIZES[size].font_size * 0.85, va="bottom")  # fmt: skip
+    ax.set_title(_subtitle(evaluation, target_id), loc="left", color=STATUS_COLOURS[status])
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 

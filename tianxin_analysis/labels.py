@@ -223,3 +223,48 @@ SOURCE_FIX = {
     "cumulative_mismatch": ("核对本月数与累计数", "reconcile the monthly and cumulative columns"),
     "formula_cell": ("导出为数值而非公式", "export values, not formulas"),
 }
+
+# ---- Plain-Chinese briefing text (narrative.py, charts.py, report.py, docx_report.py) ----
+
+# What a target's headline number is, by kind (the status table's 年末预测 column and charts).
+VALUE_LABEL = {
+    "year_end": ("年末预测", "year-end forecast"),
+    "full_year": ("全年预测", "full-year forecast"),
+    "published": ("{year}年（已公布）", "{year} (published)"),
+    "estimated": ("{year}年（推算）", "{year} (estimated)"),
+}
+
+# Columns of a pipeline's table of named candidates (no personal contacts: only the unit).
+CANDIDATE_COLUMNS = {
+    "candidate": ("名称", "candidate"),
+    "category": ("类别", "category"),
+    "stage": ("所处阶段", "stage"),
+    "expected_date": ("预计认定时间", "expected"),
+    "recognized_date": ("认定时间", "recognised"),
+    "responsible_unit": ("责任单位", "unit in charge"),
+    "probability": ("年内认定可能性", "probability this year"),
+}
+
+# The tally of a pipeline target: recognised, expected from pending candidates, gap.
+PIPELINE_TALLY = {
+    "achieved": ("已认定", "recognised"),
+    "expected": ("预计可认定", "expected from pending"),
+    "gap": ("缺口", "gap to target"),
+    "probability": ("完成概率", "probability of meeting"),
+    "title": ("{name}：已认定与预计可认定", "{name}: recognised and expected"),
+    "candidates_title": ("{name}：候选名单", "{name}: candidates"),
+    "after_year": ("预计明年认定", "expected next year"),
+}
+
+# Headings and words of the briefing pack added with the plain-Chinese layout.
+BRIEFING_TEXT = {
+    "delivery": ("全年还需完成多少", "what the rest of the year must deliver"),
+    "appendix": ("附录：方法说明（供业务人员参考）", "appendix: methods (for analysts)"),
+    "method_en": ("方法（英文名）", "method (English name)"),
+    "pipelines": ("储备项目候选名单", "pipeline candidates"),
+    "gap_pp": ("与目标之差（百分点）", "difference from target (percentage points)"),
+    "title_row": ("{district} · {plan} · 数据截至 {as_of}", "{district} · {plan} · as of {as_of}"),
+    "docx_title": ("{title}：目标完成情况简报", "{title}: status of targets"),
+    "watch_sheet": ("关注名单-{name}", "watch list - {name}"),
+    "candidates_sheet": ("候选-{name}", "candidates - {name}"),
+}

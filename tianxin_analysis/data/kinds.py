@@ -550,6 +550,9 @@ def _derive_pipelines(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
             "expected_date": df["expected_date"] if "expected_date" in df.columns else nat,
             "recognized_date": recognized.where(df["stage"] == "已认定"),
             "year": _int64(year),
+            # the unit in charge (an office, not a person: 联系人 / 联系电话 are never read)
+            "responsible_unit": df["responsible_unit"] if "responsible_unit" in df.columns
+            else pd.Series(pd.NA, index=df.index, dtype="str"),
         },
         index=df.index,
         copy=False,  # copy-on-write guards shared columns; a copy would only cost time
@@ -600,6 +603,7 @@ PIPELINE_SCHEMA = Schema(
             no_future=True,
         ),
         Field("year", ("计划年度", "年度"), "year", required=False),
+        Field("responsible_unit", ("责任单位", "牵头单位", "负责单位", "承办单位"), required=False),
     ),  # fmt: skip
     key=("pipeline", "candidate", "year"),
     columns=(
@@ -610,6 +614,7 @@ PIPELINE_SCHEMA = Schema(
         "expected_date",
         "recognized_date",
         "year",
+        "responsible_unit",
     ),  # fmt: skip
     derive=_derive_pipelines,
     validate_sheet=pipeline_of_sheet,

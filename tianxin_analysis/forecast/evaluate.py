@@ -243,7 +243,7 @@ def evaluate_targets(
 
         revised = coverage.revision_notes(processed, plan.year)
     load = _Loader(processed, unavailable, use_last_good)
-    results, watch, paths, rows = {}, {}, {}, []
+    results, watch, paths, candidates, rows = {}, {}, {}, {}, []
     for t in plan.targets:
         load.notes = [n for kind in _tables_for(t) for n in revised.get(kind, ())]
         try:
@@ -256,6 +256,10 @@ def evaluate_targets(
             watch[t.id] = wl
         if path is not None:
             paths[t.id] = path
+        if t.kind == "pipeline_count":
+            candidates[t.id] = models.pipeline_candidates(
+                load("pipelines"), t.measure, plan.year, as_of, stage_probabilities
+            )
         rows.append(_row(t, r, as_of, plan.year, on_track, at_risk, load.notes))
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     table["history_years"] = table["history_years"].astype("int64")
@@ -272,4 +276,5 @@ def evaluate_targets(
     if synthetic:
         source = "样本生成器 tianxin sample-data (generated sample)"
     return Evaluation(plan=plan, as_of=as_of, table=table, results=results, watch_lists=watch,
-                      paths=paths, synthetic=synthetic, data_source=source)  # fmt: skip
+                      paths=paths, synthetic=synthetic, data_source=source,
+                      candidates=candidates)  # fmt: skip

@@ -43,6 +43,9 @@ class Evaluation:
         SME registrants not yet registered again).
     paths : target id -> monthly cumulative path for charts, columns ``year``, ``month``,
         ``cumulative`` (in the target's unit), with the plan year and past years.
+    candidates : target id -> the named candidates of a pipeline target
+        (``models.pipeline_candidates``: candidate, category, stage, expected_date,
+        recognized_date, responsible_unit, achieved, pending, probability).
     synthetic : True when any input came from the synthetic sample (charts must say so).
     data_source : footer text naming the data source.
     """
@@ -55,6 +58,7 @@ class Evaluation:
     paths: dict[str, pd.DataFrame] = field(default_factory=dict)
     synthetic: bool = True
     data_source: str = "天心区科技主管部门业务系统导出"
+    candidates: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def as_of_label(self) -> str:

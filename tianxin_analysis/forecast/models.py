@@ -653,16 +653,23 @@ def _stage_p(probs: Mapping, pipeline: str, stage: str) -> float:
     return float(p)
 
 
-def pipeline_count(
+# Order in which a pipeline's candidates are listed (nearest to recognition first).
+STAGE_ORDER = ("已认定", "评审中", "申报中", "储备", "未通过")
+
+
+def pipeline_candidates(
     pipelines: pd.DataFrame, pipeline: str, year: int, as_of: pd.Period | str,
-    target: float | None = None, *, comparator: str = ">=", tolerance: float = 0.0,
-    stage_probabilities: str | os.PathLike[str] | Mapping | None = None, seed: int | None = None,
-) -> ForecastResult:  # fmt: skip
-    """Count achieved in ``year`` for ``pipeline``: candidates 已认定 with a recognition date in
-    the year on or before ``as_of``, plus the exact Poisson-binomial distribution of pending
-    candidates' successes (probability by stage, DEFAULT_STAGE_PROBABILITIES unless
-    overridden). Candidates recognised after ``as_of`` count as 评审中; 未通过 and candidates
-    expected after the plan year count zero."""
+    stage_probabilities: str | os.PathLike[str] | Mapping | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """The candidates of ``pipeline`` for ``year`` as known at the end of ``as_of``.
+
+    Columns: ``candidate``, ``category``, ``stage`` (as of ``as_of``: a recognition dated later
+    counts as 评审中), ``expected_date``, ``recognized_date``, ``responsible_unit`` (empty when
+    the ledger has none), ``achieved`` (recognised in the year by ``as_of``), ``pending`` (may
+    still be recognised in the year), ``probability`` of counting toward the year's total (1 for
+    achieved, the stage's success probability for pending, 0 otherwise). Sorted by stage
+    (``STAGE_ORDER``) and expected date. ``pipeline_count`` is the distribution of its total.
+    """
     as_of = pd.Period(as_of, freq="M")
     probs = load_stage_probabilities(stage_probabilities)
     p = pipelines[(pipelines["pipeline"] == pipeline) & (pipelines["year"] == year)]
@@ -689,17 +696,50 @@ def pipeline_count(
     stage = stage.mask(stage.eq("已认定") & ~achieved, "评审中")
     expected = pd.to_datetime(p["expected_date"])
     pending = ~achieved & ~stage.eq("未通过") & ~(expected.dt.year > year)
-    ps = np.array([_stage_p(probs, pipeline, s) for s in stage[pending]])
-    if as_of.year > year:
+    prob = np.where(achieved, 1.0, 0.0)
+    if pending.any() and as_of.year <= year:  # a past year: nothing pending can still count
+        prob[pending.to_numpy()] = [_stage_p(probs, pipeline, st) for st in stage[pending]]
+    unit = (p["responsible_unit"] if "responsible_unit" in p.columns
+            else pd.Series(pd.NA, index=p.index, dtype="str"))  # fmt: skip
+    out = pd.DataFrame({
+        "candidate": p["candidate"], "category": p["category"], "stage": stage,
+        "expected_date": expected, "recognized_date": rec.where(achieved),
+        "responsible_unit": unit, "achieved": achieved, "pending": pending, "probability": prob,
+    })  # fmt: skip
+    rank = out["stage"].map({s: i for i, s in enumerate(STAGE_ORDER)}).fillna(len(STAGE_ORDER))
+    order = out.assign(_rank=rank).sort_values(
+        ["_rank", "expected_date", "candidate"], na_position="last", kind="stable"
+    )
+    out = order.drop(columns="_rank").reset_index(drop=True)
+    # What pipeline_count reports beside its numbers: the ledger's coverage and notes.
+    out.attrs.update(data_through=through, notes=tuple(notes))
+    return out
+
+
+def pipeline_count(
+    pipelines: pd.DataFrame, pipeline: str, year: int, as_of: pd.Period | str,
+    target: float | None = None, *, comparator: str = ">=", tolerance: float = 0.0,
+    stage_probabilities: str | os.PathLike[str] | Mapping | None = None, seed: int | None = None,
+) -> ForecastResult:  # fmt: skip
+    """Count achieved in ``year`` for ``pipeline``: candidates 已认定 with a recognition date in
+    the year on or before ``as_of``, plus the exact Poisson-binomial distribution of pending
+    candidates' successes (probability by stage, DEFAULT_STAGE_PROBABILITIES unless
+    overridden). Candidates recognised after ``as_of`` count as 评审中; 未通过 and candidates
+    expected after the plan year count zero (``pipeline_candidates`` lists them). A ledger
+    dated before the as-of month is judged at its date, with a note."""
+    c = pipeline_candidates(pipelines, pipeline, year, as_of, stage_probabilities)
+    pending = c[c["pending"]]
+    ps = pending["probability"].to_numpy(dtype=float)
+    if pd.Period(as_of, freq="M").year > year:
         ps = np.zeros(0)
     pmf = poisson_binomial_pmf(ps)
-    k = int(achieved.sum())
-    details = {"achieved": k, "pending": int(pending.sum()), "expected_successes": float(ps.sum()),
-               "pending_by_stage": stage[pending].value_counts().to_dict()}  # fmt: skip
+    k = int(c["achieved"].sum())
+    details = {"achieved": k, "pending": len(pending), "expected_successes": float(ps.sum()),
+               "pending_by_stage": pending["stage"].value_counts().to_dict()}  # fmt: skip
     r = _dist.from_pmf(k + np.arange(len(pmf)), pmf, method="achieved + Poisson-binomial pending",
                        target=target, comparator=comparator, tolerance=tolerance,
                        baseline_point=float(k), actual_to_date=float(k), seed=seed, details=details)  # fmt: skip
-    return _with_coverage(r, through, 0, *notes)
+    return _with_coverage(r, c.attrs["data_through"], 0, *c.attrs["notes"])
 
 
 def _ledger_date(p: pd.DataFrame) -> pd.Timestamp | None:
@@ -720,6 +760,6 @@ def _with_method(r: ForecastResult, method: str, **extra) -> ForecastResult:
 __all__ = [
     "DEFAULT_STAGE_PROBABILITIES", "contracts_monthly", "contracts_year_end", "cumulative_path",
     "growth_full_year", "growth_path", "hitech_watch_list", "hitech_year_end",
-    "load_stage_probabilities", "pipeline_count", "poisson_binomial_pmf", "rd_intensity",
+    "load_stage_probabilities", "pipeline_candidates", "pipeline_count", "poisson_binomial_pmf", "rd_intensity",
     "rd_intensity_series", "sme_registrations_monthly", "sme_watch_list", "sme_year_end",
 ]  # fmt: skip

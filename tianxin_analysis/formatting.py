@@ -1,0 +1,107 @@
+"""One way to write a number an analyst or a leader reads.
+
+The status table, the charts, the workbook, the Word document and the notebooks show a target's
+numbers through these functions, so one value is always written with the same rounding:
+``4,531 项`` in the table is ``4,531 项`` on the chart and 4531 in the workbook cell.
+
+Rules (``value_decimals``): counts (家, 项, 栋, 人, 名, 个) and values of 1,000 or more have no
+decimals; percentages two decimals below 10 and one from 10; other values one decimal, a
+trailing ``.0`` dropped in text (``145 亿元``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .labels import COMPARATOR
+
+COUNT_UNITS = ("家", "项", "栋", "人", "名", "个")
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return not np.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return True
+
+
+def value_decimals(value: float, unit: str) -> int:
+    """How many decimals ``value`` in ``unit`` is shown with (see the module docstring)."""
+    if unit == "%":
+        return 2 if abs(value) < 10 else 1
+    if unit in COUNT_UNITS or abs(value) >= 1000:
+        return 0
+    return 1
+
+
+def rounded(value: object, unit: str) -> float | None:
+    """``value`` rounded as it is shown (None when missing): what a workbook cell stores."""
+    if _missing(value):
+        return None
+    x = float(value)  # type: ignore[arg-type]
+    return round(x, value_decimals(x, unit))
+
+
+def format_value(value: object, unit: str = "", *, with_unit: bool = True) -> str:
+    """``4,390 项``, ``151.9 亿元``, ``145 亿元``, ``2.77%``; ``—`` for a missing value."""
+    if _missing(value):
+        return "—"
+    x = float(value)  # type: ignore[arg-type]
+    d = value_decimals(x, unit)
+    if unit == "%":
+        text = f"{x:.{d}f}"
+        return f"{text}%" if with_unit else text
+    text = f"{x:,.{d}f}"
+    if d == 1:
+        text = text.removesuffix(".0")
+    return f"{text} {unit}" if with_unit and unit else text
+
+
+def excel_number_format(value: object, unit: str) -> str:
+    """The Excel number format that shows a ``rounded`` value as ``format_value`` writes it."""
+    if _missing(value):
+        return "General"
+    x = float(value)  # type: ignore[arg-type]
+    d = value_decimals(x, unit)
+    if unit == "%":
+        return "0.00" if d == 2 else "0.0"
+    if d == 0:
+        return "#,##0"
+    # 145 is written "145", 151.9 "151.9": the format follows the rounded value.
+    return "#,##0" if float(round(x, 1)).is_integer() else "#,##0.0"
+
+
+def format_probability(p: object) -> str:
+    """``63%``; ``—`` for a missing probability."""
+    if _missing(p):
+        return "—"
+    return f"{float(p):.0%}"  # type: ignore[arg-type]
+
+
+def format_points(delta: object, *, signed: bool = True) -> str:
+    """A difference of two percentages in percentage points: ``+0.4 个百分点``."""
+    if _missing(delta):
+        return "—"
+    x = float(delta)  # type: ignore[arg-type]
+    text = f"{x:+.1f}" if signed else f"{abs(x):.1f}"
+    return f"{text.replace('-', '−')} 个百分点"
+
+
+def format_target(comparator: str, value: float, unit: str) -> str:
+    """The target as the plan writes it: ``≥4500 项``, ``≈2.8%``."""
+    sep = "" if unit == "%" else " "
+    return f"{COMPARATOR.get(comparator, comparator)}{float(value):g}{sep}{unit}"
+
+
+__all__ = [
+    "COUNT_UNITS",
+    "excel_number_format",
+    "format_points",
+    "format_probability",
+    "format_target",
+    "format_value",
+    "rounded",
+    "value_decimals",
+]

@@ -1,0 +1,192 @@
+"""Plain-Chinese words for leaders, computed from an evaluation.
+
+Charts, the status table, the workbook and the Word document take a target's headline number,
+the label of that number and the sentence on what the rest of the year must deliver from
+here, so they cannot disagree. Method names (English) stay in the appendix and the notebooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .forecast.evaluation import Evaluation
+from .formatting import format_points, format_probability, format_value
+from .labels import CANDIDATE_COLUMNS, VALUE_LABEL
+
+
+def _row(evaluation: Evaluation, target_id: str) -> pd.Series:
+    rows = evaluation.table.loc[evaluation.table["target_id"] == target_id]
+    if rows.empty:
+        raise KeyError(f"target {target_id!r} is not in the evaluation (评估表中没有该目标)")
+    return rows.iloc[0]
+
+
+def headline_point(evaluation: Evaluation, target_id: str) -> float:
+    """The one number shown for a target everywhere: the status table's ``point``."""
+    return float(_row(evaluation, target_id)["point"])
+
+
+def is_published(evaluation: Evaluation, target_id: str) -> bool:
+    """True when the headline number is a published actual (a ratio of a completed year)."""
+    t = evaluation.plan[target_id]
+    return t.kind == "ratio" and bool(evaluation.results[target_id].details.get("complete"))
+
+
+def value_label(evaluation: Evaluation, target_id: str) -> str:
+    """What the headline number is: ``年末预测``, ``全年预测``, ``2023年（已公布）``."""
+    t = evaluation.plan[target_id]
+    if t.kind == "ratio":
+        key = "published" if is_published(evaluation, target_id) else "estimated"
+        return VALUE_LABEL[key][0].format(year=t.reference_year)
+    if t.kind == "growth_rate":
+        return VALUE_LABEL["full_year"][0]
+    return VALUE_LABEL["year_end"][0]
+
+
+def months_elapsed(evaluation: Evaluation, target_id: str | None = None) -> int:
+    """Months of the plan year observed (the model's count where it reports one)."""
+    if target_id is not None:
+        m = evaluation.results[target_id].details.get("months_elapsed")
+        if m is not None:
+            return int(m)
+    as_of, year = evaluation.as_of, evaluation.plan.year
+    return as_of.month if as_of.year == year else (12 if as_of.year > year else 0)
+
+
+@dataclass(frozen=True)
+class PipelineTally:
+    """A pipeline target in whole units: recognised + expected + gap = target (when short)."""
+
+    achieved: int
+    expected: int
+    gap: int
+    target: float
+    p_meet: float
+    pending: int
+    unit: str
+
+
+def pipeline_tally(evaluation: Evaluation, target_id: str) -> PipelineTally:
+    """已认定 / 预计可认定 (expected successes of pending candidates, rounded) / 缺口."""
+    t = evaluation.plan[target_id]
+    res = evaluation.results[target_id]
+    achieved = int(round(float(res.details.get("achieved", res.actual_to_date or 0))))
+    expected = int(round(float(res.details.get("expected_successes", 0.0))))
+    gap = int(max(np.ceil(t.threshold - achieved - expected), 0))
+    p = float(res.p_meet) if res.p_meet is not None else float("nan")
+    return PipelineTally(achieved, expected, gap, t.value, p,
+                         int(res.details.get("pending", 0)), t.unit)  # fmt: skip
+
+
+def delivery_sentence(evaluation: Evaluation, target_id: str) -> str:
+    """One sentence on what the rest of the year must deliver, in the target's unit and against
+    the same months of past years where the data allow, e.g.
+    ``剩余3个月需月均完成 584 项（共 1,753 项），为往年同期月均的 1.15 倍。``"""
+    t = evaluation.plan[target_id]
+    res = evaluation.results[target_id]
+    row = _row(evaluation, target_id)
+    unit = t.unit
+    actual = res.actual_to_date
+    m = months_elapsed(evaluation, target_id)
+    rest = 12 - m
+    if t.kind == "ratio":
+        point = headline_point(evaluation, target_id)
+        if is_published(evaluation, target_id):
+            verdict = "已达到" if t.is_met(point) else "未达到"
+            return (f"{t.reference_year}年数据已公布：{format_value(point, unit)}，"
+                    f"{verdict}目标（{_target_words(t)}）。")  # fmt: skip
+        return (f"{t.reference_year}年数据尚未齐全，按往年走势推算约 {format_value(point, unit)}，"
+                f"达到目标（{_target_words(t)}）的概率为 {format_probability(res.p_meet)}。")  # fmt: skip
+    if t.kind == "pipeline_count":
+        tally = pipeline_tally(evaluation, target_id)
+        if tally.achieved >= t.threshold:
+            return f"已认定 {format_value(tally.achieved, unit)}，已达到目标（{_target_words(t)}）。"
+        need = int(np.ceil(t.threshold - tally.achieved))
+        text = (f"已认定 {format_value(tally.achieved, unit)}，还需 {format_value(need, unit)}；"
+                f"在推进的 {tally.pending} 个候选预计可认定约 {format_value(tally.expected, unit)}")  # fmt: skip
+        if tally.gap > 0:
+            return text + f"，缺口约 {format_value(tally.gap, unit)}。"
+        return text + "，可以补足。"
+    if rest <= 0:
+        return f"全年数据已齐：{format_value(row['point'], unit)}（{_target_words(t)}）。"
+    if t.kind == "growth_rate":
+        need = res.details.get("required_rest_of_year_growth_pct")
+        so_far = format_value(actual, unit)
+        if need is None:
+            return f"1–{m}月累计增长 {so_far}；往年同期数据不足，无法推算剩余月份所需增速。"
+        text = f"剩余{rest}个月需累计增长 {format_value(need, unit)}，全年方可达到目标（1–{m}月累计 {so_far}）"
+        dev = res.details.get("mean_rest_minus_ytd_pp")
+        if dev is not None and np.isfinite(dev):
+            text += f"；往年后{rest}个月比前{m}个月平均{'高' if dev >= 0 else '低'} {format_points(dev, signed=False)}"
+        return text + "。"
+    if actual is None or not np.isfinite(actual):
+        return "年内完成数据不足，无法推算剩余月份所需进度。"
+    need = t.threshold - float(actual)
+    if need <= 0:
+        return f"年内已完成 {format_value(actual, unit)}，已达到目标（{_target_words(t)}）。"
+    if t.data_kind == "hitech_certificates":
+        d = res.details
+        expiring = int(d.get("expiring_not_renewed", 0))
+        rate = float(d.get("renewal_rate_mean", float("nan")))
+        new = float(d.get("expected_new_remaining", float("nan")))
+        text = f"年末前还需新增或重新认定 {format_value(need, unit)}"
+        if expiring and np.isfinite(rate):
+            text += (f"；今年到期尚未重新认定 {format_value(expiring, unit)}，按往年重新认定率 "
+                     f"{format_probability(rate)} 约可续 {format_value(expiring * rate, unit)}")  # fmt: skip
+        if np.isfinite(new):
+            text += f"，另预计新认定约 {format_value(new, unit)}"
+        return text + "。"
+    per_month = need / rest
+    text = f"剩余{rest}个月需月均完成 {format_value(per_month, unit)}（共 {format_value(need, unit)}）"
+    past = res.details.get("past_remaining_mean")
+    if past is not None and np.isfinite(past) and past > 0:
+        ratio = need / float(past)
+        text += f"，为往年同期月均的 {ratio:.2f} 倍"
+    else:
+        text += "；往年同期数据不足，无法比较"
+    return text + "。"
+
+
+def _target_words(t) -> str:
+    from .formatting import format_target
+
+    text = f"目标 {format_target(t.comparator, t.value, t.unit)}"
+    if t.comparator == "~=" and t.tolerance > 0:
+        text += f"，不低于 {format_value(t.threshold, t.unit)} 即达标"
+    return text
+
+
+def candidates_labelled(evaluation: Evaluation, target_id: str) -> pd.DataFrame:
+    """A pipeline's named candidates with Chinese headers: name, category, stage, expected and
+    recognition dates (``YYYY-MM-DD`` text), responsible unit, probability (``80%``).
+    Sorted by stage and expected date; candidates expected after the plan year say so."""
+    c = evaluation.candidates.get(target_id)
+    if c is None:
+        return pd.DataFrame(columns=[v[0] for v in CANDIDATE_COLUMNS.values()])
+    out = pd.DataFrame(index=c.index)
+    for col in CANDIDATE_COLUMNS:
+        s = c[col] if col in c.columns else pd.Series(pd.NA, index=c.index)
+        if col.endswith("_date"):
+            out[col] = pd.to_datetime(s).dt.strftime("%Y-%m-%d").fillna("—")
+        elif col == "probability":
+            out[col] = [format_probability(p) for p in s]
+        else:
+            out[col] = s.astype(object).where(s.notna(), "—").map(str)
+    return out.rename(columns={k: v[0] for k, v in CANDIDATE_COLUMNS.items()}).reset_index(
+        drop=True
+    )
+
+
+__all__ = [
+    "PipelineTally",
+    "candidates_labelled",
+    "delivery_sentence",
+    "headline_point",
+    "is_published",
+    "months_elapsed",
+    "pipeline_tally",
+    "value_label",
+]
