@@ -138,3 +138,25 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
                 out[col] = s.astype(object).where(~mask, "'" + s.astype("string").astype(object))
     out.columns = [neutralize_formula_text(c) for c in out.columns]
     return out
+
+
+def read_yaml(path: str | os.PathLike[str], error: type, what: tuple[str, str], expected: str):
+    """The YAML document in ``path`` (UTF-8), or ``error`` naming the file.
+
+    ``error`` is one of the located errors (``errors.TargetsFileError``, ``SchemaError``);
+    ``what`` names the file in the message, e.g. ``("目标文件", "targets file")``;
+    ``expected`` says what the file should be when it is missing.
+    """
+    name = str(path)
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"找不到{what[0]}", f"{what[1]} not found", file=name, expected=expected)
+    try:
+        import yaml
+
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise error(
+            f"{what[0]}不是有效的 YAML", f"{what[1]} is not valid YAML", file=name,
+            found=str(exc).splitlines()[0], expected="UTF-8 YAML",
+        ) from None  # fmt: skip

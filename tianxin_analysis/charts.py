@@ -35,6 +35,7 @@ from .forecast.result import ForecastResult
 from .labels import (
     CHART_TEXT,
     COMPARATOR,
+    SCENARIO,
     STATUS,
     SYNTHETIC_LABEL,
     WATCHLIST_COLUMNS,
@@ -201,6 +202,8 @@ def footer_text(evaluation: Evaluation) -> str:
     ]
     if evaluation.synthetic:
         parts.append(SYNTHETIC_LABEL)
+    if evaluation.is_scenario:  # the target lines are not the plan's
+        parts.append(SCENARIO[0])
     return " · ".join(parts)
 
 
