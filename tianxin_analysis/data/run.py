@@ -70,6 +70,7 @@ from .schema import (
     process_rows_coded,
     quarantine_rows,
 )
+from .synonyms import SYNONYMS_FILE, schemas_with_synonyms
 
 RECONCILIATION_COLUMNS = (
     "kind", "source_file", "source_sheet", "header_rows", "rows_above_header", "rows_blank",
@@ -529,6 +530,8 @@ def _run_clean(
 ) -> CleanRun:
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     today = pd.Timestamp.today().normalize()
+    # Built-in header synonyms + data/raw/header_synonyms.yaml; a bad file stops the run here.
+    schemas = schemas_with_synonyms(raw_dir)
     jobs = [(kind, path) for kind in KINDS for path in _raw_files(raw_dir, kind)]
     prepared: dict[str, list[PreparedSheet]] = {k: [] for k in KINDS}
     quarantine: list[pd.DataFrame] = []
@@ -545,7 +548,7 @@ def _run_clean(
         disable=not progress,
     ):  # fmt: skip
         rel = path.relative_to(raw_dir).as_posix()
-        schema = SCHEMAS[kind]
+        schema = schemas[kind]
         entry = {"path": rel, "kind": kind, "sha256": sha,
                  "size_bytes": path.stat().st_size, "synthetic": False, "sheets": [],
                  "dropped_personal_columns": [], "unmapped_columns": []}  # fmt: skip
@@ -615,6 +618,7 @@ def _run_clean(
         "package_version": __version__,
         "synthetic": synthetic,
         "raw_files": lineage_files,
+        "header_synonyms": _synonyms_lineage(raw_dir),
         "failures": [f.__dict__ for f in failures],
         "outputs": [p.relative_to(out_dir).as_posix() for p in outputs] + ["lineage.json"],
     }
@@ -623,6 +627,14 @@ def _run_clean(
     )
     outputs.append(out_dir / "lineage.json")
     return CleanRun(raw_dir, out_dir, tables, qframe, reconciliation, failures, outputs, synthetic)
+
+
+def _synonyms_lineage(raw_dir: Path) -> dict | None:
+    """Path and hash of the header synonyms file the run used (None: there was none)."""
+    path = raw_dir / SYNONYMS_FILE
+    if not path.is_file():
+        return None
+    return {"path": SYNONYMS_FILE, "sha256": sha256_file(path)}
 
 
 def _all_missing(grid: pd.DataFrame) -> bool:
