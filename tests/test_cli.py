@@ -79,3 +79,37 @@ def test_forecast_writes_the_summary_table(tmp_path):
     assert "高新技术企业数量" in res.stdout
     text = (tmp_path / "forecast_summary.csv").read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("指标代码") and len(text.splitlines()) == 11
+
+
+def test_unknown_only_name_lists_the_valid_ones(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--quiet", "report", "--only", "html,word"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "word" in err and "html, pdf, xlsx, docx, figures" in err and "Traceback" not in err
+
+
+def test_bad_target_value_is_a_message(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--quiet", "forecast", "--target", "tech_contracts_count=lots"])
+    assert exit_.value.code == 2 and "id=value" in capsys.readouterr().err
+
+
+def test_what_if_targets_go_to_a_marked_scenario_folder(tmp_path, capsys):
+    processed, reports = tmp_path / "processed", tmp_path / "reports"
+    assert main(["--quiet", "clean", "--out", str(processed)]) == 0
+    whatif = tmp_path / "whatif.yaml"
+    whatif.write_text("tech_contracts_count: 4700\ntech_smes: 560\n", encoding="utf-8")
+    capsys.readouterr()
+    args = ["--quiet", "forecast", "--processed", str(processed), "--reports", str(reports)]
+    code = main([*args, "--targets", str(whatif), "--target", "tech_contracts_count=4800"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "情景测算" in out and "4,500 → 4,800 项" in out and "540 → 560 家" in out
+    assert (reports / "scenario" / "forecast_summary.csv").is_file()
+    assert not (reports / "forecast_summary.csv").exists()  # the published table is untouched
+    # An id that is not in the plan: the message names the file and lists the plan's ids.
+    whatif.write_text("tech_contract: 4800\n", encoding="utf-8")
+    assert main([*args, "--targets", str(whatif)]) == 2
+    err = capsys.readouterr().err
+    assert "whatif.yaml" in err and "tech_contracts_count" in err and "Traceback" not in err

@@ -202,3 +202,25 @@ def test_thresholds_configurable():
     changed = default["status"].ne(strict["status"])
     assert changed.any()
     assert default.loc[changed, "p_meet"].lt(0.99).all()
+
+
+def test_a_scenario_is_flagged_and_evaluated_against_its_values():
+    from tianxin_analysis.targets import with_target_values
+
+    plan = load_targets(2024)
+    base = evaluate_targets(plan, _frames(), "2024-09", seed=1)
+    what_if = evaluate_targets(
+        with_target_values(plan, {"tech_contracts_count": 100_000}), _frames(), "2024-09", seed=1
+    )
+    assert not base.is_scenario and base.scenario_text() == ""
+    assert "情景测算" not in base.summary_text()
+    assert what_if.is_scenario
+    row = what_if.table.set_index("target_id").loc["tech_contracts_count"]
+    assert row["target"] == 100_000 and row["p_meet"] < 0.01
+    text = what_if.summary_text()
+    assert "情景测算" in text and "4,500 → 100,000 项" in text
+    # Targets the scenario did not touch are judged as before.
+    other = what_if.table.set_index("target_id").drop(index="tech_contracts_count")
+    pd.testing.assert_frame_equal(
+        other, base.table.set_index("target_id").drop(index="tech_contracts_count")
+    )

@@ -4,6 +4,7 @@ and the workbook, and check what is in them."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import shutil
 import subprocess
 
@@ -179,3 +180,58 @@ def test_xlsx_reopens_with_sheets_values_formats_and_safe_text(pack, evaluation)
     notes = " ".join(str(c.value) for row in wb["说明"] for c in row)
     assert SYNTHETIC_LABEL in notes and "2024年9月" in notes and evaluation.data_source in notes
     assert wb.properties.modified.year == 2024
+
+
+# ---- fast refresh (--only) and what-if (情景测算) --------------------------------------------
+
+
+def test_only_names_are_checked_and_listed():
+    assert report.briefing_outputs(None) == report.BRIEFING_OUTPUTS
+    assert report.briefing_outputs("pdf, HTML") == ("html", "pdf")
+    assert report.briefing_outputs(["figures", "xlsx"]) == ("xlsx", "figures")
+    for bad in ("html,word", "", ","):
+        with pytest.raises(report.TianxinError, match="html, pdf, xlsx, docx, figures"):
+            report.briefing_outputs(bad)
+
+
+def test_only_writes_the_chosen_outputs_and_draws_only_what_they_need(
+    evaluation, tmp_path, monkeypatch
+):
+    drawn = []
+    real = report._draw_spec
+
+    def spy(index, *args, **kwargs):
+        drawn.append(index)
+        return real(index, *args, **kwargs)
+
+    monkeypatch.setattr(report, "_draw_spec", spy)
+    (tmp_path / "briefing.pdf").write_bytes(b"kept")  # an earlier output stays as it was
+    written = report.build_briefing(evaluation, tmp_path, progress=False, only="xlsx", workers=1)
+    assert [p.name for p in written] == ["targets_summary.xlsx"] and drawn == []
+    written = report.build_briefing(evaluation, tmp_path, progress=False, only="html", workers=1)
+    assert [p.name for p in written] == ["briefing.html"]
+    stems = [s.stem for s in report.chart_specs(evaluation)]
+    assert sorted(stems[i] for i in drawn) == sorted(
+        s for s in stems if not s.startswith("watchlist_")
+    )
+    assert (tmp_path / "briefing.pdf").read_bytes() == b"kept"
+    assert not (tmp_path / "figures").exists()
+
+
+def test_a_scenario_briefing_says_so_in_title_and_notes(evaluation):
+    from tianxin_analysis.targets import with_target_values
+
+    plan = with_target_values(evaluation.plan, {"tech_contracts_count": 4800})
+    what_if = dataclasses.replace(evaluation, plan=plan)
+    assert report.briefing_title(what_if).endswith("（情景测算）")
+    assert "情景测算" not in report.briefing_title(evaluation)
+    page = lxml_html.fromstring(report.render_html(what_if, []))
+    assert "情景测算" in page.findtext(".//h1") and "情景测算" in page.findtext(".//title")
+    banner = page.find_class("scenario")[0].text_content()
+    assert "4,500 → 4,800 项" in banner
+    text = "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(report.render_pdf(what_if, []))).pages
+    )
+    assert "情景测算" in text
+    notes = openpyxl.load_workbook(io.BytesIO(report.render_xlsx(what_if))).worksheets[-1]
+    assert any("4,800" in str(c.value) for row in notes.iter_rows() for c in row)

@@ -82,3 +82,69 @@ def test_bad_targets_file_gives_clear_error(tmp_path, text, column):
 def test_missing_targets_file(tmp_path):
     with pytest.raises(TargetsFileError, match="not found"):
         load_targets(tmp_path / "1999.yaml")
+
+
+# ---- what-if values (情景测算) ----------------------------------------------------------
+
+
+def test_target_values_make_a_scenario_without_touching_the_plan():
+    from tianxin_analysis.targets import with_target_values
+
+    plan = load_targets(2024)
+    what_if = with_target_values(plan, {"tech_contracts_count": 4800, "hitech_va_growth": -1.0})
+    assert what_if["tech_contracts_count"].value == 4800
+    assert what_if["hitech_va_growth"].value == -1.0  # a growth target may be negative
+    assert [c.id for c in what_if.scenario] == ["hitech_va_growth", "tech_contracts_count"]
+    assert what_if.scenario[1].planned == 4500 and what_if.scenario[1].unit == "项"
+    # A second change of the same target keeps the plan's value as "planned".
+    again = with_target_values(what_if, {"tech_contracts_count": 5000})
+    assert again.scenario[1].planned == 4500 and again.scenario[1].value == 5000
+    assert plan["tech_contracts_count"].value == 4500 and not plan.scenario
+    assert with_target_values(plan, {}) is plan
+
+
+@pytest.mark.parametrize(
+    ("values", "needle"),
+    [
+        ({"tech_contract": 4800}, "tech_contracts_count"),  # unknown id: the valid ids listed
+        ({"tech_smes": -5}, "not negative"),
+        ({"tech_smes": float("nan")}, "finite"),
+        ({"tech_smes": "many"}, "finite"),
+    ],
+)
+def test_bad_target_values_are_refused_with_the_reason(values, needle):
+    from tianxin_analysis.targets import with_target_values
+
+    with pytest.raises(TargetsFileError, match=needle):
+        with_target_values(load_targets(2024), values, source="whatif.yaml")
+
+
+def test_target_value_from_the_command_line():
+    from tianxin_analysis.targets import parse_target_value
+
+    assert parse_target_value("tech_contracts_count=4,800") == ("tech_contracts_count", 4800.0)
+    assert parse_target_value(" hitech_va_growth = 12.5") == ("hitech_va_growth", 12.5)
+    for bad in ("tech_contracts_count", "=4800", "tech_contracts_count=lots", "x=inf"):
+        with pytest.raises(TargetsFileError, match="id=value"):
+            parse_target_value(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("tech_smes: 560\ntech_contracts_count: [1]\n", "tech_contracts_count"),
+        ("- tech_smes\n", "non-empty mapping"),
+        ("tech_smes: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_target_values_file_is_validated(tmp_path, text, needle):
+    from tianxin_analysis.targets import load_target_values
+
+    path = tmp_path / "whatif.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TargetsFileError, match=needle) as err:
+        load_target_values(path)
+    assert "whatif.yaml" in str(err.value)
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("tech_smes: 560\ntech_contracts_value: 150.5\n", encoding="utf-8")
+    assert load_target_values(ok) == {"tech_smes": 560.0, "tech_contracts_value": 150.5}

@@ -32,12 +32,13 @@ from .errors import TianxinError
 from .fonts import PREFERRED_CJK_FONTS, find_cjk_font
 from .forecast.evaluation import Evaluation
 from .forecast.result import ForecastResult
-from .formatting import format_points, format_probability, format_value
+from .formatting import format_probability, format_value
 from .labels import (
     BRIEFING_TEXT,
     CHART_TEXT,
     COMPARATOR,
     PIPELINE_TALLY,
+    SCENARIO,
     STATUS,
     SYNTHETIC_LABEL,
     WATCHLIST_COLUMNS,
@@ -184,6 +185,8 @@ def footer_text(evaluation: Evaluation) -> str:
     ]
     if evaluation.synthetic:
         parts.append(SYNTHETIC_LABEL)
+    if evaluation.is_scenario:  # the target lines are not the plan's
+        parts.append(SCENARIO[0])
     return " · ".join(parts)
 
 

@@ -17,6 +17,9 @@ from .errors import TianxinError
 from .paths import PROCESSED_DIR, RAW_DIR, REPORTS_DIR, SHARED_REAL_DATA
 
 DEFAULT_AS_OF = "2024-09"
+# A what-if run (--target / --targets) writes here, under --reports, so the published
+# briefing and forecast table are never overwritten by a scenario.
+SCENARIO_SUBDIR = "scenario"
 
 
 def _as_of_month(text: str) -> str:
@@ -27,6 +30,34 @@ def _as_of_month(text: str) -> str:
             f"数据截至月份应为 YYYY-MM (as-of month must be YYYY-MM, e.g. 2024-09), got {text!r}"
         )
     return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+
+
+def _target_value(text: str) -> tuple[str, float]:
+    """argparse type of --target: ``id=value``."""
+    from .targets import parse_target_value
+
+    try:
+        return parse_target_value(text)
+    except TianxinError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _outputs(text: str) -> tuple[str, ...]:
+    """argparse type of report --only: a comma-separated subset of the briefing outputs."""
+    from .report import briefing_outputs
+
+    try:
+        return briefing_outputs(text)
+    except TianxinError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_scenario(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", action="append", type=_target_value, default=[], metavar="ID=VALUE",
+                   help="情景测算：临时改一个目标值，可重复 what-if target value, repeatable "
+                        "(e.g. tech_contracts_count=4800); 计划文件不变 the plan file is not edited")  # fmt: skip
+    p.add_argument("--targets", type=Path, metavar="FILE",
+                   help="情景测算：YAML 文件，每行 目标代码: 数值 what-if values from a YAML file (id: value)")  # fmt: skip
 
 
 def _add_paths(p: argparse.ArgumentParser, *names: str) -> None:
@@ -70,9 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("forecast", help="预测各项目标 forecast every target")
     _add_paths(p, "raw", "processed", "reports", "as_of")
+    _add_scenario(p)
 
     p = sub.add_parser("report", help="生成简报 write the briefing pack")
     _add_paths(p, "raw", "processed", "reports", "as_of")
+    _add_scenario(p)
+    p.add_argument("--only", type=_outputs, default=None, metavar="LIST",
+                   help="只生成其中几项，逗号分隔 write only these, comma-separated subset of "
+                        "html,pdf,xlsx,docx,figures (e.g. --only html)")  # fmt: skip
 
     p = sub.add_parser("notebooks", help="执行全部笔记本 execute every notebook")
     _add_paths(p, "reports")
@@ -122,6 +158,8 @@ def _run(args: argparse.Namespace) -> int:
         for line in execute_notebooks(args.reports / "notebooks", in_place=True, progress=progress):
             print(line)
         return 0
+    if getattr(args, "target", None) or getattr(args, "targets", None) is not None:
+        args.reports = args.reports / SCENARIO_SUBDIR  # a what-if never replaces the briefing
     with _publishing_reports(args) as stage:
         _write_reports(args, stage, progress)
     print(f"已发布 published: {args.reports}（运行编号 run id {stage.run_id}，见 see run.json）")
@@ -178,7 +216,8 @@ def _write_reports(args: argparse.Namespace, stage, progress: bool) -> None:
         from .report import FIGURES_DIR, build_briefing
 
         stage.discard(FIGURES_DIR)  # no figure of an earlier briefing survives beside this one
-        written = build_briefing(evaluation, out, progress=progress, run_id=stage.run_id)
+        written = build_briefing(evaluation, out, progress=progress, run_id=stage.run_id,
+                                 only=getattr(args, "only", None))  # fmt: skip
         if not progress:  # with progress, build_briefing prints its own summary
             print(f"简报已生成 briefing pack written: {len(written)} files in {args.reports}")
 
@@ -194,13 +233,25 @@ def _evaluate(args: argparse.Namespace):
     from .forecast import evaluate_targets
     from .targets import load_targets
 
-    plan = load_targets(args.raw / "targets" / f"{_plan_year(args)}.yaml")
+    plan = _scenario_plan(load_targets(args.raw / "targets" / f"{_plan_year(args)}.yaml"), args)
     evaluation = evaluate_targets(plan, args.processed, as_of=args.as_of,
                                   use_last_good=args.use_last_good)  # fmt: skip
     print(evaluation.summary_text())
     for line in evaluation.warnings():
         print(f"警告 warning: {line}", file=sys.stderr)
+    if plan.scenario:
+        print(f"情景测算 scenario: 输出写入 outputs go to {args.reports}；计划文件与正式简报不变 "
+              "(the plan file and the published briefing are unchanged)")  # fmt: skip
     return evaluation
+
+
+def _scenario_plan(plan, args: argparse.Namespace):
+    """The plan with the what-if values of --targets FILE, then --target (later wins)."""
+    from .targets import load_target_values, with_target_values
+
+    if getattr(args, "targets", None) is not None:
+        plan = with_target_values(plan, load_target_values(args.targets), source=str(args.targets))
+    return with_target_values(plan, dict(getattr(args, "target", None) or []))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

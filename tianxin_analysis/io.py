@@ -65,6 +65,7 @@ __all__ = [
     "read_sheet",
     "read_sheets",
     "read_yaml",
+    "read_yaml_document",
     "read_yearbook_table",
 ]
 
@@ -1177,6 +1178,32 @@ def read_yaml(path: str | os.PathLike[str], *, limits: ReadLimits | None = None)
     finally:
         loader.dispose()
 
+
+
+def read_yaml_document(
+    path: str | os.PathLike[str], error: type, what: tuple[str, str], expected: str
+) -> object:
+    """:func:`read_yaml` of ``path`` with every problem raised as ``error`` naming the file.
+
+    ``error`` is one of the located errors (``errors.TargetsFileError``, ``SchemaError``);
+    ``what`` names the file in the message, e.g. ``("目标文件", "targets file")``;
+    ``expected`` says what the file should be when it is missing.
+    """
+    import yaml
+
+    name = str(path)
+    if not Path(path).is_file():
+        raise error(f"找不到{what[0]}", f"{what[1]} not found", file=name, expected=expected)
+    try:
+        return read_yaml(path)
+    except InputFileError as exc:
+        raise error(exc.zh, exc.en, file=name, found=exc.found,
+                    expected=exc.expected) from None  # fmt: skip
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise error(
+            f"{what[0]}不是有效的 YAML", f"{what[1]} is not valid YAML", file=name,
+            found=str(exc).splitlines()[0], expected="UTF-8 YAML",
+        ) from None  # fmt: skip
 
 # ----------------------------------------------------------------------------------------------
 # Header helpers for the data layer

@@ -7,6 +7,9 @@ wording change is made once. Identifiers stay English; values are ``(zh, en)`` p
 from __future__ import annotations
 
 SYNTHETIC_LABEL = "模拟数据 · synthetic sample"
+# A what-if evaluation (targets changed on the command line, not in the plan file).
+SCENARIO = ("情景测算", "scenario")
+SCENARIO_LABEL = f"{SCENARIO[0]} · {SCENARIO[1]}"
 DISTRICT = ("天心区", "Tianxin District")
 DISTRICT_CODE = "430103"
 

@@ -19,7 +19,7 @@ import datetime as dt
 import html
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from openpyxl.writer.excel import ExcelWriter
 from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
 from . import __version__ as _VERSION
-from ._fs import atomic_path, atomic_write_bytes, atomic_write_text, neutralize_formula_text
+from ._fs import atomic_write_bytes, neutralize_formula_text
 from .charts import (
     FORMATS,
     STATUS_COLOURS,
@@ -48,12 +48,14 @@ from .charts import (
     format_value,
     watchlist_labelled,
 )
+from .errors import TianxinError
 from .forecast.evaluation import Evaluation
 from .forecast.result import AT_RISK_THRESHOLD, ON_TRACK_THRESHOLD
 from .labels import (
     CHART_TEXT,
     COMPARATOR,
     REPORT_TEXT,
+    SCENARIO,
     STATUS,
     SUMMARY_COLUMNS,
     SYNTHETIC_LABEL,
@@ -96,6 +98,12 @@ def method_notes(evaluation: Evaluation) -> list[str]:
 
 
 STATUS_TEXT = {k: v[0] for k, v in STATUS.items()}
+
+
+def briefing_title(evaluation: Evaluation) -> str:
+    """``<plan title>：目标完成情况简报``, with ``（情景测算）`` when targets were changed."""
+    title = f"{evaluation.plan.title}：目标完成情况简报"
+    return f"{title}（{SCENARIO[0]}）" if evaluation.is_scenario else title
 
 
 def status_display_table(evaluation: Evaluation) -> tuple[list[str], list[list[str]], list[str]]:
@@ -189,14 +197,17 @@ def _figures(
 ) -> tuple[list[Path], list[_Embedded]]:
     """Export every chart and keep the A4 versions of the key ones as PNG for embedding.
 
-    Results are collected in chart order whatever the number of workers, so the outputs are
-    identical for ``workers=1`` and ``workers=2``.
+    With no ``formats`` only the embedded charts are drawn (watch-list charts are exported,
+    never embedded). Results are collected in chart order whatever the number of workers, so
+    the outputs are identical for ``workers=1`` and ``workers=2``.
     """
-    n = len(chart_specs(evaluation))
+    specs = chart_specs(evaluation)
+    todo = [i for i, s in enumerate(specs) if formats or not s.stem.startswith("watchlist_")]
+    n = len(todo)
     written: list[Path] = []
     embedded: list[_Embedded] = []
     if workers <= 1 or n < 2:
-        results = (_draw_spec(i, out_dir, sizes, formats, evaluation) for i in range(n))
+        results = (_draw_spec(i, out_dir, sizes, formats, evaluation) for i in todo)
         for w, e in results:
             written += w
             embedded += e
@@ -205,9 +216,7 @@ def _figures(
     from ._workers import process_pool
 
     with process_pool(min(workers, n), _init_worker, (evaluation,)) as pool:
-        futures = [
-            pool.submit(_draw_spec, i, out_dir, tuple(sizes), tuple(formats)) for i in range(n)
-        ]
+        futures = [pool.submit(_draw_spec, i, out_dir, tuple(sizes), tuple(formats)) for i in todo]
         for fut in futures:
             w, e = fut.result()
             written += w
@@ -249,12 +258,16 @@ def render_html(
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(plan.title)} · {_esc(evaluation.as_of_label)}</title>",
+        f"<title>{_esc(briefing_title(evaluation))} · {_esc(evaluation.as_of_label)}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>{_esc(plan.title)}：目标完成情况简报</h1>",
+        f"<h1>{_esc(briefing_title(evaluation))}</h1>",
         f'<p class="meta">{_esc(plan.district_zh)}（{_esc(plan.district_en)}） · {_esc(plan.document)} · '
         f"{CHART_TEXT['as_of'][0]} {_esc(evaluation.as_of_label)}</p>",
     ]
+    if evaluation.is_scenario:
+        parts.append(
+            f'<div class="banner scenario" role="note">{_esc(evaluation.scenario_text())}</div>'
+        )
     if evaluation.synthetic:
         parts.append(
             f'<div class="banner" role="note"><strong>{_esc(SYNTHETIC_LABEL)}</strong> — '
@@ -368,7 +381,7 @@ def render_pdf(
         footer += f" · {SYNTHETIC_LABEL}"
     pdf = _BriefingPDF(footer + _run_label(run_id))
     pdf.add_font("cjk", "", str(font_path), collection_font_number=font_index)
-    pdf.set_title(f"{plan.title} {evaluation.as_of_label}")
+    pdf.set_title(f"{briefing_title(evaluation)} {evaluation.as_of_label}")
     pdf.set_author(plan.district_zh)
     pdf.set_creator(f"tianxin-analysis {_VERSION}")
     # A fixed date (the end of the as-of month) keeps the bytes stable between runs.
@@ -380,7 +393,7 @@ def render_pdf(
     pdf.multi_cell(
         0,
         9,
-        f"{plan.title}：目标完成情况简报",
+        briefing_title(evaluation),
         new_x="LMARGIN",
         new_y="NEXT",
         align="L",
@@ -393,6 +406,10 @@ def render_pdf(
         new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR",
     )  # fmt: skip
     pdf.set_text_color(34, 34, 34)
+    if evaluation.is_scenario:
+        pdf.ln(2)
+        pdf.multi_cell(0, 6, evaluation.scenario_text(), border=1, new_x="LMARGIN", new_y="NEXT",
+                       align="L", wrapmode="CHAR", padding=2)  # fmt: skip
     if evaluation.synthetic:
         pdf.ln(2)
         pdf.set_fill_color(255, 244, 214)
@@ -604,7 +621,8 @@ def render_xlsx(evaluation: Evaluation, run_id: str | None = None) -> bytes:
     ws_notes = wb.create_sheet(REPORT_TEXT["notes_sheet"][0])
     notes = [
         ("项目 item", "说明 note"),
-        ("简报 briefing", f"{evaluation.plan.title}（{evaluation.plan.document}）"),
+        ("简报 briefing", f"{briefing_title(evaluation)}（{evaluation.plan.document}）"),
+        *([("情景 scenario", evaluation.scenario_text())] if evaluation.is_scenario else []),
         ("地区 district", f"{evaluation.plan.district_zh} {evaluation.plan.district_en}"),
         ("数据截至 as of", evaluation.as_of_label),
         (
@@ -666,11 +684,35 @@ def _run_label(run_id: str | None) -> str:
     return f" · {REPORT_TEXT['run_id'][0]} {REPORT_TEXT['run_id'][1]} {run_id}" if run_id else ""
 
 
+# What ``build_briefing(only=...)`` / ``tianxin report --only`` can write. ``figures`` is the
+# exported chart files; the documents embed their own A4 charts whatever is chosen.
+BRIEFING_OUTPUTS = ("html", "pdf", "xlsx", "docx", "figures")
+
+
+def briefing_outputs(only: str | Collection[str] | None) -> tuple[str, ...]:
+    """The chosen outputs in pack order from ``"html,pdf"`` or ``["html", "pdf"]`` (None: all).
+
+    Raises :class:`TianxinError` naming the unknown names and listing the valid ones.
+    """
+    if only is None:
+        return BRIEFING_OUTPUTS
+    names = only.split(",") if isinstance(only, str) else list(only)
+    names = [n.strip().lower() for n in names if n.strip()]
+    unknown = [n for n in names if n not in BRIEFING_OUTPUTS]
+    if unknown or not names:
+        raise TianxinError(
+            f"未知的简报输出 (unknown briefing output) {', '.join(unknown) or repr(only)}；"
+            f"可选 valid: {', '.join(BRIEFING_OUTPUTS)}（可组合，如 html,xlsx; any subset, e.g. html,xlsx）"
+        )
+    return tuple(n for n in BRIEFING_OUTPUTS if n in names)
+
+
 def build_briefing(
     evaluation: Evaluation,
     out_dir: str | Path,
     progress: bool = True,
     *,
+    only: str | Collection[str] | None = None,
     figure_sizes: Sequence[str] = ("slide", "a4"),
     figure_formats: Sequence[str] = FORMATS,
     workers: int | None = None,
@@ -678,48 +720,78 @@ def build_briefing(
 ) -> list[Path]:
     """Write the briefing pack into ``out_dir`` and return the paths written.
 
+    ``only`` chooses a subset of :data:`BRIEFING_OUTPUTS` (``"html,xlsx"`` or a list; default
+    all) for a fast refresh; other files already in ``out_dir`` are left as they are.
     ``figure_sizes`` / ``figure_formats`` choose which exports go to ``out_dir/figures``
     (default: every chart, both sizes, PNG/SVG/PDF); HTML and PDF always embed A4 charts.
     ``workers`` processes draw the charts (default: the machine's cores, at most 4).
     ``run_id``: the id of the published set (``publish.Stage.run_id``), shown in the footers.
-    Raises :class:`~tianxin_analysis.charts.ChartFontError` when no CJK font is installed.
+    Raises :class:`~tianxin_analysis.charts.ChartFontError` when no CJK font is installed and
+    :class:`TianxinError` for an unknown output name.
     """
     import os
 
+    chosen = briefing_outputs(only)
+    if only is None:  # everything this version writes
+        chosen = tuple(n for n in chosen if n in _WRITERS or n == "figures")
+    if "docx" in chosen and "docx" not in _WRITERS:
+        raise TianxinError(
+            "本版本尚不能生成 Word 简报 (this version cannot write briefing.docx)；"
+            f"可用 available: {', '.join(n for n in BRIEFING_OUTPUTS if n != 'docx')}"
+        )
+    documents = [n for n in chosen if n in _WRITERS]
+    if "figures" not in chosen:
+        figure_sizes, figure_formats = (), ()
     out_dir = Path(out_dir)
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
     cjk_font_family()  # fail before writing anything when Chinese text cannot render
+    # Charts are drawn when a document embeds them or figures are exported (xlsx alone: none).
     specs = chart_specs(evaluation)
-    n_draws = len(specs)
+    embeds = any(n in ("html", "pdf", "docx") for n in documents)
+    n_draws = 0
+    if figure_formats:
+        n_draws = len(specs)
+    elif embeds:  # the watch-list charts are exported, never embedded
+        n_draws = sum(not s.stem.startswith("watchlist_") for s in specs)
     with tqdm(
-        total=n_draws + 3, desc="简报 briefing", unit="步", disable=not progress, leave=False
-    ) as bar:
-        written, embedded = _figures(
-            evaluation, out_dir, figure_sizes, figure_formats, bar, workers=workers
-        )
-        bar.set_postfix_str(HTML_NAME)
-        html_path = out_dir / HTML_NAME
-        atomic_write_text(html_path, render_html(evaluation, embedded, run_id))
-        bar.update(1)
-        bar.set_postfix_str(PDF_NAME)
-        pdf_path = out_dir / PDF_NAME
-        atomic_write_bytes(pdf_path, render_pdf(evaluation, embedded, run_id))
-        bar.update(1)
-        bar.set_postfix_str(XLSX_NAME)
-        xlsx_path = out_dir / XLSX_NAME
-        with atomic_path(xlsx_path) as tmp:
-            tmp.write_bytes(render_xlsx(evaluation, run_id))
-        bar.update(1)
-    pack = [html_path, pdf_path, xlsx_path]
+        total=n_draws + len(documents), desc="简报 briefing", unit="步", disable=not progress,
+        leave=False,
+    ) as bar:  # fmt: skip
+        written, embedded = [], []
+        if n_draws:
+            written, embedded = _figures(
+                evaluation, out_dir, figure_sizes, figure_formats, bar, workers=workers
+            )
+        pack = []
+        for name in documents:
+            file_name, render = _WRITERS[name]
+            bar.set_postfix_str(file_name)
+            atomic_write_bytes(out_dir / file_name, render(evaluation, embedded, run_id))
+            pack.append(out_dir / file_name)
+            bar.update(1)
     if progress:
         print(summary_text(pack, written))
     return pack + written
 
 
+# Output name -> (file name, renderer) of each document, in pack order. A new format is one
+# renderer and one line here (and its name in BRIEFING_OUTPUTS).
+# Each renderer takes the evaluation, the embedded charts and the run id (None outside a run).
+_WRITERS: dict[
+    str, tuple[str, Callable[[Evaluation, Sequence[_Embedded], str | None], bytes]]
+] = {
+    "html": (HTML_NAME, lambda ev, emb, run_id: render_html(ev, emb, run_id).encode("utf-8")),
+    "pdf": (PDF_NAME, render_pdf),
+    "xlsx": (XLSX_NAME, lambda ev, emb, run_id: render_xlsx(ev, run_id)),
+}
+
+
 def summary_text(pack: Sequence[Path], figures: Sequence[Path]) -> str:
     """Short summary of what was written: the three documents and the figure folder."""
     lines = ["简报已生成 briefing pack written:"]
+    if not pack and not figures:
+        lines.append("  （无文件 nothing written）")
     for p in pack:
         lines.append(f"  {p.name:<22} {p.stat().st_size / 1024:>8.0f} KB")
     if figures:
@@ -729,7 +801,10 @@ def summary_text(pack: Sequence[Path], figures: Sequence[Path]) -> str:
 
 
 __all__ = [
+    "BRIEFING_OUTPUTS",
     "ChartFontError",
+    "briefing_outputs",
+    "briefing_title",
     "build_briefing",
     "cjk_font_file",
     "method_notes",

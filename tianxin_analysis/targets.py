@@ -10,15 +10,15 @@ import datetime as dt
 import math
 import os
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .data.kinds import PIPELINES
-from .errors import InputFileError, TargetsFileError
-from .io import read_yaml
+from .errors import TargetsFileError
+from .io import read_yaml_document
 from .paths import TARGETS_DIR
 
 COMPARATORS = (">=", "<=", "~=")
@@ -81,8 +81,23 @@ class Target:
 
 
 @dataclass(frozen=True)
+class TargetChange:
+    """One target value replaced for a what-if evaluation (情景测算); ``value`` in ``unit``."""
+
+    id: str
+    name_zh: str
+    unit: str
+    planned: float
+    value: float
+
+
+@dataclass(frozen=True)
 class Plan:
-    """A plan year's metadata and its targets, in file order."""
+    """A plan year's metadata and its targets, in file order.
+
+    ``scenario`` is empty for the plan as issued; :func:`with_target_values` fills it with
+    the targets a what-if changed (情景测算), so every output can say so.
+    """
 
     year: int
     district_zh: str
@@ -93,6 +108,7 @@ class Plan:
     issued: str
     targets: tuple[Target, ...]
     source_file: str
+    scenario: tuple[TargetChange, ...] = ()
 
     def __getitem__(self, target_id: str) -> Target:
         for t in self.targets:
@@ -113,21 +129,9 @@ def load_targets(source: int | str | os.PathLike[str]) -> Plan:
     """Load and validate a targets file. ``source`` is a plan year or a path."""
     path = targets_path(source) if isinstance(source, int) else Path(source)
     name = str(path)
-    if not path.is_file():
-        raise TargetsFileError(
-            "找不到目标文件", "targets file not found", file=name,
-            expected="data/raw/targets/<年份>.yaml",
-        )  # fmt: skip
-    try:
-        doc = read_yaml(path)
-    except InputFileError as exc:
-        raise TargetsFileError(exc.zh, exc.en, file=name, found=exc.found,
-                               expected=exc.expected) from None  # fmt: skip
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise TargetsFileError(
-            "目标文件不是有效的 YAML", "targets file is not valid YAML", file=name,
-            found=str(exc).splitlines()[0], expected="UTF-8 YAML",
-        ) from None  # fmt: skip
+    doc = read_yaml_document(
+        path, TargetsFileError, ("目标文件", "targets file"), "data/raw/targets/<年份>.yaml"
+    )
     if not isinstance(doc, dict) or not isinstance(doc.get("targets"), list):
         raise TargetsFileError(
             "目标文件缺少 targets 列表", "targets file has no 'targets' list", file=name,
@@ -271,3 +275,98 @@ def _check_period(period: object, tid: str, index: int, file: str, plan_year: in
             expected=f"{plan_year} 或 {plan_year}-12-31 (或前两年，滞后公布的比率) "
             f"({plan_year}, {plan_year}-12-31, or up to two years earlier)",
         )  # fmt: skip
+
+
+# ---- what-if (情景测算): other target values without editing the plan file -----------------
+
+
+def _number(value: object) -> float | None:
+    """A finite float from a YAML number or a command-line text (``"4800"``, ``"4,800"``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", "").replace("，", ""))
+        except ValueError:
+            return None
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def parse_target_value(text: str) -> tuple[str, float]:
+    """``"tech_contracts_count=4800"`` -> ``("tech_contracts_count", 4800.0)``.
+
+    Raises :class:`TargetsFileError` when there is no ``=`` or the value is not a number;
+    whether the id exists is checked by :func:`with_target_values` against the plan.
+    """
+    tid, sep, raw = text.partition("=")
+    value = _number(raw)
+    if not sep or not tid.strip() or value is None:
+        raise TargetsFileError(
+            "情景目标应写成 目标代码=数值", "a scenario target is written id=value",
+            found=text, expected="例如 e.g. tech_contracts_count=4800",
+        )  # fmt: skip
+    return tid.strip(), value
+
+
+def load_target_values(path: str | os.PathLike[str]) -> dict[str, float]:
+    """A what-if file: a YAML mapping ``target id: value`` (values in the target's unit).
+
+    Raises :class:`TargetsFileError` naming the file for a missing file, invalid YAML, a
+    document that is not a mapping, or a value that is not a finite number.
+    """
+    name = str(path)
+    doc = read_yaml_document(path, TargetsFileError, ("情景目标文件", "scenario targets file"),
+                    "YAML 映射 目标代码: 数值 (a YAML mapping id: value)")  # fmt: skip
+    if not isinstance(doc, dict) or not doc:
+        raise TargetsFileError(
+            "情景目标文件应为非空映射", "scenario targets file must be a non-empty mapping",
+            file=name, found=doc, expected="tech_contracts_count: 4800",
+        )  # fmt: skip
+    values: dict[str, float] = {}
+    for tid, raw in doc.items():
+        value = _number(raw)
+        if value is None:
+            raise TargetsFileError(
+                f"目标 {tid} 的情景值不是有限数值", f"scenario value of {tid} is not a finite number",
+                file=name, column=str(tid), found=raw, expected="有限数值 (a finite number)",
+            )  # fmt: skip
+        values[str(tid)] = value
+    return values
+
+
+def with_target_values(
+    plan: Plan, values: Mapping[str, float], *, source: str | None = None
+) -> Plan:
+    """``plan`` with some target values replaced, marked as a scenario (``plan.scenario``).
+
+    Ids must be targets of the plan; values must be finite, and not negative except for
+    growth-rate targets. Raises :class:`TargetsFileError` naming ``source`` (the what-if
+    file; None for the command line) and listing the plan's ids. An empty ``values`` returns ``plan`` unchanged (not a scenario).
+    """
+    if not values:
+        return plan
+    ids = [t.id for t in plan.targets]
+    changes: dict[str, TargetChange] = {c.id: c for c in plan.scenario}
+    targets = list(plan.targets)
+    for tid, raw in values.items():
+        if tid not in ids:
+            raise TargetsFileError(
+                "情景目标代码不在计划中", "scenario target id is not in the plan", file=source,
+                column=str(tid), found=tid, expected=f"计划 {plan.year} 的目标代码之一 one of: {', '.join(ids)}",
+            )  # fmt: skip
+        i = ids.index(tid)
+        t = targets[i]
+        value = _number(raw)
+        if value is None or (value < 0 and t.kind != "growth_rate"):
+            raise TargetsFileError(
+                f"目标 {tid} 的情景值无效", f"scenario value of {tid} is invalid", file=source,
+                column=tid, found=raw,
+                expected="有限数值，增速以外不为负 (a finite number, not negative except growth rates)",
+            )  # fmt: skip
+        planned = changes[tid].planned if tid in changes else t.value
+        changes[tid] = TargetChange(tid, t.name_zh, t.unit, planned, value)
+        targets[i] = replace(t, value=value)
+    ordered = tuple(changes[t] for t in ids if t in changes)
+    return replace(plan, targets=tuple(targets), scenario=ordered)

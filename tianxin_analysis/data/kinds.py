@@ -3,7 +3,8 @@ that turn parsed columns into the processed table of ``docs/data-contract.md``.
 
 Each ``_derive_*`` is a pure ``(frame, SheetContext) -> frame`` step used through
 ``schema.derive``; rows a kind-specific rule rejects carry ``_rule``/``_column``/``_value``.
-To accept another spelling of a header in a real export, add it to the field's synonyms.
+To accept another spelling of a header in a real export without a code change, add it to
+``data/raw/header_synonyms.yaml`` (read by ``data.synonyms``; merged with the synonyms here).
 """
 
 from __future__ import annotations
@@ -335,6 +336,8 @@ TECH_CONTRACTS = Schema(
                 "本月/合同项数",
                 "本月/项数",
                 "本月/登记合同数",
+                "技术合同登记数",  # the registry's own word; over 本月 | 累计 in its monthly report
+                "技术合同数",
             ),
             "number",
             lo=0,
@@ -359,14 +362,28 @@ TECH_CONTRACTS = Schema(
         ),
         Field(
             "contracts_cum",
-            ("累计/合同数", "累计合同数", "累计/合同项数", "累计/项数"),
+            (
+                "累计/合同数",
+                "累计合同数",
+                "累计/合同项数",
+                "累计/项数",
+                "累计/登记合同数",
+                "累计/技术合同登记数",
+                "累计/技术合同数",
+            ),  # fmt: skip
             "number",
             required=False,
             lo=0,
         ),
         Field(
             "value_cum_wan",
-            ("累计/成交额", "累计成交额", "累计/合同成交额", "累计/合同金额"),
+            (
+                "累计/成交额",
+                "累计成交额",
+                "累计/合同成交额",
+                "累计/合同金额",
+                "累计/技术合同成交额",
+            ),
             "amount",
             required=False,
             unit="wan",

@@ -75,6 +75,7 @@ from .schema import (
     process_rows_coded,
     quarantine_rows,
 )
+from .synonyms import SYNONYMS_FILE, schemas_with_synonyms
 
 RECONCILIATION_COLUMNS = (
     "kind", "source_file", "source_sheet", "header_rows", "rows_above_header", "rows_blank",
@@ -765,6 +766,8 @@ def _run_clean(
     known = {} if include_duplicates else _drop_identical(listing, raw_dir)
     jobs = listing.files
     skipped = listing.skipped
+    # Built-in header synonyms + data/raw/header_synonyms.yaml; a bad file stops the run here.
+    schemas = schemas_with_synonyms(raw_dir)
     prepared: dict[str, list[PreparedSheet]] = {k: [] for k in KINDS}
     quarantine: list[pd.DataFrame] = []
     recon: list[dict] = []
@@ -784,7 +787,7 @@ def _run_clean(
         disable=not progress,
     ):  # fmt: skip
         rel = path.relative_to(raw_dir).as_posix()
-        schema = SCHEMAS[kind]
+        schema = schemas[kind]
         entry = {"path": rel, "kind": kind, "sha256": sha,
                  "size_bytes": path.stat().st_size, "synthetic": False, "sheets": [],
                  "dropped_personal_columns": [], "unmapped_columns": []}  # fmt: skip
@@ -885,6 +888,7 @@ def _run_clean(
         "run_id": stage.run_id,
         "last_good": last_good,
         "skipped": [s.__dict__ for s in skipped],
+        "header_synonyms": _synonyms_lineage(raw_dir),
     }
     atomic_write_text(
         work / "lineage.json", json.dumps(lineage, ensure_ascii=False, indent=2) + "\n"
@@ -970,6 +974,14 @@ def _with_previous_rows(
     order = {k: i for i, k in enumerate(KINDS)}
     rec = rec.sort_values("kind", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return q, rec[list(RECONCILIATION_COLUMNS)]
+
+
+def _synonyms_lineage(raw_dir: Path) -> dict | None:
+    """Path and hash of the header synonyms file the run used (None: there was none)."""
+    path = raw_dir / SYNONYMS_FILE
+    if not path.is_file():
+        return None
+    return {"path": SYNONYMS_FILE, "sha256": sha256_file(path)}
 
 
 def _all_missing(grid: pd.DataFrame) -> bool:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -94,10 +94,23 @@ class Schema:
     entity_name: str | None = None
     # Checks across rows of one sheet after derivation (e.g. monthly vs cumulative).
     sheet_checks: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    # Where an analyst adds header spellings without editing code (named in header errors).
+    synonyms_file: str = "data/raw/header_synonyms.yaml"
 
     @property
     def field_map(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
+
+    def with_synonyms(
+        self, extra: Mapping[str, Sequence[str]], synonyms_file: str | None = None
+    ) -> Schema:
+        """This schema with ``extra`` (canonical column -> more header spellings) appended to
+        the built-in synonyms; ``synonyms_file`` is named in header error messages."""
+        fields = tuple(
+            replace(f, synonyms=tuple(dict.fromkeys([*f.synonyms, *extra.get(f.name, ())])))
+            for f in self.fields
+        )
+        return replace(self, fields=fields, synonyms_file=synonyms_file or self.synonyms_file)
 
 
 @dataclass(frozen=True)
@@ -144,18 +157,29 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _header_rows_seen(grid: pd.DataFrame, rows: Sequence[int]) -> str:
+    """``第3行: 月份 | 本月 | 累计; 第4行: ...`` — the header rows as read, for messages."""
+    parts = []
+    for r in rows:
+        cells = [t for t in (_text(v).strip() for v in grid.loc[r]) if t]
+        parts.append(f"第{r}行 row {r}: {' | '.join(cells) if cells else '（空 blank）'}")
+    return "; ".join(parts)
+
+
 def _choose_header(grid: pd.DataFrame, schema: Schema, ctx_file: str, ctx_sheet: str):
     required = {f.name: f.synonyms for f in schema.fields if f.required}
     try:
         h = find_header_row(grid, required)
     except SchemaError as exc:
+        seen = [r for r in grid.index[:15] if any(_text(v).strip() for v in grid.loc[r])]
         raise SchemaError(
             "找不到表头行",
             "header row not found",
             file=ctx_file,
             sheet=ctx_sheet or None,
-            found=exc.found,
-            expected=exc.expected,
+            found=f"{exc.found}；读到的行 rows read: {_header_rows_seen(grid, seen)}",
+            expected=f"{exc.expected}；或在 {schema.synonyms_file} 中为该类数据添加表头同义词 "
+            f"(or add the spellings to {schema.synonyms_file})",
         ) from None
     rows = grid.index
     pos = rows.get_loc(h)
@@ -164,14 +188,16 @@ def _choose_header(grid: pd.DataFrame, schema: Schema, ctx_file: str, ctx_sheet:
         candidates.append((rows[pos - 1], h))
     if pos + 1 < len(rows):
         candidates.append((h, rows[pos + 1]))
-    best: tuple[int, tuple[int, ...], list[str]] | None = None
+    # Most required columns first, then most columns in all: a measure grouped over 本月 |
+    # 累计 maps its monthly column from the top row alone, the cumulative one only with both.
+    best: tuple[tuple[int, int], tuple[int, ...], list[str]] | None = None
     for cand in candidates:
         labels = combine_header_rows(grid, list(cand)) if len(cand) > 1 else [
             _text(v) for v in grid.loc[cand[0]]
         ]  # fmt: skip
         labels = _dedupe_labels(labels)
-        mapping, _ = _safe_map(labels, schema.kind)
-        score = sum(1 for v in mapping.values() if v in required)
+        mapping, _ = _safe_map(labels, schema)
+        score = (sum(1 for v in mapping.values() if v in required), len(mapping))
         if best is None or score > best[0]:
             best = (score, cand, labels)
     assert best is not None
@@ -196,23 +222,67 @@ def _header_key(label: str) -> str:
 
 
 @functools.cache
-def _lookup(kind: str) -> dict[str, str]:
-    """The kind's header lookup, built once per run (``clean.header_lookup``)."""
-    from .kinds import SCHEMAS
+def _lookup_of(kind: str, synonyms: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
+    return clean.header_lookup(dict(synonyms))
 
-    return clean.header_lookup({f.name: f.synonyms for f in SCHEMAS[kind].fields})
+
+def _lookup(schema: Schema | str) -> dict[str, str]:
+    """The header lookup of a kind or schema, built once per set of synonyms
+    (``clean.header_lookup``)."""
+    if isinstance(schema, str):
+        from .kinds import SCHEMAS
+
+        schema = SCHEMAS[schema]
+    return _lookup_of(schema.kind, tuple((f.name, f.synonyms) for f in schema.fields))
+
+
+# The period part of a grouped header: a measure above 本月 | 累计 (技术合同登记数 over 本月)
+# or a period above the measures (本月 over 合同数); synonyms are written period first.
+_PERIOD_PARTS = {
+    "本月": "本月", "当月": "本月", "本期": "本月", "本月数": "本月", "当月数": "本月",
+    "累计": "累计", "本年累计": "累计", "累计数": "累计", "年初至本月累计": "累计",
+    "1-本月累计": "累计", "1至本月累计": "累计", "本年累计数": "累计",
+}  # fmt: skip
+
+
+def _grouped_key(key: str, lookup: Mapping[str, str]) -> str | None:
+    """The lookup key of a two-part header ``measure/period`` or ``period/measure`` whose own
+    key is unknown: ``period/measure`` with the period's usual word, and for the month's
+    column the bare measure (``技术合同登记数/本月`` -> ``本月/技术合同登记数`` or
+    ``技术合同登记数``)."""
+    parts = key.split("/")
+    if len(parts) != 2:
+        return None
+    a, b = parts
+    if b in _PERIOD_PARTS:
+        period, measure = _PERIOD_PARTS[b], a
+    elif a in _PERIOD_PARTS:
+        period, measure = _PERIOD_PARTS[a], b
+    else:
+        return None
+    tries = [f"{period}/{measure}", *([measure] if period == "本月" else [])]
+    return next((t for t in tries if t in lookup), None)
 
 
 def map_headers(
-    labels: list[str], kind: str, *, file: str | None = None, sheet: str | None = None
+    labels: list[str], schema: Schema | str, *, file: str | None = None, sheet: str | None = None
 ) -> tuple[dict[str, str], list[str]]:
-    """``clean.map_headers`` with the kind's synonyms (lookup built once per kind)."""
-    return clean.map_headers(labels, {}, file=file, sheet=sheet, lookup=_lookup(kind))
+    """``clean.map_headers`` with the schema's (or kind's) synonyms; two-part grouped headers
+    are matched in either order (see :func:`_grouped_key`). Per sheet, so the cost is small."""
+    lookup = _lookup(schema)
+    extra = {}
+    for label in labels:
+        key = _header_key(label)
+        if key not in lookup and (alt := _grouped_key(key, lookup)) is not None:
+            extra[key] = lookup[alt]
+    if extra:
+        lookup = {**lookup, **extra}
+    return clean.map_headers(labels, {}, file=file, sheet=sheet, lookup=lookup)
 
 
-def _safe_map(labels: list[str], kind: str) -> tuple[dict[str, str], list[str]]:
+def _safe_map(labels: list[str], schema: Schema | str) -> tuple[dict[str, str], list[str]]:
     try:
-        return map_headers(labels, kind)
+        return map_headers(labels, schema)
     except SchemaError:
         return {}, list(labels)
 
@@ -334,7 +404,7 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
     provenance = [c for c in body.columns if _header_key(c) in PROVENANCE_HEADERS]
     mapping, unmapped = map_headers(
         [c for c in body.columns if c not in provenance],
-        schema.kind,
+        schema,
         file=rel_file,
         sheet=sheet_name,
     )
@@ -348,8 +418,10 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
             sheet=sheet_name or None,
             row=last_header,
             column=f.name,
-            found=[c for c in labels if not c.startswith("_col")],
-            expected=f"表头之一 one of: {' / '.join(f.synonyms)}",
+            found=f"表头行 header rows {_header_rows_seen(grid, header_rows)}；"
+            f"合并后的列名 combined: {' | '.join(c for c in labels if not c.startswith('_col'))}",
+            expected=f"表头之一 one of: {' / '.join(f.synonyms)}；或在 {schema.synonyms_file} 的 "
+            f"{schema.kind}: {f.name}: 下添加本表的写法 (or add this file's spelling there)",
         )
     if schema.validate_sheet is not None:
         schema.validate_sheet(sheet_name, rel_file)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from .._fs import atomic_path, neutralize_formulas
-from ..labels import COMPARATOR, SUMMARY_COLUMNS
-from ..targets import Plan
+from ..labels import COMPARATOR, SCENARIO_LABEL, SUMMARY_COLUMNS
+from ..targets import Plan, TargetChange
 from .result import ForecastResult
 
 # Columns of Evaluation.table, in order (labels.SUMMARY_COLUMNS holds their zh/en labels).
@@ -65,6 +65,26 @@ class Evaluation:
         """``'2024年9月'``"""
         return f"{self.as_of.year}年{self.as_of.month}月"
 
+    @property
+    def scenario(self) -> tuple[TargetChange, ...]:
+        """The targets a what-if changed (empty for the plan as issued)."""
+        return self.plan.scenario
+
+    @property
+    def is_scenario(self) -> bool:
+        """True when targets differ from the plan file (outputs are marked 情景测算)."""
+        return bool(self.plan.scenario)
+
+    def scenario_text(self) -> str:
+        """``情景测算 · scenario：技术合同登记数 目标 4,500 → 4,800 项`` ("" for the plan as issued)."""
+        if not self.is_scenario:
+            return ""
+        changes = "；".join(
+            f"{c.name_zh} 目标 {c.planned:,.10g} → {c.value:,.10g}{'' if c.unit == '%' else ' '}{c.unit}"
+            for c in self.scenario
+        )
+        return f"{SCENARIO_LABEL}：{changes}（未修改计划文件 plan file unchanged）"
+
     def labelled_table(self, language: str = "zh") -> pd.DataFrame:
         """``table`` with column headers from labels.SUMMARY_COLUMNS (zh or en)."""
         idx = 0 if language == "zh" else 1
@@ -74,6 +94,8 @@ class Evaluation:
     def summary_text(self) -> str:
         lines = [f"{self.plan.district_zh} {self.plan.year} 年目标评估，数据截至 {self.as_of_label}"
                  + ("（模拟数据 synthetic sample）" if self.synthetic else "")]  # fmt: skip
+        if self.is_scenario:
+            lines.append(f"  {self.scenario_text()}")
         for row in self.table.itertuples(index=False):
             p = "—" if pd.isna(row.p_meet) else f"{row.p_meet:.0%}"
             goal = f"  {row.name_zh:<14} 目标 {COMPARATOR.get(row.comparator, row.comparator)}{row.target:g}{row.unit}  "
