@@ -113,7 +113,7 @@ def test_rd_reference_year_counts_only_once_published():
     rd = _rd(range(2019, 2024), amount=690.0)  # 2.76% every year: just above 2.75
     gdp = pd.DataFrame({"year": range(2019, 2024), "gdp_yi": 100.0})
     early = rd_intensity(rd, gdp, 2023, "2024-08", target=2.8, comparator="~=", tolerance=0.05)
-    assert early.details["complete"] is False and "2024年9月发布" in early.details["notes"][0]
+    assert early.details["complete"] is False and "于2024-09发布" in early.details["notes"][0]
     late = rd_intensity(rd, gdp, 2023, "2024-09", target=2.8, comparator="~=", tolerance=0.05)
     assert late.details["complete"] is True and late.p_meet == 1.0
     lag3 = rd_intensity(rd, gdp, 2023, "2024-03", target=2.8, comparator="~=", tolerance=0.05,
@@ -124,7 +124,7 @@ def test_rd_reference_year_counts_only_once_published():
     row = evaluate_targets(plan, {"rd_expenditure": rd, "district_gdp": gdp}, "2024-09").table.iloc[
         0
     ]
-    assert row.status != "met" and "2024年12月发布" in row.data_note
+    assert row.status != "met" and "于2024-12发布" in row.data_note
 
 
 def test_status_and_p_meet_never_contradict():

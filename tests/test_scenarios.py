@@ -166,7 +166,7 @@ def test_next_years_plan_without_its_data(sample, tmp_path, capsys):
     assert hitech[ZH["status_zh"]] != "数据不足"
     assert "数据截至2024年12月，早于截至月份2025年6月" in hitech[ZH["data_note"]]
     # R&D 2024 is published in September 2025: not yet, so a trend with its note
-    assert "2025年9月发布" in _row(t, "rd_intensity_2023")[ZH["data_note"]]
+    assert "于2025-09发布" in _row(t, "rd_intensity_2023")[ZH["data_note"]]
     assert out.count("数据提示") == t[ZH["data_note"]].notna().sum()
 
 

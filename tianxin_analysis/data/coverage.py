@@ -19,8 +19,9 @@ import pandas as pd
 from .kinds import KINDS
 
 # 截至 / 截止 + a date or a month; a full date anywhere; a year with 1-N月 or N月.
-_SEP = r"\s*[年\-./_]\s*"
-_AS_OF = re.compile(rf"截[至止]\s*(20\d{{2}}){_SEP}(\d{{1,2}})(?:{_SEP[:-1]}月]\s*(\d{{1,2}}))?")
+_AS_OF = re.compile(
+    r"截[至止]\s*(20\d{2})\s*[年\-./_]\s*(\d{1,2})(?:\s*[月\-./_]\s*(\d{1,2})(?!\d))?"
+)
 _FULL_DATE = re.compile(
     r"(?<!\d)(20\d{2})(?:([\-./_])(\d{1,2})\2(\d{1,2})|\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日)(?!\d)"
 )

@@ -197,8 +197,10 @@ def hitech_year_end(
     certified in batch ``year`` + renewals of certificates expiring this year not yet renewed
     (renewal probability from past cohorts, beta-binomial, times the share of a batch still to
     be issued) + new first-time certifications still to come (``annual`` forecast of past
-    years' new certifications.
+    years' new certifications times the same share of the year's batches still to come).
     ``baseline_point`` is the count valid today if nothing changed (expiring ones included).
+    After the year the stock is known (``details["complete"]``). 数据不足 when no certificate
+    of the three batches that can be valid at year end is in the data.
     """
     as_of = pd.Period(as_of, freq="M")
     m = as_of.month if as_of.year == year else 12 if as_of.year > year else 0
@@ -593,7 +595,7 @@ def rd_intensity(
     hist = complete.loc[complete.index < ref_year, "intensity_pct"]
     if ref_year > last_published:
         due = pd.Period(year=ref_year, month=12, freq="M") + lag
-        why = f"{ref_year}年研发经费统计按惯例{_zh(due)}发布，截至{_zh(as_of)}尚未计入"
+        why = f"{ref_year}年研发经费统计按惯例于{_ym(due)}发布（滞后{lag}个月），截至{_zh(as_of)}尚未计入"
     else:
         why = f"{ref_year}年研发经费或地区生产总值数据缺失或不完整"
     if hist.empty:
