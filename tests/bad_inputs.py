@@ -958,6 +958,22 @@ def build_cases() -> list[Case]:
     )
     y = ids.year("hitech_value_added")
     rows = va_rows(y)
+    rows[3][1] = 300.0  # 1-5月 (200) typed as 300: 1-6月 (240) falls below it
+    rows[6][1] = 200.0  # 1-8月 (320) typed as 200: below 1-7月
+    add(
+        name="cumulative_falls",
+        kind="hitech_value_added",
+        filename=f"累计下降_{y}.xlsx",
+        content=va_file(y, rows),
+        outcome="quarantine",
+        rows_read=11,
+        rules={"cumulative_falls": 2},
+        description="a cumulative series that falls within the year (343 -> 300 -> 447 亿元 "
+        "accepted before): the two mistyped months are quarantined, the months after them kept",
+        clean_values={"va_cum_yi": [80.0, 120.0, 160.0, 240.0, 280.0, 360.0, 400.0, 440.0, 480.0]},
+    )
+    y = ids.year("hitech_value_added")
+    rows = va_rows(y)
     rows[5][2] = 105.0  # decimal point lost: 10.5 -> 105
     add(
         name="growth_out_of_range",
@@ -972,8 +988,8 @@ def build_cases() -> list[Case]:
     y = ids.year("hitech_value_added")
     rows = va_rows(y)
     rows[0][2] = "10.5%"
-    rows[1][1] = "３２０．００"
-    rows[2][1] = "1,200,000万元"  # 120 亿元 written in 万元 with its unit
+    rows[1][1] = "１２０．００"
+    rows[2][1] = "1,600,000万元"  # 160 亿元 written in 万元 with its unit
     add(
         name="units_and_fullwidth",
         kind="hitech_value_added",
@@ -982,7 +998,7 @@ def build_cases() -> list[Case]:
         outcome="clean",
         rows_read=11,
         clean_values={
-            "va_cum_yi": [80.0, 320.0, 120.0, *[40.0 * m for m in range(5, 13)]],
+            "va_cum_yi": [40.0 * m for m in range(2, 13)],
             "growth_cum_pct": [10.5] * 11,
         },
         description="percent signs, full-width digits, a cell carrying its own unit",
@@ -1076,6 +1092,20 @@ def build_cases() -> list[Case]:
         rows_read=5,
         rules={"duplicate_conflict": 2},
         description="one credit code, two different enterprises in the same batch year",
+    )
+    rows = cert_rows(ids, 3)
+    twin = list(rows[0])
+    _, other_code = ids.enterprise()
+    twin[0], twin[2], twin[3] = 4, other_code, "GR202343999999"
+    add(
+        name="one_name_two_uscc",
+        kind="hitech_certificates",
+        filename="同名异码.xlsx",
+        content=cert_file([*rows, twin]),
+        outcome="quarantine",
+        rows_read=4,
+        rules={"name_several_uscc": 2},
+        description="one enterprise name under two valid credit codes: counted twice before",
     )
     rows = rd_rows(ids, 3)
     twin = list(rows[0])

@@ -113,9 +113,10 @@ def _run(args: argparse.Namespace) -> int:
             return 0
     if args.command in ("forecast", "report", "all"):
         from .forecast import evaluate_targets
-        from .targets import load_targets
+        from .targets import check_as_of, load_targets
 
         plan = load_targets(args.raw / "targets" / f"{args.year}.yaml")
+        check_as_of(plan, args.as_of)
         evaluation = evaluate_targets(plan, args.processed, as_of=args.as_of)
         print(evaluation.summary_text())
         out = evaluation.write(args.reports)

@@ -260,3 +260,18 @@ def _check_period(period: object, tid: str, index: int, file: str, plan_year: in
             expected=f"{plan_year} 或 {plan_year}-12-31 (或前两年，滞后公布的比率) "
             f"({plan_year}, {plan_year}-12-31, or up to two years earlier)",
         )  # fmt: skip
+
+
+def check_as_of(plan: Plan, as_of: str | pd.Period) -> pd.Period:
+    """The as-of month of an evaluation of ``plan``, refused (with a message, not a
+    traceback deep in a model) when it lies before the plan's year: data up to 1999-01
+    says nothing about the 2024 targets."""
+    month = pd.Period(as_of, "M")
+    if month.year < plan.year:
+        raise TargetsFileError(
+            "数据截至月份早于计划年度", "as-of month lies before the plan year",
+            file=plan.source_file, column="--as-of", found=str(month),
+            expected=f"{plan.year}-01 或之后 (or later); 其他年度的计划请用 --year (another "
+            "plan year: pass --year)",
+        )  # fmt: skip
+    return month

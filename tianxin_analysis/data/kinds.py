@@ -8,6 +8,8 @@ To accept another spelling of a header in a real export, add it to the field's s
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 import pandas as pd
 
@@ -402,6 +404,48 @@ def _derive_value_added(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
     return _reject(out, not_cum, "invalid_period", "period", df["period_end"].astype("str"))
 
 
+def _rising_part(values: list[float]) -> set[int]:
+    """Positions of a longest non-decreasing subsequence of ``values`` (patience sorting)."""
+    tails: list[float] = []  # smallest last value of a rising run of each length
+    tail_at: list[int] = []
+    back: list[int] = []
+    for i, v in enumerate(values):
+        k = bisect.bisect_right(tails, v)
+        if k == len(tails):
+            tails.append(v)
+            tail_at.append(i)
+        else:
+            tails[k], tail_at[k] = v, i
+        back.append(tail_at[k - 1] if k else -1)
+    keep, i = set(), tail_at[-1] if tail_at else -1
+    while i >= 0:
+        keep.add(i)
+        i = back[i]
+    return keep
+
+
+def _check_cumulative_rises(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows that make a year's cumulative value added fall (343 -> 300 -> 447 亿元).
+
+    A cumulative figure from January cannot fall within a year. The months kept are a
+    longest rising run of the year's series; the others are flagged: one mistyped month
+    (200 -> 300 among 160, 240) is flagged alone, not the correct months after it. A
+    monthly series has a dozen rows a year, so a plain loop is the clearest way.
+    """
+    d = df.sort_values(["year", "month"], kind="stable")
+    value = d["va_cum_yi"].astype("float64")
+    hit = np.zeros(len(d), dtype=bool)
+    for positions in d.groupby("year", sort=False).indices.values():
+        present = [p for p in positions if pd.notna(value.iloc[p])]
+        rising = _rising_part([float(value.iloc[p]) for p in present])
+        hit[[p for j, p in enumerate(present) if j not in rising]] = True
+    return pd.DataFrame(
+        {"_rule": "cumulative_falls", "_column": "va_cum_yi",
+         "_value": value[hit].map(lambda v: f"{v:g}")},
+        index=d.index[hit],
+    )  # fmt: skip
+
+
 HITECH_VALUE_ADDED = Schema(
     kind="hitech_value_added",
     fields=(
@@ -424,6 +468,7 @@ HITECH_VALUE_ADDED = Schema(
     key=("year", "month"),
     columns=("year", "month", "va_cum_yi", "growth_cum_pct"),
     derive=_derive_value_added,
+    sheet_checks=_check_cumulative_rises,
 )
 
 
