@@ -446,6 +446,37 @@ def _check_cumulative_rises(df: pd.DataFrame) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def _check_growth_fraction(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a year whose percent growth figures are all fractions of one.
+
+    Growth typed as 0.121 for 12.1% (a percent cell exported without its format, or a
+    fraction pasted into a % column) would be read as 0.121% and pass the -50..100 range.
+    A year where every one of at least three growth figures lies within (-1, 1), not all
+    zero, is refused row by row with the reason and the fix; a year mixing 0.8 with 12.1
+    is read as written.
+    """
+    growth = df["growth_cum_pct"].astype("float64")
+    present = growth.notna()
+    small = (growth.abs() < 1) | ~present
+    by_year = pd.DataFrame({"n": present, "small": small, "nonzero": present & (growth != 0)})
+    per_year = by_year.groupby(df["year"].to_numpy(), sort=False).agg(
+        {"n": "sum", "small": "all", "nonzero": "any"}
+    )
+    fraction = per_year.index[(per_year["n"] >= 3) & per_year["small"] & per_year["nonzero"]]
+    hit = present.to_numpy() & df["year"].isin(fraction).to_numpy()
+    return pd.DataFrame(
+        {"_rule": "growth_fraction", "_column": "growth_cum_pct",
+         "_value": growth[hit].map(lambda v: f"{v:g}")},
+        index=df.index[hit],
+    )  # fmt: skip
+
+
+def _check_value_added(df: pd.DataFrame) -> pd.DataFrame:
+    """The value-added sheet checks: growth typed as fractions, then cumulative falls."""
+    flagged = pd.concat([_check_growth_fraction(df), _check_cumulative_rises(df)])
+    return flagged[~flagged.index.duplicated(keep="first")]
+
+
 HITECH_VALUE_ADDED = Schema(
     kind="hitech_value_added",
     fields=(
@@ -468,7 +499,7 @@ HITECH_VALUE_ADDED = Schema(
     key=("year", "month"),
     columns=("year", "month", "va_cum_yi", "growth_cum_pct"),
     derive=_derive_value_added,
-    sheet_checks=_check_cumulative_rises,
+    sheet_checks=_check_value_added,
 )
 
 
