@@ -54,7 +54,7 @@ FORMULA_PAYLOADS = (
     "-2+3+cmd|' /C notepad'!'A1'",
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "\t=1+1",
-    "\r=1+1",
+    "\r=2+2",  # not "=1+1" again: one name under two credit codes is name_several_uscc
 )
 
 _ZIP_TIME = (2024, 10, 8, 9, 0, 0)
