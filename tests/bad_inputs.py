@@ -54,7 +54,7 @@ FORMULA_PAYLOADS = (
     "-2+3+cmd|' /C notepad'!'A1'",
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "\t=1+1",
-    "\r=1+1",
+    "\r=2+2",  # not "=1+1" again: one name under two credit codes is name_several_uscc
 )
 
 _ZIP_TIME = (2024, 10, 8, 9, 0, 0)
@@ -120,11 +120,14 @@ def xlsx_bytes(
     sheets: Mapping[str, Sequence[Sequence[object]]],
     merges: Mapping[str, Sequence[str]] | None = None,
     cached: Mapping[tuple[str, str], object] | None = None,
+    number_formats: Mapping[str, Mapping[str, str]] | None = None,
 ) -> bytes:
     """An xlsx with fixed zip entry times (same content -> same bytes).
 
     ``cached`` gives formula cells a cached value, as Excel and WPS save them (openpyxl
     writes formulas without one): ``{(sheet_index_1_based, "B5"): 123}``.
+    ``number_formats``: ``{sheet: {column letter: format}}`` for the numeric cells of a
+    column (``{"2024年": {"C": "0.0%"}}``).
     """
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -137,6 +140,10 @@ def xlsx_bytes(
                     cell.data_type = "s"  # text that merely looks like a formula
         for rng in (merges or {}).get(title, ()):
             ws.merge_cells(rng)
+        for letter, code in (number_formats or {}).get(title, {}).items():
+            for cell in ws[letter]:
+                if isinstance(cell.value, int | float):
+                    cell.number_format = code
     wb.properties.created = dt.datetime(2024, 10, 8, 9, 0, 0)
     wb.properties.modified = dt.datetime(2024, 10, 8, 9, 0, 0)
     buf = io.BytesIO()
@@ -402,8 +409,12 @@ def va_rows(year: int, months: Sequence[int] = tuple(range(2, 13))):
     return [[f"{year}年1-{m}月", round(40.0 * m, 2), 10.5] for m in months]
 
 
-def va_file(year: int, rows, header=("时期", "累计增加值（亿元）", "累计增长（%）")) -> bytes:
-    return xlsx_bytes({f"{year}年": [[f"{year}年天心区高新技术产业增加值"], list(header), *rows]})
+def va_file(
+    year: int, rows, header=("时期", "累计增加值（亿元）", "累计增长（%）"), formats=None
+) -> bytes:
+    sheet = f"{year}年"
+    body = [[f"{year}年天心区高新技术产业增加值"], list(header), *rows]
+    return xlsx_bytes({sheet: body}, number_formats={sheet: formats} if formats else None)
 
 
 def rd_rows(ids: Ids, n: int, year: int = 2022):
@@ -958,6 +969,60 @@ def build_cases() -> list[Case]:
     )
     y = ids.year("hitech_value_added")
     rows = va_rows(y)
+    rows[3][1] = 300.0  # 1-5月 (200) typed as 300: 1-6月 (240) falls below it
+    rows[6][1] = 200.0  # 1-8月 (320) typed as 200: below 1-7月
+    add(
+        name="cumulative_falls",
+        kind="hitech_value_added",
+        filename=f"累计下降_{y}.xlsx",
+        content=va_file(y, rows),
+        outcome="quarantine",
+        rows_read=11,
+        rules={"cumulative_falls": 2},
+        description="a cumulative series that falls within the year (343 -> 300 -> 447 亿元 "
+        "accepted before): the two mistyped months are quarantined, the months after them kept",
+        clean_values={"va_cum_yi": [80.0, 120.0, 160.0, 240.0, 280.0, 360.0, 400.0, 440.0, 480.0]},
+    )
+    y = ids.year("hitech_value_added")
+    rows = [[period, value, growth / 100] for period, value, growth in va_rows(y)]
+    add(
+        name="percent_formatted_growth",
+        kind="hitech_value_added",
+        filename=f"百分比格式_{y}.xlsx",
+        content=va_file(y, rows, formats={"C": "0.0%"}),
+        outcome="clean",
+        rows_read=11,
+        clean_values={"growth_cum_pct": [10.5] * 11},
+        description="累计增长 stored as Excel percent cells (0.105 shown as 10.5%): read as "
+        "0.105% before, so the growth target became unreachable with exit 0",
+    )
+    y = ids.year("hitech_value_added")
+    rows = [[period, value, growth / 100] for period, value, growth in va_rows(y)]
+    add(
+        name="growth_as_fraction",
+        kind="hitech_value_added",
+        filename=f"增速为小数_{y}.xlsx",
+        content=va_file(y, rows),
+        outcome="quarantine",
+        rows_read=11,
+        rules={"growth_fraction": 11},
+        description="累计增长（%） holding 0.105 in General format: refused with the fix, "
+        "never read as 0.105%",
+    )
+    y = ids.year("hitech_value_added")
+    rows = [[period, value * 10_000, growth] for period, value, growth in va_rows(y)]
+    add(
+        name="wan_formatted_amount",
+        kind="hitech_value_added",
+        filename=f"万元格式_{y}.xlsx",
+        content=va_file(y, rows, formats={"B": '#,##0"万元"'}),
+        outcome="clean",
+        rows_read=11,
+        clean_values={"va_cum_yi": [40.0 * m for m in range(2, 13)]},
+        description='values in 万元 shown by the number format #,##0"万元" under a 亿元 header',
+    )
+    y = ids.year("hitech_value_added")
+    rows = va_rows(y)
     rows[5][2] = 105.0  # decimal point lost: 10.5 -> 105
     add(
         name="growth_out_of_range",
@@ -972,8 +1037,8 @@ def build_cases() -> list[Case]:
     y = ids.year("hitech_value_added")
     rows = va_rows(y)
     rows[0][2] = "10.5%"
-    rows[1][1] = "３２０．００"
-    rows[2][1] = "1,200,000万元"  # 120 亿元 written in 万元 with its unit
+    rows[1][1] = "１２０．００"
+    rows[2][1] = "1,600,000万元"  # 160 亿元 written in 万元 with its unit
     add(
         name="units_and_fullwidth",
         kind="hitech_value_added",
@@ -982,7 +1047,7 @@ def build_cases() -> list[Case]:
         outcome="clean",
         rows_read=11,
         clean_values={
-            "va_cum_yi": [80.0, 320.0, 120.0, *[40.0 * m for m in range(5, 13)]],
+            "va_cum_yi": [40.0 * m for m in range(2, 13)],
             "growth_cum_pct": [10.5] * 11,
         },
         description="percent signs, full-width digits, a cell carrying its own unit",
@@ -1076,6 +1141,20 @@ def build_cases() -> list[Case]:
         rows_read=5,
         rules={"duplicate_conflict": 2},
         description="one credit code, two different enterprises in the same batch year",
+    )
+    rows = cert_rows(ids, 3)
+    twin = list(rows[0])
+    _, other_code = ids.enterprise()
+    twin[0], twin[2], twin[3] = 4, other_code, "GR202343999999"
+    add(
+        name="one_name_two_uscc",
+        kind="hitech_certificates",
+        filename="同名异码.xlsx",
+        content=cert_file([*rows, twin]),
+        outcome="quarantine",
+        rows_read=4,
+        rules={"name_several_uscc": 2},
+        description="one enterprise name under two valid credit codes: counted twice before",
     )
     rows = rd_rows(ids, 3)
     twin = list(rows[0])

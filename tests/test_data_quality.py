@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -45,3 +46,23 @@ def test_empty_quarantine_summary():
 def test_missing_outputs_say_run_clean(tmp_path):
     with pytest.raises(InputFileError, match="tianxin clean"):
         read_reconciliation(tmp_path)
+
+
+def test_uscc_region_review_lists_codes_from_elsewhere_without_dropping_them():
+    from bad_inputs import uscc_codes
+
+    from tianxin_analysis.data.quality import uscc_region_review
+
+    codes = uscc_codes(np.arange(4) + 30_000_001)
+    codes[1] = uscc_codes(np.array([30_000_002]), admin="110108")[0]  # Beijing Haidian
+    codes[2] = uscc_codes(np.array([30_000_003]), admin="430104")[0]  # Changsha Yuelu
+    table = pd.DataFrame({
+        "enterprise_name": ["甲", "乙", "丙", "丁"], "uscc": codes,
+        "source_file": "f.xlsx", "source_row": [2, 3, 4, 5],
+    })  # fmt: skip
+    review = uscc_region_review({"hitech_certificates": table})
+    assert review["region_code"].tolist() == ["110108", "430104"]  # outside Hunan first
+    assert review["prominent"].tolist() == [True, False]
+    assert review["enterprise_name"].tolist() == ["乙", "丙"]
+    assert len(table) == 4  # nothing dropped
+    assert uscc_region_review({"hitech_certificates": table.iloc[[0, 3]]}).empty

@@ -126,7 +126,10 @@ def test_dedupe_threaded_equals_single_threaded(n: int, monkeypatch: pytest.Monk
         pd.testing.assert_frame_equal(got_q, ref_q)
         assert df.equals(_certificates(seed, n))
         if n > 1000:
-            assert set(got_q["rule"]) == {"duplicate_conflict", "duplicate_row", "duplicate_key"}
+            # (random names also fall under several credit codes, issue 17's check, which
+            # takes the rows that would clash on the key)
+            assert set(got_q["rule"]) >= {"duplicate_conflict", "duplicate_row",
+                                          "name_several_uscc"}  # fmt: skip
         keys = [*schema.key, "source_file", "source_sheet", "source_row"]
         assert run._is_sorted(got, keys)
 

@@ -203,8 +203,10 @@ def test_run_dedupe_matches_label_based_version(n: int) -> None:
         got, got_q = run._dedupe(kind, schema, df)
         ref, ref_q = run._dedupe_by_labels(kind, schema, df)
         pd.testing.assert_frame_equal(got_q, ref_q)
-        if n > 1000:  # every rule is exercised
-            assert set(got_q["rule"]) == {"duplicate_conflict", "duplicate_row", "duplicate_key"}
+        if n > 1000:  # the rules are exercised (random names fall under several credit
+            # codes, issue 17's check, which takes the rows that would clash on the key)
+            assert set(got_q["rule"]) >= {"duplicate_conflict", "duplicate_row",
+                                          "name_several_uscc"}  # fmt: skip
         pd.testing.assert_frame_equal(
             run._sort(kind, run._tidy_types(kind, got)),
             run._sort(kind, run._tidy_types(kind, ref)),

@@ -308,11 +308,20 @@ mixed_text = st.lists(
 _WS_RUN = re.compile(f"[{clean._WS_CHARS}]+")
 
 
+_CONTROL = re.compile(clean._CONTROL)
+
+
 def _reference_normalize(v: str | None) -> str | None:
-    """normalize_text of one value, written the obvious way (NFKC per value)."""
+    """normalize_text of one value, written the obvious way (NFKC per value; control
+    characters removed, and a value of nothing else is missing: issue 17)."""
     if v is None:
         return None
-    return _WS_RUN.sub(" ", unicodedata.normalize("NFKC", v)).strip(" ")
+    t = unicodedata.normalize("NFKC", v)
+    if _CONTROL.search(t):
+        t = _CONTROL.sub("", t)
+        if not t.strip():
+            return None
+    return _WS_RUN.sub(" ", t).strip(" ")
 
 
 @FAST

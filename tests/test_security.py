@@ -12,17 +12,30 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
+import io
 import json
+import re
+import shutil
+import subprocess
+import sys
 import time
+import zipfile
 from pathlib import Path
 
+import openpyxl
+import pandas as pd
 import pytest
-from bad_inputs import Ids, cert_file, cert_rows
+from bad_inputs import Ids, cert_file, cert_rows, patch_xlsx
+from stdnum.cn import ric as stdnum_ric
+from stdnum.cn import uscc as stdnum_uscc
 
 import tianxin_analysis
+from tianxin_analysis import report
 from tianxin_analysis._fs import sha256_file
 from tianxin_analysis.data import run_clean
 from tianxin_analysis.errors import TargetsFileError, TianxinError
+from tianxin_analysis.forecast import evaluate_targets
 from tianxin_analysis.io import ReadLimits, read_yaml
 from tianxin_analysis.targets import load_targets
 
@@ -193,3 +206,139 @@ def test_targets_file_values_are_validated(tmp_path, change, year, column):
     assert column in str(err.value) and "2024.yaml" in str(err.value)
     path.write_text(f"plan: {{year: 2024}}\ntargets:\n  - {_TARGET.format(**_GOOD)}\n")
     assert load_targets(path)["x"].value == 520
+
+
+def test_pdf_and_xlsx_cope_with_long_and_control_text(tmp_path):
+    from helpers_evaluation import make_evaluation
+    from pypdf import PdfReader
+
+    from tianxin_analysis.fonts import find_cjk_font
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (make fonts)")
+    evaluation = make_evaluation(synthetic=True)
+    long_name = (
+        "长沙市天心区" + "超长名称测试科技创新研究院有限责任公司" * 2 + "第一分公司（长沙）天心区"
+    )
+    assert len(long_name) >= 56
+    frame = evaluation.watch_lists["tech_smes"].assign(
+        enterprise_name=[long_name, "退格\x08公司", "x" * 40_000]
+    )
+    ev = dataclasses.replace(evaluation, watch_lists={"tech_smes": frame})
+    pdf = report.render_pdf(ev, [])  # FPDFException before
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert long_name[:12] in text and "…" in text
+    book = openpyxl.load_workbook(
+        io.BytesIO(report.render_xlsx(ev))
+    )  # IllegalCharacterError before
+    values = [c.value for row in book.worksheets[1].iter_rows() for c in row]
+    assert long_name in values and "退格公司" in values  # full text in the XLSX
+    assert "x" * 32_767 in values
+
+
+def test_control_characters_stripped_on_the_way_in_and_escaped_when_printed(tmp_path):
+    rows = cert_rows(Ids(), 3)
+    # Excel stores control characters as _xHHHH_ escapes (XML 1.0 cannot hold them)
+    rows[0][1] = "长沙BSPACE退格NULBYTE科技有限公司"  # a name with a backspace and a NUL
+    rows[1][1] = "BSPACEESCAPE"  # nothing but control characters
+    escapes = {"BSPACE": "_x0008_", "NULBYTE": "_x0000_", "ESCAPE": "_x001B_"}
+
+    def with_controls(xml: bytes) -> bytes:
+        for word, esc in escapes.items():
+            xml = xml.replace(word.encode(), esc.encode())
+        return xml
+
+    raw = tmp_path / "raw"
+    (raw / "hitech_certificates").mkdir(parents=True)
+    evil = raw / "hitech_certificates" / "名单\x1b[2J.xlsx"
+    evil.write_bytes(patch_xlsx(cert_file(rows), {"xl/worksheets/sheet1.xml": with_controls}))
+    (raw / "hitech_certificates" / "坏\x1b[31m.xlsx").write_bytes(b"not a workbook")
+    run = run_clean(raw, tmp_path / "out", progress=False)
+    names = run.tables["hitech_certificates"]["enterprise_name"].tolist()
+    assert "长沙退格科技有限公司" in names and not any("\x08" in n or "\x00" in n for n in names)
+    (q,) = run.quarantine.itertuples()
+    assert q.rule == "missing_required" and q.value == "\\x08\\x1b"
+    text = run.summary_text()
+    assert "\x1b" not in text and "\\x1b[31m" in text and "\\x1b[2J" in text
+
+
+# A footer row as an export prints it: the person who filled in the form and how to reach them.
+_FOOTER = "填表人：张三丰 电话：13812345678 身份证号：110101199003074514 邮箱：zhangsf@example.com"
+_PHONE = re.compile(rb"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+_ID_CARD = re.compile(rb"(?<![0-9A-Za-z])[1-8][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+_EMAIL = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{2,}")
+
+
+def _is_id_card(text: str) -> bool:
+    # an all-digit credit code (124301031994323282) has the same shape
+    return stdnum_ric.is_valid(text) and not stdnum_uscc.is_valid(text)
+
+
+def _text_of(path: Path) -> bytes:
+    """Everything a reader of ``path`` could see, as bytes to scan."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pandas().to_csv().encode()
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as zf:
+            return b"".join(zf.read(n) for n in zf.namelist())
+    if path.suffix == ".pdf":
+        from pypdf import PdfReader
+
+        return "".join(p.extract_text() for p in PdfReader(path).pages).encode()
+    return path.read_bytes()
+
+
+def test_no_personal_data_in_any_output(tmp_path):
+    """clean + report on the sample with a footer row of personal data in two exports: no
+    phone number, ID-card number or e-mail address in any file of the outputs."""
+    from tianxin_analysis.paths import RAW_DIR
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW_DIR, raw)
+    sme = raw / "tech_sme_registrations" / "科技型中小企业入库名单_2024.csv"
+    with sme.open("ab") as fh:
+        fh.write((_FOOTER + "\r\n").encode("gb18030"))
+    cert = next((raw / "hitech_certificates").glob("*.xlsx"))
+    wb = openpyxl.load_workbook(cert)
+    wb.worksheets[-1].append([_FOOTER])
+    wb.worksheets[-1].append(["联系人", "李四", "手机", "13987654321", "zz@example.org"])
+    wb.save(cert)
+    processed, reports = tmp_path / "processed", tmp_path / "reports"
+    # clean and report as `tianxin clean` / `tianxin report` run them (charts are exported
+    # only as embedded in HTML and PDF here: their text is titles and axes, never names)
+    run = run_clean(raw, processed, progress=False)
+    assert run.ok, run.summary_text()
+    evaluation = evaluate_targets(load_targets(raw / "targets" / "2024.yaml"), processed,
+                                  as_of="2024-09")  # fmt: skip
+    evaluation.write(reports)
+    report.build_briefing(evaluation, reports, progress=False, figure_formats=())
+    q = pd.read_csv(processed / "quarantine.csv", dtype=str, encoding="utf-8-sig")
+    footer = q.loc[q["value"].str.contains("填表人", na=False)]
+    assert len(footer) == 2  # the rows keep their place and reason, the values are masked
+    assert footer["value"].str.contains("[电话已隐去]", regex=False).all()
+    assert not footer["value"].str.contains("张三丰").any()
+    found = []
+    files = [p for p in [*processed.rglob("*"), *reports.rglob("*")] if p.is_file()]
+    assert len(files) > 20
+    for path in files:
+        if path.suffix == ".png":
+            continue
+        text = _text_of(path)
+        for pattern in (_PHONE, _ID_CARD, _EMAIL):
+            found += [(path.name, m.group()) for m in pattern.finditer(text)
+                      if pattern is not _ID_CARD or _is_id_card(m.group().decode())]  # fmt: skip
+    assert found == []
+
+
+@pytest.mark.parametrize("as_of", ["1999-01", "2023-12"])
+def test_as_of_before_the_plan_year_is_a_message(tmp_path, as_of):
+    proc = subprocess.run(
+        [sys.executable, "-m", "tianxin_analysis.cli", "--quiet", "forecast",
+         "--processed", str(tmp_path / "none"), "--reports", str(tmp_path / "r"),
+         "--as-of", as_of],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "数据截至月份早于计划年度" in proc.stderr and as_of in proc.stderr

@@ -55,6 +55,7 @@ __all__ = [
     "is_marker_text",
     "is_missing_marker",
     "map_headers",
+    "mask_personal_data",
     "normalize_amount_unit",
     "normalize_enterprise_name",
     "normalize_enterprise_names",
@@ -62,6 +63,7 @@ __all__ = [
     "normalize_region_name",
     "normalize_text",
     "normalize_text_columns",
+    "strip_control_characters",
     "parse_amount",
     "parse_date",
     "parse_date_columns",
@@ -210,8 +212,10 @@ def _squash_ws(t: pd.Series) -> pd.Series:
 def normalize_text(s: Any) -> pd.Series:
     """NFKC, strip, collapse inner whitespace runs (incl. U+3000 and newlines) to one space.
 
-    Full-width digits, letters and brackets become half-width. Missing stays missing.
-    Returns a ``str`` Series on the input's index.
+    Full-width digits, letters and brackets become half-width; control characters (NUL,
+    backspace, escape, C1 controls) are removed, and a cell that held nothing else becomes
+    missing (so a required field quarantines it). Missing stays missing. Returns a ``str``
+    Series on the input's index.
     """
     t = _as_text(_as_series(s))
     if isinstance(t.array, pd.arrays.ArrowStringArray):
@@ -221,7 +225,76 @@ def normalize_text(s: Any) -> pd.Series:
         nonascii = ~t.str.isascii().fillna(True).astype(bool)
         if nonascii.any():
             t = t.mask(nonascii, t[nonascii].str.normalize("NFKC"))
-    return _squash_ws(t)
+    return _squash_ws(strip_control_characters(t))
+
+
+# Control characters that are not white space (those are collapsed by _squash_ws): C0 but
+# \t\n\v\f\r and \x1c-\x1f, DEL, C1 but NEL. Invisible in a cell, fatal in an XLSX (openpyxl
+# IllegalCharacterError) and able to rewrite a terminal line when printed.
+_CONTROL = "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]"
+_CONTROL_LEAD = _arrowtext.lead_byte_table(_CONTROL)
+
+
+def strip_control_characters(s: Any) -> pd.Series:
+    """``s`` as text without control characters; a cell left empty becomes missing.
+
+    One byte scan finds whether any cell can hold one (most columns: none), then only the
+    cells that do are rewritten.
+    """
+    t = _as_text(_as_series(s))
+    if _arrowtext.is_arrow_text(t) and not _arrowtext.any_byte_in(t, _CONTROL_LEAD):
+        return t
+    has = t.str.contains(_CONTROL, regex=True).fillna(False).astype(bool)
+    if not has.any():
+        return t
+    sub = t[has].str.replace(_CONTROL, "", regex=True)
+    return t.mask(has, sub.where(sub.str.strip().str.len() > 0))
+
+
+# Personal data inside a cell (a footer "填表人：张三 电话：138…", a remark). Python regular
+# expressions (look-arounds), run only on the few cells a cheap RE2 test picks out.
+_PERSONAL_HINT = "[0-9]{7}|@|联系人|填表人|填报人|负责人|经办人"
+_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9])(?:\(?0[0-9]{2,3}\)?[- ]?)[2-9][0-9]{6,7}(?![0-9])")
+_ID_CARD = re.compile(r"(?<![0-9A-Za-z])[1-8][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_NAME_AFTER_ROLE = re.compile(
+    r"((?:联系人|填表人|填报人|负责人|经办人)(?:姓名)?\s*[:：]?\s*)([\u3400-\u9fff·]{2,5}|[A-Za-z][A-Za-z .]{1,30})"
+)
+MASKS = {"phone": "[电话已隐去]", "id": "[证件号已隐去]", "email": "[邮箱已隐去]",
+         "name": "[姓名已隐去]"}  # fmt: skip
+
+
+def _mask_id(m: re.Match[str]) -> str:
+    # 18 characters in an ID card's shape: masked when its check digit is an ID card's
+    # (GB 11643) and not a credit code's (an all-digit code of an institution has the shape)
+    from stdnum.cn import ric, uscc
+
+    text = m.group()
+    return MASKS["id"] if ric.is_valid(text) and not uscc.is_valid(text) else text
+
+
+def _mask_text(text: str) -> str:
+    text = _ID_CARD.sub(_mask_id, text)
+    text = _EMAIL.sub(MASKS["email"], text)
+    text = _MOBILE.sub(MASKS["phone"], text)
+    text = _LANDLINE.sub(MASKS["phone"], text)
+    return _NAME_AFTER_ROLE.sub(lambda m: m.group(1) + MASKS["name"], text)
+
+
+def mask_personal_data(s: Any) -> pd.Series:
+    """``s`` with phone numbers, ID-card numbers, e-mail addresses and the names written
+    after 联系人/填表人/填报人/负责人/经办人 replaced by a marker (``MASKS``).
+
+    The row keeps its place: only the personal values inside the text are replaced. Cells
+    without a run of seven digits, an "@" or one of those words are not looked at further.
+    """
+    t = _as_text(_as_series(s))
+    hint = t.str.contains(_PERSONAL_HINT, regex=True).fillna(False).astype(bool)
+    if not hint.any():
+        return t
+    masked = [_mask_text(v) for v in t[hint].tolist()]
+    return t.mask(hint, pd.Series(masked, index=t.index[hint.to_numpy()], dtype=t.dtype))
 
 
 # Text made only of ASCII and CJK unified ideographs (URO and extension A) is NFKC-normal in

@@ -231,9 +231,10 @@ def _evaluate(args: argparse.Namespace):
     """Evaluate the plan year's targets; print the summary and one warning line per target
     with a data note (数据提示)."""
     from .forecast import evaluate_targets
-    from .targets import load_targets
+    from .targets import check_as_of, load_targets
 
     plan = _scenario_plan(load_targets(args.raw / "targets" / f"{_plan_year(args)}.yaml"), args)
+    check_as_of(plan, args.as_of)
     evaluation = evaluate_targets(plan, args.processed, as_of=args.as_of,
                                   use_last_good=args.use_last_good)  # fmt: skip
     print(evaluation.summary_text())

@@ -7,7 +7,20 @@ traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# C0 and C1 control characters (and DEL): an escape sequence in a file name can rewrite the
+# analyst's terminal when printed.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_NOT_SPACE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
+def printable(text: object, keep_whitespace: bool = False) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``, ``\\n``);
+    ``keep_whitespace``: tabs and line breaks stay as they are."""
+    pattern = _CONTROL_NOT_SPACE if keep_whitespace else _CONTROL
+    return pattern.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 class TianxinError(Exception):
@@ -26,9 +39,9 @@ class Location:
     def __str__(self) -> str:
         parts = []
         if self.file is not None:
-            parts.append(f"文件 file={self.file}")
+            parts.append(f"文件 file={printable(self.file)}")
         if self.sheet is not None:
-            parts.append(f"工作表 sheet={self.sheet}")
+            parts.append(f"工作表 sheet={printable(self.sheet)}")
         if self.row is not None:
             parts.append(f"行 row={self.row}")
         if self.column is not None:

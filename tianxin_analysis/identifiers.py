@@ -809,3 +809,23 @@ def dedupe_by_uscc(
     else:
         conflicts = conflicts.assign(conflict_names=pd.Series(dtype="str"))
     return out[~plan.conflict & ~plan.duplicate], conflicts
+
+
+def names_under_several_codes(name_codes: np.ndarray, uscc_codes: np.ndarray) -> np.ndarray:
+    """Per row, True where the row's name (a code; negative = missing) appears with more
+    than one credit code (codes; negative = missing) among the rows.
+
+    Element-wise over integer codes: the smallest and largest credit code of every name,
+    two ``ufunc.at`` passes, no sort and no groupby over text.
+    """
+    ok = (name_codes >= 0) & (uscc_codes >= 0)
+    if not ok.any():
+        return np.zeros(len(name_codes), dtype=bool)
+    n = int(name_codes[ok].max()) + 1
+    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(lo, name_codes[ok], uscc_codes[ok])
+    np.maximum.at(hi, name_codes[ok], uscc_codes[ok])
+    several = np.zeros(len(name_codes), dtype=bool)
+    several[ok] = lo[name_codes[ok]] != hi[name_codes[ok]]
+    return several

@@ -182,6 +182,18 @@ REASONS = {
         "monthly value disagrees with the cumulative column",
     ),
     "total_row": ("合计行，非数据行", "total row, not data"),
+    "name_several_uscc": (
+        "同一企业名称对应多个信用代码（一家企业重复计数，或两家企业同名）",
+        "one enterprise name under several credit codes (counted twice, or two namesakes)",
+    ),
+    "cumulative_falls": (
+        "累计值在年内回落（与本年其他月份的累计数不一致）",
+        "cumulative value falls within the year (disagrees with the year's other months)",
+    ),
+    "growth_fraction": (
+        "增速列为百分比，但数值像小数（0.121 应为 12.1%）",
+        "growth column is in percent but the value looks like a fraction (0.121 for 12.1%)",
+    ),
 }
 
 # What an analyst should ask the source system to fix, per quarantine rule (notebook 02).
@@ -225,6 +237,18 @@ SOURCE_FIX = {
     "unknown_category": ("使用规定的类别名称", "use the prescribed category names"),
     "cumulative_mismatch": ("核对本月数与累计数", "reconcile the monthly and cumulative columns"),
     "formula_cell": ("导出为数值而非公式", "export values, not formulas"),
+    "name_several_uscc": (
+        "向市场监管部门核实该名称的信用代码，只保留正确的一个",
+        "check the name's credit code with the market regulator; keep the right one",
+    ),
+    "cumulative_falls": (
+        "核对该月及上月的累计数（是否录入错误或口径调整）",
+        "check this and the previous month's cumulative figures (typo or revised scope?)",
+    ),
+    "growth_fraction": (
+        "按百分数填写增速（12.1 或 12.1%），或将单元格设为百分比格式",
+        "enter growth in percent (12.1 or 12.1%), or format the cells as percent",
+    ),
 }
 
 # ---- Plain-Chinese briefing text (narrative.py, charts.py, report.py, docx_report.py) ----

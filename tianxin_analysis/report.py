@@ -30,6 +30,7 @@ from fpdf import FPDF, FontFace
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -474,6 +475,7 @@ def render_pdf(
             name = evaluation.plan[tid].name_zh if tid in {t.id for t in plan.targets} else tid
             what = WATCHLIST_TITLES.get(tid, ("关注名单", ""))[0]
             shown = watchlist_labelled(frame, WATCH_TOP_N)
+            shown = shown.set_axis([_pdf_text(c) for c in shown.columns], axis=1).map(_pdf_text)
             pdf.set_font("cjk", size=10)
             pdf.multi_cell(
                 0,
@@ -536,6 +538,34 @@ _VALUE_COLUMNS = (
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+# Excel holds at most this many characters in a cell; the PDF's tables show at most this
+# display width of a cell (about 20 CJK characters) and end a longer text with an ellipsis.
+_XLSX_CELL_CHARS = 32_767
+_PDF_CELL_WIDTH = 40.0
+
+
+def _xlsx_text(text: str) -> str:
+    """Text openpyxl can write: without the control characters XML 1.0 forbids (openpyxl
+    raises IllegalCharacterError on them), cut at Excel's cell limit; otherwise in full."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:_XLSX_CELL_CHARS]
+
+
+def _pdf_text(value: object, width: float = _PDF_CELL_WIDTH) -> str:
+    """A table cell's text for the PDF: control characters removed, and cut with "…" to
+    ``width`` display units (a 56-character watch-list name made fpdf2 raise FPDFException:
+    its column took the page and left the others no room for one character)."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
+    if _display_width(text) <= width:
+        return text
+    out, used = [], 0.0
+    for ch in text:
+        used += _display_width(ch)
+        if used > width - 2.0:
+            break
+        out.append(ch)
+    return "".join(out) + "…"
+
+
 def _cell_value(value: object) -> object:
     """Plain Python value for openpyxl: NaN -> empty, numpy scalars -> Python, text neutralised."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -547,8 +577,8 @@ def _cell_value(value: object) -> object:
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     if isinstance(value, str):
-        return neutralize_formula_text(value)
-    return neutralize_formula_text(str(value))
+        return neutralize_formula_text(_xlsx_text(value))
+    return neutralize_formula_text(_xlsx_text(str(value)))
 
 
 def _display_width(text: object) -> float:

@@ -370,3 +370,18 @@ def with_target_values(
         targets[i] = replace(t, value=value)
     ordered = tuple(changes[t] for t in ids if t in changes)
     return replace(plan, targets=tuple(targets), scenario=ordered)
+
+
+def check_as_of(plan: Plan, as_of: str | pd.Period) -> pd.Period:
+    """The as-of month of an evaluation of ``plan``, refused (with a message, not a
+    traceback deep in a model) when it lies before the plan's year: data up to 1999-01
+    says nothing about the 2024 targets."""
+    month = pd.Period(as_of, "M")
+    if month.year < plan.year:
+        raise TargetsFileError(
+            "数据截至月份早于计划年度", "as-of month lies before the plan year",
+            file=plan.source_file, column="--as-of", found=str(month),
+            expected=f"{plan.year}-01 或之后 (or later); 其他年度的计划请用 --year (another "
+            "plan year: pass --year)",
+        )  # fmt: skip
+    return month

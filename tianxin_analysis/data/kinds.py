@@ -9,6 +9,8 @@ To accept another spelling of a header in a real export without a code change, a
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 import pandas as pd
 
@@ -419,6 +421,79 @@ def _derive_value_added(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
     return _reject(out, not_cum, "invalid_period", "period", df["period_end"].astype("str"))
 
 
+def _rising_part(values: list[float]) -> set[int]:
+    """Positions of a longest non-decreasing subsequence of ``values`` (patience sorting)."""
+    tails: list[float] = []  # smallest last value of a rising run of each length
+    tail_at: list[int] = []
+    back: list[int] = []
+    for i, v in enumerate(values):
+        k = bisect.bisect_right(tails, v)
+        if k == len(tails):
+            tails.append(v)
+            tail_at.append(i)
+        else:
+            tails[k], tail_at[k] = v, i
+        back.append(tail_at[k - 1] if k else -1)
+    keep, i = set(), tail_at[-1] if tail_at else -1
+    while i >= 0:
+        keep.add(i)
+        i = back[i]
+    return keep
+
+
+def _check_cumulative_rises(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows that make a year's cumulative value added fall (343 -> 300 -> 447 亿元).
+
+    A cumulative figure from January cannot fall within a year. The months kept are a
+    longest rising run of the year's series; the others are flagged: one mistyped month
+    (200 -> 300 among 160, 240) is flagged alone, not the correct months after it. A
+    monthly series has a dozen rows a year, so a plain loop is the clearest way.
+    """
+    d = df.sort_values(["year", "month"], kind="stable")
+    value = d["va_cum_yi"].astype("float64")
+    hit = np.zeros(len(d), dtype=bool)
+    for positions in d.groupby("year", sort=False).indices.values():
+        present = [p for p in positions if pd.notna(value.iloc[p])]
+        rising = _rising_part([float(value.iloc[p]) for p in present])
+        hit[[p for j, p in enumerate(present) if j not in rising]] = True
+    return pd.DataFrame(
+        {"_rule": "cumulative_falls", "_column": "va_cum_yi",
+         "_value": value[hit].map(lambda v: f"{v:g}")},
+        index=d.index[hit],
+    )  # fmt: skip
+
+
+def _check_growth_fraction(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a year whose percent growth figures are all fractions of one.
+
+    Growth typed as 0.121 for 12.1% (a percent cell exported without its format, or a
+    fraction pasted into a % column) would be read as 0.121% and pass the -50..100 range.
+    A year where every one of at least three growth figures lies within (-1, 1), not all
+    zero, is refused row by row with the reason and the fix; a year mixing 0.8 with 12.1
+    is read as written.
+    """
+    growth = df["growth_cum_pct"].astype("float64")
+    present = growth.notna()
+    small = (growth.abs() < 1) | ~present
+    by_year = pd.DataFrame({"n": present, "small": small, "nonzero": present & (growth != 0)})
+    per_year = by_year.groupby(df["year"].to_numpy(), sort=False).agg(
+        {"n": "sum", "small": "all", "nonzero": "any"}
+    )
+    fraction = per_year.index[(per_year["n"] >= 3) & per_year["small"] & per_year["nonzero"]]
+    hit = present.to_numpy() & df["year"].isin(fraction).to_numpy()
+    return pd.DataFrame(
+        {"_rule": "growth_fraction", "_column": "growth_cum_pct",
+         "_value": growth[hit].map(lambda v: f"{v:g}")},
+        index=df.index[hit],
+    )  # fmt: skip
+
+
+def _check_value_added(df: pd.DataFrame) -> pd.DataFrame:
+    """The value-added sheet checks: growth typed as fractions, then cumulative falls."""
+    flagged = pd.concat([_check_growth_fraction(df), _check_cumulative_rises(df)])
+    return flagged[~flagged.index.duplicated(keep="first")]
+
+
 HITECH_VALUE_ADDED = Schema(
     kind="hitech_value_added",
     fields=(
@@ -441,6 +516,7 @@ HITECH_VALUE_ADDED = Schema(
     key=("year", "month"),
     columns=("year", "month", "va_cum_yi", "growth_cum_pct"),
     derive=_derive_value_added,
+    sheet_checks=_check_value_added,
 )
 
 

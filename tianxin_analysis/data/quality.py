@@ -1,4 +1,5 @@
-"""Read back a cleaning run's reconciliation and quarantine for review (notebook 02)."""
+"""Read back a cleaning run's reconciliation and quarantine for review (notebook 02), and list
+the rows a statistics office would check (credit codes issued outside the district)."""
 
 from __future__ import annotations
 
@@ -77,3 +78,49 @@ def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
     )
     out["fix_zh"] = out["rule"].map(lambda r: SOURCE_FIX.get(r, ("请核对源数据", ""))[0])
     return out.reset_index(drop=True)
+
+
+# Registration authority code (characters 3-8 of a credit code) of 天心区, and its province.
+DISTRICT_CODE = "430103"
+PROVINCE_PREFIX = "43"
+_REGION_REVIEW_COLUMNS = ["kind", "enterprise_name", "uscc", "region_code", "scope_zh",
+                          "prominent", "source_file", "source_row"]  # fmt: skip
+
+
+def uscc_region_review(
+    tables: dict[str, pd.DataFrame], district_code: str = DISTRICT_CODE
+) -> pd.DataFrame:
+    """Clean rows whose credit code was issued outside the district, for checking.
+
+    Characters 3-8 of a credit code are the registering authority's region: an enterprise
+    that moved to 天心区 keeps the code it was registered with, so such rows stay in the
+    tables (not dropped) and are listed here. ``prominent`` marks codes from outside the
+    province (43xxxx: 湖南), the likelier mistakes (a Beijing 110108 code counted for
+    Tianxin); they come first. ``tables``: kind -> processed table with a ``uscc`` column.
+    """
+    frames = []
+    for kind, table in tables.items():
+        if "uscc" not in table.columns or not len(table):
+            continue
+        region = table["uscc"].astype("str").str.slice(2, 8)
+        away = region.notna().to_numpy() & (region != district_code).fillna(False).to_numpy()
+        if not away.any():
+            continue
+        rows = table.loc[away]
+        name_col = next((c for c in ("enterprise_name", "unit_name") if c in rows.columns), None)
+        outside = ~region[away].str.startswith(district_code[:2]).fillna(False)
+        frames.append(pd.DataFrame({
+            "kind": kind,
+            "enterprise_name": rows[name_col].astype(object) if name_col else None,
+            "uscc": rows["uscc"].astype(object),
+            "region_code": region[away].astype(object),
+            "scope_zh": outside.map({True: "省外 outside Hunan", False: "省内区外 elsewhere in Hunan"}),
+            "prominent": outside.to_numpy(),
+            "source_file": rows["source_file"].astype(object),
+            "source_row": rows["source_row"].astype("int64"),
+        }))  # fmt: skip
+    if not frames:
+        return pd.DataFrame(columns=_REGION_REVIEW_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["prominent", "kind", "uscc"], ascending=[False, True, True],
+                           kind="stable").reset_index(drop=True)  # fmt: skip

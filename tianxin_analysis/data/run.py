@@ -50,7 +50,7 @@ from .._fs import (
 )
 from .._memory import arrow_pool_for_bulk_work, numpy_without_huge_pages
 from .._workers import THREADED_ROWS as _THREADED_ROWS
-from ..errors import InputFileError, ReconciliationError, SchemaError
+from ..errors import InputFileError, ReconciliationError, SchemaError, printable
 from ..identifiers import (
     _RADIX_LIMIT,
     LINEAGE_COLUMNS,
@@ -61,6 +61,7 @@ from ..identifiers import (
     _repeated,
     _value_codes,
     dedupe_by_uscc,
+    names_under_several_codes,
 )
 from ..io import read_sheets
 from ..publish import Stage, publish
@@ -149,7 +150,7 @@ class CleanRun:
             ].sum()
             balanced = rec.groupby(["kind", "source_file"], sort=False)["balanced"].all()
             for (kind, file), row in by_file.iterrows():
-                name = file.split("/", 1)[-1]
+                name = printable(file.split("/", 1)[-1])
                 lines.append(
                     f"{kind:<24}{name:<44}{row.rows_read:>10,}{row.rows_clean:>11,}"
                     f"{row.rows_quarantined:>17,}  {'是 yes' if balanced[(kind, file)] else '否 NO'}"
@@ -167,9 +168,11 @@ class CleanRun:
             lines.append(f"修订 revisions: {len(self.revisions):,} 个数值以较新报表为准 "
                          "(later reports revise earlier values; see revisions.csv)")  # fmt: skip
         for s in self.skipped:
-            lines.append(f"跳过 SKIPPED {s.file}{' / ' + s.sheet if s.sheet else ''}: {s.message}")
+            where = printable(s.file + (" / " + s.sheet if s.sheet else ""))
+            lines.append(f"跳过 SKIPPED {where}: {s.message}")
         for f in self.failures:
-            lines.append(f"未处理 FAILED {f.file}{' / ' + f.sheet if f.sheet else ''}: {f.message}")
+            where = printable(f.file + (" / " + f.sheet if f.sheet else ""))
+            lines.append(f"未处理 FAILED {where}: {printable(f.message)}")
         for kind in self.kept_last_good:
             lines.append(
                 f"保留上次清洗结果 kept the last good table of {kind} (未被替换 not replaced)"
@@ -358,6 +361,14 @@ def _dedupe_sorted(
             )
         dup = plan.duplicate
         kept = ~plan.conflict & ~dup
+        several = _names_under_several_codes(df, schema.entity_name, table, codes, kept)
+        if several.any():
+            flagged = df.iloc[np.flatnonzero(several)]
+            quarantined.append(quarantine_rows(
+                flagged, kind, "name_several_uscc", "uscc",
+                _codes_of_names(flagged, schema.entity_name, df.iloc[np.flatnonzero(kept)]),
+            ))  # fmt: skip
+            kept &= ~several
     else:
         dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
         dup = dup.to_numpy()
@@ -456,6 +467,36 @@ def _supersede(
     return superseded, found.astype({c: "str" for c in REVISION_COLUMNS if not c.endswith("_row")})
 
 
+def _names_under_several_codes(
+    df: pd.DataFrame, name: str, table: tuple | None, codes: Mapping, kept: np.ndarray
+) -> np.ndarray:
+    """Rows among ``kept`` whose enterprise name appears under more than one credit code
+    among them (the name table's and the USCC codes of the deduplication, so no new pass
+    over the text at scale)."""
+    if table is not None and table[1] is not None:
+        # codes into the distinct names, the missing name last (_name_table)
+        name_codes = table[0].copy()
+        name_codes[name_codes == len(table[1]) - 1] = -1
+    else:  # the small path's table is the rows themselves
+        name_codes = pd.factorize(df[name].astype("str"), use_na_sentinel=True)[0]
+    uscc_codes = codes["uscc"][0].astype(np.int64).copy()
+    uscc_codes[df["uscc"].isna().to_numpy()] = -1
+    name_codes = np.where(kept, name_codes, -1).astype(np.int64)
+    return names_under_several_codes(name_codes, uscc_codes)
+
+
+def _codes_of_names(flagged: pd.DataFrame, name: str, kept: pd.DataFrame) -> pd.Series:
+    """Per flagged row, "code A | code B": every credit code its name appears under."""
+    names = set(flagged[name].tolist())
+    rows = kept.loc[kept[name].isin(names), [name, "uscc"]]
+    joined = (
+        rows.drop_duplicates()
+        .groupby(name, sort=False)["uscc"]
+        .agg(lambda u: " | ".join(sorted(map(str, u))))
+    )
+    return flagged[name].map(joined).astype(object)
+
+
 def _name_table_of(
     names: DistinctValues, names_are_display: bool
 ) -> tuple[np.ndarray, pd.Series | None, pd.Series, pd.Series]:
@@ -525,6 +566,18 @@ def _dedupe_by_labels(
             rest = df.loc[~df.index.isin(conflicts.index)]
             dropped = rest.loc[~rest.index.isin(kept.index)]
             df = df.loc[kept.index]
+        pairs = pd.DataFrame({"n": df[schema.entity_name].to_numpy(dtype=object),
+                              "u": df["uscc"].to_numpy(dtype=object)})  # fmt: skip
+        pairs = pairs.where(pairs.notna().all(axis=1))
+        per_name = pairs.dropna().drop_duplicates().groupby("n").size()
+        several = (pairs["n"].map(per_name).fillna(0) > 1).to_numpy()
+        if several.any():
+            flagged = df.iloc[np.flatnonzero(several)]
+            quarantined.append(quarantine_rows(
+                flagged, kind, "name_several_uscc", "uscc",
+                _codes_of_names(flagged, schema.entity_name, df),
+            ))  # fmt: skip
+            df = df.iloc[np.flatnonzero(~several)]
     else:
         dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
         dropped = df.loc[dup]

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from .. import _arrowtext, clean
 from .._workers import THREADED_ROWS as _THREADED_ROWS
-from ..errors import SchemaError
+from ..errors import SchemaError, printable
 from ..identifiers import _validate_uscc_arrow, validate_uscc
 from ..io import RawSheet, combine_header_rows, find_header_row
 from .rules import QUARANTINE_COLUMNS, reason
@@ -39,7 +39,7 @@ LINEAGE = ("source_file", "source_sheet", "source_row")
 
 # Headers of columns that hold personal data; dropped on reading, never written anywhere.
 PERSONAL_HEADER = re.compile(
-    r"联系人|联络人|电话|手机|身份证|证件号|邮箱|e-?mail|邮件|填报人|填表人|经办人|联系方式|传真|住址",
+    r"联系人|联络人|电话|手机|身份证|证件号|邮箱|e-?mail|邮件|填报人|填表人|经办人|负责人|联系方式|传真|住址",
     re.IGNORECASE,
 )
 # Column that carries the provenance note of an export (the sample writes 模拟数据 there).
@@ -708,7 +708,12 @@ def _with_reasons(q: pd.DataFrame) -> pd.DataFrame:
     en = [texts[r][1] for r in rules]
     out = q.assign(reason_zh=pd.Series(zh, index=q.index, dtype=object),
                    reason_en=pd.Series(en, index=q.index, dtype=object))  # fmt: skip
-    out = out.assign(value=out["value"].map(_text))
+    # The quarantine is an output like any other: personal data inside a value is masked
+    # (the row keeps its place and reason) and control characters are shown as escapes.
+    values = [printable(_text(v), keep_whitespace=True) for v in out["value"]]
+    values = pd.Series(values, index=out.index, dtype=str)
+    values = clean.mask_personal_data(values).fillna("")
+    out = out.assign(value=values.astype(object))
     return out[list(QUARANTINE_COLUMNS)]
 
 
