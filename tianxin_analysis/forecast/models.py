@@ -23,6 +23,7 @@ import yaml
 
 from . import _dist
 from .annual import annual
+from .panel import annual_with_peers, resolve_peers
 from .result import ForecastResult
 from .ytd import monthly_matrix, year_end_from_ytd
 
@@ -125,6 +126,7 @@ def _issued_share_by_month(c: pd.DataFrame, year: int, month: int) -> float:
 def hitech_year_end(
     certs: pd.DataFrame, year: int, as_of: pd.Period | str, target: float | None = None, *,
     comparator: str = ">=", tolerance: float = 0.0, seed: int | None = None,
+    peers: pd.DataFrame | str | None = "default",
 ) -> ForecastResult:  # fmt: skip
     """Valid high-tech enterprises at the end of ``year``.
 
@@ -160,8 +162,11 @@ def hitech_year_end(
     new_so_far = len(so_far - by_year.get(year - 3, set()))
     rng = _dist.rng(seed)
     if len(new_by_year):
-        nf = annual(
+        # Peers (issue 16): the yearly change of first-time certifications is shrunk toward the
+        # growth of high-tech enterprise counts nationally, in Hunan and in the user's peers.
+        nf = annual_with_peers(
             new_by_year[new_by_year.index >= new_by_year.index.max() - 5],
+            resolve_peers("hitech_enterprises", peers),
             horizon=year - int(new_by_year.index.max()),
         )
         # ``annual`` on 2-5 yearly counts draws from a log-t with few degrees of freedom, whose
@@ -405,13 +410,15 @@ def rd_intensity(
     rd: pd.DataFrame, gdp: pd.DataFrame, ref_year: int, as_of: pd.Period | str,
     target: float | None = None, *, comparator: str = ">=", tolerance: float = 0.0,
     completeness: float = 0.9, seed: int | None = None,
+    peers: pd.DataFrame | str | None = "default",
 ) -> ForecastResult:  # fmt: skip
     """R&D intensity (%) of ``ref_year`` = R&D expenditure (万元 / 1e4 = 亿元) / GDP (亿元) x 100.
 
     Only years that ended before ``as_of`` count. When ``ref_year`` is complete (its reporting
     units >= ``completeness`` x last year's, and GDP present) the result is the actual value with
     a small measurement interval (relative sd RATIO_MEASUREMENT_REL_SD for revisions); otherwise
-    ``annual`` on the intensity of complete years.
+    ``annual`` on the intensity of complete years, or with ``peers`` (default: the provinces'
+    yearbook intensities and data/raw/public/peers.csv) ``annual_panel`` among them.
     """
     as_of = pd.Period(as_of, freq="M")
     s = rd_intensity_series(rd, gdp, min(as_of.year, ref_year + 1))
@@ -428,8 +435,9 @@ def rd_intensity(
     hist = complete.loc[complete.index < ref_year, "intensity_pct"]
     if hist.empty:
         raise ValueError(f"no complete R&D intensity year before {ref_year} (无完整的研发强度年份)")
-    r = annual(hist, horizon=ref_year - int(hist.index.max()), target=target, comparator=comparator,
-               tolerance=tolerance, seed=seed)  # fmt: skip
+    # Peers (issue 16): provinces' and the user's peer districts' intensities (annual_panel).
+    r = annual_with_peers(hist, resolve_peers("rd_intensity", peers), horizon=ref_year - int(hist.index.max()),
+                          target=target, comparator=comparator, tolerance=tolerance, seed=seed)  # fmt: skip
     return _with_method(r, "ratio trend: " + r.method, complete=False)
 
 
