@@ -100,6 +100,7 @@ def test_committed_series_loads_with_types():
         "tech_market_outflow_value",
         "tech_market_outflow_contracts",
         "hitech_revenue",
+        "hitech_enterprises",
     }
     assert set(df["region"]) == {"全国", "湖南"}
     assert df["source"].str.contains("中国科技统计年鉴").all()

@@ -846,3 +846,64 @@ def cached_frame(name: str, build, *, params: Mapping | None = None,
     with atomic_path(target) as tmp:
         frame.to_parquet(tmp, index=False)
     return frame
+
+
+def evaluation_frames(*, theta: bool = True, ets_annual: bool = False,
+                      cache: bool = True) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The backtests behind notebook 09 and ``benchmarks/forecast_backtest.py``, kept with
+    ``cached_frame``: ``annual`` (the committed yearbook panels with their real-time vintages;
+    annual, naive, drift, panel, and Theta / damped ETS when asked), ``ytd`` (the real monthly
+    series) and ``ytd_synthetic`` (December-peaked synthetic series, a sanity check only).
+    Every real series of every set is in them; ``in_set`` picks the tuning or reporting half."""
+
+    def annual_bt():
+        return annual_backtests(
+            yearbook_annual_panels(), yearbook_annual_vintages(), theta=theta, ets=ets_annual
+        )
+
+    builders = {
+        "annual": (annual_bt, {"theta": theta, "ets": ets_annual}),
+        "ytd": (lambda: backtest_ytd(packaged_monthly_series()), {}),
+        "ytd_synthetic": (lambda: backtest_ytd(synthetic_monthly_series()), {}),
+    }
+    return {name: cached_frame(name, build, params=params) if cache else build()
+            for name, (build, params) in builders.items()}  # fmt: skip
+
+
+def evaluation_tables(frames: Mapping[str, pd.DataFrame],
+                      split: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The tables of the evaluation from ``evaluation_frames``: headline figures with bands of
+    the reporting half (``annual``, ``ytd``), the same of the tuning half (``annual_tuning``,
+    ``ytd_tuning``; for reference: every default was chosen there), the synthetic series
+    alone (``ytd_synthetic``), the p_meet reliability table of the reporting half
+    (``reliability``) and the goals (``goals``)."""
+    split = load_backtest_split() if split is None else split
+    out = {}
+    for which, suffix in (("reporting", ""), ("tuning", "_tuning")):
+        out[f"annual{suffix}"] = annual_headlines(in_set(frames["annual"], split, "annual", which))
+        out[f"ytd{suffix}"] = ytd_headlines(in_set(frames["ytd"], split, "monthly", which))
+    out["ytd_synthetic"] = ytd_headlines(frames["ytd_synthetic"])
+    out["reliability"] = reliability(in_set(frames["ytd"], split, "monthly", "reporting"))
+    out["goals"] = goal_report(out["annual"], out["ytd"], out["reliability"])
+    return out
+
+
+def with_bands(headlines: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A headline table for reading: one row per figure, one column per scope, each cell
+    "value [low, high]" (the 90% band; the value alone where no band applies)."""
+    fmt = f"{{:.{digits}f}}"
+
+    def cell(r) -> str:
+        if not np.isfinite(r["value"]):
+            return "—"
+        if not (np.isfinite(r["low"]) and np.isfinite(r["high"])):
+            return fmt.format(r["value"])
+        return f"{fmt.format(r['value'])} [{fmt.format(r['low'])}, {fmt.format(r['high'])}]"
+
+    cells = headlines.assign(cell=headlines.apply(cell, axis=1))
+    order = list(dict.fromkeys(headlines["figure"]))
+    scopes = list(dict.fromkeys(headlines["scope"]))
+    wide = cells.pivot(index="figure", columns="scope", values="cell").reindex(
+        index=order, columns=scopes
+    )
+    return wide.fillna("—").rename_axis(index="指标 figure", columns=None)

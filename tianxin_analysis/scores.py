@@ -61,18 +61,16 @@ def block_bootstrap(frame: pd.DataFrame, numerator: str, denominator: str | None
     ``denominator`` is None) with a ``band`` percentile interval from a bootstrap that
     resamples whole ``blocks`` (columns identifying a block) with replacement. Returns
     (estimate, low, high)."""
-    key = frame[list(blocks)].astype(str).agg("\x1f".join, axis=1)
-    codes, _ = pd.factorize(key, sort=True)
+    codes = frame.groupby(list(blocks), sort=True, dropna=False).ngroup().to_numpy()
     num = np.bincount(codes, weights=frame[numerator].to_numpy(dtype=float))
     den = (np.bincount(codes, weights=frame[denominator].to_numpy(dtype=float))
            if denominator is not None else np.bincount(codes).astype(float))  # fmt: skip
     est = float(num.sum() / den.sum())
     k = len(num)
     rng = np.random.default_rng(seed)
-    # Multinomial counts of each block per draw: the same as resampling k blocks with replacement.
-    counts = rng.multinomial(k, np.full(k, 1.0 / k), size=draws).astype(float)
+    idx = rng.integers(0, k, size=(draws, k))  # k blocks drawn with replacement, per draw
     with np.errstate(divide="ignore", invalid="ignore"):  # a draw may pick only zero blocks
-        ratios = (counts @ num) / (counts @ den)
+        ratios = num[idx].sum(axis=1) / den[idx].sum(axis=1)
     lo, hi = np.nanquantile(ratios, [(1 - band) / 2, 1 - (1 - band) / 2])
     return est, float(lo), float(hi)
 

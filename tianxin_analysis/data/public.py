@@ -32,6 +32,7 @@ __all__ = [
     "build_public_series",
     "load_annual_panels",
     "load_annual_vintages",
+    "load_peers",
     "load_public_series",
     "write_annual_panels",
     "write_annual_vintages",
@@ -83,6 +84,13 @@ _SERIES = (
         "收入",
         "高技术产业(主营业务)营业收入",
         "high-tech industry revenue",
+    ),
+    (
+        "hitech_enterprises",
+        "hitech-industry-by-region",
+        "企业数",
+        "高技术产业企业数",
+        "high-tech industry enterprises",
     ),
 )
 _SERIES_COLUMNS = [
@@ -431,3 +439,43 @@ def load_annual_vintages(path: str | os.PathLike[str] | None = None) -> dict[str
         .reset_index(drop=True)
         for table, g in frame.groupby("table", sort=False)
     }
+
+
+# ---- peers supplied by the user (other districts), for forecast.annual_panel ----------------
+
+PEERS_PATH = RAW_DIR / "public" / "peers.csv"
+_PEER_COLUMNS = ["indicator", "series", "year", "value"]
+
+
+def load_peers(indicator: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Peer series of one ``indicator`` (``rd_intensity``, ``hitech_enterprises``) from the
+    optional user file ``data/raw/public/peers.csv`` (UTF-8 CSV: ``indicator``, ``series``
+    e.g. another district's name, ``year``, ``value`` in the district series' unit). Returns
+    ``series``, ``year``, ``value`` (empty when the file is absent or holds no such
+    indicator). Rows with a blank value are left out; a bad year or value is an error naming
+    the row."""
+    target = Path(path) if path is not None else PEERS_PATH
+    empty = pd.DataFrame({"series": pd.Series(dtype="str"), "year": pd.Series(dtype="int64"),
+                          "value": pd.Series(dtype="float64")})  # fmt: skip
+    if not target.is_file():
+        return empty
+    frame = pd.read_csv(target, encoding="utf-8", dtype="str", keep_default_na=False)
+    missing = [c for c in _PEER_COLUMNS if c not in frame.columns]
+    if missing:
+        raise SchemaError("同类地区文件缺少列", "peers file lacks columns", file=str(target),
+                          found=missing, expected=", ".join(_PEER_COLUMNS))  # fmt: skip
+    rows = frame[frame["indicator"].str.strip() == indicator]
+    rows = rows[rows["value"].str.strip() != ""]
+    year = pd.to_numeric(rows["year"], errors="coerce")
+    value = pd.to_numeric(rows["value"], errors="coerce")
+    bad = year.isna() | value.isna() | (year != year.round())
+    if bad.any():
+        i = bad.idxmax()
+        raise SchemaError("同类地区文件中年份或数值无效", "invalid year or value in the peers file",
+                          file=str(target), row=int(i) + 2, column="year/value",
+                          found=f"{frame.loc[i, 'year']!r}, {frame.loc[i, 'value']!r}",
+                          expected="整数年份与数值 (an integer year and a number)")  # fmt: skip
+    if rows.empty:
+        return empty
+    return pd.DataFrame({"series": rows["series"].str.strip().to_numpy(), "year": year.astype("int64").to_numpy(),
+                         "value": value.astype("float64").to_numpy()})  # fmt: skip

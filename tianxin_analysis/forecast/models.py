@@ -30,6 +30,7 @@ import yaml
 
 from . import _dist
 from .annual import annual
+from .panel import annual_with_peers, resolve_peers
 from .result import ForecastResult, InsufficientDataError
 from .ytd import monthly_matrix, year_end_from_ytd
 
@@ -189,6 +190,7 @@ def _issued_share_by_month(c: pd.DataFrame, year: int, month: int) -> float:
 def hitech_year_end(
     certs: pd.DataFrame, year: int, as_of: pd.Period | str, target: float | None = None, *,
     comparator: str = ">=", tolerance: float = 0.0, seed: int | None = None,
+    peers: pd.DataFrame | str | None = "default",
 ) -> ForecastResult:  # fmt: skip
     """Valid high-tech enterprises at the end of ``year``.
 
@@ -234,8 +236,11 @@ def hitech_year_end(
     rng = _dist.rng(seed)
     notes = []
     if len(new_by_year):
-        nf = annual(
+        # Peers (issue 16): the yearly change of first-time certifications is shrunk toward the
+        # growth of high-tech enterprise counts nationally, in Hunan and in the user's peers.
+        nf = annual_with_peers(
             new_by_year[new_by_year.index >= new_by_year.index.max() - 5],
+            resolve_peers("hitech_enterprises", peers),
             horizon=year - int(new_by_year.index.max()),
         )
         # ``annual`` on 2-5 yearly counts draws from a log-t with few degrees of freedom, whose
@@ -568,7 +573,7 @@ def rd_intensity(
     rd: pd.DataFrame, gdp: pd.DataFrame, ref_year: int, as_of: pd.Period | str,
     target: float | None = None, *, comparator: str = ">=", tolerance: float = 0.0,
     completeness: float = 0.9, publication_lag_months: int | None = None,
-    seed: int | None = None,
+    seed: int | None = None, peers: pd.DataFrame | str | None = "default",
 ) -> ForecastResult:  # fmt: skip
     """R&D intensity (%) of ``ref_year`` = R&D expenditure (万元 / 1e4 = 亿元) / GDP (亿元) x 100.
 
@@ -576,7 +581,9 @@ def rd_intensity(
     after its end (default DEFAULT_RD_PUBLICATION_LAG_MONTHS). When ``ref_year`` is published
     and complete (its reporting units >= ``completeness`` x last year's, and GDP present) the
     value is known and the target met or not with certainty; otherwise ``annual`` on the
-    intensity of published complete years, with a note saying so.
+    intensity of published complete years, or with ``peers`` (default: the provinces'
+    yearbook intensities and data/raw/public/peers.csv) ``annual_panel`` among them, with a
+    note saying so.
     """
     as_of = pd.Period(as_of, freq="M")
     lag = DEFAULT_RD_PUBLICATION_LAG_MONTHS if publication_lag_months is None else int(publication_lag_months)
@@ -601,8 +608,9 @@ def rd_intensity(
     if hist.empty:
         raise InsufficientDataError(f"{why}，且没有可用的往年研发强度，无法推算",
                                     data_through=_ym(through), history_years=0)  # fmt: skip
-    r = annual(hist, horizon=ref_year - int(hist.index.max()), target=target, comparator=comparator,
-               tolerance=tolerance, seed=seed)  # fmt: skip
+    # Peers (issue 16): provinces' and the user's peer districts' intensities (annual_panel).
+    r = annual_with_peers(hist, resolve_peers("rd_intensity", peers), horizon=ref_year - int(hist.index.max()),
+                          target=target, comparator=comparator, tolerance=tolerance, seed=seed)  # fmt: skip
     r = _with_method(r, "ratio trend: " + r.method, complete=False)
     span = f"{int(hist.index.min())}–{int(hist.index.max())}年" if len(hist) > 1 else f"{int(hist.index.max())}年"
     return _with_coverage(r, through, len(hist), f"{why}；按{span}强度趋势推算")

@@ -201,3 +201,65 @@ def annual_panel_result(panel: pd.DataFrame, series: str, horizon: int = 1,
                         method="panel EB drift (level)", target=target, comparator=comparator,
                         tolerance=tolerance, baseline_point=float(r["last_value"]), seed=seed,
                         details=details)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- peers of a district
+
+DISTRICT_SERIES = "本区"
+# Public peers of a district indicator: (source, table or series id). R&D intensity borrows from
+# the 31 provinces and 全国 (the yearbook panel the model was tuned and scored on); high-tech
+# enterprise counts from the national and Hunan count of high-tech industry enterprises.
+PUBLIC_PEERS = {
+    "rd_intensity": ("panel", "rd-intensity-by-region"),
+    "hitech_enterprises": ("series", "hitech_enterprises"),
+}
+
+
+def district_peers(indicator: str, *, public: bool = True,
+                   peers_path: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Peer series (``series``, ``year``, ``value``) of a district ``indicator``: the public
+    yearbook series named in PUBLIC_PEERS (when ``public``) and the user's own peers from
+    ``data/raw/public/peers.csv`` (``data.public.load_peers``). Empty when there are none."""
+    from ..data.public import load_annual_panels, load_peers, load_public_series
+
+    frames = [load_peers(indicator, peers_path)]
+    kind, name = PUBLIC_PEERS.get(indicator, (None, None))
+    if public and kind == "panel":
+        frames.append(load_annual_panels().get(name, frames[0].iloc[0:0]))
+    elif public and kind == "series":
+        s = load_public_series()
+        s = s[s["series"] == name]
+        frames.append(pd.DataFrame({"series": s["region"], "year": s["year"], "value": s["value"]}))
+    frames = [f[["series", "year", "value"]] for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["series", "year", "value"])
+    # The user's own rows come first and win over a public series of the same name.
+    return pd.concat(frames, ignore_index=True).drop_duplicates(["series", "year"], keep="first")
+
+
+def annual_with_peers(series: pd.Series, peers: pd.DataFrame | None, horizon: int = 1,
+                      target: float | None = None, *, comparator: str = ">=",
+                      tolerance: float = 0.0, seed: int | None = None) -> ForecastResult:  # fmt: skip
+    """The district's annual ``series`` (indexed by year) forecast ``horizon`` years past its
+    last year by ``annual_panel`` among ``peers`` (``series``, ``year``, ``value``); the lone
+    series model ``annual`` when there are no peers. ``details["peers"]`` counts them."""
+    from .annual import annual
+
+    s = pd.Series(series, dtype=float).dropna()
+    if peers is None or peers.empty or s.empty:
+        return annual(series, horizon=horizon, target=target, comparator=comparator,
+                      tolerance=tolerance, seed=seed)  # fmt: skip
+    own = pd.DataFrame({"series": DISTRICT_SERIES, "year": s.index.astype(int), "value": s.to_numpy()})
+    panel = pd.concat([peers[peers["series"] != DISTRICT_SERIES], own], ignore_index=True)
+    return annual_panel_result(panel, DISTRICT_SERIES, horizon, target, comparator=comparator,
+                               tolerance=tolerance, seed=seed)  # fmt: skip
+
+
+def resolve_peers(indicator: str, peers: pd.DataFrame | str | None) -> pd.DataFrame | None:
+    """A model's ``peers`` argument: "default" = ``district_peers(indicator)`` (public series and
+    the user's peers file), None = no peers (the lone-series model), or a frame as given."""
+    if isinstance(peers, str):
+        if peers != "default":
+            raise ValueError(f"peers must be 'default', None or a frame, got {peers!r}")
+        return district_peers(indicator)
+    return peers

@@ -1,12 +1,20 @@
 """Year-end totals of monthly flows from year-to-date data: ``year_end_from_ytd``.
 
-Model ("seasonal share, log-t"): in past years the months 1..m delivered a share of the year's
-total; the log of total / YTD, r = log(T / YTD_m), is estimated by its mean over past years,
-with a predictive spread from those years' variability, shrunk toward a default spread that
-shrinks as the year advances (a few past years cannot show how variable the share is) and
-widened with Student-t quantiles. Early in the year the estimate is combined (precision
-weighted, on the log scale) with a trend forecast of the annual totals (``annual``), which
-carries more information than two or three months of data.
+Two components, averaged on the log scale of the year total:
+
+- "seasonal share": in past years the months 1..m delivered a share of the year's total; the
+  log of total / YTD, r = log(T / YTD_m), is estimated by its mean over past years, with a
+  predictive spread from those years' variability, shrunk toward a default spread (the typical
+  spread on the tuning series) and widened with Student-t quantiles. Early in the year it is
+  combined (precision weighted) with a trend forecast of the annual totals (``annual``).
+- "ETS": statsmodels' ETS(A,Ad,A) — damped additive trend, additive monthly seasonality — on
+  the log monthly values of the last years and the months of this year, with fixed smoothing
+  parameters; the rest of the year is simulated and added to the YTD.
+
+The weight on the ETS component and a factor on the combined spread depend on the as-of month
+and were chosen on the tuning half of the real monthly series only (``backtest.tune_ytd``);
+intervals are therefore calibrated out of sample. See docs/methods.md for the reporting-half
+figures.
 
 "1-2月" reported together: a month that is blank (NaN or absent) while a later month of the
 same year is reported is taken as included in that later month. Cumulative sums through a
@@ -49,6 +57,7 @@ ETS_DRAWS = 400
 # were as accurate as refitting (mean |log error| 0.036 / 0.021 / 0.010 at months 3 / 6 / 9
 # against 0.043 / 0.022 / 0.009) and a forecast costs a third of the time.
 ETS_PARAMS = (0.5044, 0.01399, 5.265e-05, 0.98)
+ETS_PARAM_NAMES = ("smoothing_level", "smoothing_trend", "smoothing_seasonal", "damping_trend")
 # Weight of the ETS component in the log-scale combination, and the factor on the combined
 # spread, by as-of month; chosen on the tuning half of the real monthly series only
 # (tianxin_analysis.backtest.tune_ytd; reporting-half figures in docs/methods.md).
@@ -239,7 +248,11 @@ def _ets_total(mat: pd.DataFrame, year: int, m: int, ytd: float, seed: int | Non
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            res = ets_model(np.log(v)).smooth(np.asarray(ETS_PARAMS))
+            model = ets_model(np.log(v))
+            # Fixed parameters as "fixed", not as the point of a likelihood: statsmodels then
+            # skips the numerical Hessian (three quarters of the component's time).
+            with model.fix_params(dict(zip(ETS_PARAM_NAMES, ETS_PARAMS, strict=True))):
+                res = model.fit(disp=False)
             sim = np.asarray(res.simulate(12 - m, repetitions=ETS_DRAWS, anchor="end",
                                           rng=_dist.rng(seed)))  # fmt: skip
         except (ValueError, np.linalg.LinAlgError):
