@@ -234,6 +234,7 @@ body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi M
 h1{font-size:26px;margin:0 0 4px} h2{font-size:20px;border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
 .meta{color:#666;margin:0 0 12px}
 .banner{background:#FFF4D6;border:1px solid #D98E04;color:#7A4F00;padding:10px 14px;border-radius:4px;margin:12px 0}
+.banner.scenario{background:#E8F0FB;border-color:#1F4E89;color:#1F4E89;font-weight:bold}
 table{border-collapse:collapse;width:100%;font-size:14px;margin:8px 0}
 th,td{border:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#E3EAF3} td.num{text-align:right;white-space:nowrap}
