@@ -337,5 +337,5 @@ def test_all_passes_its_month_and_folders_to_the_notebooks(tmp_path, capsys, mon
     assert seen == {"YEAR": 2024, "AS_OF": "2024-06", "RAW_DIR": str(raw.resolve()),
                     "PROCESSED_DIR": str((tmp_path / "p").resolve())}  # fmt: skip
     # each notebook gets only the parameters its parameters cell declares
-    nb09 = next(p for p in runner.notebook_paths() if p.name.startswith("09"))
-    assert runner._declared(nb09, seen) == {"PROCESSED_DIR": seen["PROCESSED_DIR"]}
+    nb02 = next(p for p in runner.notebook_paths() if p.name.startswith("02"))
+    assert runner._declared(nb02, seen) == {"PROCESSED_DIR": seen["PROCESSED_DIR"]}

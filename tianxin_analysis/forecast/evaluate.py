@@ -91,13 +91,15 @@ class _Loader:
 
                 try:
                     self.cache[kind] = load_processed(kind, self.processed)
-                except InputFileError:
+                except InputFileError as exc:
                     from ..data.coverage import KIND_NAMES_ZH
 
+                    name = KIND_NAMES_ZH.get(kind, kind)
+                    if (Path(self.processed) / kind).exists():  # there, but unreadable
+                        raise InsufficientDataError(f"{name}数据表无法读取：{exc}") from None
                     why = f"：{reason}" if reason else ""
                     raise InsufficientDataError(
-                        f"清洗后的数据中没有{KIND_NAMES_ZH.get(kind, kind)}数据表"
-                        f"（{Path(self.processed) / kind}）{why}"
+                        f"清洗后的数据中没有{name}数据表（{Path(self.processed) / kind}）{why}"
                     ) from None
         if reason:
             self.notes.append(f"沿用此前一次成功清洗的数据表（{reason}）")

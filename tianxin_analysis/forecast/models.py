@@ -739,9 +739,8 @@ def pipeline_count(
     dated before the as-of month is judged at its date, with a note."""
     c = pipeline_candidates(pipelines, pipeline, year, as_of, stage_probabilities)
     pending = c[c["pending"]]
+    # 0 for every pending candidate when the year is over at the ledger's date
     ps = pending["probability"].to_numpy(dtype=float)
-    if pd.Period(as_of, freq="M").year > year:
-        ps = np.zeros(0)
     pmf = poisson_binomial_pmf(ps)
     k = int(c["achieved"].sum())
     details = {"achieved": k, "pending": len(pending), "expected_successes": float(ps.sum()),
