@@ -32,7 +32,7 @@ from .errors import TianxinError
 from .fonts import PREFERRED_CJK_FONTS, find_cjk_font
 from .forecast.evaluation import Evaluation
 from .forecast.result import ForecastResult
-from .formatting import format_points, format_probability, format_value
+from .formatting import format_probability, format_value
 from .labels import (
     BRIEFING_TEXT,
     CHART_TEXT,
@@ -846,6 +846,28 @@ def export_figure(
                 fig.savefig(tmp, format=fmt, dpi=PNG_DPI, metadata=_SAVE_METADATA[fmt])
             written.append(target)
     return written
+
+
+EMBED_DPI = 150
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """A chart rendered for a document: its stem, caption and PNG bytes (``EMBED_DPI``)."""
+
+    stem: str
+    title: str
+    png: bytes
+
+
+def chart_png(fig: Figure, dpi: int = EMBED_DPI) -> bytes:
+    """PNG bytes of ``fig`` without a software stamp (stable bytes)."""
+    import io
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"axes.unicode_minus": False}):
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
 
 
 @dataclass(frozen=True)

@@ -261,3 +261,6 @@ BRIEFING_TEXT = {
     "watch_sheet": ("关注名单-{name}", "watch list - {name}"),
     "candidates_sheet": ("候选-{name}", "candidates - {name}"),
 }
+
+# A watch-list column computed for the briefing (a certificate is valid three years from issue).
+WATCHLIST_COLUMNS["expiry_date"] = ("证书到期日", "certificate expires")
