@@ -260,6 +260,8 @@ def _baseline_label(t: Target) -> str:
     certificate registry); a naive baseline otherwise."""
     if t.data_kind == "hitech_certificates":
         return CHART_TEXT["baseline_stock"][0]
+    if t.kind == "growth_rate":
+        return CHART_TEXT["baseline_growth"][0]
     return CHART_TEXT["baseline" if t.kind in ("flow", "stock") else "naive"][0]
 
 

@@ -264,3 +264,6 @@ BRIEFING_TEXT = {
 
 # A watch-list column computed for the briefing (a certificate is valid three years from issue).
 WATCHLIST_COLUMNS["expiry_date"] = ("证书到期日", "certificate expires")
+
+# The customary comparison of a growth target, in words a leader reads on the chart.
+CHART_TEXT["baseline_growth"] = ("保持目前累计增速", "cumulative growth so far held")
