@@ -11,7 +11,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 # apt-get needs root; use sudo when we are not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all setup setup-dev fonts browser data forecast notebooks report test lint notebooks-commit clean-outputs
+.PHONY: all setup setup-dev fonts browser office data forecast notebooks report test lint notebooks-commit clean-outputs
 
 all: setup fonts
 	$(TIANXIN) all --raw data/raw --processed data/processed --reports reports
@@ -47,10 +47,19 @@ browser:
 	  ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null ) \
 	  || echo "chromium not installed: the browser test will be skipped"; }
 
+# LibreOffice (Writer, headless) and poppler for the tests that open briefing.docx and render
+# the PDF's pages (skipped with a reason when they cannot be installed).
+office:
+	@{ command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; } || { \
+	  echo "installing LibreOffice Writer and poppler-utils for the briefing tests"; \
+	  ( $(SUDO) apt-get update -qq && \
+	    $(SUDO) apt-get install -y -qq libreoffice-writer-nogui poppler-utils >/dev/null ) \
+	  || echo "LibreOffice/poppler not installed: the DOCX and PDF page tests will be skipped"; }
+
 data: setup
 	$(TIANXIN) clean --raw data/raw --out data/processed
 
-test: setup-dev fonts browser data
+test: setup-dev fonts browser office data
 	$(PY) -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
 lint: setup-dev

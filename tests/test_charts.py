@@ -8,7 +8,6 @@ import io
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 import pandas as pd
 import pytest
 from helpers_evaluation import make_evaluation

@@ -4,10 +4,12 @@ and the workbook, and check what is in them."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import shutil
 import subprocess
 
+import docx
 import matplotlib.image
 import numpy as np
 import openpyxl
@@ -16,9 +18,10 @@ from helpers_evaluation import make_evaluation
 from lxml import html as lxml_html
 from pypdf import PdfReader
 
-from tianxin_analysis import report
+from tianxin_analysis import narrative, report
 from tianxin_analysis.charts import STATUS_COLOURS
 from tianxin_analysis.fonts import find_cjk_font
+from tianxin_analysis.formatting import format_value
 from tianxin_analysis.labels import SYNTHETIC_LABEL
 
 pytestmark = pytest.mark.skipif(
@@ -42,7 +45,9 @@ def pack(evaluation, tmp_path_factory):
 
 def test_build_briefing_writes_the_pack(pack, evaluation):
     out, written = pack
-    assert [p.name for p in written] == ["briefing.html", "briefing.pdf", "targets_summary.xlsx"]
+    assert [p.name for p in written] == [
+        "briefing.html", "briefing.pdf", "targets_summary.xlsx", "briefing.docx"
+    ]
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
     assert not list(out.rglob(".*.tmp"))
 
@@ -139,7 +144,10 @@ def test_pdf_has_pages_embedded_cjk_font_and_extractable_text(pack, evaluation):
     assert "数据截至 2024年9月" in first
     assert "synthetic sample" in first
     last = reader.pages[-1].extract_text()
-    assert "方法说明" in "".join(p.extract_text() for p in reader.pages[-2:]) or "方法说明" in last
+    assert "附录：方法说明" in last
+    # the appendix names the methods; the pages before it do not
+    assert evaluation.table["method"].iloc[0] in "".join(p.extract_text() for p in reader.pages[-2:])
+    assert not any(evaluation.table["method"].iloc[0] in p.extract_text() for p in reader.pages[:2])
 
 
 def test_pdf_and_xlsx_bytes_are_stable(evaluation):
@@ -150,31 +158,38 @@ def test_pdf_and_xlsx_bytes_are_stable(evaluation):
 def test_xlsx_reopens_with_sheets_values_formats_and_safe_text(pack, evaluation):
     out, _ = pack
     wb = openpyxl.load_workbook(out / "targets_summary.xlsx")
-    assert wb.sheetnames == ["目标状态", "关注名单", "说明"]
+    assert wb.sheetnames[0] == "目标状态" and wb.sheetnames[-1] == "说明"
+    assert "关注名单-科技型中小企业数" in wb.sheetnames
+    assert "候选-新增市级以上科技创新平台" in wb.sheetnames
     ws = wb["目标状态"]
-    assert ws.freeze_panes == "A2"
-    header = [c.value for c in ws[1]]
-    assert header == list(evaluation.labelled_table("zh").columns)
-    assert all(c.font.bold for c in ws[1])
+    assert ws.freeze_panes == "A5"
+    header = [c.value for c in ws[4]]
+    assert header[0] == "指标" and header[-5:] == ["指标代码", "指标(英文)", "比较", "状态(英文)", "方法"]
+    assert all(c.font.bold for c in ws[4])
     col = {h: i + 1 for i, h in enumerate(header)}
-    r = 2 + list(evaluation.table["target_id"]).index("tech_contracts_value")
+    r = 5 + list(evaluation.table["target_id"]).index("tech_contracts_value")
     assert ws.cell(r, col["指标"]).value == "技术合同交易额"
     assert ws.cell(r, col["目标值"]).value == 145
-    assert ws.cell(r, col["年末预测"]).value == pytest.approx(evaluation.table["point"].iloc[r - 2])
+    # the cell holds the value as every other output rounds it, with a format that shows it so
+    point = float(evaluation.table.set_index("target_id").loc["tech_contracts_value", "point"])
+    assert ws.cell(r, col["年末预测"]).value == round(point, 1)
+    assert ws.cell(r, col["年末预测"]).number_format == "#,##0.0"
     assert ws.cell(r, col["完成概率"]).number_format == "0%"
     assert ws.cell(r + 1, col["年末预测"]).number_format == "#,##0"  # 新增创新创业楼宇, 栋
     status = ws.cell(r, col["状态"])
     assert status.value == "存在风险"
     assert status.fill.fgColor.rgb.endswith(report._tint(STATUS_COLOURS["at_risk"]).lstrip("#"))
-    watch = wb["关注名单"]
-    assert watch.freeze_panes == "A2"
-    values = [c.value for c in watch["C"]]  # 企业名称 after 指标, 序号
+    assert "剩余3个月需月均登记" in ws.cell(r, col["全年还需完成多少"]).value
+    sheets = [wb["关注名单-高新技术企业数量"], wb["关注名单-科技型中小企业数"]]
+    assert all(w.freeze_panes == "A5" for w in sheets)
+    values = [c.value for w in sheets for c in w["A"][3:]]  # 企业名称 first: no 序号 in Excel
     assert values[0] == "企业名称"
     assert '\'=HYPERLINK("http://x")有限公司' in values
     assert "'@湖南橘洲检测有限公司" in values
     assert not any(
         isinstance(v, str) and v.startswith(("=", "@", "+", "-"))
-        for row in watch.values
+        for w in sheets
+        for row in w.values
         for v in row
     )
     notes = " ".join(str(c.value) for row in wb["说明"] for c in row)
@@ -235,3 +250,82 @@ def test_a_scenario_briefing_says_so_in_title_and_notes(evaluation):
     assert "情景测算" in text
     notes = openpyxl.load_workbook(io.BytesIO(report.render_xlsx(what_if))).worksheets[-1]
     assert any("4,800" in str(c.value) for row in notes.iter_rows() for c in row)
+
+
+def test_xlsx_is_ready_for_the_office(pack, evaluation):
+    """Title rows and the synthetic note on every sheet, A4 landscape fit to width with the
+    header row repeated; watch lists one to a sheet, most urgent first, real dates and years."""
+    out, _ = pack
+    wb = openpyxl.load_workbook(out / "targets_summary.xlsx")
+    for ws in wb.worksheets:
+        assert ws["A1"].value and ws["A1"].font.bold, ws.title
+        assert "天心区" in ws["A2"].value and "2024年9月" in ws["A2"].value, ws.title
+        assert SYNTHETIC_LABEL in ws["A3"].value, ws.title
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows == "$4:$4", ws.title
+    hitech = wb["关注名单-高新技术企业数量"]
+    header = [c.value for c in hitech[4]]
+    rows = [[c.value for c in r] for r in hitech.iter_rows(min_row=5)]
+    expiry = [r[header.index("证书到期日")] for r in rows]
+    assert all(isinstance(d, dt.datetime) for d in expiry) and expiry == sorted(expiry)
+    assert all(isinstance(r[header.index("到期年度")], int) for r in rows)
+    assert hitech.cell(5, header.index("发证日期") + 1).number_format == "yyyy-mm-dd"
+
+
+def test_one_number_per_target_in_every_output(pack, evaluation):
+    """The forecast a leader reads is the same rounding of the same value in the HTML table,
+    the workbook and the Word table."""
+    out, _ = pack
+    headers, rows, _ = report.status_display_table(evaluation)
+    doc = docx.Document(out / "briefing.docx")
+    word = [[c.text for c in r.cells] for r in doc.tables[0].rows]
+    assert word[0] == headers and word[1:] == rows
+    wb = openpyxl.load_workbook(out / "targets_summary.xlsx")
+    ws = wb["目标状态"]
+    col = [c.value for c in ws[4]].index("年末预测") + 1
+    for i, r in enumerate(evaluation.table.itertuples(index=False)):
+        shown = rows[i][headers.index("年末预测")].split("（")[0]
+        cell = ws.cell(5 + i, col)
+        assert shown == format_value(cell.value, r.unit), r.target_id
+        assert shown == format_value(r.point, r.unit)
+
+
+def test_docx_has_title_table_charts_and_synthetic_label(pack, evaluation):
+    out, _ = pack
+    doc = docx.Document(out / "briefing.docx")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "天心区2024年科技创新工作要点：目标完成情况简报" in text
+    assert SYNTHETIC_LABEL in text and "全年还需完成多少" in text and "附录：方法说明" in text
+    charts = [s for s in report.chart_specs(evaluation) if not s.stem.startswith("watchlist_")]
+    assert len(doc.inline_shapes) == len(charts)
+    assert [r.cells[0].text for r in doc.tables[0].rows][1:] == list(evaluation.table["name_zh"])
+    candidates = [t for t in doc.tables if t.rows[0].cells[0].text == "名称"]
+    assert len(candidates) == len(evaluation.candidates)
+    assert not any("联系" in c.text for t in doc.tables for c in t.rows[0].cells)
+    assert SYNTHETIC_LABEL in doc.sections[0].footer.paragraphs[0].text
+    first = report.write_docx(evaluation, out / "a", []).read_bytes()
+    assert report.write_docx(evaluation, out / "b", []).read_bytes() == first  # stable bytes
+
+
+def test_pipeline_candidates_are_named_in_the_html(pack, evaluation):
+    out, _ = pack
+    doc = lxml_html.fromstring((out / "briefing.html").read_text(encoding="utf-8"))
+    text = doc.text_content()
+    assert "新增市级以上科技创新平台：候选名单" in text
+    tally = narrative.pipeline_tally(evaluation, "innovation_platforms")
+    assert f"已认定 {tally.achieved} 家 · 预计可认定 {tally.expected} 家 · 缺口 {tally.gap} 家" in text
+    tables = [t for t in doc.xpath("//table") if t.xpath(".//th")[0].text_content() == "名称"]
+    assert len(tables) == len(evaluation.candidates)
+    stages = [tr.xpath("./td")[2].text_content() for tr in tables[0].xpath(".//tbody/tr")]
+    order = ["已认定", "评审中", "申报中", "储备", "未通过"]
+    assert [order.index(s) for s in stages] == sorted(order.index(s) for s in stages)
+    assert "责任单位" in [th.text_content() for th in tables[0].xpath(".//th")]
+
+
+def test_build_briefing_writes_only_what_is_asked(evaluation, tmp_path):
+    written = report.build_briefing(evaluation, tmp_path, progress=False, outputs=("xlsx",))
+    assert [p.name for p in written] == ["targets_summary.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["targets_summary.xlsx"]
+    with pytest.raises(ValueError, match="outputs"):
+        report.build_briefing(evaluation, tmp_path, progress=False, outputs=("pptx",))

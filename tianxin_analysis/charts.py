@@ -263,6 +263,8 @@ def _baseline_label(t: Target) -> str:
     certificate registry); a naive baseline otherwise."""
     if t.data_kind == "hitech_certificates":
         return CHART_TEXT["baseline_stock"][0]
+    if t.kind == "growth_rate":
+        return CHART_TEXT["baseline_growth"][0]
     return CHART_TEXT["baseline" if t.kind in ("flow", "stock") else "naive"][0]
 
 
@@ -849,6 +851,28 @@ def export_figure(
                 fig.savefig(tmp, format=fmt, dpi=PNG_DPI, metadata=_SAVE_METADATA[fmt])
             written.append(target)
     return written
+
+
+EMBED_DPI = 150
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """A chart rendered for a document: its stem, caption and PNG bytes (``EMBED_DPI``)."""
+
+    stem: str
+    title: str
+    png: bytes
+
+
+def chart_png(fig: Figure, dpi: int = EMBED_DPI) -> bytes:
+    """PNG bytes of ``fig`` without a software stamp (stable bytes)."""
+    import io
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"axes.unicode_minus": False}):
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,24 @@ def format_target(comparator: str, value: float, unit: str) -> str:
     return f"{COMPARATOR.get(comparator, comparator)}{float(value):g}{sep}{unit}"
 
 
+def display_width(text: object) -> float:
+    """Width of ``text`` in half-width characters (a CJK character counts 2, others 1.1)."""
+    s = "" if text is None else str(text)
+    return sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in s)
+
+
+def column_widths(headers, rows, pad: float = 2.5) -> list[float]:
+    """Relative widths of table columns: the widest cell (a header may wrap onto two lines)
+    plus ``pad`` for the cell padding, so narrow columns of digits are not squeezed."""
+    rows = [list(r) for r in rows]
+    return [max([display_width(h) * 0.55] + [display_width(r[i]) for r in rows]) + pad
+            for i, h in enumerate(headers)]  # fmt: skip
+
+
 __all__ = [
     "COUNT_UNITS",
+    "column_widths",
+    "display_width",
     "excel_number_format",
     "format_points",
     "format_probability",

@@ -295,3 +295,9 @@ BRIEFING_TEXT = {
     "watch_sheet": ("关注名单-{name}", "watch list - {name}"),
     "candidates_sheet": ("候选-{name}", "candidates - {name}"),
 }
+
+# A watch-list column computed for the briefing (a certificate is valid three years from issue).
+WATCHLIST_COLUMNS["expiry_date"] = ("证书到期日", "certificate expires")
+
+# The customary comparison of a growth target, in words a leader reads on the chart.
+CHART_TEXT["baseline_growth"] = ("保持目前累计增速", "cumulative growth so far held")

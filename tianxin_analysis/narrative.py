@@ -13,8 +13,16 @@ import numpy as np
 import pandas as pd
 
 from .forecast.evaluation import Evaluation
-from .formatting import format_points, format_probability, format_value
-from .labels import CANDIDATE_COLUMNS, VALUE_LABEL
+from .forecast.result import AT_RISK_THRESHOLD, ON_TRACK_THRESHOLD
+from .formatting import format_points, format_probability, format_target, format_value
+from .labels import (
+    CANDIDATE_COLUMNS,
+    CHART_TEXT,
+    PIPELINE_TALLY,
+    STATUS,
+    SUMMARY_COLUMNS,
+    VALUE_LABEL,
+)
 
 
 def _row(evaluation: Evaluation, target_id: str) -> pd.Series:
@@ -81,6 +89,20 @@ def pipeline_tally(evaluation: Evaluation, target_id: str) -> PipelineTally:
                          int(res.details.get("pending", 0)), t.unit)  # fmt: skip
 
 
+def tally_text(evaluation: Evaluation, target_id: str) -> str:
+    """``目标 10 家：已认定 7 家 · 预计可认定 6 家 · 缺口 0 家 · 完成概率 99%``"""
+    t = evaluation.plan[target_id]
+    tally = pipeline_tally(evaluation, target_id)
+    parts = [f"{PIPELINE_TALLY[k][0]} {format_value(getattr(tally, k), t.unit)}"
+             for k in ("achieved", "expected", "gap")]  # fmt: skip
+    parts.append(f"{PIPELINE_TALLY['probability'][0]} {format_probability(tally.p_meet)}")
+    return f"目标 {t.value:g} {t.unit}：" + " · ".join(parts)
+
+
+# What a month "delivers" for a kind of data (default 完成).
+_DELIVERY_VERB = {"tech_sme_registrations": "新增入库", "tech_contracts": "登记"}
+
+
 def delivery_sentence(evaluation: Evaluation, target_id: str) -> str:
     """One sentence on what the rest of the year must deliver, in the target's unit and against
     the same months of past years where the data allow, e.g.
@@ -117,7 +139,7 @@ def delivery_sentence(evaluation: Evaluation, target_id: str) -> str:
         so_far = format_value(actual, unit)
         if need is None:
             return f"1–{m}月累计增长 {so_far}；往年同期数据不足，无法推算剩余月份所需增速。"
-        text = f"剩余{rest}个月需累计增长 {format_value(need, unit)}，全年方可达到目标（1–{m}月累计 {so_far}）"
+        text = f"剩余{rest}个月需同比增长 {format_value(need, unit)}，全年方可达到目标（1–{m}月累计增长 {so_far}）"
         dev = res.details.get("mean_rest_minus_ytd_pp")
         if dev is not None and np.isfinite(dev):
             text += f"；往年后{rest}个月比前{m}个月平均{'高' if dev >= 0 else '低'} {format_points(dev, signed=False)}"
@@ -140,7 +162,8 @@ def delivery_sentence(evaluation: Evaluation, target_id: str) -> str:
             text += f"，另预计新认定约 {format_value(new, unit)}"
         return text + "。"
     per_month = need / rest
-    text = f"剩余{rest}个月需月均完成 {format_value(per_month, unit)}（共 {format_value(need, unit)}）"
+    verb = _DELIVERY_VERB.get(t.data_kind, "完成")
+    text = f"剩余{rest}个月需月均{verb} {format_value(per_month, unit)}（共 {format_value(need, unit)}）"
     past = res.details.get("past_remaining_mean")
     if past is not None and np.isfinite(past) and past > 0:
         ratio = need / float(past)
@@ -151,8 +174,6 @@ def delivery_sentence(evaluation: Evaluation, target_id: str) -> str:
 
 
 def _target_words(t) -> str:
-    from .formatting import format_target
-
     text = f"目标 {format_target(t.comparator, t.value, t.unit)}"
     if t.comparator == "~=" and t.tolerance > 0:
         text += f"，不低于 {format_value(t.threshold, t.unit)} 即达标"
@@ -180,13 +201,130 @@ def candidates_labelled(evaluation: Evaluation, target_id: str) -> pd.DataFrame:
     )
 
 
+# ---- the status table and notes every document shows ---------------------------------------
+
+# Columns of the evaluation table a leader's status table leaves out: codes, English, the
+# interval ends (shown as one "80%预测区间" cell), the method (appendix). Any other column with a
+# label in labels.SUMMARY_COLUMNS is shown, so a new column appears without a change here.
+INTERNAL_COLUMNS = ("target_id", "name_en", "kind", "comparator", "unit", "lower", "upper",
+                    "lower95", "upper95", "status", "status_en", "method", "required_run_rate",
+                    "data_note")  # fmt: skip
+LEADER_ORDER = ("name_zh", "target", "actual_to_date", "point", "interval80", "p_meet",
+                "status_zh", "schedule_share", "baseline_point")  # fmt: skip
+
+
+def leader_columns(evaluation: Evaluation) -> list[str]:
+    """Columns of the leaders' status table: ``LEADER_ORDER``, then other labelled columns."""
+    extra = [c for c in evaluation.table.columns
+             if c in SUMMARY_COLUMNS and c not in INTERNAL_COLUMNS and c not in LEADER_ORDER]  # fmt: skip
+    return [*LEADER_ORDER, *extra]
+
+
+def _cell_text(value: object) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "—"
+    if isinstance(value, float | np.floating):
+        return format_value(value) if np.isfinite(value) else "—"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def status_display_table(evaluation: Evaluation) -> tuple[list[str], list[list[str]], list[str]]:
+    """The leaders' status table as text: Chinese headers, rows, status codes (for colours).
+
+    Every number goes through ``formatting.format_value``; the forecast cell names what it is
+    when it is not a year-end forecast (``2.81%（2023年（已公布））``)."""
+    cols = leader_columns(evaluation)
+    headers = [CHART_TEXT["band80"][0] if c == "interval80" else SUMMARY_COLUMNS[c][0] for c in cols]
+    rows = []
+    for r in evaluation.table.to_dict("records"):
+        unit, tid = r["unit"], r["target_id"]
+        cells = []
+        for c in cols:
+            if c == "target":
+                text = format_target(r["comparator"], r["target"], unit)
+            elif c in ("actual_to_date", "point", "baseline_point"):
+                text = format_value(r[c], unit)
+                if c == "point" and tid in evaluation.results:
+                    label = value_label(evaluation, tid)
+                    if label != SUMMARY_COLUMNS["point"][0]:  # 2.81%（2023年已公布）
+                        text += f"（{label.replace('（', '').replace('）', '')}）"
+            elif c == "interval80":
+                text = f"{format_value(r['lower'], unit, with_unit=False)}–{format_value(r['upper'], unit)}"
+            elif c == "p_meet" and tid in evaluation.results and is_published(evaluation, tid):
+                text = "已公布"
+            elif c in ("p_meet", "schedule_share"):
+                text = format_probability(r[c])
+            else:
+                text = _cell_text(r[c])
+            cells.append(text)
+        rows.append(cells)
+    return headers, rows, [str(s) for s in evaluation.table["status"]]
+
+
+def delivery_lines(evaluation: Evaluation) -> list[tuple[str, str]]:
+    """(target name, sentence) for every target of the plan that was evaluated."""
+    return [(t.name_zh, delivery_sentence(evaluation, t.id))
+            for t in evaluation.plan.targets if t.id in evaluation.results]  # fmt: skip
+
+
+def method_notes(evaluation: Evaluation) -> list[str]:
+    """The appendix: how statuses, intervals and 序时进度 are made, and each target's method
+    (its English name as the notebooks use it)."""
+    st = {k: v[0] for k, v in STATUS.items()}
+    notes = [
+        f"状态判定 (status)：完成概率 ≥ {ON_TRACK_THRESHOLD:.0%} 为“{st['on_track']}”，"
+        f"{AT_RISK_THRESHOLD:.0%}–{ON_TRACK_THRESHOLD:.0%} 为“{st['at_risk']}”，"
+        f"低于 {AT_RISK_THRESHOLD:.0%} 为“{st['off_track']}”；年内已达到目标的记为“{st['met']}”。",
+        "完成概率与预测区间来自各指标模型的预测分布 (predictive distribution)；扇形图的 50%/80%/95% "
+        "色带是年末值的预测区间，从最近一个观测月线性展开到 12 月，仅为示意。",
+        "序时进度 (time-elapsed baseline)：年内累计值 × 12 ÷ 已过月数，是惯用的对照，不考虑季节性"
+        "（技术合同等指标年底集中登记，序时进度往往低估全年）。序时进度完成率 = 完成目标的比例 ÷ 时间过去的比例。",
+        "“为往年同期的 Y 倍”：剩余月份需完成量 ÷ 往年同一段月份的平均完成量。储备项目的“预计可认定”"
+        "为各候选按所处阶段的认定概率之和（四舍五入到整数）。",
+    ]
+    for row in evaluation.table.itertuples(index=False):
+        notes.append(f"{row.name_zh} ({row.name_en})：{row.method}")
+    return notes
+
+
+# A 高新技术企业 certificate is valid for three years from its issue date.
+CERTIFICATE_YEARS = 3
+
+
+def watch_list_by_urgency(frame: pd.DataFrame) -> pd.DataFrame:
+    """A watch list with the most urgent rows first, real dates and numbers kept.
+
+    Certificates: ``expiry_date`` (issue date + three years) added, earliest expiry first.
+    Registrations: earliest registration last year first (they are the longest overdue).
+    Other lists keep their order."""
+    out = frame.copy()
+    if "issue_date" in out.columns:
+        issued = pd.to_datetime(out["issue_date"])
+        out.insert(out.columns.get_loc("issue_date") + 1, "expiry_date",
+                   issued + pd.DateOffset(years=CERTIFICATE_YEARS))  # fmt: skip
+        keys = ["expiry_date"] + [c for c in ("park", "enterprise_name") if c in out.columns]
+    elif "registration_date" in out.columns:
+        keys = ["registration_date"] + [c for c in ("enterprise_name",) if c in out.columns]
+    else:
+        return out.reset_index(drop=True)
+    return out.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
+
+
 __all__ = [
     "PipelineTally",
     "candidates_labelled",
+    "delivery_lines",
     "delivery_sentence",
+    "leader_columns",
+    "method_notes",
+    "status_display_table",
+    "tally_text",
     "headline_point",
     "is_published",
     "months_elapsed",
     "pipeline_tally",
     "value_label",
+    "watch_list_by_urgency",
 ]

@@ -15,12 +15,12 @@ All files are written atomically and their bytes depend only on the evaluation.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import html
 import io
 import zipfile
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 from fpdf import FPDF, FontFace
 from matplotlib import font_manager
-from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -37,42 +36,55 @@ from openpyxl.writer.excel import ExcelWriter
 from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
 from . import __version__ as _VERSION
-from ._fs import atomic_write_bytes, neutralize_formula_text
+from ._fs import atomic_path, atomic_write_bytes, atomic_write_text, neutralize_formula_text
 from .charts import (
+    EMBED_DPI,
     FORMATS,
     STATUS_COLOURS,
     ChartFontError,
+    ChartImage,
+    chart_png,
     chart_specs,
     cjk_font_family,
     export_figure,
-    format_probability,
-    format_value,
+    footer_text,
     watchlist_labelled,
 )
 from .errors import TianxinError
 from .forecast.evaluation import Evaluation
-from .forecast.result import AT_RISK_THRESHOLD, ON_TRACK_THRESHOLD
+from .formatting import column_widths, display_width, excel_number_format, rounded
 from .labels import (
+    BRIEFING_TEXT,
+    CANDIDATE_COLUMNS,
     CHART_TEXT,
-    COMPARATOR,
+    PIPELINE_TALLY,
     REPORT_TEXT,
     SCENARIO,
-    STATUS,
     SUMMARY_COLUMNS,
     SYNTHETIC_LABEL,
+    WATCHLIST_COLUMNS,
     WATCHLIST_TITLES,
+)
+from .narrative import (
+    candidates_labelled,
+    delivery_lines,
+    leader_columns,
+    method_notes,
+    status_display_table,
+    tally_text,
+    watch_list_by_urgency,
 )
 
 HTML_NAME = "briefing.html"
 PDF_NAME = "briefing.pdf"
 XLSX_NAME = "targets_summary.xlsx"
+DOCX_NAME = "briefing.docx"
 FIGURES_DIR = "figures"
-EMBED_DPI = 150
 WATCH_TOP_N = 15
-
-# Columns of the status table in HTML and PDF (the xlsx carries every column).
-_DISPLAY_COLUMNS = ("name_zh", "target", "actual_to_date", "point", "interval80", "p_meet", "status_zh",
-                    "schedule_share", "baseline_point", "data_through", "history_years")  # fmt: skip
+# What ``build_briefing`` can write (``outputs``); documents in this order.
+OUTPUTS = ("html", "pdf", "xlsx", "docx", "figures")
+_DOCUMENTS = {"html": HTML_NAME, "pdf": PDF_NAME, "xlsx": XLSX_NAME, "docx": DOCX_NAME}
+_Embedded = ChartImage  # the name earlier code used
 
 
 def _tint(hex_colour: str, amount: float = 0.82) -> str:
@@ -82,58 +94,27 @@ def _tint(hex_colour: str, amount: float = 0.82) -> str:
     return matplotlib.colors.to_hex(mixed).upper()
 
 
-def method_notes(evaluation: Evaluation) -> list[str]:
-    """Method notes an analyst reads under the table (Chinese, with the English terms)."""
-    notes = [
-        f"状态判定 (status)：完成概率 ≥ {ON_TRACK_THRESHOLD:.0%} 为“{STATUS_TEXT['on_track']}”，"
-        f"{AT_RISK_THRESHOLD:.0%}–{ON_TRACK_THRESHOLD:.0%} 为“{STATUS_TEXT['at_risk']}”，"
-        f"低于 {AT_RISK_THRESHOLD:.0%} 为“{STATUS_TEXT['off_track']}”；年内已达到目标的记为“{STATUS_TEXT['met']}”。",
-        "完成概率与预测区间来自各指标模型的预测分布 (predictive distribution)；扇形图的 50%/80%/95% "
-        "色带是年末值的预测区间，从最近一个观测月线性展开到 12 月，仅为示意。",
-        "序时进度 (time-elapsed baseline)：年内累计值 × 12 ÷ 已过月数，是惯用的对照，不考虑季节性"
-        "（技术合同等指标年底集中登记，序时进度往往低估全年）。序时进度完成率 = 完成目标的比例 ÷ 时间过去的比例。",
-    ]
-    for row in evaluation.table.itertuples(index=False):
-        notes.append(f"{row.name_zh}：{row.method}")
-    return notes
+def _target_name(evaluation: Evaluation, tid: str) -> str:
+    return evaluation.plan[tid].name_zh if tid in {t.id for t in evaluation.plan.targets} else tid
 
 
-STATUS_TEXT = {k: v[0] for k, v in STATUS.items()}
+def _watch_heading(evaluation: Evaluation, tid: str, shown: int, total: int) -> str:
+    what = WATCHLIST_TITLES.get(tid, ("关注名单", ""))[0]
+    return f"{_target_name(evaluation, tid)}：{what}（按紧迫程度排序，前 {shown} 条，共 {total} 条）"
+
+
+# ---- figures -------------------------------------------------------------------------------
+
+
+# Chart export is CPU-bound (a 300-dpi PNG, an SVG and a PDF take about a second per chart and
+# size), so the charts are spread over worker processes; each worker receives the evaluation once.
+_WORKER_EVALUATION: Evaluation | None = None
 
 
 def briefing_title(evaluation: Evaluation) -> str:
     """``<plan title>：目标完成情况简报``, with ``（情景测算）`` when targets were changed."""
     title = f"{evaluation.plan.title}：目标完成情况简报"
     return f"{title}（{SCENARIO[0]}）" if evaluation.is_scenario else title
-
-
-def status_display_table(evaluation: Evaluation) -> tuple[list[str], list[list[str]], list[str]]:
-    """The status table as text: Chinese headers, formatted rows (units), status codes."""
-    table = evaluation.table
-    labelled = evaluation.labelled_table("zh")
-    source_cols = [c for c in table.columns if c in SUMMARY_COLUMNS]
-    header_of = dict(zip(source_cols, labelled.columns, strict=True))
-    header_of["interval80"] = CHART_TEXT["band80"][0]
-    headers = [header_of[c] for c in _DISPLAY_COLUMNS]
-    rows = []
-    for r in table.itertuples(index=False):
-        unit = r.unit
-        rows.append(
-            [
-                str(r.name_zh),
-                f"{COMPARATOR.get(r.comparator, r.comparator)}{r.target:g}{'' if unit == '%' else ' '}{unit}",
-                format_value(r.actual_to_date, unit),
-                format_value(r.point, unit),
-                f"{format_value(r.lower, unit, with_unit=False)}–{format_value(r.upper, unit)}",
-                format_probability(r.p_meet),
-                str(r.status_zh),
-                format_probability(r.schedule_share),
-                format_value(r.baseline_point, unit),
-                str(r.data_through) if isinstance(r.data_through, str) and r.data_through else "—",
-                "—" if pd.isna(r.history_years) else f"{int(r.history_years)}",
-            ]
-        )
-    return headers, rows, [str(s) for s in table["status"]]
 
 
 def status_notes(evaluation: Evaluation) -> list[str]:
@@ -143,26 +124,9 @@ def status_notes(evaluation: Evaluation) -> list[str]:
     return [f"{label}：{n}" if isinstance(n, str) and n else "" for n in notes]
 
 
-# ---- figures -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Embedded:
-    stem: str
-    title: str
-    png: bytes
-
-
-def _png_bytes(fig: Figure, dpi: int = EMBED_DPI) -> bytes:
-    buf = io.BytesIO()
-    with matplotlib.rc_context({"axes.unicode_minus": False}):
-        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return buf.getvalue()
-
-
-# Chart export is CPU-bound (a 300-dpi PNG, an SVG and a PDF take about a second per chart and
-# size), so the charts are spread over worker processes; each worker receives the evaluation once.
-_WORKER_EVALUATION: Evaluation | None = None
+def _run_label(run_id: str | None) -> str:
+    """Footer text naming the run (its ``run.json``); empty outside a published run."""
+    return f" · {REPORT_TEXT['run_id'][0]} {REPORT_TEXT['run_id'][1]} {run_id}" if run_id else ""
 
 
 def _init_worker(evaluation: Evaluation) -> None:
@@ -171,32 +135,36 @@ def _init_worker(evaluation: Evaluation) -> None:
 
 
 def _draw_spec(
-    index: int, out_dir: Path, sizes: Sequence[str], formats: Sequence[str],
+    index: int, out_dir: Path, sizes: Sequence[str], formats: Sequence[str], embed: bool = True,
     evaluation: Evaluation | None = None,
-) -> tuple[list[Path], list[_Embedded]]:  # fmt: skip
+) -> tuple[list[Path], list[ChartImage]]:  # fmt: skip
     """Draw chart ``index`` of ``chart_specs`` in every size; export and keep the A4 PNG."""
     ev = evaluation if evaluation is not None else _WORKER_EVALUATION
     spec = chart_specs(ev)[index]
     written: list[Path] = []
-    embedded: list[_Embedded] = []
-    for size in dict.fromkeys([*sizes, "a4"]):
+    embedded: list[ChartImage] = []
+    keep = embed and not spec.stem.startswith("watchlist_")
+    for size in dict.fromkeys([*sizes, *(["a4"] if keep else [])]):
         fig = spec.draw(size)
         if size in sizes and formats:
             written += export_figure(fig, out_dir / FIGURES_DIR, f"{spec.stem}_{size}", formats)
-        if size == "a4" and not spec.stem.startswith("watchlist_"):
-            embedded.append(_Embedded(spec.stem, spec.title, _png_bytes(fig)))
+        if size == "a4" and keep:
+            embedded.append(ChartImage(spec.stem, spec.title, chart_png(fig, EMBED_DPI)))
     return written, embedded
 
 
-def _figures(
+def draw_charts(
     evaluation: Evaluation,
-    out_dir: Path,
-    sizes: Sequence[str],
-    formats: Sequence[str],
-    bar: tqdm,
+    out_dir: Path | None = None,
+    sizes: Sequence[str] = (),
+    formats: Sequence[str] = (),
+    *,
+    embed: bool = True,
+    bar: tqdm | None = None,
     workers: int = 1,
-) -> tuple[list[Path], list[_Embedded]]:
-    """Export every chart and keep the A4 versions of the key ones as PNG for embedding.
+) -> tuple[list[Path], list[ChartImage]]:
+    """Export charts to ``out_dir/figures`` (``sizes`` x ``formats``) and/or render the A4
+    charts the documents embed (``embed``), in one pass over ``chart_specs``.
 
     With no ``formats`` only the embedded charts are drawn (watch-list charts are exported,
     never embedded). Results are collected in chart order whatever the number of workers, so
@@ -205,42 +173,47 @@ def _figures(
     specs = chart_specs(evaluation)
     todo = [i for i, s in enumerate(specs) if formats or not s.stem.startswith("watchlist_")]
     n = len(todo)
+    out = Path(out_dir) if out_dir is not None else Path(".")
+    if not formats:
+        sizes = ()
     written: list[Path] = []
-    embedded: list[_Embedded] = []
-    if workers <= 1 or n < 2:
-        results = (_draw_spec(i, out_dir, sizes, formats, evaluation) for i in todo)
+    embedded: list[ChartImage] = []
+    with contextlib.ExitStack() as stack:
+        if workers <= 1 or n < 2:
+            results = (_draw_spec(i, out, sizes, formats, embed, evaluation) for i in todo)
+        else:
+            from ._workers import process_pool
+
+            pool = stack.enter_context(process_pool(min(workers, n), _init_worker, (evaluation,)))
+            futures = [pool.submit(_draw_spec, i, out, tuple(sizes), tuple(formats), embed)
+                       for i in todo]  # fmt: skip
+            results = (f.result() for f in futures)
         for w, e in results:
             written += w
             embedded += e
-            bar.update(1)
-        return written, embedded
-    from ._workers import process_pool
-
-    with process_pool(min(workers, n), _init_worker, (evaluation,)) as pool:
-        futures = [pool.submit(_draw_spec, i, out_dir, tuple(sizes), tuple(formats)) for i in todo]
-        for fut in futures:
-            w, e = fut.result()
-            written += w
-            embedded += e
-            bar.update(1)
+            if bar is not None:
+                bar.update(1)
     return written, embedded
 
 
 # ---- HTML ----------------------------------------------------------------------------------
 
 _CSS = """
+.banner.scenario{background:#E8F0FB;border-color:#1F4E89;color:#1F4E89;font-weight:bold}
+tr.data-note td{color:#7A4F00;background:#FFF8E6;font-size:.9em}
 body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;
   color:#222;max-width:1100px;margin:24px auto;padding:0 16px;line-height:1.5}
 h1{font-size:26px;margin:0 0 4px} h2{font-size:20px;border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
+h3{font-size:16px;margin:18px 0 4px}
 .meta{color:#666;margin:0 0 12px}
 .banner{background:#FFF4D6;border:1px solid #D98E04;color:#7A4F00;padding:10px 14px;border-radius:4px;margin:12px 0}
-.banner.scenario{background:#E8F0FB;border-color:#1F4E89;color:#1F4E89;font-weight:bold}
 table{border-collapse:collapse;width:100%;font-size:14px;margin:8px 0}
 th,td{border:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#E3EAF3} td.num{text-align:right;white-space:nowrap}
-tr.data-note td{color:#7A4F00;background:#FFF8E6;font-size:.9em}
+ul.delivery li{margin:2px 0} .tally{margin:4px 0;font-weight:bold}
 figure{margin:18px 0} figure img{width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#666;font-size:13px}
+.appendix{color:#444;font-size:14px}
 footer{color:#666;font-size:13px;margin-top:32px;border-top:1px solid #ddd;padding-top:8px}
 """
 
@@ -249,11 +222,20 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _html_table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in r) + "</tr>"
+        for r in frame.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def render_html(
-    evaluation: Evaluation, embedded: Sequence[_Embedded], run_id: str | None = None
+    evaluation: Evaluation, embedded: Sequence[ChartImage], run_id: str | None = None
 ) -> str:
-    """The one-page briefing as a self-contained HTML document (every data text escaped);
-    ``run_id`` (of ``run.json``) is shown in the footer."""
+    """The briefing as a self-contained HTML document (every data text escaped); ``run_id``
+    (of ``run.json``) is shown in the footer."""
     plan = evaluation.plan
     headers, rows, codes = status_display_table(evaluation)
     parts = [
@@ -266,21 +248,21 @@ def render_html(
         f'<p class="meta">{_esc(plan.district_zh)}（{_esc(plan.district_en)}） · {_esc(plan.document)} · '
         f"{CHART_TEXT['as_of'][0]} {_esc(evaluation.as_of_label)}</p>",
     ]
-    if evaluation.is_scenario:
-        parts.append(
-            f'<div class="banner scenario" role="note">{_esc(evaluation.scenario_text())}</div>'
-        )
     if evaluation.synthetic:
         parts.append(
             f'<div class="banner" role="note"><strong>{_esc(SYNTHETIC_LABEL)}</strong> — '
             f"{_esc(REPORT_TEXT['synthetic_banner'][0])} {_esc(REPORT_TEXT['synthetic_banner'][1])}</div>"
+        )
+    if evaluation.is_scenario:
+        parts.append(
+            f'<div class="banner scenario" role="note">{_esc(evaluation.scenario_text())}</div>'
         )
     parts.append(f"<h2>{REPORT_TEXT['status_table'][0]}</h2>")
     parts.append(
         '<table class="status"><thead><tr>' + "".join(f"<th>{_esc(h)}</th>" for h in headers)
     )
     parts.append("</tr></thead><tbody>")
-    status_col = _DISPLAY_COLUMNS.index("status_zh")
+    status_col = leader_columns(evaluation).index("status_zh")
     for row, code, note in zip(rows, codes, status_notes(evaluation), strict=True):
         colour = STATUS_COLOURS.get(code, STATUS_COLOURS["unknown"])
         cells = []
@@ -298,6 +280,9 @@ def render_html(
         if note:
             parts.append(f'<tr class="data-note"><td colspan="{len(headers)}">{_esc(note)}</td></tr>')
     parts.append("</tbody></table>")
+    parts.append(f"<h2>{BRIEFING_TEXT['delivery'][0]}</h2><ul class=\"delivery\">")
+    parts += [f"<li><strong>{_esc(n)}</strong>：{_esc(t)}</li>" for n, t in delivery_lines(evaluation)]
+    parts.append("</ul>")
     parts.append(f"<h2>{REPORT_TEXT['key_charts'][0]}</h2>")
     for fig in embedded:
         data = base64.b64encode(fig.png).decode("ascii")
@@ -305,31 +290,23 @@ def render_html(
             f'<figure id="{_esc(fig.stem)}"><img alt="{_esc(fig.title)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{_esc(fig.title)}</figcaption></figure>"
         )
+    if evaluation.candidates:
+        parts.append(f"<h2>{BRIEFING_TEXT['pipelines'][0]}</h2>")
+        for tid in evaluation.candidates:
+            name = _target_name(evaluation, tid)
+            parts.append(f"<h3>{_esc(PIPELINE_TALLY['candidates_title'][0].format(name=name))}</h3>")
+            parts.append(f'<p class="tally">{_esc(tally_text(evaluation, tid))}</p>')
+            parts.append(_html_table(candidates_labelled(evaluation, tid)))
     if evaluation.watch_lists:
         parts.append(f"<h2>{REPORT_TEXT['watch_lists'][0]}</h2>")
         for tid, frame in evaluation.watch_lists.items():
-            name = evaluation.plan[tid].name_zh if tid in {t.id for t in plan.targets} else tid
-            what = WATCHLIST_TITLES.get(tid, ("关注名单", ""))[0]
-            shown = watchlist_labelled(frame, WATCH_TOP_N)
-            parts.append(
-                f"<h3>{_esc(name)}：{_esc(what)}（前 {len(shown)} 条，共 {len(frame)} 条）</h3>"
-            )
-            parts.append(
-                "<table><thead><tr>" + "".join(f"<th>{_esc(c)}</th>" for c in shown.columns)
-            )
-            parts.append("</tr></thead><tbody>")
-            for r in shown.itertuples(index=False):
-                parts.append("<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in r) + "</tr>")
-            parts.append("</tbody></table>")
-    parts.append(f"<h2>{REPORT_TEXT['method_notes'][0]}</h2><ul>")
+            shown = watchlist_labelled(watch_list_by_urgency(frame), WATCH_TOP_N)
+            parts.append(f"<h3>{_esc(_watch_heading(evaluation, tid, len(shown), len(frame)))}</h3>")
+            parts.append(_html_table(shown))
+    parts.append(f'<h2>{BRIEFING_TEXT["appendix"][0]}</h2><ul class="appendix">')
     parts += [f"<li>{_esc(n)}</li>" for n in method_notes(evaluation)]
     parts.append("</ul>")
-    parts.append(
-        f"<footer>{REPORT_TEXT['data_source'][0]}：{_esc(evaluation.data_source)} · "
-        f"{CHART_TEXT['as_of'][0]} {_esc(evaluation.as_of_label)}"
-        + (f" · {_esc(SYNTHETIC_LABEL)}" if evaluation.synthetic else "")
-        + f" · tianxin-analysis {_esc(_VERSION)}{_esc(_run_label(run_id))}</footer>"
-    )
+    parts.append(f"<footer>{_esc(footer_text(evaluation))} · tianxin-analysis {_esc(_VERSION)}{_esc(_run_label(run_id))}</footer>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -372,15 +349,63 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
     return round(r * 255), round(g * 255), round(b * 255)
 
 
+# PDF geometry (mm): A4 with 15 mm margins; a chart is the text width at the charts' 7.5 x 4.5
+# in aspect ratio, so two charts and their gaps fill a page.
+_PDF_MARGIN = 15
+_PDF_BOTTOM = 16
+_CHART_GAP = 4
+
+
+def _pdf_room(pdf: FPDF) -> float:
+    return pdf.h - _PDF_BOTTOM - pdf.get_y()
+
+
+def _pdf_keep(pdf: FPDF, height: float) -> None:
+    """Start a new page unless ``height`` mm fit (a heading never ends a page alone)."""
+    if _pdf_room(pdf) < height:
+        pdf.add_page()
+
+
+def _pdf_table(pdf: FPDF, frame: pd.DataFrame, font_size: float = 7.0) -> None:
+    # widths from the text as shown (cut with "…"): a long name must not take the page
+    frame = frame.set_axis([_pdf_text(c) for c in frame.columns], axis=1).map(_pdf_text)
+    pdf.set_font("cjk", size=font_size)
+    widths = column_widths(frame.columns, frame.itertuples(index=False))
+    with pdf.table(
+        col_widths=tuple(widths),
+        headings_style=FontFace(fill_color=_rgb("#E3EAF3")),
+        line_height=font_size * 0.6,
+        borders_layout="HORIZONTAL_LINES",
+    ) as table:
+        head = table.row()
+        for c in frame.columns:
+            head.cell(_pdf_text(c))
+        for values in frame.itertuples(index=False):
+            r = table.row()
+            for v in values:
+                r.cell(_pdf_text(v))
+
+
+def _pdf_lines(pdf: FPDF, lines: Sequence[str], size: float = 9.0) -> None:
+    pdf.set_font("cjk", size=size)
+    for line in lines:
+        _pdf_keep(pdf, 11)
+        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR")
+        pdf.ln(1)
+
+
 def render_pdf(
-    evaluation: Evaluation, embedded: Sequence[_Embedded], run_id: str | None = None
+    evaluation: Evaluation, embedded: Sequence[ChartImage], run_id: str | None = None
 ) -> bytes:
-    """The briefing on A4 pages; text is real text in the embedded CJK font."""
+    """The briefing on A4 pages; text is real text in the embedded CJK font.
+
+    Page 1: title, status table, what the rest of the year must deliver. Then the charts two
+    to a page, the pipelines' candidate tables, the watch lists, and the method appendix on a
+    page of its own. A heading is moved to the next page with what follows it.
+    """
     plan = evaluation.plan
     font_path, font_index = cjk_font_file()
-    footer = f"{REPORT_TEXT['data_source'][0]}：{evaluation.data_source} · {CHART_TEXT['as_of'][0]} {evaluation.as_of_label}"
-    if evaluation.synthetic:
-        footer += f" · {SYNTHETIC_LABEL}"
+    footer = footer_text(evaluation)
     pdf = _BriefingPDF(footer + _run_label(run_id))
     pdf.add_font("cjk", "", str(font_path), collection_font_number=font_index)
     pdf.set_title(f"{briefing_title(evaluation)} {evaluation.as_of_label}")
@@ -388,19 +413,12 @@ def render_pdf(
     pdf.set_creator(f"tianxin-analysis {_VERSION}")
     # A fixed date (the end of the as-of month) keeps the bytes stable between runs.
     pdf.set_creation_date((evaluation.as_of + 1).start_time.to_pydatetime().replace(tzinfo=dt.UTC))
-    pdf.set_auto_page_break(True, margin=16)
-    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, margin=_PDF_BOTTOM)
+    pdf.set_margins(_PDF_MARGIN, _PDF_MARGIN, _PDF_MARGIN)
     pdf.add_page()
     pdf.set_font("cjk", size=17)
-    pdf.multi_cell(
-        0,
-        9,
-        briefing_title(evaluation),
-        new_x="LMARGIN",
-        new_y="NEXT",
-        align="L",
-        wrapmode="CHAR",
-    )
+    pdf.multi_cell(0, 9, briefing_title(evaluation), new_x="LMARGIN", new_y="NEXT",
+                   align="L", wrapmode="CHAR")  # fmt: skip
     pdf.set_font("cjk", size=10)
     pdf.set_text_color(100, 100, 100)
     pdf.multi_cell(
@@ -408,10 +426,6 @@ def render_pdf(
         new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR",
     )  # fmt: skip
     pdf.set_text_color(34, 34, 34)
-    if evaluation.is_scenario:
-        pdf.ln(2)
-        pdf.multi_cell(0, 6, evaluation.scenario_text(), border=1, new_x="LMARGIN", new_y="NEXT",
-                       align="L", wrapmode="CHAR", padding=2)  # fmt: skip
     if evaluation.synthetic:
         pdf.ln(2)
         pdf.set_fill_color(255, 244, 214)
@@ -422,28 +436,22 @@ def render_pdf(
             new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR", padding=2,
         )  # fmt: skip
         pdf.set_text_color(34, 34, 34)
+    if evaluation.is_scenario:
+        pdf.ln(2)
+        pdf.multi_cell(0, 6, evaluation.scenario_text(), border=1, new_x="LMARGIN", new_y="NEXT",
+                       align="L", wrapmode="CHAR", padding=2)  # fmt: skip
     pdf.ln(3)
     _pdf_heading(pdf, REPORT_TEXT["status_table"][0])
     headers, rows, codes = status_display_table(evaluation)
     pdf.set_font("cjk", size=7.5)
-    status_col = _DISPLAY_COLUMNS.index("status_zh")
+    status_col = leader_columns(evaluation).index("status_zh")
+    widths = column_widths(headers, rows)
     with pdf.table(
-        col_widths=(30, 18, 17, 17, 22, 12, 14, 14, 16, 12, 8),
+        col_widths=tuple(widths),
         headings_style=FontFace(fill_color=_rgb("#E3EAF3")),
         line_height=4.6,
-        text_align=(
-            "LEFT",
-            "RIGHT",
-            "RIGHT",
-            "RIGHT",
-            "RIGHT",
-            "RIGHT",
-            "CENTER",
-            "RIGHT",
-            "RIGHT",
-            "RIGHT",
-            "RIGHT",
-        ),
+        text_align=tuple("LEFT" if i == 0 else "CENTER" if i == status_col else "RIGHT"
+                         for i in range(len(headers))),  # fmt: skip
         borders_layout="HORIZONTAL_LINES",
     ) as table:
         head = table.row()
@@ -456,60 +464,54 @@ def render_pdf(
                 if i == status_col:
                     r.cell(text, style=FontFace(color=_rgb(colour), fill_color=_rgb(_tint(colour))))
                 else:
-                    r.cell(text)
+                    r.cell(_pdf_text(text))
             if note:
-                table.row().cell(note, colspan=len(row), align="LEFT")
+                table.row().cell(_pdf_text(note, width=400.0), colspan=len(row), align="LEFT")
     pdf.ln(3)
-    # The overview chart goes under the table; two more charts per page after it.
-    _pdf_heading(pdf, REPORT_TEXT["key_charts"][0])
+    _pdf_keep(pdf, 30)
+    _pdf_heading(pdf, BRIEFING_TEXT["delivery"][0])
+    _pdf_lines(pdf, [f"• {n}：{t}" for n, t in delivery_lines(evaluation)])
+    # Charts: two to a page, each the text width.
     width = pdf.epw
     height = width * 4.5 / 7.5
+    if embedded:
+        pdf.add_page()
+        _pdf_heading(pdf, REPORT_TEXT["key_charts"][0])
     for fig in embedded:
-        if pdf.get_y() + height > pdf.h - 18:
+        if _pdf_room(pdf) < height:
             pdf.add_page()
         pdf.image(io.BytesIO(fig.png), w=width, h=height)
-        pdf.ln(3)
+        pdf.ln(_CHART_GAP)
+    if evaluation.candidates:
+        _pdf_keep(pdf, 60)
+        _pdf_heading(pdf, BRIEFING_TEXT["pipelines"][0])
+        for tid in evaluation.candidates:
+            frame = candidates_labelled(evaluation, tid)
+            _pdf_keep(pdf, 30)
+            pdf.set_font("cjk", size=10)
+            name = _target_name(evaluation, tid)
+            pdf.multi_cell(0, 6, PIPELINE_TALLY["candidates_title"][0].format(name=name),
+                           new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+            pdf.set_font("cjk", size=9)
+            pdf.multi_cell(0, 5, tally_text(evaluation, tid), new_x="LMARGIN", new_y="NEXT")
+            _pdf_table(pdf, frame)
+            pdf.ln(4)
     if evaluation.watch_lists:
-        pdf.add_page()
+        _pdf_keep(pdf, 60)
         _pdf_heading(pdf, REPORT_TEXT["watch_lists"][0])
         for tid, frame in evaluation.watch_lists.items():
-            name = evaluation.plan[tid].name_zh if tid in {t.id for t in plan.targets} else tid
-            what = WATCHLIST_TITLES.get(tid, ("关注名单", ""))[0]
-            shown = watchlist_labelled(frame, WATCH_TOP_N)
-            shown = shown.set_axis([_pdf_text(c) for c in shown.columns], axis=1).map(_pdf_text)
+            shown = watchlist_labelled(watch_list_by_urgency(frame), WATCH_TOP_N)
+            _pdf_keep(pdf, 30)
             pdf.set_font("cjk", size=10)
-            pdf.multi_cell(
-                0,
-                6,
-                f"{name}：{what}（前 {len(shown)} 条，共 {len(frame)} 条）",
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
-            pdf.set_font("cjk", size=7)
-            widths = [
-                max([_display_width(c)] + [_display_width(v) for v in shown[c]])
-                for c in shown.columns
-            ]
-            with pdf.table(
-                col_widths=tuple(widths),
-                headings_style=FontFace(fill_color=_rgb("#E3EAF3")),
-                line_height=4.2,
-                borders_layout="HORIZONTAL_LINES",
-            ) as table:
-                head = table.row()
-                for c in shown.columns:
-                    head.cell(str(c))
-                for values in shown.itertuples(index=False):
-                    r = table.row()
-                    for v in values:
-                        r.cell(str(v))
+            pdf.multi_cell(0, 6, _watch_heading(evaluation, tid, len(shown), len(frame)),
+                           new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+            _pdf_table(pdf, shown)
             pdf.ln(4)
-    _pdf_heading(pdf, REPORT_TEXT["method_notes"][0])
-    pdf.set_font("cjk", size=9)
-    for note in method_notes(evaluation):
-        pdf.multi_cell(0, 5, f"• {note}", new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR")
-        pdf.ln(1)
+    pdf.add_page()
+    _pdf_heading(pdf, BRIEFING_TEXT["appendix"][0])
+    _pdf_lines(pdf, [f"• {n}" for n in method_notes(evaluation)])
     pdf.ln(2)
+    _pdf_keep(pdf, 20)
     _pdf_heading(pdf, REPORT_TEXT["data_source"][0])
     pdf.set_font("cjk", size=9)
     pdf.multi_cell(0, 5, footer, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR")
@@ -525,7 +527,6 @@ def _pdf_heading(pdf: FPDF, text: str) -> None:
 
 # ---- XLSX ----------------------------------------------------------------------------------
 
-_COUNT_UNITS = ("家", "项", "栋", "人", "名", "个")
 _VALUE_COLUMNS = (
     "target",
     "actual_to_date",
@@ -556,11 +557,11 @@ def _pdf_text(value: object, width: float = _PDF_CELL_WIDTH) -> str:
     ``width`` display units (a 56-character watch-list name made fpdf2 raise FPDFException:
     its column took the page and left the others no room for one character)."""
     text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
-    if _display_width(text) <= width:
+    if display_width(text) <= width:
         return text
     out, used = [], 0.0
     for ch in text:
-        used += _display_width(ch)
+        used += display_width(ch)
         if used > width - 2.0:
             break
         out.append(ch)
@@ -573,8 +574,8 @@ def _cell_value(value: object) -> object:
         return None
     if isinstance(value, float | np.floating):
         return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
+    if isinstance(value, np.integer | int) and not isinstance(value, bool):
+        return int(value)  # a year or a count stays a number, not text
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     if isinstance(value, str):
@@ -582,95 +583,179 @@ def _cell_value(value: object) -> object:
     return neutralize_formula_text(_xlsx_text(str(value)))
 
 
-def _display_width(text: object) -> float:
-    s = "" if text is None else str(text)
-    return sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in s)
+# Rows above a sheet's table: title, district/plan/as-of, synthetic note (or source), blank.
+_HEADER_ROW = 4
+# Status-sheet columns that are codes or English: after the Chinese ones.
+_TRAILING_COLUMNS = ("target_id", "name_en", "comparator", "status_en", "method")
 
 
-def _write_sheet(ws, frame: pd.DataFrame) -> None:
-    ws.append([_cell_value(c) for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        ws.append([_cell_value(v) for v in row])
-    for cell in ws[1]:
+def _sheet_heading(ws, evaluation: Evaluation, what: str, width: int) -> None:
+    """Title row, district / plan / as-of row and the synthetic-data note (every sheet)."""
+    plan = evaluation.plan
+    title = ws.cell(1, 1, _cell_value(what))
+    title.font = Font(bold=True, size=14)
+    title.alignment = Alignment(wrap_text=True, vertical="top")
+    if display_width(what) > 80:
+        ws.row_dimensions[1].height = 40
+    ws.cell(2, 1, _cell_value(BRIEFING_TEXT["title_row"][0].format(
+        district=plan.district_zh, plan=f"{plan.title}（{plan.document}）",
+        as_of=evaluation.as_of_label)))  # fmt: skip
+    note = (f"{SYNTHETIC_LABEL}：{REPORT_TEXT['synthetic_banner'][0]}" if evaluation.synthetic
+            else f"{REPORT_TEXT['data_source'][0]}：{evaluation.data_source}")  # fmt: skip
+    cell = ws.cell(3, 1, _cell_value(note))
+    if evaluation.synthetic:
+        cell.font = Font(bold=True, color="7A4F00")
+        cell.fill = PatternFill("solid", fgColor="FFF4D6")
+    for r in (1, 2, 3):
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=max(width, 1))
+
+
+def _print_setup(ws) -> None:
+    """A4 landscape, fit to one page wide, the header row repeated on every printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{_HEADER_ROW}:{_HEADER_ROW}"
+    ws.print_options.horizontalCentered = True
+
+
+def _write_sheet(ws, frame: pd.DataFrame, evaluation: Evaluation, what: str,
+                 formats: dict[str, str] | None = None) -> None:  # fmt: skip
+    """``frame`` under the sheet heading: bold tinted header row, frozen, filterable, printable.
+    ``formats`` maps a column to an Excel number format (dates get ``yyyy-mm-dd``)."""
+    _sheet_heading(ws, evaluation, what, len(frame.columns))
+    formats = dict(formats or {})
+    for j, col in enumerate(frame.columns, start=1):
+        cell = ws.cell(_HEADER_ROW, j, _cell_value(col))
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E3EAF3")
-        cell.alignment = Alignment(vertical="center", wrap_text=False)
-    ws.freeze_panes = "A2"
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        if pd.api.types.is_datetime64_any_dtype(frame[col].dtype):
+            formats.setdefault(col, "yyyy-mm-dd")
+    for i, row in enumerate(frame.itertuples(index=False), start=_HEADER_ROW + 1):
+        for j, (col, v) in enumerate(zip(frame.columns, row, strict=True), start=1):
+            cell = ws.cell(i, j, _cell_value(v))
+            if col in formats:
+                cell.number_format = formats[col]
+    ws.freeze_panes = f"A{_HEADER_ROW + 1}"
     for i, col in enumerate(frame.columns, start=1):
-        widest = max([_display_width(col)] + [_display_width(v) for v in frame[col].head(200)])
+        sample = frame[col].head(200)
+        if pd.api.types.is_datetime64_any_dtype(sample.dtype):
+            widest = 10.0
+        else:
+            widest = max([display_width(v) for v in sample] + [0.0])
+        widest = max(widest, min(display_width(col), 16.0))
         ws.column_dimensions[get_column_letter(i)].width = min(max(8.0, widest + 2.0), 60.0)
     if len(frame):
-        ws.auto_filter.ref = ws.dimensions
+        ws.auto_filter.ref = (f"A{_HEADER_ROW}:{get_column_letter(len(frame.columns))}"
+                              f"{_HEADER_ROW + len(frame)}")  # fmt: skip
+    _print_setup(ws)
+
+
+def _status_frame(evaluation: Evaluation) -> tuple[pd.DataFrame, list[str]]:
+    """The status sheet: Chinese columns first (codes and English last), values rounded as
+    every other output shows them, and the sentence on what the rest of the year must deliver."""
+    table = evaluation.table
+    cols = [c for c in table.columns if c in SUMMARY_COLUMNS and c not in _TRAILING_COLUMNS]
+    cols += [c for c in _TRAILING_COLUMNS if c in table.columns]
+    frame = table[cols].astype(object)
+    for c in _VALUE_COLUMNS:
+        if c in frame.columns:
+            frame[c] = [rounded(v, u) for v, u in zip(table[c], table["unit"], strict=True)]
+    for c in ("p_meet", "schedule_share"):
+        if c in frame.columns:
+            frame[c] = [None if pd.isna(v) else round(float(v), 2) for v in table[c]]
+    if "required_run_rate" in frame.columns:
+        frame["required_run_rate"] = [None if pd.isna(v) else round(float(v), 2)
+                                      for v in table["required_run_rate"]]  # fmt: skip
+    sentences = dict((n, t) for n, t in delivery_lines(evaluation))
+    at = cols.index("status_zh") + 1 if "status_zh" in cols else len(cols)
+    frame.insert(at, "delivery", [sentences.get(n, "") for n in table["name_zh"]])
+    labels = {c: SUMMARY_COLUMNS[c][0] for c in cols} | {"delivery": BRIEFING_TEXT["delivery"][0]}
+    return frame, [labels[c] for c in frame.columns]
+
+
+def _sheet_name(text: str) -> str:
+    """An Excel sheet name: at most 31 characters, none of ``[]:*?/\\``."""
+    for ch in "[]:*?/\\":
+        text = text.replace(ch, "-")
+    return text[:31]
+
+
+def _watch_sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A watch list for Excel: most urgent first, real dates and numbers, Chinese headers."""
+    f = watch_list_by_urgency(frame)
+    keep = [c for c in f.columns if c not in ("source_file", "source_sheet", "source_row")]
+    f = f[keep]
+    return f.rename(columns={c: WATCHLIST_COLUMNS.get(c, (c, c))[0] for c in f.columns})
+
+
+def _candidates_sheet_frame(evaluation: Evaluation, tid: str) -> pd.DataFrame:
+    c = evaluation.candidates[tid]
+    cols = [k for k in CANDIDATE_COLUMNS if k in c.columns]
+    f = c[cols].copy()
+    return f.rename(columns={k: CANDIDATE_COLUMNS[k][0] for k in cols})
 
 
 def render_xlsx(evaluation: Evaluation, run_id: str | None = None) -> bytes:
-    """Status table, watch lists and notes as an xlsx workbook with stable bytes."""
+    """Status, each pipeline's candidates, each watch list and the notes as an xlsx workbook
+    with stable bytes; every sheet carries the title rows and the synthetic note and prints on
+    A4 landscape."""
     wb = Workbook()
     ws = wb.active
     ws.title = REPORT_TEXT["status_sheet"][0]
-    labelled = evaluation.labelled_table("zh")
-    source_cols = [c for c in evaluation.table.columns if c in SUMMARY_COLUMNS]
-    _write_sheet(ws, labelled)
-    fmt_of = {}
-    for c in source_cols:
-        if c in ("p_meet", "schedule_share"):
-            fmt_of[c] = "0%"
-        elif c == "required_run_rate":
-            fmt_of[c] = "0.00"
+    frame, headers = _status_frame(evaluation)
     units = evaluation.table["unit"].tolist()
     statuses = evaluation.table["status"].tolist()
-    for j, c in enumerate(source_cols, start=1):
-        for i in range(len(evaluation.table)):
-            cell = ws.cell(row=i + 2, column=j)
+    labelled = frame.set_axis(headers, axis=1)
+    _write_sheet(ws, labelled, evaluation, "目标完成情况")
+    # Print the Chinese columns; codes and English stay on screen for analysts.
+    n_print = sum(c not in _TRAILING_COLUMNS for c in frame.columns)
+    ws.print_area = f"A1:{get_column_letter(n_print)}{_HEADER_ROW + len(frame)}"
+    for j, c in enumerate(frame.columns, start=1):
+        for i in range(len(frame)):
+            cell = ws.cell(row=_HEADER_ROW + 1 + i, column=j)
             if c in _VALUE_COLUMNS:
-                unit = units[i]
-                cell.number_format = (
-                    "#,##0" if unit in _COUNT_UNITS else ("0.00" if unit == "%" else "#,##0.0")
-                )
-            elif c in fmt_of:
-                cell.number_format = fmt_of[c]
+                cell.number_format = excel_number_format(cell.value, units[i])
+            elif c in ("p_meet", "schedule_share"):
+                cell.number_format = "0%"
+            elif c == "required_run_rate":
+                cell.number_format = "0.00"
+            elif c == "delivery":
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
             elif c in ("status_zh", "status_en"):
                 colour = STATUS_COLOURS.get(statuses[i], STATUS_COLOURS["unknown"])
                 cell.fill = PatternFill("solid", fgColor=_tint(colour).lstrip("#"))
                 cell.font = Font(color=colour.lstrip("#"), bold=True)
-    # Watch lists: one long table, the target named in the first column (filterable).
-    ws_watch = wb.create_sheet(REPORT_TEXT["watch_lists"][0])
-    frames = []
-    for tid, frame in evaluation.watch_lists.items():
-        name = (
-            evaluation.plan[tid].name_zh if tid in {t.id for t in evaluation.plan.targets} else tid
-        )
-        shown = watchlist_labelled(frame)
-        frames.append(
-            shown.assign(**{SUMMARY_COLUMNS["name_zh"][0]: name})[
-                [SUMMARY_COLUMNS["name_zh"][0], *shown.columns]
-            ]
-        )
-    watch = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"关注名单": []})
-    _write_sheet(ws_watch, watch.astype(object).where(watch.notna(), None))
+    ws.column_dimensions[get_column_letter(list(frame.columns).index("delivery") + 1)].width = 60
+    for tid in evaluation.candidates:
+        name = _target_name(evaluation, tid)
+        sheet = wb.create_sheet(_sheet_name(BRIEFING_TEXT["candidates_sheet"][0].format(name=name)))
+        _write_sheet(sheet, _candidates_sheet_frame(evaluation, tid), evaluation,
+                     f"{PIPELINE_TALLY['candidates_title'][0].format(name=name)}（{tally_text(evaluation, tid)}）",
+                     {CANDIDATE_COLUMNS["probability"][0]: "0%"})  # fmt: skip
+    for tid, wl in evaluation.watch_lists.items():
+        name = _target_name(evaluation, tid)
+        sheet = wb.create_sheet(_sheet_name(BRIEFING_TEXT["watch_sheet"][0].format(name=name)))
+        what = WATCHLIST_TITLES.get(tid, ("关注名单", ""))[0]
+        _write_sheet(sheet, _watch_sheet_frame(wl), evaluation, f"{name}：{what}（按紧迫程度排序）")
     # Notes: what the data is, where it came from, as of when, how the numbers were made.
     ws_notes = wb.create_sheet(REPORT_TEXT["notes_sheet"][0])
     notes = [
-        ("项目 item", "说明 note"),
         ("简报 briefing", f"{briefing_title(evaluation)}（{evaluation.plan.document}）"),
         *([("情景 scenario", evaluation.scenario_text())] if evaluation.is_scenario else []),
         ("地区 district", f"{evaluation.plan.district_zh} {evaluation.plan.district_en}"),
         ("数据截至 as of", evaluation.as_of_label),
-        (
-            "数据性质 data",
-            f"{SYNTHETIC_LABEL}：{REPORT_TEXT['synthetic_banner'][0]}"
-            if evaluation.synthetic
-            else "业务系统实际数据 real exports",
-        ),
+        ("数据性质 data", f"{SYNTHETIC_LABEL}：{REPORT_TEXT['synthetic_banner'][0]}"
+         if evaluation.synthetic else "业务系统实际数据 real exports"),
         ("数据来源 source", evaluation.data_source),
         ("生成工具 produced by", f"tianxin-analysis {_VERSION}{_run_label(run_id)}"),
-    ]
+    ]  # fmt: skip
     notes += [("方法 method", n) for n in method_notes(evaluation)]
-    for row in notes:
-        ws_notes.append([_cell_value(v) for v in row])
-    ws_notes["A1"].font = Font(bold=True)
-    ws_notes["B1"].font = Font(bold=True)
-    ws_notes.freeze_panes = "A2"
+    notes_frame = pd.DataFrame(notes, columns=["项目 item", "说明 note"])
+    _write_sheet(ws_notes, notes_frame, evaluation, "说明")
     ws_notes.column_dimensions["A"].width = 22
     ws_notes.column_dimensions["B"].width = 110
     fixed = (evaluation.as_of + 1).start_time.to_pydatetime()
@@ -710,14 +795,49 @@ def _stable_zip(data: bytes) -> bytes:
 # ---- the pack ------------------------------------------------------------------------------
 
 
-def _run_label(run_id: str | None) -> str:
-    """Footer text naming the run (its ``run.json``); empty outside a published run."""
-    return f" · {REPORT_TEXT['run_id'][0]} {REPORT_TEXT['run_id'][1]} {run_id}" if run_id else ""
+def write_html(evaluation: Evaluation, out_dir: str | Path,
+               charts: Sequence[ChartImage] | None = None, run_id: str | None = None) -> Path:  # fmt: skip
+    """``briefing.html`` (charts drawn unless given; ``run_id`` in the footer)."""
+    path = Path(out_dir) / HTML_NAME
+    atomic_write_text(path, render_html(evaluation, _charts(evaluation, charts), run_id))
+    return path
 
 
-# What ``build_briefing(only=...)`` / ``tianxin report --only`` can write. ``figures`` is the
-# exported chart files; the documents embed their own A4 charts whatever is chosen.
-BRIEFING_OUTPUTS = ("html", "pdf", "xlsx", "docx", "figures")
+def write_pdf(evaluation: Evaluation, out_dir: str | Path,
+              charts: Sequence[ChartImage] | None = None, run_id: str | None = None) -> Path:  # fmt: skip
+    """``briefing.pdf`` (charts drawn unless given; ``run_id`` in the footer)."""
+    path = Path(out_dir) / PDF_NAME
+    atomic_write_bytes(path, render_pdf(evaluation, _charts(evaluation, charts), run_id))
+    return path
+
+
+def write_xlsx(evaluation: Evaluation, out_dir: str | Path,
+               charts: Sequence[ChartImage] | None = None, run_id: str | None = None) -> Path:  # fmt: skip
+    """``targets_summary.xlsx`` (no charts; ``run_id`` on the notes sheet)."""
+    path = Path(out_dir) / XLSX_NAME
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(render_xlsx(evaluation, run_id))
+    return path
+
+
+def write_docx(evaluation: Evaluation, out_dir: str | Path,
+               charts: Sequence[ChartImage] | None = None, run_id: str | None = None) -> Path:  # fmt: skip
+    """``briefing.docx`` (charts drawn unless given)."""
+    from .docx_report import render_docx
+
+    path = Path(out_dir) / DOCX_NAME
+    data = render_docx(evaluation, _charts(evaluation, charts), tint=_tint)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(_stable_zip(data))
+    return path
+
+
+def _charts(evaluation: Evaluation, charts: Sequence[ChartImage] | None) -> Sequence[ChartImage]:
+    return draw_charts(evaluation)[1] if charts is None else charts
+
+
+# What ``build_briefing(only=...)`` / ``tianxin report --only`` can write.
+BRIEFING_OUTPUTS = OUTPUTS
 
 
 def briefing_outputs(only: str | Collection[str] | None) -> tuple[str, ...]:
@@ -738,111 +858,98 @@ def briefing_outputs(only: str | Collection[str] | None) -> tuple[str, ...]:
     return tuple(n for n in BRIEFING_OUTPUTS if n in names)
 
 
+_WRITERS = {"html": write_html, "pdf": write_pdf, "xlsx": write_xlsx, "docx": write_docx}
+
+
 def build_briefing(
     evaluation: Evaluation,
     out_dir: str | Path,
     progress: bool = True,
     *,
-    only: str | Collection[str] | None = None,
     figure_sizes: Sequence[str] = ("slide", "a4"),
     figure_formats: Sequence[str] = FORMATS,
     workers: int | None = None,
+    outputs: Sequence[str] = OUTPUTS,
+    only: str | Collection[str] | None = None,
     run_id: str | None = None,
 ) -> list[Path]:
     """Write the briefing pack into ``out_dir`` and return the paths written.
 
-    ``only`` chooses a subset of :data:`BRIEFING_OUTPUTS` (``"html,xlsx"`` or a list; default
-    all) for a fast refresh; other files already in ``out_dir`` are left as they are.
+    ``outputs``: any of ``OUTPUTS`` (html, pdf, xlsx, docx, figures); each document is written
+    by its ``write_<format>`` function and the charts are drawn once for all of them.
     ``figure_sizes`` / ``figure_formats`` choose which exports go to ``out_dir/figures``
-    (default: every chart, both sizes, PNG/SVG/PDF); HTML and PDF always embed A4 charts.
+    (default: every chart, both sizes, PNG/SVG/PDF); HTML, PDF and DOCX embed A4 charts.
     ``workers`` processes draw the charts (default: the machine's cores, at most 4).
-    ``run_id``: the id of the published set (``publish.Stage.run_id``), shown in the footers.
+    ``only`` (``"html,xlsx"`` or a list; ``tianxin report --only``) chooses the outputs instead,
+    checked by :func:`briefing_outputs`; other files already in ``out_dir`` are left as they
+    are. ``run_id``: the id of the published set (``publish.Stage.run_id``), in the footers.
     Raises :class:`~tianxin_analysis.charts.ChartFontError` when no CJK font is installed and
     :class:`TianxinError` for an unknown output name.
     """
     import os
 
-    chosen = briefing_outputs(only)
-    if only is None:  # everything this version writes
-        chosen = tuple(n for n in chosen if n in _WRITERS or n == "figures")
-    if "docx" in chosen and "docx" not in _WRITERS:
-        raise TianxinError(
-            "本版本尚不能生成 Word 简报 (this version cannot write briefing.docx)；"
-            f"可用 available: {', '.join(n for n in BRIEFING_OUTPUTS if n != 'docx')}"
-        )
-    documents = [n for n in chosen if n in _WRITERS]
-    if "figures" not in chosen:
-        figure_sizes, figure_formats = (), ()
+    if only is not None:
+        outputs = briefing_outputs(only)
+    unknown = [o for o in outputs if o not in OUTPUTS]
+    if unknown:
+        raise ValueError(f"outputs must be among {OUTPUTS}, got {unknown} (未知的输出格式)")
     out_dir = Path(out_dir)
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
     cjk_font_family()  # fail before writing anything when Chinese text cannot render
-    # Charts are drawn when a document embeds them or figures are exported (xlsx alone: none).
-    specs = chart_specs(evaluation)
-    embeds = any(n in ("html", "pdf", "docx") for n in documents)
-    n_draws = 0
-    if figure_formats:
-        n_draws = len(specs)
-    elif embeds:  # the watch-list charts are exported, never embedded
-        n_draws = sum(not s.stem.startswith("watchlist_") for s in specs)
-    with tqdm(
-        total=n_draws + len(documents), desc="简报 briefing", unit="步", disable=not progress,
-        leave=False,
-    ) as bar:  # fmt: skip
+    documents = [o for o in OUTPUTS if o in outputs and o in _WRITERS]
+    embed = any(o in ("html", "pdf", "docx") for o in documents)
+    export = "figures" in outputs and bool(figure_formats)
+    specs = chart_specs(evaluation) if (embed or export) else []
+    n_draws = len([s for s in specs if export or not s.stem.startswith("watchlist_")])
+    with tqdm(total=n_draws + len(documents), desc="简报 briefing", unit="步",
+              disable=not progress, leave=False) as bar:  # fmt: skip
         written, embedded = [], []
         if n_draws:
-            written, embedded = _figures(
-                evaluation, out_dir, figure_sizes, figure_formats, bar, workers=workers
-            )
+            written, embedded = draw_charts(
+                evaluation, out_dir, figure_sizes if export else (), figure_formats if export else (),
+                embed=embed, bar=bar, workers=workers,
+            )  # fmt: skip
         pack = []
         for name in documents:
-            file_name, render = _WRITERS[name]
-            bar.set_postfix_str(file_name)
-            atomic_write_bytes(out_dir / file_name, render(evaluation, embedded, run_id))
-            pack.append(out_dir / file_name)
+            bar.set_postfix_str(_DOCUMENTS[name])
+            pack.append(_WRITERS[name](evaluation, out_dir, embedded, run_id=run_id))
             bar.update(1)
     if progress:
         print(summary_text(pack, written))
     return pack + written
 
 
-# Output name -> (file name, renderer) of each document, in pack order. A new format is one
-# renderer and one line here (and its name in BRIEFING_OUTPUTS).
-# Each renderer takes the evaluation, the embedded charts and the run id (None outside a run).
-_WRITERS: dict[
-    str, tuple[str, Callable[[Evaluation, Sequence[_Embedded], str | None], bytes]]
-] = {
-    "html": (HTML_NAME, lambda ev, emb, run_id: render_html(ev, emb, run_id).encode("utf-8")),
-    "pdf": (PDF_NAME, render_pdf),
-    "xlsx": (XLSX_NAME, lambda ev, emb, run_id: render_xlsx(ev, run_id)),
-}
-
-
 def summary_text(pack: Sequence[Path], figures: Sequence[Path]) -> str:
-    """Short summary of what was written: the three documents and the figure folder."""
+    """Short summary of what was written: the documents and the figure folder."""
     lines = ["简报已生成 briefing pack written:"]
-    if not pack and not figures:
-        lines.append("  （无文件 nothing written）")
     for p in pack:
         lines.append(f"  {p.name:<22} {p.stat().st_size / 1024:>8.0f} KB")
     if figures:
         total = sum(p.stat().st_size for p in figures)
-        lines.append(f"  {FIGURES_DIR + '/':<22} {total / 1024:>8.0f} KB in {len(figures)} files")
+        lines.append(
+            f"  {FIGURES_DIR + '/':<22} {total / 1024:>8.0f} KB in {len(figures)} files ({Path(figures[0]).parent})"
+        )
     return "\n".join(lines)
 
 
 __all__ = [
     "BRIEFING_OUTPUTS",
-    "ChartFontError",
+    "OUTPUTS",
     "briefing_outputs",
     "briefing_title",
+    "ChartFontError",
     "build_briefing",
     "cjk_font_file",
+    "draw_charts",
     "method_notes",
     "render_html",
     "render_pdf",
     "render_xlsx",
     "status_display_table",
-    "status_notes",
     "summary_text",
+    "write_docx",
+    "write_html",
+    "write_pdf",
+    "write_xlsx",
 ]

@@ -190,9 +190,15 @@ def _issued_share_by_month(c: pd.DataFrame, year: int, month: int) -> float:
 def hitech_year_end(
     certs: pd.DataFrame, year: int, as_of: pd.Period | str, target: float | None = None, *,
     comparator: str = ">=", tolerance: float = 0.0, seed: int | None = None,
-    peers: pd.DataFrame | str | None = "default",
+    peers: pd.DataFrame | str | None = None,
 ) -> ForecastResult:  # fmt: skip
     """Valid high-tech enterprises at the end of ``year``.
+
+    ``peers`` (None by default): peer series for the yearly new certifications, shrunk toward
+    by ``annual_panel`` (``"default"``: the public and user peer series). Off by default: the
+    public series counts high-tech *industry* enterprises, not certificates, and in a strong
+    year its pull left the truth outside the 95% interval as late as November
+    (tests/test_forecast_honest.py).
 
     Stock = enterprises with a certificate of batch ``year``-2 or ``year``-1 (still valid at
     year end) that survive revocation / moving out for the rest of the year + those already
