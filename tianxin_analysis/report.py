@@ -928,7 +928,8 @@ def summary_text(pack: Sequence[Path], figures: Sequence[Path]) -> str:
     if figures:
         total = sum(p.stat().st_size for p in figures)
         lines.append(
-            f"  {FIGURES_DIR + '/':<22} {total / 1024:>8.0f} KB in {len(figures)} files ({Path(figures[0]).parent})"
+            # no folder path: inside a published run it is the staging folder, not the destination
+            f"  {FIGURES_DIR + '/':<22} {total / 1024:>8.0f} KB in {len(figures)} files"
         )
     return "\n".join(lines)
 
