@@ -16,7 +16,33 @@ import pandas as pd
 
 from .. import _arrowtext
 from ..errors import SchemaError
+from .rules import InRange, NotFuture, declare
 from .schema import Field, Schema, SheetContext
+
+declare(
+    "cumulative_mismatch",
+    zh="本月数与累计数不一致",
+    en="monthly value disagrees with the cumulative column",
+    fix=("核对本月数与累计数", "reconcile the monthly and cumulative columns"),
+)
+declare(
+    "cumulative_falls",
+    zh="累计值在年内回落（与本年其他月份的累计数不一致）",
+    en="cumulative value falls within the year (disagrees with the year's other months)",
+    fix=(
+        "核对该月及上月的累计数（是否录入错误或口径调整）",
+        "check this and the previous month's cumulative figures (typo or revised scope?)",
+    ),
+)
+declare(
+    "growth_fraction",
+    zh="增速列为百分比，但数值像小数（0.121 应为 12.1%）",
+    en="growth column is in percent but the value looks like a fraction (0.121 for 12.1%)",
+    fix=(
+        "按百分数填写增速（12.1 或 12.1%），或将单元格设为百分比格式",
+        "enter growth in percent (12.1 or 12.1%), or format the cells as percent",
+    ),
+)
 
 TECH_FIELDS = (
     "电子信息", "生物与新医药", "航空航天", "新材料",
@@ -129,7 +155,7 @@ HITECH_CERTIFICATES = Schema(
             "issue_date",
             ("发证日期", "发证时间", "认定日期", "认定时间", "颁证日期"),
             "date",
-            no_future=True,
+            checks=(NotFuture(),),
         ),
         Field(
             "tech_field",
@@ -232,7 +258,7 @@ TECH_SME_REGISTRATIONS = Schema(
             ("入库日期", "入库时间", "登记日期", "评价入库日期", "入库登记日期"),
             "date",
             required=False,
-            no_future=True,
+            checks=(NotFuture(),),
         ),
         Field("batch", ("批次", "入库批次", "评价批次"), "batch", required=False),
         Field("year", ("年度", "评价年度", "入库年度", "年份"), "year", required=False),
@@ -342,7 +368,7 @@ TECH_CONTRACTS = Schema(
                 "技术合同数",
             ),
             "number",
-            lo=0,
+            checks=(InRange(0),),
         ),
         Field(
             "value_wan",
@@ -359,8 +385,7 @@ TECH_CONTRACTS = Schema(
             ),
             "amount",
             unit="wan",
-            lo=VALUE_WAN_RANGE[0],
-            hi=VALUE_WAN_RANGE[1],
+            checks=(InRange(*VALUE_WAN_RANGE),),
         ),
         Field(
             "contracts_cum",
@@ -375,7 +400,7 @@ TECH_CONTRACTS = Schema(
             ),  # fmt: skip
             "number",
             required=False,
-            lo=0,
+            checks=(InRange(0),),
         ),
         Field(
             "value_cum_wan",
@@ -508,8 +533,7 @@ HITECH_VALUE_ADDED = Schema(
             "growth_cum_pct",
             ("累计增长", "累计增速", "增速", "同比增长", "比上年同期增长", "累计增长率"),
             "number",
-            lo=-50,
-            hi=100,
+            checks=(InRange(-50, 100),),
         ),
         Field("year", ("年份", "年度"), "year", required=False),
     ),  # fmt: skip
@@ -598,8 +622,7 @@ DISTRICT_GDP = Schema(
             ("地区生产总值", "GDP", "生产总值", "地区生产总值(GDP)"),
             "amount",
             unit="yi",
-            lo=GDP_YI_RANGE[0],
-            hi=GDP_YI_RANGE[1],
+            checks=(InRange(*GDP_YI_RANGE),),
         ),
     ),  # fmt: skip
     key=("year",),
@@ -693,7 +716,7 @@ PIPELINE_SCHEMA = Schema(
             ("认定时间", "认定日期", "实际认定时间", "选派时间", "入选时间"),
             "date",
             required=False,
-            no_future=True,
+            checks=(NotFuture(),),
         ),
         Field("year", ("计划年度", "年度"), "year", required=False),
         Field("responsible_unit", ("责任单位", "牵头单位", "负责单位", "承办单位"), required=False),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputFileError
-from ..labels import SOURCE_FIX
+from .rules import DEFAULT_FIX, source_fix
 
 
 def _read_csv(processed_dir: str | os.PathLike[str], name: str) -> pd.DataFrame:
@@ -76,7 +76,8 @@ def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
         .sort_values(["rows", "kind", "rule"], ascending=[False, True, True], kind="stable")
     )
-    out["fix_zh"] = out["rule"].map(lambda r: SOURCE_FIX.get(r, ("请核对源数据", ""))[0])
+    fixes = source_fix()
+    out["fix_zh"] = out["rule"].map(lambda r: fixes.get(r, DEFAULT_FIX)[0])
     return out.reset_index(drop=True)
 
 

@@ -33,7 +33,7 @@ from .._workers import THREADED_ROWS as _THREADED_ROWS
 from ..errors import SchemaError, printable
 from ..identifiers import _validate_uscc_arrow, validate_uscc
 from ..io import RawSheet, combine_header_rows, find_header_row
-from .rules import QUARANTINE_COLUMNS, reason
+from .rules import QUARANTINE_COLUMNS, Check, InRange, NotNegative, RuleContext, reason
 
 LINEAGE = ("source_file", "source_sheet", "source_row")
 
@@ -61,8 +61,9 @@ class Field:
     ``type``: text, name (enterprise/unit name), uscc, amount (money; ``unit`` is the target
     unit "wan"/"yi", the header's unit applies to bare numbers), number, integer, year,
     batch ("第3批" -> 3), date, category (``categories``, with ``aliases`` for other
-    spellings), period (month period "1-2月"). ``lo``/``hi`` bound numbers; ``no_future``
-    rejects dates after the run date.
+    spellings), period (month period "1-2月"). ``checks``: registered rules applied to the
+    typed values, in precedence order (``(InRange(lo, hi), NotFuture())``; see ``rules``),
+    after the type's own (an amount is :func:`~.rules.NotNegative` first, a year in 2000-2100).
     """
 
     name: str
@@ -74,7 +75,19 @@ class Field:
     hi: float | None = None
     categories: tuple[str, ...] = ()
     aliases: Mapping[str, str] = field(default_factory=dict)
-    no_future: bool = False
+    checks: tuple[Check, ...] = ()
+
+    @property
+    def all_checks(self) -> tuple[Check, ...]:
+        """The type's own checks, then the field's, in precedence order."""
+        return (*TYPE_CHECKS.get(self.type, ()), *self.checks)
+
+
+# Checks every field of a type carries before its own.
+TYPE_CHECKS: dict[str, tuple[Check, ...]] = {
+    "amount": (NotNegative(),),
+    "year": (InRange(2000, 2100),),
+}
 
 
 @dataclass(frozen=True)
@@ -771,9 +784,16 @@ def _marker_is_clean_code() -> bool:
 
 
 def _field_result(
-    s: pd.Series, f: Field, unit: pd.Series | None, today: pd.Timestamp, first: bool
+    s: pd.Series,
+    f: Field,
+    unit: pd.Series | None,
+    today: pd.Timestamp,
+    first: bool,
+    elementwise_only: bool = False,
 ) -> _FieldResult:
-    """Rules and typed values of one column (every step is element-wise)."""
+    """Rules and typed values of one column. ``elementwise_only``: the checks whose rule is
+    not element-wise are left as ``(rule, None)`` for the caller to evaluate over the rows
+    (``s`` holds a column's distinct values, not its rows)."""
     checks: list[tuple[str, pd.Series]] = []
     parsed: dict[str, pd.Series] = {}
     # clean.is_missing_marker, keeping the normalised text for the text and name columns
@@ -810,23 +830,14 @@ def _field_result(
         vals = p.values
         if f.type == "integer":
             checks.append(("invalid_number", vals.notna() & (vals % 1 != 0)))
-        if f.type == "amount":
-            checks.append(("negative_amount", (vals < 0).fillna(False)))
-        if f.lo is not None or f.hi is not None:
-            lo = -np.inf if f.lo is None else f.lo
-            hi = np.inf if f.hi is None else f.hi
-            checks.append(("out_of_range", vals.notna() & ~vals.between(lo, hi)))
         parsed[f.name] = vals
     elif f.type == "date":
         p = clean.parse_date(s)
         checks.append(("invalid_date", p.invalid))
-        if f.no_future:
-            checks.append(("future_date", (p.values > today).fillna(False)))
         parsed[f.name] = p.values
     elif f.type == "year":
         y = _parse_year(s)
         checks.append(("invalid_number", y.isna() & ~missing))
-        checks.append(("out_of_range", (y.notna() & ~y.between(2000, 2100)).fillna(False)))
         parsed[f.name] = y
     elif f.type == "batch":
         b = _parse_batch(s)
@@ -849,6 +860,12 @@ def _field_result(
         parsed[f.name] = text
     else:
         parsed[f.name] = text.where(~missing)
+    ctx = RuleContext(today)
+    for check in f.all_checks:
+        if elementwise_only and not check.elementwise:
+            checks.append((check.rule, None))  # evaluated over the rows by the caller
+        else:
+            checks.append((check.rule, check.mask(parsed[f.name], ctx)))
     return _FieldResult(checks, missing, total, parsed)
 
 
@@ -901,16 +918,28 @@ def _field_result_fast(
     u = _arrowtext.with_missing_last(uniques)  # code -1: missing
     codes = np.where(codes < 0, len(u) - 1, codes)
     u_unit = None if unit is None else pd.Series(unit.iloc[0], index=u.index, dtype=object)
-    r = _field_result(u, f, u_unit, today, first)
+    r = _field_result(u, f, u_unit, today, first, elementwise_only=True)
 
     def per_distinct(mask: pd.Series) -> _DistinctMask:
         return _DistinctMask(mask.to_numpy(dtype=bool, na_value=False), codes)
 
+    parsed = {k: _PerDistinct(v, codes) for k, v in r.parsed.items()}
+    # The declared checks come last, in order; a rule over the whole column (its verdict on
+    # a value depends on the other rows) is evaluated over the rows.
+    declared = dict.fromkeys(range(len(r.checks) - len(f.all_checks), len(r.checks)))
+    checks: list[tuple[str, pd.Series | _DistinctMask]] = []
+    for i, (code, mask) in enumerate(r.checks):
+        if mask is not None:
+            checks.append((code, per_distinct(mask)))
+            continue
+        check = f.all_checks[i - min(declared)]
+        rows = parsed[f.name].rows(np.arange(len(s)), s.index)
+        checks.append((code, check.mask(rows, RuleContext(today))))
     return _FieldResult(
-        checks=[(rule, per_distinct(m)) for rule, m in r.checks],
+        checks=checks,
         missing=per_distinct(r.missing),
         total=None if r.total is None else per_distinct(r.total),
-        parsed={k: _PerDistinct(v, codes) for k, v in r.parsed.items()},
+        parsed=parsed,
     )
 
 
