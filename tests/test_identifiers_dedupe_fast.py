@@ -10,6 +10,7 @@ import pytest
 from tianxin_analysis import identifiers as ids
 from tianxin_analysis.clean import enterprise_name_key, normalize_enterprise_name
 from tianxin_analysis.data import run
+from tianxin_analysis.data.declaration import tidy_types
 from tianxin_analysis.data.kinds import SCHEMAS
 
 NAMES = [
@@ -208,8 +209,8 @@ def test_run_dedupe_matches_label_based_version(n: int) -> None:
             assert set(got_q["rule"]) >= {"duplicate_conflict", "duplicate_row",
                                           "name_several_uscc"}  # fmt: skip
         pd.testing.assert_frame_equal(
-            run._sort(kind, run._tidy_types(kind, got)),
-            run._sort(kind, run._tidy_types(kind, ref)),
+            run._sort(kind, tidy_types(SCHEMAS[kind], got)),
+            run._sort(kind, tidy_types(SCHEMAS[kind], ref)),
         )
 
 

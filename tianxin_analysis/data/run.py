@@ -65,6 +65,7 @@ from ..identifiers import (
 )
 from ..io import read_sheets
 from ..publish import Stage, publish
+from .declaration import tidy_types
 from .kinds import KINDS, SCHEMAS
 from .rules import QUARANTINE_COLUMNS
 from .schema import (
@@ -330,7 +331,8 @@ def _dedupe_sorted(
         display = any(f.name == schema.entity_name and f.type == "name" for f in schema.fields)
         table = None
         name_of = distinct.get(schema.entity_name)
-        uscc_of = distinct.get("uscc")
+        ident = schema.identifier
+        uscc_of = distinct.get(ident)
         if len(df) >= _THREADED_ROWS or name_of is not None or uscc_of is not None:
             # The name table (factorise + name keys) on a second thread while this one codes
             # the USCCs and ranks them for the sort: mostly pyarrow kernels, which release
@@ -341,15 +343,15 @@ def _dedupe_sorted(
                 else:
                     names = pool.submit(_name_table_of, name_of, display)
                 if uscc_of is None:
-                    codes["uscc"] = _value_codes(df["uscc"])
+                    codes[ident] = _value_codes(df[ident])
                 else:
                     u_codes, n, uniques = _value_codes(uscc_of.values)
-                    codes["uscc"] = u_codes[uscc_of.positions], n, uniques
-                if "uscc" in schema.key and _arrowtext.is_arrow_text(df["uscc"]):
-                    rank_of["uscc"] = _text_rank_of(codes["uscc"][2])
+                    codes[ident] = u_codes[uscc_of.positions], n, uniques
+                if ident in schema.key and _arrowtext.is_arrow_text(df[ident]):
+                    rank_of[ident] = _text_rank_of(codes[ident][2])
                 table = names.result()
         plan = _dedupe_plan(
-            df, "uscc", schema.entity_name, ["year"], LINEAGE_COLUMNS,
+            df, ident, schema.entity_name, schema.group_keys, LINEAGE_COLUMNS,
             names_are_display=display, unify_all=False, table=table, codes=codes,
         )  # fmt: skip
         codes = plan.codes
@@ -357,16 +359,16 @@ def _dedupe_sorted(
             conflicts = df.iloc[np.flatnonzero(plan.conflict)]
             value = pd.Series(plan.conflict_names, index=conflicts.index, dtype=object)
             quarantined.append(
-                quarantine_rows(conflicts, kind, "duplicate_conflict", "uscc", value)
+                quarantine_rows(conflicts, kind, "duplicate_conflict", ident, value)
             )
         dup = plan.duplicate
         kept = ~plan.conflict & ~dup
-        several = _names_under_several_codes(df, schema.entity_name, table, codes, kept)
+        several = _names_under_several_codes(df, schema, table, codes, kept)
         if several.any():
             flagged = df.iloc[np.flatnonzero(several)]
             quarantined.append(quarantine_rows(
-                flagged, kind, "name_several_uscc", "uscc",
-                _codes_of_names(flagged, schema.entity_name, df.iloc[np.flatnonzero(kept)]),
+                flagged, kind, "name_several_uscc", ident,
+                _codes_of_names(flagged, schema, df.iloc[np.flatnonzero(kept)]),
             ))  # fmt: skip
             kept &= ~several
     else:
@@ -435,7 +437,7 @@ def _supersede(
     old, new = sub.iloc[old_i], sub.iloc[new_i]
     key_cols = list(schema.key)
     keys = old[key_cols].astype(str).agg("|".join, axis=1).to_numpy()
-    period = old["year"].astype(str).to_numpy()
+    period = old[schema.partition].astype(str).to_numpy()
     if "month" in old.columns:
         period = np.char.add(np.char.add(period.astype(str), "-"),
                              np.char.zfill(old["month"].astype(str).to_numpy().astype(str), 2))  # fmt: skip
@@ -468,7 +470,7 @@ def _supersede(
 
 
 def _names_under_several_codes(
-    df: pd.DataFrame, name: str, table: tuple | None, codes: Mapping, kept: np.ndarray
+    df: pd.DataFrame, schema: Schema, table: tuple | None, codes: Mapping, kept: np.ndarray
 ) -> np.ndarray:
     """Rows among ``kept`` whose enterprise name appears under more than one credit code
     among them (the name table's and the USCC codes of the deduplication, so no new pass
@@ -478,20 +480,21 @@ def _names_under_several_codes(
         name_codes = table[0].copy()
         name_codes[name_codes == len(table[1]) - 1] = -1
     else:  # the small path's table is the rows themselves
-        name_codes = pd.factorize(df[name].astype("str"), use_na_sentinel=True)[0]
-    uscc_codes = codes["uscc"][0].astype(np.int64).copy()
-    uscc_codes[df["uscc"].isna().to_numpy()] = -1
+        name_codes = pd.factorize(df[schema.entity_name].astype("str"), use_na_sentinel=True)[0]
+    uscc_codes = codes[schema.identifier][0].astype(np.int64).copy()
+    uscc_codes[df[schema.identifier].isna().to_numpy()] = -1
     name_codes = np.where(kept, name_codes, -1).astype(np.int64)
     return names_under_several_codes(name_codes, uscc_codes)
 
 
-def _codes_of_names(flagged: pd.DataFrame, name: str, kept: pd.DataFrame) -> pd.Series:
+def _codes_of_names(flagged: pd.DataFrame, schema: Schema, kept: pd.DataFrame) -> pd.Series:
     """Per flagged row, "code A | code B": every credit code its name appears under."""
+    name, ident = schema.entity_name, schema.identifier
     names = set(flagged[name].tolist())
-    rows = kept.loc[kept[name].isin(names), [name, "uscc"]]
+    rows = kept.loc[kept[name].isin(names), [name, ident]]
     joined = (
         rows.drop_duplicates()
-        .groupby(name, sort=False)["uscc"]
+        .groupby(name, sort=False)[ident]
         .agg(lambda u: " | ".join(sorted(map(str, u))))
     )
     return flagged[name].map(joined).astype(object)
@@ -547,14 +550,17 @@ def _dedupe_by_labels(
     ``process_rows``): the label-based original, kept for exactly its behaviour there."""
     quarantined = []
     if schema.entity_name is not None and len(df):
-        kept, conflicts = dedupe_by_uscc(df, uscc="uscc", name=schema.entity_name, keys=["year"])
+        ident = schema.identifier
+        kept, conflicts = dedupe_by_uscc(
+            df, uscc=ident, name=schema.entity_name, keys=schema.group_keys
+        )
         if len(conflicts):
             quarantined.append(
                 quarantine_rows(
                     conflicts,
                     kind,
                     "duplicate_conflict",
-                    "uscc",
+                    ident,
                     conflicts["conflict_names"].astype(object),
                 )  # fmt: skip
             )
@@ -567,15 +573,14 @@ def _dedupe_by_labels(
             dropped = rest.loc[~rest.index.isin(kept.index)]
             df = df.loc[kept.index]
         pairs = pd.DataFrame({"n": df[schema.entity_name].to_numpy(dtype=object),
-                              "u": df["uscc"].to_numpy(dtype=object)})  # fmt: skip
+                              "u": df[ident].to_numpy(dtype=object)})  # fmt: skip
         pairs = pairs.where(pairs.notna().all(axis=1))
         per_name = pairs.dropna().drop_duplicates().groupby("n").size()
         several = (pairs["n"].map(per_name).fillna(0) > 1).to_numpy()
         if several.any():
             flagged = df.iloc[np.flatnonzero(several)]
             quarantined.append(quarantine_rows(
-                flagged, kind, "name_several_uscc", "uscc",
-                _codes_of_names(flagged, schema.entity_name, df),
+                flagged, kind, "name_several_uscc", ident, _codes_of_names(flagged, schema, df),
             ))  # fmt: skip
             df = df.iloc[np.flatnonzero(~several)]
     else:
@@ -761,24 +766,6 @@ def _adjacent_order(s: pd.Series, at: np.ndarray | None) -> tuple[np.ndarray, np
     return (both & (xi < yi)) | (~xn & yn), (both & (xi == yi)) | (xn & yn)
 
 
-def _tidy_types(kind: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Dtypes of the contract: text as ``str``, integers int64, dates datetime64[ns]."""
-    out = {}
-    for c in df.columns:
-        s = df[c]
-        if pd.api.types.is_datetime64_any_dtype(s.dtype):
-            out[c] = s.astype("datetime64[ns]")
-        elif c in ("year", "month", "months_covered", "expiry_year", "source_row"):
-            out[c] = s.astype("int64")
-        elif c == "batch":
-            out[c] = s.astype("Int64")
-        elif pd.api.types.is_float_dtype(s.dtype):
-            out[c] = s.astype("float64")
-        else:
-            out[c] = s.astype("str")
-    return pd.DataFrame(out, index=df.index)
-
-
 def run_clean(
     raw_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -896,7 +883,7 @@ def _run_clean(
         df, q, in_order = _dedupe_sorted(kind, SCHEMAS[kind], df, distinct, revisions)
         distinct = None
         quarantine.append(q)
-        tables[kind] = _sort(kind, _tidy_types(kind, df), known_sorted=in_order)
+        tables[kind] = _sort(kind, tidy_types(SCHEMAS[kind], df), known_sorted=in_order)
 
     q_all = [q for q in quarantine if len(q)]
     qframe = pd.concat(q_all, ignore_index=True) if q_all else _empty_quarantine()
@@ -1267,7 +1254,10 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tianxin-write")
     try:
         jobs = [pool.submit(_write_csv, tables[kind], out_dir / f"{kind}.csv") for kind in present]
-        parts = {kind: _submit_partitions(pool, out_dir / kind, tables[kind]) for kind in present}
+        parts = {
+            kind: _submit_partitions(pool, out_dir / kind, tables[kind], SCHEMAS[kind].partition)
+            for kind in present
+        }
         jobs += [f for futures in parts.values() for f in futures.values()]
         jobs.append(pool.submit(_write_parquet, q, out_dir / "quarantine.parquet"))
         jobs.append(pool.submit(_write_csv, q, out_dir / "quarantine.csv"))
@@ -1292,23 +1282,24 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
     return written
 
 
-def _submit_partitions(pool: ThreadPoolExecutor, kind_dir: Path,
-                       df: pd.DataFrame) -> dict[Path, Future]:  # fmt: skip
-    """Queue ``kind_dir/year=Y/part-0.parquet`` for each year of ``df``, ascending: its rows
-    in ``df``'s order, without the year column."""
-    year = df["year"].to_numpy()
+def _submit_partitions(pool: ThreadPoolExecutor, kind_dir: Path, df: pd.DataFrame,
+                       partition: str) -> dict[Path, Future]:  # fmt: skip
+    """Queue ``kind_dir/<partition>=Y/part-0.parquet`` for each value Y (an integer, as a
+    year) of ``df``'s partition column, ascending: its rows in ``df``'s order, without that
+    column."""
+    year = df[partition].to_numpy()
     # One stable sort instead of a full-frame comparison and filter per year; each job takes
     # its own rows, so only the partitions being written are copies.
     order = np.argsort(_small_ints(year), kind="stable")
     groups = np.split(order, np.flatnonzero(np.diff(year[order])) + 1) if len(order) else []
-    body = df.drop(columns="year")
+    body = df.drop(columns=partition)
     constant = [c for c in LINEAGE if c in body.columns and _constant_text(body[c])]
     # The frame as Arrow once (zero-copy for its Arrow columns), with the pandas metadata that
     # ``to_parquet(index=False)`` stores; every partition is a take of it.
     table = pa.Table.from_pandas(body, preserve_index=False)
     dictionary = _dictionary_columns(table)
     statistics = _statistics_columns(table, dictionary)
-    parts = [kind_dir / f"year={int(year[rows[0]])}" / "part-0.parquet" for rows in groups]
+    parts = [kind_dir / f"{partition}={int(year[rows[0]])}" / "part-0.parquet" for rows in groups]
     # Largest first, so that the two threads finish together instead of one writing the
     # biggest year alone at the end; the returned jobs stay in year order.
     futures: dict[Path, Future] = {}
@@ -1419,7 +1410,8 @@ def load_processed(kind: str, processed_dir: str | os.PathLike[str]) -> pd.DataF
     if kind not in SCHEMAS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     kind_dir = Path(processed_dir) / kind
-    parts = sorted(kind_dir.glob("year=*/part-0.parquet")) if kind_dir.is_dir() else []
+    partition = SCHEMAS[kind].partition
+    parts = sorted(kind_dir.glob(f"{partition}=*/part-0.parquet")) if kind_dir.is_dir() else []
     if not parts:
         raise InputFileError(
             "找不到清洗后的数据，请先运行 tianxin clean",
@@ -1432,16 +1424,16 @@ def load_processed(kind: str, processed_dir: str | os.PathLike[str]) -> pd.DataF
         try:
             year = int(part.parent.name.split("=", 1)[1])
             frame = pd.read_parquet(part)
-            frame[[c for c in cols if c != "year"]]  # every column of the contract is there
+            frame[[c for c in cols if c != partition]]  # every column of the contract is there
         except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
             raise InputFileError(
                 "清洗后的数据文件已损坏或不完整，请重新运行 tianxin clean",
                 "a processed file is corrupt or incomplete; run `tianxin clean` again",
                 file=str(part), found=str(exc).splitlines()[0][:160] if str(exc) else None,
             ) from None  # fmt: skip
-        frames.append(frame.assign(year=year))
+        frames.append(frame.assign(**{partition: year}))
     df = pd.concat(frames, ignore_index=True)
-    df = df[cols].astype({"year": "int64"})
+    df = df[cols].astype({partition: "int64"})
     return _sort(kind, df)
 
 

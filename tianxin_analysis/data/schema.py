@@ -12,16 +12,16 @@ allowed values). :func:`process_sheet` takes one :class:`~tianxin_analysis.io.Ra
    fails sends it to quarantine with the cell as found.
 
 Every non-blank row below the header ends in exactly one of the two frames, which is what the
-reconciliation checks. Kind-specific derivations and checks live in ``kinds.py``.
+reconciliation checks. Kind-specific derivations and checks live in ``data/kinds/<kind>.py``.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,9 @@ from .._workers import THREADED_ROWS as _THREADED_ROWS
 from ..errors import SchemaError, printable
 from ..identifiers import _validate_uscc_arrow, validate_uscc
 from ..io import RawSheet, combine_header_rows, find_header_row
-from .rules import QUARANTINE_COLUMNS, Check, InRange, NotNegative, RuleContext, reason
+from .declaration import Field, Schema, SheetContext
+from .kinds import SCHEMAS
+from .rules import QUARANTINE_COLUMNS, RuleContext, reason
 
 LINEAGE = ("source_file", "source_sheet", "source_row")
 
@@ -48,93 +50,6 @@ SYNTHETIC_MARK = re.compile(r"模拟数据|synthetic", re.IGNORECASE)
 _TOTAL_ROW = re.compile(r"^(?:合计|总计|小计|全年合计|累计合计)$")
 _YEAR_IN_TEXT = re.compile(r"(20[0-9]{2}|19[0-9]{2})\s*年")
 _UNIT_IN_HEADER = re.compile(r"(万亿元|亿元|千万元|百万元|万元|千元|元)")
-
-FieldType = (
-    str  # text | name | uscc | amount | number | integer | year | batch | date | category | period
-)
-
-
-@dataclass(frozen=True)
-class Field:
-    """One canonical column of a raw kind.
-
-    ``type``: text, name (enterprise/unit name), uscc, amount (money; ``unit`` is the target
-    unit "wan"/"yi", the header's unit applies to bare numbers), number, integer, year,
-    batch ("第3批" -> 3), date, category (``categories``, with ``aliases`` for other
-    spellings), period (month period "1-2月"). ``checks``: registered rules applied to the
-    typed values, in precedence order (``(InRange(lo, hi), NotFuture())``; see ``rules``),
-    after the type's own (an amount is :func:`~.rules.NotNegative` first, a year in 2000-2100).
-    """
-
-    name: str
-    synonyms: tuple[str, ...]
-    type: FieldType = "text"
-    required: bool = True
-    unit: str | None = None
-    lo: float | None = None
-    hi: float | None = None
-    categories: tuple[str, ...] = ()
-    aliases: Mapping[str, str] = field(default_factory=dict)
-    checks: tuple[Check, ...] = ()
-
-    @property
-    def all_checks(self) -> tuple[Check, ...]:
-        """The type's own checks, then the field's, in precedence order."""
-        return (*TYPE_CHECKS.get(self.type, ()), *self.checks)
-
-
-# Checks every field of a type carries before its own.
-TYPE_CHECKS: dict[str, tuple[Check, ...]] = {
-    "amount": (NotNegative(),),
-    "year": (InRange(2000, 2100),),
-}
-
-
-@dataclass(frozen=True)
-class Schema:
-    """Everything one kind's pipeline needs to know about its raw files."""
-
-    kind: str
-    fields: tuple[Field, ...]
-    key: tuple[str, ...]
-    columns: tuple[str, ...]  # output columns in order (lineage columns are appended)
-    # Per sheet: parsed frame + sheet context -> frame with the output columns; may add a
-    # ``_rule``/``_column``/``_value`` triple for rows that a kind-specific check rejects.
-    derive: Callable[[pd.DataFrame, SheetContext], pd.DataFrame]
-    # Raises SchemaError for a sheet this kind cannot hold (e.g. an unknown pipeline).
-    validate_sheet: Callable[[str, str], object] | None = None
-    # Over all rows of the kind: the name column used to reconcile USCC duplicates, if any.
-    entity_name: str | None = None
-    # Checks across rows of one sheet after derivation (e.g. monthly vs cumulative).
-    sheet_checks: Callable[[pd.DataFrame], pd.DataFrame] | None = None
-    # Where an analyst adds header spellings without editing code (named in header errors).
-    synonyms_file: str = "data/raw/header_synonyms.yaml"
-
-    @property
-    def field_map(self) -> dict[str, Field]:
-        return {f.name: f for f in self.fields}
-
-    def with_synonyms(
-        self, extra: Mapping[str, Sequence[str]], synonyms_file: str | None = None
-    ) -> Schema:
-        """This schema with ``extra`` (canonical column -> more header spellings) appended to
-        the built-in synonyms; ``synonyms_file`` is named in header error messages."""
-        fields = tuple(
-            replace(f, synonyms=tuple(dict.fromkeys([*f.synonyms, *extra.get(f.name, ())])))
-            for f in self.fields
-        )
-        return replace(self, fields=fields, synonyms_file=synonyms_file or self.synonyms_file)
-
-
-@dataclass(frozen=True)
-class SheetContext:
-    """Per-row context of the rows being processed (several sheets are processed at once)."""
-
-    file: pd.Series  # relative to the raw folder
-    sheet: pd.Series  # "" for CSV
-    context_year: pd.Series  # Int64: a year in the title rows, sheet name or file name
-    header_units: Mapping[str, pd.Series]  # canonical column -> unit written in its header
-
 
 @dataclass
 class PreparedSheet:
@@ -243,8 +158,6 @@ def _lookup(schema: Schema | str) -> dict[str, str]:
     """The header lookup of a kind or schema, built once per set of synonyms
     (``clean.header_lookup``)."""
     if isinstance(schema, str):
-        from .kinds import SCHEMAS
-
         schema = SCHEMAS[schema]
     return _lookup_of(schema.kind, tuple((f.name, f.synonyms) for f in schema.fields))
 

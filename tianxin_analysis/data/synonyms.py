@@ -1,6 +1,6 @@
 """Header synonyms as data: ``data/raw/header_synonyms.yaml`` (kind -> canonical column ->
 more header spellings), read at clean time and merged with the built-in synonyms of
-``kinds.py``, so a real export with another spelling needs a line of YAML, not a code change.
+``data/kinds/<kind>.py``, so a real export with another spelling needs a line of YAML, not a code change.
 
 The file is optional (absent, empty or only comments: no extra synonyms). Every problem is a
 :class:`~tianxin_analysis.errors.SchemaError` naming the file, the kind and the column.
