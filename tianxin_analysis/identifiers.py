@@ -31,7 +31,7 @@ Differences from ``stdnum.cn.uscc.validate`` (both documented and tested):
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 import pandas as pd
@@ -247,6 +247,10 @@ def _check_values(values17: np.ndarray) -> np.ndarray:
     return (31 - total % 31) % 31
 
 
+@overload
+def uscc_check_digit(first17: str) -> str: ...
+@overload
+def uscc_check_digit(first17: pd.Series) -> pd.Series: ...
 def uscc_check_digit(first17: pd.Series | str) -> pd.Series | str:
     """GB 32100-2015 check digit of the first 17 characters.
 
@@ -408,6 +412,10 @@ def is_in_district(s: Any, code: str = "430103") -> pd.Series:
     return (v["valid"] & v["admin_code"].str.startswith(code).fillna(False)).astype(bool)
 
 
+@overload
+def organization_code_check_digit(first8: str) -> str: ...
+@overload
+def organization_code_check_digit(first8: pd.Series) -> pd.Series: ...
 def organization_code_check_digit(first8: pd.Series | str) -> pd.Series | str:
     """GB 11714 check digit of an organisation code's 8 body characters (digits/A-Z)."""
     if isinstance(first8, str):
