@@ -1277,7 +1277,6 @@ def read_yaml(path: str | os.PathLike[str], *, limits: ReadLimits | None = None)
         loader.dispose()
 
 
-
 def read_yaml_document(
     path: str | os.PathLike[str], error: type, what: tuple[str, str], expected: str
 ) -> object:
@@ -1302,6 +1301,7 @@ def read_yaml_document(
             f"{what[0]}不是有效的 YAML", f"{what[1]} is not valid YAML", file=name,
             found=str(exc).splitlines()[0], expected="UTF-8 YAML",
         ) from None  # fmt: skip
+
 
 # ----------------------------------------------------------------------------------------------
 # Header helpers for the data layer
@@ -1700,8 +1700,7 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
             else (units[0] if len(units) == 1 else ",".join(remaining))
         )
         col_meta = [
-            (title_year, parsed[i].zh, parsed[i].en, parsed[i].unit or default_unit)
-            for i in keep
+            (title_year, parsed[i].zh, parsed[i].en, parsed[i].unit or default_unit) for i in keep
         ]
 
     out_rows = []
