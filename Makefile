@@ -64,6 +64,8 @@ test: setup-dev fonts browser office data
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # Re-execute the committed notebooks in place (developers, after a change that alters outputs).
 notebooks-commit: setup data

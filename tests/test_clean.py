@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tianxin_analysis import clean
+from tianxin_analysis import clean, identifiers
 from tianxin_analysis.errors import SchemaError
 
 
@@ -382,7 +382,7 @@ def test_normalize_amount_unit_from_unit_column() -> None:
 
 def test_flag_invalid_uscc_step() -> None:
     df = pd.DataFrame({"uscc": ["91110000600037341L", "91110000600037341A", None]})
-    out = clean.flag_invalid_uscc(df)
+    out = identifiers.flag_invalid_uscc(df)
     assert out["uscc_valid"].tolist() == [True, False, False]
     assert out["uscc_error"].iloc[1] == "check_digit"
     assert out["uscc_error"].iloc[2] == "missing"
@@ -467,7 +467,7 @@ def test_name_key_matches_per_value_rewrite(names):
     """The key of display names (rewrites only where a match or byte scan finds something)
     equals the plain per-value rewrite."""
     display = clean.normalize_enterprise_name(pd.Series(names, dtype="str"))
-    got = clean._name_key_of_display(display)
+    got = clean.name_key_of_display(display)
 
     def ref(v: str) -> str:
         v = re.sub(f"{clean._WS}|[·・•]|[（）]", "", v).replace("有限责任公司", "有限公司")

@@ -49,3 +49,11 @@ def test_environment_yml_mirrors_pyproject():
         assert conda[name] == req, (
             f"{name}: pyproject says {req}, environment.yml says {conda[name]}"
         )
+
+
+def test_dev_dependency_group_matches_the_dev_extra():
+    # PEP 735 group for uv / `pip install --group dev`; `make test` installs the extra
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    group = pyproject["dependency-groups"]["dev"]
+    extra = pyproject["project"]["optional-dependencies"]["dev"]
+    assert [r.replace(" ", "") for r in group] == [r.replace(" ", "") for r in extra]

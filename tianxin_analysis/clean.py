@@ -10,8 +10,10 @@ Two levels:
   not invalid, and gives NaN / NaT / <NA>.
 * **DataFrame level** — ``.pipe`` steps that take a frame and return a new one (never mutate):
   ``normalize_text_columns``, ``parse_number_columns``, ``parse_date_columns``,
-  ``normalize_amount_unit``, ``normalize_enterprise_names``, ``flag_invalid_uscc``,
-  ``flag_footnote_rows``, ``flag_formula_cells``. A parsing step writes the parsed values and
+  ``normalize_amount_unit``, ``normalize_enterprise_names``,
+  ``flag_footnote_rows``, ``flag_formula_cells`` (the USCC step ``flag_invalid_uscc`` is in
+  :mod:`tianxin_analysis.identifiers`, which builds on this module; this module imports no
+  identifiers code). A parsing step writes the parsed values and
   a boolean ``<column>_invalid`` column so that the pipeline can quarantine those rows with
   the text as found (keep the raw frame, or pass ``out=`` to write beside the raw column).
 
@@ -49,7 +51,6 @@ __all__ = [
     "enterprise_name_key",
     "flag_footnote_rows",
     "flag_formula_cells",
-    "flag_invalid_uscc",
     "is_footnote_text",
     "is_formula_text",
     "is_marker_text",
@@ -147,7 +148,9 @@ class Parsed:
 # text
 
 
-def _as_series(s: Any) -> pd.Series:
+def as_series(s: Any) -> pd.Series:
+    """``s`` as a Series: a Series as is, an Index or iterable as an object Series on a
+    0..n-1 index, a scalar as a one-element object Series."""
     if isinstance(s, pd.Series):
         return s
     if isinstance(s, pd.Index):
@@ -157,7 +160,7 @@ def _as_series(s: Any) -> pd.Series:
     return pd.Series(list(s), dtype=object)
 
 
-def _as_text(s: pd.Series) -> pd.Series:
+def as_text(s: pd.Series) -> pd.Series:
     """The Series as pandas ``str`` dtype; non-strings rendered with ``str``; NA kept."""
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is np.nan:
         return s
@@ -217,7 +220,7 @@ def normalize_text(s: Any) -> pd.Series:
     missing (so a required field quarantines it). Missing stays missing. Returns a ``str``
     Series on the input's index.
     """
-    t = _as_text(_as_series(s))
+    t = as_text(as_series(s))
     if isinstance(t.array, pd.arrays.ArrowStringArray):
         t = _nfkc_arrow(t)
     else:
@@ -241,7 +244,7 @@ def strip_control_characters(s: Any) -> pd.Series:
     One byte scan finds whether any cell can hold one (most columns: none), then only the
     cells that do are rewritten.
     """
-    t = _as_text(_as_series(s))
+    t = as_text(as_series(s))
     if _arrowtext.is_arrow_text(t) and not _arrowtext.any_byte_in(t, _CONTROL_LEAD):
         return t
     has = t.str.contains(_CONTROL, regex=True).fillna(False).astype(bool)
@@ -289,7 +292,7 @@ def mask_personal_data(s: Any) -> pd.Series:
     The row keeps its place: only the personal values inside the text are replaced. Cells
     without a run of seven digits, an "@" or one of those words are not looked at further.
     """
-    t = _as_text(_as_series(s))
+    t = as_text(as_series(s))
     hint = t.str.contains(_PERSONAL_HINT, regex=True).fillna(False).astype(bool)
     if not hint.any():
         return t
@@ -364,7 +367,7 @@ def _text_and_missing(s: Any) -> tuple[pd.Series, pd.Series]:
     return t, t.isna() | is_marker_text(t)
 
 
-def _until_stable(t: pd.Series, step: Any, rounds: int = 4) -> pd.Series:
+def until_stable(t: pd.Series, step: Any, rounds: int = 4) -> pd.Series:
     """Apply ``step`` (which includes NFKC) again to non-ASCII values until they stop changing.
 
     Removing characters after NFKC can put a combining mark next to a new base ("O¯" ->
@@ -384,14 +387,14 @@ def _until_stable(t: pd.Series, step: Any, rounds: int = 4) -> pd.Series:
     return t
 
 
-def _until_stable_nfkc(t: pd.Series, step: Any) -> pd.Series:
-    """:func:`_until_stable` for ``t = step(x)`` where ``step`` ends by deleting every
+def until_stable_nfkc(t: pd.Series, step: Any) -> pd.Series:
+    """:func:`until_stable` for ``t = step(x)`` where ``step`` ends by deleting every
     white-space character (and whatever else it rewrites is gone from its output too), so
     that ``step(t) == t`` exactly where ``NFKC(t) == t``.
 
     Only values that NFKC would still change go through the loop: ``unicodedata.is_normalized``
     answers that far faster than a second full step over every non-ASCII value (pandas runs
-    NFKC per value in Python). Element-wise identical to ``_until_stable(t, step)``.
+    NFKC per value in Python). Element-wise identical to ``until_stable(t, step)``.
     """
     nonascii = ~t.str.isascii().fillna(True).astype(bool)
     if not nonascii.any():
@@ -406,7 +409,7 @@ def _until_stable_nfkc(t: pd.Series, step: Any) -> pd.Series:
         return t
     mask = np.zeros(len(t), dtype=bool)
     mask[np.flatnonzero(nonascii.to_numpy())[unsettled]] = True
-    return t.mask(mask, _until_stable(t[mask], step))
+    return t.mask(mask, until_stable(t[mask], step))
 
 
 # --------------------------------------------------------------------------------------
@@ -456,7 +459,7 @@ def parse_number(s: Any) -> Parsed:
     negatives "(12)", exponent notation ("2.016000e+03") and values that are numeric already.
     Booleans are not numbers (invalid).
     """
-    s = _as_series(s)
+    s = as_series(s)
     if pd.api.types.is_bool_dtype(s.dtype):
         return Parsed(pd.Series(np.nan, index=s.index), s.notna())
     if pd.api.types.is_numeric_dtype(s.dtype):
@@ -536,7 +539,7 @@ def parse_amount(s: Any, unit: str | pd.Series | None = None, to: str = "wan") -
     aligned on the index (rows whose unit spelling is unknown are invalid). A bare number
     with ``unit=None`` is taken to be in ``to`` already. Returns float64 in ``to`` units.
     """
-    s = _as_series(s)
+    s = as_series(s)
     target = _to_factor(to)
     if isinstance(unit, pd.Series):
         ukey = _unit_key(unit.reindex(s.index))
@@ -658,7 +661,7 @@ def parse_date(s: Any) -> Parsed:
     datetimes outside the ``datetime64[ns]`` range are invalid; so are time-zone-aware
     values mixed into an object column (spreadsheet exports carry none).
     """
-    s = _as_series(s)
+    s = as_series(s)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         vals = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
         out = _to_ns(vals)
@@ -714,7 +717,7 @@ def parse_month_period(s: Any) -> Parsed:
     ``year`` (all Int64; ``year`` is <NA> unless written). A single month gives
     start == end. Months outside 1..12 or a start after the end are invalid.
     """
-    s = _as_series(s)
+    s = as_series(s)
     t, missing = _text_and_missing(s)
     compact = t.str.replace(f"{_WS}", "", regex=True)
     for cn, num in _CN_MONTHS:
@@ -792,14 +795,16 @@ def enterprise_name_key(s: Any) -> pd.Series:
     limited by shares is a different legal form, and a 股改 (conversion) is a real change of
     name that a reviewer should see, not a spelling variant.
     """
-    return _until_stable_nfkc(_name_key_step(s), _name_key_step)
+    return until_stable_nfkc(name_key_step(s), name_key_step)
 
 
-def _name_key_step(s: Any) -> pd.Series:
-    return _name_key_of_display(normalize_enterprise_name(s))
+def name_key_step(s: Any) -> pd.Series:
+    """One pass of :func:`enterprise_name_key` (display form, then key), without the
+    settle-until-stable loop."""
+    return name_key_of_display(normalize_enterprise_name(s))
 
 
-def _name_key_of_display(t: pd.Series) -> pd.Series:
+def name_key_of_display(t: pd.Series) -> pd.Series:
     """The key step after :func:`normalize_enterprise_name` (callers that hold the display
     form already skip recomputing it)."""
     if not _arrowtext.is_arrow_text(t):
@@ -836,7 +841,7 @@ def _ascii_lower(t: pd.Series) -> pd.Series:
 
 def normalize_region_name(s: Any) -> pd.Series:
     """Region names as the yearbooks mean them: NFKC, no spaces ("全    国" -> "全国")."""
-    return _until_stable_nfkc(_region_step(s), _region_step)
+    return until_stable_nfkc(_region_step(s), _region_step)
 
 
 def _region_step(s: Any) -> pd.Series:
@@ -1016,18 +1021,6 @@ def normalize_enterprise_names(
     if key is not None:
         new[key] = enterprise_name_key(df[column])
     return df.assign(**new)
-
-
-def flag_invalid_uscc(df: pd.DataFrame, column: str = "uscc") -> pd.DataFrame:
-    """Normalise ``column`` and add ``uscc_valid`` (bool) and ``uscc_error`` (code or <NA>).
-
-    Error codes: missing, length, charset, admin_code, check_digit (see
-    :func:`tianxin_analysis.identifiers.validate_uscc`).
-    """
-    from tianxin_analysis.identifiers import validate_uscc
-
-    v = validate_uscc(df[column])
-    return df.assign(**{column: v["uscc"], "uscc_valid": v["valid"], "uscc_error": v["error"]})
 
 
 def flag_footnote_rows(

@@ -31,7 +31,7 @@ Differences from ``stdnum.cn.uscc.validate`` (both documented and tested):
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 import pandas as pd
@@ -40,16 +40,16 @@ import pyarrow.compute as pc
 
 from tianxin_analysis._arrowtext import _parts, is_arrow_text, with_missing_last
 from tianxin_analysis.clean import (
-    _as_series,
-    _as_text,
-    _name_key_of_display,
-    _name_key_step,
-    _until_stable,
-    _until_stable_nfkc,
+    as_series,
+    as_text,
     enterprise_name_key,
     is_marker_text,
+    name_key_of_display,
+    name_key_step,
     normalize_enterprise_name,
     normalize_text,
+    until_stable,
+    until_stable_nfkc,
 )
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "USCC_ERRORS",
     "admin_code_of",
     "dedupe_by_uscc",
+    "flag_invalid_uscc",
     "generate_uscc",
     "is_in_district",
     "normalize_uscc",
@@ -111,9 +112,9 @@ def _lookup(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 def normalize_uscc(s: Any) -> pd.Series:
     """NFKC, upper-case, without spaces and hyphens; missing markers become missing."""
-    t = _as_text(_as_series(s))
+    t = as_text(as_series(s))
     if not is_arrow_text(t):
-        return _until_stable(_uscc_step(t), _uscc_step)
+        return until_stable(_uscc_step(t), _uscc_step)
     clean = _clean_mask(_clean_uscc(pa.array(t.array)), len(t))
     return _normalize_rest(t, ~clean)
 
@@ -213,7 +214,7 @@ def _normalize_rest(t: pd.Series, rest: np.ndarray) -> pd.Series:
         arr = arr.combine_chunks()
     # positional sub-Series: _uscc_step aligns on the index, which need not be unique
     sub = pd.Series(pd.array(arr.filter(pa.array(rest)), dtype=t.dtype))
-    normed = pa.array(_until_stable(_uscc_step(sub), _uscc_step).array)
+    normed = pa.array(until_stable(_uscc_step(sub), _uscc_step).array)
     if isinstance(normed, pa.ChunkedArray):
         normed = normed.combine_chunks()
     out = pc.replace_with_mask(arr, pa.array(rest), normed.cast(arr.type))
@@ -246,6 +247,10 @@ def _check_values(values17: np.ndarray) -> np.ndarray:
     return (31 - total % 31) % 31
 
 
+@overload
+def uscc_check_digit(first17: str) -> str: ...
+@overload
+def uscc_check_digit(first17: pd.Series) -> pd.Series: ...
 def uscc_check_digit(first17: pd.Series | str) -> pd.Series | str:
     """GB 32100-2015 check digit of the first 17 characters.
 
@@ -279,7 +284,7 @@ def validate_uscc(s: Any) -> pd.DataFrame:
     "admin_code", "check_digit"; the first failing test in that order) and ``admin_code``
     (str, positions 3-8, where the code is 18 alphabet characters with digits there).
     """
-    t0 = _as_text(_as_series(s))
+    t0 = as_text(as_series(s))
     if not is_arrow_text(t0):
         return _validate_uscc_general(normalize_uscc(t0))
     return _validate_uscc_arrow(t0)[0]
@@ -384,6 +389,16 @@ def _validate_uscc_general(t: pd.Series) -> pd.DataFrame:
     )
 
 
+def flag_invalid_uscc(df: pd.DataFrame, column: str = "uscc") -> pd.DataFrame:
+    """Normalise ``column`` and add ``uscc_valid`` (bool) and ``uscc_error`` (code or <NA>).
+
+    Error codes: missing, length, charset, admin_code, check_digit (see
+    :func:`validate_uscc`). A ``DataFrame.pipe`` step: returns a new frame.
+    """
+    v = validate_uscc(df[column])
+    return df.assign(**{column: v["uscc"], "uscc_valid": v["valid"], "uscc_error": v["error"]})
+
+
 def admin_code_of(s: Any) -> pd.Series:
     """Administrative division code (positions 3-8) of each code; missing where the code is
     not 18 alphabet characters with digits in positions 3-8."""
@@ -397,6 +412,10 @@ def is_in_district(s: Any, code: str = "430103") -> pd.Series:
     return (v["valid"] & v["admin_code"].str.startswith(code).fillna(False)).astype(bool)
 
 
+@overload
+def organization_code_check_digit(first8: str) -> str: ...
+@overload
+def organization_code_check_digit(first8: pd.Series) -> pd.Series: ...
 def organization_code_check_digit(first8: pd.Series | str) -> pd.Series | str:
     """GB 11714 check digit of an organisation code's 8 body characters (digits/A-Z)."""
     if isinstance(first8, str):
@@ -485,7 +504,7 @@ def _name_table(
         plain = names.reset_index(drop=True)
         codes = np.arange(len(names), dtype=np.int64)
         return codes, None, normalize_enterprise_name(plain), enterprise_name_key(plain)
-    # enterprise_name_key(u) == _until_stable(key_of_display(normalize_enterprise_name(u)))
+    # enterprise_name_key(u) == until_stable(key_of_display(normalize_enterprise_name(u)))
     codes, uniques = pd.factorize(names.astype("str"), use_na_sentinel=True)
     u = with_missing_last(uniques)
     codes = np.where(codes < 0, len(u) - 1, codes).astype(np.int64)
@@ -501,15 +520,15 @@ _NFKC_STABLE = "^[\\x00-\\x7f\\x{4e00}-\\x{9fff}]*$"
 
 def _key_of_display(display: pd.Series) -> pd.Series:
     """``enterprise_name_key`` of text that is already ``normalize_enterprise_name`` output
-    (element-wise identical to ``_until_stable_nfkc(_name_key_of_display(d), _name_key_step)``)."""
-    k = _name_key_of_display(display)
+    (element-wise identical to ``until_stable_nfkc(name_key_of_display(d), name_key_step)``)."""
+    k = name_key_of_display(display)
     if not isinstance(k.array, pd.arrays.ArrowStringArray) or not len(k):
-        return _until_stable_nfkc(k, _name_key_step)
+        return until_stable_nfkc(k, name_key_step)
     stable = pc.match_substring_regex(pa.array(k.array), _NFKC_STABLE)
     rest = ~stable.fill_null(True).to_numpy(zero_copy_only=False)
     if not rest.any():
         return k
-    return k.mask(rest, _until_stable_nfkc(k[rest], _name_key_step))
+    return k.mask(rest, until_stable_nfkc(k[rest], name_key_step))
 
 
 def _codes(s: pd.Series) -> tuple[np.ndarray, int]:

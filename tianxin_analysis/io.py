@@ -33,7 +33,6 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import charset_normalizer
 import lxml.etree
@@ -608,7 +607,7 @@ def _shown_as_excel_shows(data: bytes, sheets: list[RawSheet]) -> list[RawSheet]
         parts = _sheet_parts(zf)
         out = []
         for sheet in sheets:
-            part = parts.get(sheet.sheet)
+            part = parts.get(sheet.sheet) if sheet.sheet is not None else None
             try:
                 xml = zf.read(part) if part else b""
             except KeyError:
@@ -890,7 +889,7 @@ def _csv_sheets(grid: pd.DataFrame, name: str, limits: ReadLimits) -> list[RawSh
     return [RawSheet(file=name, sheet=None, grid=grid, blanks_missing=True)]
 
 
-def _open_regular(path: Path) -> BinaryIO | None:
+def _open_regular(path: Path) -> _stdio.BufferedReader | None:
     """``path`` opened for reading, or None for anything but a non-empty regular file (the
     byte reader then gives the usual answer or error)."""
     try:
@@ -906,7 +905,7 @@ def _open_regular(path: Path) -> BinaryIO | None:
 _SCAN_BYTES = 16 << 20
 
 
-def _scan_bytes(f: BinaryIO, start: int) -> tuple[bool, bool]:
+def _scan_bytes(f: _stdio.BufferedReader, start: int) -> tuple[bool, bool]:
     """(the file holds a NUL byte, it holds a double quote) from byte ``start`` on.
 
     One pass of ``bytes.find`` (memchr) over 16 MB blocks read into one reused buffer: about
@@ -1094,6 +1093,7 @@ def _arrow_grid_of(
     # The table's columns, each dropped once read (the table itself goes first), so that a
     # column's blocks are freed as soon as its one-chunk copy exists.
     cols: list[pa.ChunkedArray | None] = list(table.columns)
+    n_rows, sizes = table.num_rows, [c.nbytes for c in table.columns]
     del table
 
     def column(i: int) -> pd.api.extensions.ExtensionArray:
@@ -1102,13 +1102,13 @@ def _arrow_grid_of(
         # all, and joining here, on the reader's threads while other columns are still being
         # read, lets each column's blocks go as soon as it is done.
         col, cols[i] = cols[i], None
+        assert col is not None  # each column is taken once
         chunks = [_blank_to_null(c) for c in col.chunks]
         del col
         if len(chunks) != 1:
             chunks = [pa.concat_arrays(chunks) if chunks else pa.array([], pa.large_string())]
         return pd.array(pa.chunked_array(chunks, pa.large_string()), dtype="str")
 
-    n_rows = len(cols[0]) if cols else 0
     if n_rows < _THREADED_ROWS:
         columns = {i: column(i) for i in range(len(cols))}
     else:
@@ -1116,7 +1116,7 @@ def _arrow_grid_of(
         # columns of a large file on two threads instead of one while the other core idles.
         # Largest columns first, so that both threads finish together instead of one taking
         # the biggest column last.
-        order = sorted(range(len(cols)), key=lambda i: -cols[i].nbytes)
+        order = sorted(range(len(cols)), key=lambda i: -sizes[i])
         with ThreadPoolExecutor(max_workers=2) as pool:
             done = dict(zip(order, pool.map(column, order), strict=True))
         columns = {i: done[i] for i in range(len(cols))}
@@ -1199,7 +1199,7 @@ class _CountingLoader(yaml.SafeLoader):
 
     aliases = 0
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
         return super().compose_node(parent, index)
@@ -1277,7 +1277,6 @@ def read_yaml(path: str | os.PathLike[str], *, limits: ReadLimits | None = None)
         loader.dispose()
 
 
-
 def read_yaml_document(
     path: str | os.PathLike[str], error: type, what: tuple[str, str], expected: str
 ) -> object:
@@ -1302,6 +1301,7 @@ def read_yaml_document(
             f"{what[0]}不是有效的 YAML", f"{what[1]} is not valid YAML", file=name,
             found=str(exc).splitlines()[0], expected="UTF-8 YAML",
         ) from None  # fmt: skip
+
 
 # ----------------------------------------------------------------------------------------------
 # Header helpers for the data layer
@@ -1691,7 +1691,7 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
                 found=title,
                 expected="如 (2022年) (e.g. (2022年))",
             )
-        year = int(year_match[-1])
+        title_year = int(year_match[-1])
         claimed = {parsed[i].unit for i in keep if parsed[i].unit}
         remaining = [u for u in units if u not in claimed]
         default_unit = (
@@ -1700,7 +1700,7 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
             else (units[0] if len(units) == 1 else ",".join(remaining))
         )
         col_meta = [
-            (year, parsed[i].zh, parsed[i].en, parsed[i].unit or default_unit) for i in keep
+            (title_year, parsed[i].zh, parsed[i].en, parsed[i].unit or default_unit) for i in keep
         ]
 
     out_rows = []

@@ -26,7 +26,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 def ref_normalize_uscc(s):
-    return clean._until_stable(_uscc_step(s), _uscc_step)
+    return clean.until_stable(_uscc_step(s), _uscc_step)
 
 
 def ref_validate_uscc(s):
