@@ -189,7 +189,8 @@ def _parse_target(raw: object, index: int, file: str, plan_year: int) -> Target:
         raise TargetsFileError(
             f"目标 {tid} 的类型 kind 未登记", f"target {tid} has an unregistered kind", file=file,
             row=index, column="kind", found=raw["kind"],
-            expected="已登记的目标类型之一 one of the registered kinds: " + " / ".join(kinds()),
+            expected="已登记的目标类型之一 one of the registered kinds: "
+            + " / ".join(f"{k}（{target_type(k).label[0]} {target_type(k).label[1]}）" for k in kinds()),
         )  # fmt: skip
     numbers = {}
     for field in ("value", "tolerance"):
