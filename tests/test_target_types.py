@@ -213,3 +213,18 @@ def test_pipeline_counts_must_be_whole(tmp_path):
     assert np.isclose(
         load_targets(_plan_file(tmp_path, entry.replace("7.5", "8"))).targets[0].value, 8
     )
+
+
+def test_package_exports_load_and_evaluate_lazily():
+    import tianxin_analysis
+    from tianxin_analysis import forecast, targets
+
+    assert tianxin_analysis.load_targets is targets.load_targets
+    assert tianxin_analysis.evaluate_targets is forecast.evaluate_targets
+    assert {"load_targets", "evaluate_targets"} <= set(dir(tianxin_analysis))
+    with pytest.raises(AttributeError, match="no_such_name"):
+        tianxin_analysis.no_such_name  # noqa: B018
+    # importing the package alone pulls in neither pandas nor the forecast layer
+    code = "import sys, tianxin_analysis; print('pandas' in sys.modules, 'scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
