@@ -13,3 +13,23 @@ Flow of data (imports point down this list only)::
 """
 
 __version__ = "0.1.0"
+
+# The notebook's API, imported on first use (``import tianxin_analysis`` stays light):
+# name -> module that defines it.
+_LAZY = {
+    "load_targets": "tianxin_analysis.targets",
+    "evaluate_targets": "tianxin_analysis.forecast",
+}
+
+
+def __getattr__(name: str) -> object:
+    """PEP 562: the public names of :data:`_LAZY`, imported when first asked for."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -45,6 +45,7 @@ from .labels import (
     WATCHLIST_TITLES,
 )
 from .narrative import headline_point, is_published, pipeline_tally, value_label
+from .target_types import resolve, source_of, target_type
 from .targets import Target
 
 # ---- palette -------------------------------------------------------------------------------
@@ -259,25 +260,23 @@ def _target_label(evaluation: Evaluation, target_id: str) -> str:
 
 
 def _baseline_label(t: Target) -> str:
-    """序时进度 for flows and registrations; today's holders for a stock with expiry (the
-    certificate registry); a naive baseline otherwise."""
-    if t.data_kind == "hitech_certificates":
-        return CHART_TEXT["baseline_stock"][0]
-    if t.kind == "growth_rate":
-        return CHART_TEXT["baseline_growth"][0]
-    return CHART_TEXT["baseline" if t.kind in ("flow", "stock") else "naive"][0]
+    """The name of ``t``'s baseline (序时进度, today's holders, …), from its target type."""
+    return source_of(t).baseline_label[0]
 
 
 def _actual_label(t: Target) -> str:
-    key = "actual_stock" if t.data_kind == "hitech_certificates" else "actual"
-    return CHART_TEXT[key][0]
+    return source_of(t).actual_label[0]
 
 
-def _value_axis_label(kind: str, unit: str, year_end: bool = False) -> str:
-    if kind == "ratio":
-        return f"比率 ({unit})"
-    what = "累计增速" if kind == "growth_rate" else ("年末值" if year_end else "累计值")
-    return f"{what} ({unit})"
+def _value_axis_label(t: Target, year_end: bool = False) -> str:
+    tt = target_type(t.kind)
+    what = tt.year_end_axis_label if year_end else tt.axis_label
+    return f"{what[0]} ({t.unit})"
+
+
+def _from_zero(t: Target) -> bool:
+    """A flow's path starts from nothing on 1 January: month axis from 0, 序时进度 from 0."""
+    return target_type(t.kind).schedule == "from_zero"
 
 
 def _plan_year_path(evaluation: Evaluation, target_id: str) -> pd.DataFrame | None:
@@ -381,17 +380,17 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
         ax.plot(this["month"], this["cumulative"], color=INK, lw=2.4, marker="o", ms=3.5)
         handles.append(Line2D([], [], color=INK, lw=2.4, label=f"{evaluation.plan.year}年实际"))
         if res.baseline_point is not None and np.isfinite(res.baseline_point):
-            start = (0.0, 0.0) if t.kind == "flow" else (m0, a0)
+            start = (0.0, 0.0) if _from_zero(t) else (m0, a0)
             ax.plot([start[0], 12], [start[1], res.baseline_point], color=BASELINE, lw=1.4, ls=":")
             ax.plot([12], [res.baseline_point], marker="s", color=BASELINE, ms=6)
             handles.append(
                 Line2D([], [], color=BASELINE, lw=1.4, ls=":", marker="s",
                        label=f"{_baseline_label(t)} {format_value(res.baseline_point, t.unit)}")
             )  # fmt: skip
-        _month_axis(ax, start=0 if t.kind == "flow" else 1)
+        _month_axis(ax, start=0 if _from_zero(t) else 1)
         # Room right of December for the forecast's end label, inside the axes (a label
         # sticking out of the axes ran into the legend).
-        ax.set_xlim(-0.2 if t.kind == "flow" else 0.8, 13.9)
+        ax.set_xlim(-0.2 if _from_zero(t) else 0.8, 13.9)
         ax.axhline(t.value, color=STATUS_COLOURS[status], lw=1.8)
         handles.append(
             Line2D(
@@ -402,7 +401,7 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
                 label=_target_label(evaluation, target_id),
             )
         )
-        ax.set_ylabel(_value_axis_label(t.kind, t.unit))
+        ax.set_ylabel(_value_axis_label(t))
         if t.unit == "%":
             _percent_axis(ax.yaxis)
         ax.annotate(
@@ -465,7 +464,7 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
         ax.spines["left"].set_visible(False)
         ax.grid(axis="y", visible=False)
         ax.grid(axis="x", color=GRID, linewidth=0.8)
-        ax.set_xlabel(_value_axis_label(t.kind, t.unit, year_end=True))
+        ax.set_xlabel(_value_axis_label(t, year_end=True))
         if t.unit == "%":
             _percent_axis(ax.xaxis)
     ax.set_title(_subtitle(evaluation, target_id), loc="left", color=STATUS_COLOURS[status])
@@ -501,12 +500,13 @@ def path_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -
         ax.plot(this["month"], this["cumulative"], color=INK, lw=2.6, marker="o", ms=4)
         handles.append(Line2D([], [], color=INK, lw=2.6, label=f"{plan_year}年实际"))
     # 序时进度 line: from the start of the year to the target, evenly over twelve months.
-    if t.kind == "flow":
+    schedule = target_type(t.kind).schedule
+    if schedule == "from_zero":
         ax.plot([0, 12], [0, t.value], color=BASELINE, lw=1.4, ls="--")
         handles.append(
             Line2D([], [], color=BASELINE, lw=1.4, ls="--", label=CHART_TEXT["schedule_line"][0])
         )
-    elif t.kind == "stock":
+    elif schedule == "from_last_year":
         prev = path.loc[(path["year"] == plan_year - 1) & (path["month"] == 12), "cumulative"]
         if len(prev):
             # A stock path either carries last year's level (valid certificates) or restarts
@@ -540,9 +540,9 @@ def path_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") -
     handles.append(
         Line2D([], [], color=FAN_MEDIAN, lw=2.2, label=_forecast_label(evaluation, target_id))
     )
-    _month_axis(ax, start=0 if t.kind == "flow" else 1)
-    ax.set_xlim(-0.2 if t.kind == "flow" else 0.7, 13.35)
-    ax.set_ylabel(_value_axis_label(t.kind, t.unit))
+    _month_axis(ax, start=0 if _from_zero(t) else 1)
+    ax.set_xlim(-0.2 if _from_zero(t) else 0.7, 13.35)
+    ax.set_ylabel(_value_axis_label(t))
     if t.unit == "%":
         _percent_axis(ax.yaxis)
     _label_line_ends(ax, year_ends, fs * 0.6, SIZES[size].height)
@@ -891,20 +891,12 @@ def chart_specs(evaluation: Evaluation) -> list[ChartSpec]:
         if t.id not in evaluation.results:
             continue
         tid = t.id
-        if t.kind == "pipeline_count":
-            specs.append(
-                ChartSpec(
-                    f"pipeline_{tid}",
-                    t.name_zh,
-                    lambda s, tid=tid: pipeline_chart(evaluation, tid, size=s),
-                )
-            )
-        else:
-            specs.append(
-                ChartSpec(
-                    f"fan_{tid}", t.name_zh, lambda s, tid=tid: fan_chart(evaluation, tid, size=s)
-                )
-            )
+        # The target type's chart; its name without "_chart" starts the file stem.
+        draw = resolve(target_type(t.kind).chart)
+        stem = f"{draw.__name__.removesuffix('_chart')}_{tid}"
+        specs.append(
+            ChartSpec(stem, t.name_zh, lambda s, tid=tid, draw=draw: draw(evaluation, tid, size=s))
+        )
         path = evaluation.paths.get(tid)
         if path is not None and not path.empty:
             specs.append(

@@ -34,6 +34,14 @@ TARGET_KIND = {
     "pipeline_count": ("储备项目计数", "pipeline count"),
 }
 
+# What a target's value axis shows, by target type (charts: "累计值 (项)").
+VALUE_AXIS = {
+    "cumulative": ("累计值", "cumulative value"),
+    "year_end": ("年末值", "year-end value"),
+    "growth": ("累计增速", "cumulative growth"),
+    "ratio": ("比率", "ratio"),
+}
+
 COMPARATOR = {">=": "≥", "<=": "≤", "~=": "≈"}
 
 # Column labels of exported summary tables (evaluate_targets -> xlsx / html / notebooks).

@@ -46,6 +46,8 @@ from .forecast.annual import annual
 from .forecast.models import growth_full_year
 from .forecast.result import ForecastResult
 from .forecast.ytd import year_end_from_ytd
+from .target_types import source_of
+from .targets import Target
 
 __all__ = [
     "DEFAULT_TARGETS",
@@ -59,6 +61,8 @@ __all__ = [
     "synthetic_region_frames",
 ]
 
+# Region models (``RegionTarget.model``); a target type names the one for each of its sources
+# (``target_types.Source.region_model``).
 MODELS = ("ytd", "ytd_growth", "growth", "annual")
 
 
@@ -80,6 +84,21 @@ class RegionTarget:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r} ({self.id})")
         if self.model == "growth" and not self.growth_measure:
             raise ValueError(f"the growth model needs growth_measure ({self.id})")
+
+    @classmethod
+    def for_target(
+        cls, target: Target, measure: str, growth_measure: str | None = None
+    ) -> RegionTarget:
+        """A plan target forecast for every region: the model is the one its target type
+        names for its ``data_kind``; ``measure`` (and ``growth_measure``) name the region
+        frame's rows. ``ValueError`` when the type has no region model."""
+        model = source_of(target).region_model
+        if model is None:
+            raise ValueError(
+                f"目标类型 {target.kind} / {target.data_kind} 没有区域模型 "
+                f"(target type has no region model) ({target.id})"
+            )
+        return cls(target.id, measure, model, target.comparator, target.tolerance, growth_measure)
 
 
 # The plan's targets that a county-level region's monthly and yearly series can carry.

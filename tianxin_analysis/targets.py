@@ -16,23 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data.kinds import PIPELINES
 from .errors import TargetsFileError
 from .io import read_yaml_document
 from .paths import TARGETS_DIR
+from .target_types import kinds, target_type
 
 COMPARATORS = (">=", "<=", "~=")
-KINDS = ("stock", "flow", "growth_rate", "ratio", "pipeline_count")
-# The measures a model can evaluate, by (kind, data_kind): a mistyped measure or a kind
-# measured from the wrong table is refused when the file is read, not mid-forecast.
-MEASURES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("stock", "hitech_certificates"): ("valid_enterprises",),
-    ("stock", "tech_sme_registrations"): ("registered_enterprises",),
-    ("flow", "tech_contracts"): ("contracts", "value_yi", "value_wan"),
-    ("growth_rate", "hitech_value_added"): ("growth_cum_pct",),
-    ("ratio", "rd_expenditure"): ("rd_intensity_pct",),
-    ("pipeline_count", "pipelines"): tuple(PIPELINES),
-}
 # A target's period: a year, or a date in it (year-end stock)
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{2})-(\d{2}))?")
 _REQUIRED = (
@@ -196,10 +185,12 @@ def _parse_target(raw: object, index: int, file: str, plan_year: int) -> Target:
             f"目标 {tid} 的比较符无效", f"target {tid} has an invalid comparator", file=file,
             row=index, column="comparator", found=raw["comparator"], expected=" / ".join(COMPARATORS),
         )  # fmt: skip
-    if raw["kind"] not in KINDS:
+    if raw["kind"] not in kinds():
         raise TargetsFileError(
-            f"目标 {tid} 的类型无效", f"target {tid} has an invalid kind", file=file, row=index,
-            column="kind", found=raw["kind"], expected=" / ".join(KINDS),
+            f"目标 {tid} 的类型 kind 未登记", f"target {tid} has an unregistered kind", file=file,
+            row=index, column="kind", found=raw["kind"],
+            expected="已登记的目标类型之一 one of the registered kinds: "
+            + " / ".join(f"{k}（{target_type(k).label[0]} {target_type(k).label[1]}）" for k in kinds()),
         )  # fmt: skip
     numbers = {}
     for field in ("value", "tolerance"):
@@ -217,11 +208,14 @@ def _parse_target(raw: object, index: int, file: str, plan_year: int) -> Target:
             file=file, row=index, column=field, found=raw.get(field),
             expected="正数 (a positive number)",
         )  # fmt: skip
-    known = MEASURES.get((raw["kind"], raw["data_kind"]))
-    if known is None or raw["measure"] not in known:
-        column = "measure" if known is not None else "data_kind"
-        expected = " / ".join(known) if known is not None else " / ".join(
-            f"{k}: {d}" for k, d in MEASURES if k == raw["kind"])  # fmt: skip
+    # The type's sources: a mistyped measure or a kind measured from the wrong table is
+    # refused when the file is read, not mid-forecast.
+    sources = target_type(raw["kind"]).sources
+    source = sources.get(raw["data_kind"])
+    if source is None or raw["measure"] not in source.measures:
+        column = "measure" if source is not None else "data_kind"
+        expected = " / ".join(source.measures) if source is not None else " / ".join(
+            f"{raw['kind']}: {d}" for d in sources)  # fmt: skip
         raise TargetsFileError(
             f"目标 {tid} 的 {column} 无效", f"target {tid} has an unknown {column}", file=file,
             row=index, column=column, found=raw[column], expected=expected,
@@ -240,7 +234,7 @@ def _parse_target(raw: object, index: int, file: str, plan_year: int) -> Target:
             file=file, row=index, column="publication_lag_months", found=lag,
             expected="0-36 的整数月数 (whole months, 0-36)",
         )  # fmt: skip
-    return Target(
+    target = Target(
         id=str(raw["id"]),
         name_zh=str(raw["name_zh"]),
         name_en=str(raw["name_en"]),
@@ -256,6 +250,15 @@ def _parse_target(raw: object, index: int, file: str, plan_year: int) -> Target:
         tolerance=numbers["tolerance"],
         publication_lag_months=lag,
     )
+    check = target_type(target.kind).check
+    problem = check(target) if check is not None else None
+    if problem is not None:
+        zh, en, column, expected = problem
+        raise TargetsFileError(
+            f"目标 {tid}：{zh}", f"target {tid}: {en}", file=file, row=index, column=column,
+            found=raw.get(column), expected=expected,
+        )  # fmt: skip
+    return target
 
 
 def _check_period(period: object, tid: str, index: int, file: str, plan_year: int) -> None:
@@ -359,7 +362,7 @@ def with_target_values(
         i = ids.index(tid)
         t = targets[i]
         value = _number(raw)
-        if value is None or (value < 0 and t.kind != "growth_rate"):
+        if value is None or (value < 0 and not target_type(t.kind).signed):
             raise TargetsFileError(
                 f"目标 {tid} 的情景值无效", f"scenario value of {tid} is invalid", file=source,
                 column=tid, found=raw,

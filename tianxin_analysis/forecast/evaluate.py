@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputFileError, TianxinError
+from ..target_types import UnknownTargetTypeError, resolve, source_of
 from ..targets import Plan, Target
-from . import models
 from .evaluation import TABLE_COLUMNS, Evaluation
 from .result import (
     AT_RISK_THRESHOLD,
@@ -20,21 +20,11 @@ from .result import (
     InsufficientDataError,
     status_from_p,
 )
+from .target_models import ModelContext, ModelOutput
 
 
 class UnsupportedTargetError(TianxinError):
-    """A target whose kind / data_kind / measure no model handles."""
-
-
-# (kind, data_kind) -> the processed tables the model needs.
-_TABLES = {
-    ("stock", "hitech_certificates"): ("hitech_certificates",),
-    ("stock", "tech_sme_registrations"): ("tech_sme_registrations",),
-    ("flow", "tech_contracts"): ("tech_contracts",),
-    ("growth_rate", "hitech_value_added"): ("hitech_value_added",),
-    ("ratio", "rd_expenditure"): ("rd_expenditure", "district_gdp"),
-    ("pipeline_count", "pipelines"): ("pipelines",),
-}
+    """A target whose kind / data_kind / measure no registered target type handles."""
 
 
 def _require_cleaned(processed: str | os.PathLike[str]) -> None:
@@ -51,14 +41,19 @@ def _require_cleaned(processed: str | os.PathLike[str]) -> None:
 
 
 def _tables_for(t: Target) -> tuple[str, ...]:
-    key = (t.kind, t.data_kind)
-    if key not in _TABLES:
-        known = ", ".join(f"{k}/{d}" for k, d in _TABLES)
+    """The processed tables ``t``'s model reads (its target type's declaration)."""
+    try:
+        source = source_of(t)
+    except UnknownTargetTypeError as exc:
         raise UnsupportedTargetError(
-            f"目标 {t.id} 的类型无对应模型 (no model for target {t.id}): kind={t.kind!r}, "
-            f"data_kind={t.data_kind!r}; 支持 supported: {known}"
+            f"目标 {t.id} 无对应模型 (no model for target {t.id}): {exc}"
+        ) from None
+    if t.measure not in source.measures:
+        raise UnsupportedTargetError(
+            f"目标 {t.id} 的 measure 无效 (unknown measure) {t.measure!r}; "
+            f"应为 expected: {' / '.join(source.measures)}"
         )
-    return _TABLES[key]
+    return source.tables
 
 
 class _Loader:
@@ -106,41 +101,9 @@ class _Loader:
         return self.cache[kind]
 
 
-def _evaluate_one(t: Target, load: _Loader, year: int, as_of: pd.Period, seed: int | None,
-                  stage_probabilities) -> tuple[ForecastResult, pd.DataFrame | None, pd.DataFrame | None]:  # fmt: skip
-    kw = {"comparator": t.comparator, "tolerance": t.tolerance, "seed": seed}
-    if t.kind == "stock" and t.data_kind == "hitech_certificates":
-        certs = load("hitech_certificates")
-        return (models.hitech_year_end(certs, year, as_of, t.value, **kw),
-                models.hitech_watch_list(certs, year, as_of), None)  # fmt: skip
-    if t.kind == "stock" and t.data_kind == "tech_sme_registrations":
-        regs = load("tech_sme_registrations")
-        r = models.sme_year_end(regs, year, as_of, t.value, **kw)
-        path = models.cumulative_path(models.sme_registrations_monthly(regs, as_of), year)
-        return r, models.sme_watch_list(regs, year, as_of), path
-    if t.kind == "flow" and t.data_kind == "tech_contracts":
-        tc = load("tech_contracts")
-        if t.measure not in ("contracts", "value_yi", "value_wan"):
-            raise UnsupportedTargetError(
-                f"目标 {t.id} 的 measure 无效 (unknown measure) {t.measure!r}; 应为 contracts / value_yi"
-            )
-        r = models.contracts_year_end(tc, t.measure, year, as_of, t.value, **kw)
-        path = models.cumulative_path(models.contracts_monthly(tc, t.measure, as_of), year)
-        return r, None, path
-    if t.kind == "growth_rate":
-        va = load("hitech_value_added")
-        return (models.growth_full_year(va, year, as_of, t.value, **kw), None,
-                models.growth_path(va, year, as_of))  # fmt: skip
-    if t.kind == "ratio":
-        r = models.rd_intensity(load("rd_expenditure"), load("district_gdp"), t.reference_year,
-                                as_of, t.value, publication_lag_months=t.publication_lag_months,
-                                **kw)  # fmt: skip
-        return r, None, None
-    if t.kind == "pipeline_count":
-        r = models.pipeline_count(load("pipelines"), t.measure, year, as_of, t.value,
-                                  stage_probabilities=stage_probabilities, **kw)  # fmt: skip
-        return r, None, None
-    raise UnsupportedTargetError(f"no model for target {t.id}")  # unreachable: _tables_for checks
+def _evaluate_one(t: Target, load: _Loader, ctx: ModelContext) -> ModelOutput:
+    """The model ``t``'s target type names for its ``data_kind``."""
+    return resolve(source_of(t).model)(t, load, ctx)
 
 
 def _row(
@@ -152,7 +115,7 @@ def _row(
     st = status_from_p(r.p_meet, on_track, at_risk)
     code = st.code
     p_meet = np.nan if r.p_meet is None else r.p_meet
-    accumulates = t.kind in ("flow", "pipeline_count") or t.data_kind == "tech_sme_registrations"
+    accumulates = source_of(t).accumulates
     reached = r.actual_to_date is not None and accumulates and t.is_met(r.actual_to_date)
     known = bool(r.details.get("complete")) and t.is_met(r.point)
     # 已完成 only where it is certain, and then p_meet says so too (1, never 0.64).
@@ -245,24 +208,21 @@ def evaluate_targets(
 
         revised = coverage.revision_notes(processed, plan.year)
     load = _Loader(processed, unavailable, use_last_good)
+    ctx = ModelContext(plan.year, as_of, seed, stage_probabilities)
     results, watch, paths, candidates, rows = {}, {}, {}, {}, []
     for t in plan.targets:
         load.notes = [n for kind in _tables_for(t) for n in revised.get(kind, ())]
         try:
-            r, wl, path = _evaluate_one(t, load, plan.year, as_of, seed, stage_probabilities)
+            out = _evaluate_one(t, load, ctx)
         except InsufficientDataError as err:
             rows.append(_insufficient_row(t, err))
             continue
-        results[t.id] = r
-        if wl is not None:
-            watch[t.id] = wl
-        if path is not None:
-            paths[t.id] = path
-        if t.kind == "pipeline_count":
-            candidates[t.id] = models.pipeline_candidates(
-                load("pipelines"), t.measure, plan.year, as_of, stage_probabilities
-            )
-        rows.append(_row(t, r, as_of, plan.year, on_track, at_risk, load.notes))
+        results[t.id] = out.result
+        for into, found in ((watch, out.watch_list), (paths, out.path),
+                            (candidates, out.candidates)):  # fmt: skip
+            if found is not None:
+                into[t.id] = found
+        rows.append(_row(t, out.result, as_of, plan.year, on_track, at_risk, load.notes))
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     table["history_years"] = table["history_years"].astype("int64")
     if synthetic is None:
