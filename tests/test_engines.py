@@ -49,3 +49,30 @@ def test_pyarrow_dataset_reads_every_table(processed, expected):
         table = ds.dataset(processed / kind, partitioning=YEAR_PARTITIONING).to_table()
         assert table.num_rows == len(expected[kind]), kind
         assert table.schema.field("year").type == pa.int64()
+
+
+def test_kind_folders_hold_only_their_partitions(processed):
+    # Side files (quarantine.parquet, reconciliation.csv, revisions.csv, lineage.json,
+    # run.json) stay at the top of the processed folder, outside every kind's glob path.
+    for kind in KINDS:
+        files = {p.relative_to(processed / kind).as_posix() for p in (processed / kind).rglob("*")
+                 if p.is_file()}  # fmt: skip
+        assert files and all(f.startswith("year=") and f.endswith("/part-0.parquet")
+                              for f in files), (kind, files)  # fmt: skip
+    assert (processed / "quarantine.parquet").is_file()
+
+
+def test_duckdb_reads_every_table_by_glob(processed, expected):
+    duckdb = pytest.importorskip("duckdb", reason="duckdb comes with the [scale] extra")
+    con = duckdb.connect()
+    for kind in KINDS:
+        rel = con.sql(f"SELECT * FROM read_parquet('{processed / kind}/**/*.parquet', "
+                      "hive_partitioning = true)")  # fmt: skip
+        types = dict(zip(rel.columns, map(str, rel.types), strict=True))
+        assert types["year"] == "BIGINT", kind
+        frame = rel.df()
+        assert len(frame) == len(expected[kind]), kind
+        for column, dtype in expected[kind].dtypes.items():
+            if str(dtype).startswith("datetime64"):
+                assert types[column] == "TIMESTAMP", (kind, column)
+        assert sorted(frame["year"]) == sorted(expected[kind]["year"]), kind
