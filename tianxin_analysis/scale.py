@@ -32,8 +32,11 @@ statistical report gives them; ``annual`` = ``forecast.annual.annual`` on the ye
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from itertools import islice
@@ -44,7 +47,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ._workers import process_pool
-from .errors import InputFileError
+from .errors import InputFileError, TianxinError
 from .forecast import models
 from .forecast.annual import annual
 from .forecast.models import growth_full_year
@@ -55,15 +58,20 @@ from .targets import Plan, load_targets
 
 __all__ = [
     "DEFAULT_TARGETS",
+    "ENGINES",
     "LONG_COLUMNS",
     "MODELS",
     "OUTPUT_COLUMNS",
     "SPARK_SCHEMA",
+    "EngineUnavailableError",
     "RegionTarget",
+    "forecast_all_regions",
     "forecast_region_frame",
     "forecast_regions",
     "output_meta",
     "region_frames",
+    "region_function",
+    "spark_session",
     "synthetic_region_frames",
 ]
 
@@ -366,6 +374,204 @@ def forecast_regions(
                 yield out
     finally:
         bar.close()
+
+
+# ----------------------------------------------------------------------------- engines
+
+ENGINES = ("local", "dask", "spark")
+_CHUNK = 25  # regions per task of the local pool (forecast_regions' default)
+SCALE_EXTRA = "pip install 'tianxin-analysis[scale]'"
+# Each worker runs one region at a time: BLAS threads would only compete with the other
+# workers for the same cores (set for Spark's Python workers; the local pool and Dask's
+# processes inherit them from the environment).
+_ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+_PANDAS3_WARNING = "PySpark does not yet fully support pandas"
+
+
+class EngineUnavailableError(TianxinError):
+    """The engine asked for is not installed (the ``[scale]`` extra) or cannot start."""
+
+
+def _require(module: str, engine: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise EngineUnavailableError(
+            f"未安装 {engine} 引擎，请运行 {SCALE_EXTRA}，或使用 --engine local "
+            f"(the {engine} engine is not installed: run {SCALE_EXTRA}, or use --engine local)"
+        ) from None
+
+
+def region_function(
+    *, year: int, as_of_month: int, targets: Sequence[RegionTarget] = DEFAULT_TARGETS
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """:func:`forecast_region_frame` with its keywords bound, as the plain one-argument
+    function Spark's ``applyInPandas`` and Dask's ``groupby().apply`` take (Spark reads a
+    function's type hints and warns about a ``functools.partial``)."""
+    year, as_of_month, targets = int(year), int(as_of_month), tuple(targets)
+
+    def forecast(pdf: pd.DataFrame) -> pd.DataFrame:
+        return forecast_region_frame(pdf, year=year, as_of_month=as_of_month, targets=targets)
+
+    return forecast
+
+
+def _sorted_output(out: pd.DataFrame, targets: Sequence[RegionTarget]) -> pd.DataFrame:
+    """Output rows by region, then in ``targets``' order, with :func:`output_meta`'s dtypes:
+    the same frame whichever engine made it."""
+    order = {t.id: i for i, t in enumerate(targets)}
+    out = out.reset_index(drop=True)[list(OUTPUT_COLUMNS)].astype(output_meta().dtypes.to_dict())
+    rank = out["target_id"].map(order).to_numpy()
+    keys = np.lexsort((rank, out["region"].to_numpy(dtype=object)))
+    return out.iloc[keys].reset_index(drop=True)
+
+
+def spark_session(workers: int = 2):
+    """A local Spark session (``local[workers]``) whose Python workers run this interpreter
+    (``PYSPARK_PYTHON``: without it they start whatever ``python3`` is on the path, which
+    may lack the packages), with Arrow transfers and one BLAS thread per worker. An active
+    session (a cluster's) is returned as it is."""
+    _require("pyspark", "Spark")
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.master(f"local[{int(workers)}]")
+        .appName("tianxin-regions")
+        .config("spark.pyspark.python", os.environ["PYSPARK_PYTHON"])
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.shuffle.partitions", str(4 * int(workers)))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.ui.enabled", "false")
+    )
+    for name, value in _ONE_THREAD.items():
+        builder = builder.config(f"spark.executorEnv.{name}", value)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", _PANDAS3_WARNING, FutureWarning
+            )  # see _forecast_spark
+            spark = builder.getOrCreate()
+    except Exception as exc:  # no Java, or the JVM would not start (py4j raises its own)
+        raise EngineUnavailableError(
+            "Spark 无法启动：需要 Java 17 或更高版本（如 Debian 的 openjdk-17-jre-headless）"
+            f" (Spark could not start: it needs Java 17+): {str(exc).splitlines()[0][:200]}"
+        ) from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _spark_progress(spark, bar: tqdm, group: str, done: threading.Event) -> None:
+    """Move ``bar`` (tasks) with the tasks Spark has finished for job group ``group``."""
+    tracker = spark.sparkContext.statusTracker()
+    while not done.wait(0.5):
+        total = finished = 0
+        for job in tracker.getJobIdsForGroup(group):
+            info = tracker.getJobInfo(job)
+            for stage in info.stageIds if info else ():
+                st = tracker.getStageInfo(stage)
+                if st:
+                    total += st.numTasks
+                    finished += st.numCompletedTasks
+        if total:
+            bar.total = total
+            bar.n = finished
+            bar.refresh()
+
+
+def _forecast_spark(long, fn, *, workers, progress, spark=None) -> pd.DataFrame:
+    spark = spark if spark is not None else spark_session(workers)
+    group = f"tianxin-regions-{os.getpid()}-{threading.get_ident()}"
+    spark.sparkContext.setJobGroup(group, "tianxin regions")
+    bar = tqdm(unit="task", desc="区域预测 regions (Spark)", disable=not progress)
+    done = threading.Event()
+    watcher = threading.Thread(target=_spark_progress, args=(spark, bar, group, done), daemon=True)
+    watcher.start()
+    try:
+        with warnings.catch_warnings():
+            # PySpark 4.x warns on every pandas conversion that it does not fully support
+            # pandas >= 3; this path is tested to give the local pool's results bit for bit.
+            warnings.filterwarnings("ignore", _PANDAS3_WARNING, FutureWarning)
+            sdf = spark.createDataFrame(long.astype({"region": object, "measure": object}))
+            return sdf.groupBy("region").applyInPandas(fn, schema=SPARK_SCHEMA).toPandas()
+    finally:
+        done.set()
+        watcher.join()
+        bar.close()
+
+
+def _forecast_dask(long, fn, *, workers, progress) -> pd.DataFrame:
+    dd = _require("dask.dataframe", "Dask")
+    from dask.callbacks import Callback
+
+    # Indexed by region with known divisions, groupby("region") runs within partitions: no
+    # shuffle; the region reaches each group as its key (the frame has no region column).
+    ddf = dd.from_pandas(long.set_index("region"), npartitions=max(4 * workers, 1), sort=True)
+    result = ddf.groupby("region", group_keys=False).apply(fn, meta=output_meta())
+
+    class _Bar(Callback):
+        def _start(self, dsk):
+            self.bar = tqdm(total=len(dsk), unit="task", desc="区域预测 regions (Dask)",
+                            disable=not progress)  # fmt: skip
+
+        def _posttask(self, key, result, dsk, state, worker_id):
+            self.bar.update(1)
+
+        def _finish(self, dsk, state, errored):
+            self.bar.close()
+
+    with _Bar():
+        return result.compute(scheduler="processes", num_workers=workers)
+
+
+def forecast_all_regions(
+    long: pd.DataFrame,
+    *,
+    year: int,
+    as_of_month: int,
+    engine: str = "local",
+    workers: int = 2,
+    targets: Sequence[RegionTarget] = DEFAULT_TARGETS,
+    progress: bool = True,
+    spark=None,
+) -> pd.DataFrame:
+    """:func:`forecast_region_frame` for every region of the long frame ``long`` (a
+    ``region`` column, as :func:`region_frames` makes it) on ``engine``: "local" (the
+    process pool of :func:`forecast_regions`), "dask" (processes) or "spark" (``spark`` or a
+    ``local[workers]`` session). Rows by region, then in ``targets``' order, dtypes of
+    :func:`output_meta`: the same frame, bit for bit, on every engine (tested).
+
+    Raises :class:`EngineUnavailableError` when ``engine`` is not installed.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if "region" not in long.columns:
+        raise ValueError("区域数据缺少 region 列 (the long frame lacks a region column)")
+    fn = region_function(year=year, as_of_month=as_of_month, targets=targets)
+    if engine == "local":
+        groups = long.groupby("region", sort=True)
+        chunks = -(-groups.ngroups // _CHUNK)
+        frames = forecast_regions(
+            ((name, pdf.drop(columns="region")) for name, pdf in groups), year=year,
+            as_of_month=as_of_month, targets=targets, chunk_size=_CHUNK, progress=progress,
+            workers=max(1, min(workers, chunks)),  # no pool to start for a single chunk
+            total=groups.ngroups,
+        )  # fmt: skip
+        out = pd.concat(list(frames), ignore_index=True) if len(long) else output_meta()
+    elif engine == "dask":
+        out = _forecast_dask(long, fn, workers=workers, progress=progress)
+    else:
+        out = _forecast_spark(long, fn, workers=workers, progress=progress, spark=spark)
+    return _sorted_output(out, targets)
 
 
 # ------------------------------------------------------------------ processed tables -> long frame
