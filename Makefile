@@ -11,7 +11,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 # apt-get needs root; use sudo when we are not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all setup setup-dev fonts browser office data forecast notebooks report test lint notebooks-commit clean-outputs
+.PHONY: all setup setup-dev fonts browser office scale data forecast notebooks report test lint notebooks-commit clean-outputs
 
 all: setup fonts
 	$(TIANXIN) all --raw data/raw --processed data/processed --reports reports
@@ -56,10 +56,23 @@ office:
 	    $(SUDO) apt-get install -y -qq libreoffice-writer-nogui poppler-utils >/dev/null ) \
 	  || echo "LibreOffice/poppler not installed: the DOCX and PDF page tests will be skipped"; }
 
+# The engines of docs/scale.md for the engine tests: the [scale] extra (pyspark, dask, duckdb)
+# and a headless Java for Spark (the tests skip with a reason when these cannot be installed).
+SCALESTAMP := $(VENV)/.installed-scale
+$(SCALESTAMP): $(DEVSTAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,scale]' && touch $@ \
+	  || echo "[scale] extra not installed: the engine tests will be skipped"
+
+scale: $(SCALESTAMP)
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing a headless Java for the Spark tests"; \
+	  ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null ) \
+	  || echo "Java not installed: the Spark tests will be skipped"; }
+
 data: setup
 	$(TIANXIN) clean --raw data/raw --out data/processed
 
-test: setup-dev fonts browser office data
+test: setup-dev fonts browser office scale data
 	$(PY) -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
 lint: setup-dev

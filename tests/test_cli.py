@@ -28,6 +28,7 @@ def test_every_step_has_a_subcommand():
         "report",
         "notebooks",
         "all",
+        "regions",
     }
 
 

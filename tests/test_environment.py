@@ -22,6 +22,7 @@ def test_environment_yml_mirrors_pyproject():
     project = pyproject["project"]
     declared = {_name(r): r.replace(" ", "") for r in project["dependencies"]}
     declared |= {_name(r): r.replace(" ", "") for r in project["optional-dependencies"]["dev"]}
+    declared |= {_name(r): r.replace(" ", "") for r in project["optional-dependencies"]["scale"]}
 
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text(encoding="utf-8"))
     conda = {}

@@ -90,7 +90,7 @@ def test_output_shape_and_dtypes(regions):
     pd.testing.assert_frame_equal(pdf, before)  # input not modified
     assert tuple(out.columns) == scale.OUTPUT_COLUMNS
     assert out.dtypes.to_dict() == scale.output_meta().dtypes.to_dict()
-    assert out["region"].eq("").all()  # no region column in: empty name out
+    assert out["region"].isna().all()  # no region column, no group key: missing, not ""
     assert list(out["target_id"]) == [t.id for t in scale.DEFAULT_TARGETS]
     for name_ in scale.OUTPUT_COLUMNS:
         assert f"{name_} " in scale.SPARK_SCHEMA
@@ -183,3 +183,84 @@ def test_synthetic_regions_are_deterministic_and_varied():
     }
     assert set(f["measure"]) == needed
     assert f.loc[f["measure"] == "contracts", "month"].between(1, 12).all()
+
+
+def test_region_comes_from_the_column_or_the_group_key(regions):
+    # pandas 3 leaves the key out of each group of groupby().apply (Dask does the same): the
+    # region is the group's name then, also after set_index("region").
+    long = pd.concat([pdf.assign(region=name) for name, pdf in regions[:3]], ignore_index=True)
+    spec = (scale.RegionTarget("contracts_only", "contracts", "ytd"),)
+
+    def one(pdf):
+        return scale.forecast_region_frame(pdf, year=YEAR, as_of_month=AS_OF, targets=spec)
+
+    by_key = long.groupby("region", group_keys=False).apply(one)
+    by_index = long.set_index("region").groupby("region", group_keys=False).apply(one)
+    by_column = pd.concat([one(g) for _, g in long.groupby("region")], ignore_index=True)
+    names = [name for name, _ in regions[:3]]
+    for out in (by_key, by_index, by_column):
+        assert list(out["region"]) == names
+    pd.testing.assert_frame_equal(by_key.reset_index(drop=True), by_column)
+
+
+def test_region_frames_of_the_processed_sample(tmp_path_factory):
+    from tianxin_analysis.data import load_processed, run_clean
+    from tianxin_analysis.forecast import models
+    from tianxin_analysis.paths import RAW_DIR
+    from tianxin_analysis.targets import load_targets
+
+    out = tmp_path_factory.mktemp("regions") / "processed"
+    run_clean(RAW_DIR, out, progress=False)
+    plan = load_targets(2024)
+    long = scale.region_frames(out, plan=plan)
+    assert long.dtypes.astype(str).to_dict() == scale.LONG_COLUMNS
+    assert set(long["region"]) == {plan.district_code} == {"430103"}
+    needed = {t.measure for t in scale.DEFAULT_TARGETS} | {"hitech_va_growth_cum_pct"}
+    assert set(long["measure"]) == needed
+    # the plan year's targets ride along; the 2023 R&D ratio target is not 2024's
+    target = long.groupby("measure")["target"].first()
+    assert target["contracts"] == plan["tech_contracts_count"].value
+    assert target["sme_registrations"] == plan["tech_smes"].value
+    assert np.isnan(target["rd_intensity_pct"])
+
+    # the district's flows go in as the forecast layer builds them: same forecast
+    res = scale.forecast_region_frame(long, year=2024, as_of_month=9).set_index("target_id")
+    tc = load_processed("tech_contracts", out)
+    for tid, measure in [
+        ("tech_contracts_count", "contracts"),
+        ("tech_contracts_value", "value_yi"),
+    ]:
+        direct = models.contracts_year_end(tc, measure, 2024, "2024-09", plan[tid].value)
+        assert res.loc[tid, "point"] == pytest.approx(direct.point, rel=1e-12)
+        assert res.loc[tid, "p_meet"] == pytest.approx(direct.p_meet, rel=1e-12)
+    assert res.loc["tech_smes", "actual_to_date"] == pytest.approx(
+        models.sme_year_end(
+            load_processed("tech_sme_registrations", out), 2024, "2024-09"
+        ).actual_to_date
+    )
+    va = load_processed("hitech_value_added", out)
+    direct = models.growth_full_year(va, 2024, pd.Period("2024-09", "M"), 11.0)
+    assert res.loc["hitech_va_growth", "point"] == pytest.approx(direct.point, rel=1e-12)
+    # year-end valid certificates: batches Y-2..Y, revoked / moved-out enterprises left out
+    certs = load_processed("hitech_certificates", out)
+    removed = set(certs.loc[certs["status"].isin(models.REMOVED_STATUSES), "uscc"])
+    held = set(certs.loc[certs["year"].between(2021, 2023), "uscc"]) - removed
+    counts = long[long["measure"] == "hitech_enterprises"].set_index("year")["value"]
+    assert counts[2023] == len(held)
+
+
+def test_region_frames_one_region_per_value_of_a_region_column():
+    from tianxin_analysis.errors import InputFileError
+
+    contracts = pd.DataFrame({
+        "region": ["430102", "430102", "430103"], "year": [2023, 2023, 2023],
+        "month": [1, 2, 1], "months_covered": [1, 1, 1], "contracts": [5.0, 7.0, 3.0],
+        "value_wan": [1e4, 2e4, 3e4],
+    })  # fmt: skip
+    long = scale.region_frames({"tech_contracts": contracts})
+    assert sorted(set(long["region"])) == ["430102", "430103"]
+    got = long[(long["measure"] == "contracts") & (long["region"] == "430102")]
+    assert got["value"].tolist() == [5.0, 7.0] and got["month"].tolist() == [1, 2]
+    assert long.loc[long["region"] == "430103", "value"].tolist() == [3.0, 3.0]  # 项, 亿元
+    with pytest.raises(InputFileError, match="清洗"):
+        scale.region_frames({})

@@ -115,6 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-place", action="store_true",
                    help="执行并保存到 notebooks/ (developers) execute and save in place")  # fmt: skip
 
+    p = sub.add_parser("regions", help="各区域批量预测 forecast every region of the processed data")
+    p.add_argument("--engine", choices=("local", "dask", "spark"), default="local",
+                   help="计算引擎 engine: local (default, nothing extra), dask or spark "
+                        "(pip install 'tianxin-analysis[scale]')")  # fmt: skip
+    p.add_argument("--as-of", required=True, type=_as_of_month,
+                   help="数据截至月份 as-of month, YYYY-MM (plan year = its year)")  # fmt: skip
+    p.add_argument("--processed", type=Path, default=PROCESSED_DIR,
+                   help="清洗结果目录 processed data folder")  # fmt: skip
+    p.add_argument("--out", type=Path, default=REPORTS_DIR / "regions",
+                   help="输出目录 output folder (default %(default)s)")  # fmt: skip
+    p.add_argument("--raw", type=Path, default=RAW_DIR,
+                   help="原始数据目录，读取 targets/<年份>.yaml raw folder (for the plan)")  # fmt: skip
+    p.add_argument("--workers", type=int, default=2, help="并行进程数 workers (default 2)")
+
     p = sub.add_parser("all", help="清洗、预测、执行笔记本、生成简报 the whole monthly job")
     _add_paths(p, "raw", "processed", "reports", "as_of")
     return parser
@@ -143,6 +157,8 @@ def _run(args: argparse.Namespace) -> int:
                      write_annual_vintages(args.yearbook, out / "yearbook_vintages.csv")):  # fmt: skip
             print(f"已写入 wrote {path}")
         return 0
+    if args.command == "regions":
+        return _regions(args, progress)
     if args.command in ("clean", "all"):
         from .data import run_clean
 
@@ -163,6 +179,33 @@ def _run(args: argparse.Namespace) -> int:
     with _publishing_reports(args) as stage:
         _write_reports(args, stage, progress)
     print(f"已发布 published: {args.reports}（运行编号 run id {stage.run_id}，见 see run.json）")
+    return 0
+
+
+def _regions(args: argparse.Namespace, progress: bool) -> int:
+    """``tianxin regions``: every region's forecast at the as-of month, published into
+    ``--out`` (the month's parquet partition and overview page) all or nothing."""
+    from .data import is_synthetic
+    from .publish import publish
+    from .regions import FORECASTS_DIR, summary_text, write_regions
+    from .scale import forecast_all_regions, region_frames
+
+    year, month = int(args.as_of[:4]), int(args.as_of[5:])
+    plan_file = args.raw / "targets" / f"{year}.yaml"
+    long = region_frames(args.processed, plan=plan_file if plan_file.is_file() else None)
+    inputs = {"targets": plan_file, "processed/run.json": args.processed / "run.json",
+              "processed/lineage.json": args.processed / "lineage.json"}  # fmt: skip
+    with publish(args.out, "regions", params={"as_of": args.as_of, "year": year},
+                 inputs=inputs) as stage:  # fmt: skip
+        result = forecast_all_regions(long, year=year, as_of_month=month, engine=args.engine,
+                                      workers=args.workers, progress=progress)  # fmt: skip
+        stage.discard(f"{FORECASTS_DIR}/as_of={args.as_of}")
+        written = write_regions(result, stage.path, as_of=args.as_of,
+                                synthetic=is_synthetic(args.processed))  # fmt: skip
+        print(summary_text(result))
+    for path in written:
+        print(f"已写入 wrote {args.out / path.relative_to(stage.path)}")
+    print(f"已发布 published: {args.out}（运行编号 run id {stage.run_id}）")
     return 0
 
 

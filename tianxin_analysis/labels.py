@@ -210,3 +210,26 @@ WATCHLIST_COLUMNS["expiry_date"] = ("证书到期日", "certificate expires")
 
 # The customary comparison of a growth target, in words a leader reads on the chart.
 CHART_TEXT["baseline_growth"] = ("保持目前累计增速", "cumulative growth so far held")
+
+# The many-regions forecast (`tianxin regions`): its targets (scale.DEFAULT_TARGETS ids) and
+# the words of its overview page.
+REGION_TARGET = {
+    "tech_contracts_count": ("技术合同登记数", "technology contracts"),
+    "tech_contracts_value": ("技术合同成交额", "technology contract value"),
+    "tech_smes": ("科技型中小企业入库数", "tech-based SME registrations"),
+    "hitech_va_growth": ("高新技术产业增加值增速", "growth of high-tech value added"),
+    "hitech_enterprises": ("高新技术企业数", "high-tech enterprises"),
+    "rd_intensity": ("研发经费投入强度", "R&D intensity"),
+}
+REGION_TEXT = {
+    "title": ("各区域目标完成风险一览 · 数据截至 {as_of}", "regions by risk · as of {as_of}"),
+    "rank": ("风险排序", "rank"),
+    "region": ("区域代码", "region"),
+    "off_track": ("难以完成项数", "targets off track"),
+    "at_risk": ("存在风险项数", "targets at risk"),
+    "note": ("按难以完成、存在风险的目标数从多到少，再按平均完成概率从低到高排序；格内为状态与完成概率。",
+             "sorted by targets off track, then at risk, then mean probability of meeting; "
+             "each cell: status and probability of meeting"),  # fmt: skip
+    "summary": ("各目标状态的区域数", "regions by status of each target"),
+    "target": ("目标", "target"),
+}

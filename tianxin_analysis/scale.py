@@ -31,33 +31,48 @@ statistical report gives them; ``annual`` = ``forecast.annual.annual`` on the ye
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from ._workers import process_pool
+from .errors import InputFileError, TianxinError
+from .forecast import models
 from .forecast.annual import annual
 from .forecast.models import growth_full_year
 from .forecast.result import ForecastResult
 from .forecast.ytd import year_end_from_ytd
+from .paths import TARGETS_DIR
 from .target_types import source_of
-from .targets import Target
+from .targets import Plan, Target, load_targets
 
 __all__ = [
     "DEFAULT_TARGETS",
+    "ENGINES",
+    "LONG_COLUMNS",
     "MODELS",
     "OUTPUT_COLUMNS",
     "SPARK_SCHEMA",
+    "EngineUnavailableError",
     "RegionTarget",
+    "forecast_all_regions",
     "forecast_region_frame",
     "forecast_regions",
     "output_meta",
+    "region_frames",
+    "region_function",
+    "spark_session",
     "synthetic_region_frames",
 ]
 
@@ -255,6 +270,19 @@ def _forecast_one(rows: pd.DataFrame, spec: RegionTarget, year: int, as_of_month
     return row
 
 
+def _region_of(pdf: pd.DataFrame) -> str | None:
+    """The region of one group: its ``region`` column, else the group key that pandas' (and
+    so Dask's) ``groupby().apply`` sets as the group's ``name`` (under pandas 3 the key column
+    is not in the group, and ``set_index("region")`` moves it to the index), else None."""
+    if "region" in pdf.columns:
+        return str(pdf["region"].iloc[0]) if len(pdf) else None
+    # vars(): a column called "name" would shadow the attribute
+    key = vars(pdf).get("name")
+    if isinstance(key, tuple):  # groupby(["region"]) gives a 1-tuple
+        key = key[0] if len(key) == 1 else None
+    return None if key is None else str(key)
+
+
 def forecast_region_frame(
     pdf: pd.DataFrame,
     *,
@@ -265,7 +293,9 @@ def forecast_region_frame(
     """One region's long frame (module docstring) -> one row per target, :data:`OUTPUT_COLUMNS`.
 
     A target whose measure has no rows gives a row with status "unknown" and method "no
-    data". ``pdf`` is not modified. With ``functools.partial`` this is the function Spark's
+    data". ``region`` comes from the frame's ``region`` column or, without one, from the
+    group key of a ``groupby("region").apply`` (missing when there is neither). ``pdf`` is
+    not modified. With ``functools.partial`` this is the function Spark's
     ``applyInPandas`` and Dask's ``groupby().apply`` take.
     """
     missing = [c for c in _REQUIRED_INPUT if c not in pdf.columns]
@@ -275,7 +305,7 @@ def forecast_region_frame(
         )
     if not 1 <= int(as_of_month) <= 12:
         raise ValueError(f"as_of_month must be 1..12, got {as_of_month}")
-    region = str(pdf["region"].iloc[0]) if "region" in pdf.columns and len(pdf) else ""
+    region = _region_of(pdf)
     by_measure = dict(tuple(pdf.groupby("measure", sort=False))) if len(pdf) else {}
     rows = []
     for spec in targets:
@@ -362,6 +392,349 @@ def forecast_regions(
                 yield out
     finally:
         bar.close()
+
+
+# ----------------------------------------------------------------------------- engines
+
+ENGINES = ("local", "dask", "spark")
+_CHUNK = 25  # regions per task of the local pool (forecast_regions' default)
+SCALE_EXTRA = "pip install 'tianxin-analysis[scale]'"
+# Each worker runs one region at a time: BLAS threads would only compete with the other
+# workers for the same cores (set for Spark's Python workers; the local pool and Dask's
+# processes inherit them from the environment).
+_ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+_PANDAS3_WARNING = "PySpark does not yet fully support pandas"
+
+
+class EngineUnavailableError(TianxinError):
+    """The engine asked for is not installed (the ``[scale]`` extra) or cannot start."""
+
+
+def _require(module: str, engine: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise EngineUnavailableError(
+            f"未安装 {engine} 引擎，请运行 {SCALE_EXTRA}，或使用 --engine local "
+            f"(the {engine} engine is not installed: run {SCALE_EXTRA}, or use --engine local)"
+        ) from None
+
+
+def region_function(
+    *, year: int, as_of_month: int, targets: Sequence[RegionTarget] = DEFAULT_TARGETS
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """:func:`forecast_region_frame` with its keywords bound, as the plain one-argument
+    function Spark's ``applyInPandas`` and Dask's ``groupby().apply`` take (Spark reads a
+    function's type hints and warns about a ``functools.partial``)."""
+    year, as_of_month, targets = int(year), int(as_of_month), tuple(targets)
+
+    def forecast(pdf: pd.DataFrame) -> pd.DataFrame:
+        return forecast_region_frame(pdf, year=year, as_of_month=as_of_month, targets=targets)
+
+    return forecast
+
+
+def _sorted_output(out: pd.DataFrame, targets: Sequence[RegionTarget]) -> pd.DataFrame:
+    """Output rows by region, then in ``targets``' order, with :func:`output_meta`'s dtypes:
+    the same frame whichever engine made it."""
+    order = {t.id: i for i, t in enumerate(targets)}
+    out = out.reset_index(drop=True)[list(OUTPUT_COLUMNS)].astype(output_meta().dtypes.to_dict())
+    rank = out["target_id"].map(order).to_numpy()
+    keys = np.lexsort((rank, out["region"].to_numpy(dtype=object)))
+    return out.iloc[keys].reset_index(drop=True)
+
+
+def spark_session(workers: int = 2):
+    """A local Spark session (``local[workers]``) whose Python workers run this interpreter
+    (``PYSPARK_PYTHON``: without it they start whatever ``python3`` is on the path, which
+    may lack the packages), with Arrow transfers and one BLAS thread per worker. An active
+    session (a cluster's) is returned as it is."""
+    _require("pyspark", "Spark")
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.master(f"local[{int(workers)}]")
+        .appName("tianxin-regions")
+        .config("spark.pyspark.python", os.environ["PYSPARK_PYTHON"])
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.shuffle.partitions", str(4 * int(workers)))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.ui.enabled", "false")
+    )
+    for name, value in _ONE_THREAD.items():
+        builder = builder.config(f"spark.executorEnv.{name}", value)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", _PANDAS3_WARNING, FutureWarning
+            )  # see _forecast_spark
+            spark = builder.getOrCreate()
+    except Exception as exc:  # no Java, or the JVM would not start (py4j raises its own)
+        raise EngineUnavailableError(
+            "Spark 无法启动：需要 Java 17 或更高版本（如 Debian 的 openjdk-17-jre-headless）"
+            f" (Spark could not start: it needs Java 17+): {str(exc).splitlines()[0][:200]}"
+        ) from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _spark_progress(spark, bar: tqdm, group: str, done: threading.Event) -> None:
+    """Move ``bar`` (tasks) with the tasks Spark has finished for job group ``group``."""
+    tracker = spark.sparkContext.statusTracker()
+    while not done.wait(0.5):
+        total = finished = 0
+        for job in tracker.getJobIdsForGroup(group):
+            info = tracker.getJobInfo(job)
+            for stage in info.stageIds if info else ():
+                st = tracker.getStageInfo(stage)
+                if st:
+                    total += st.numTasks
+                    finished += st.numCompletedTasks
+        if total:
+            bar.total = total
+            bar.n = finished
+            bar.refresh()
+
+
+def _forecast_spark(long, fn, *, workers, progress, spark=None) -> pd.DataFrame:
+    spark = spark if spark is not None else spark_session(workers)
+    group = f"tianxin-regions-{os.getpid()}-{threading.get_ident()}"
+    spark.sparkContext.setJobGroup(group, "tianxin regions")
+    bar = tqdm(unit="task", desc="区域预测 regions (Spark)", disable=not progress)
+    done = threading.Event()
+    watcher = threading.Thread(target=_spark_progress, args=(spark, bar, group, done), daemon=True)
+    watcher.start()
+    try:
+        with warnings.catch_warnings():
+            # PySpark 4.x warns on every pandas conversion that it does not fully support
+            # pandas >= 3; this path is tested to give the local pool's results bit for bit.
+            warnings.filterwarnings("ignore", _PANDAS3_WARNING, FutureWarning)
+            sdf = spark.createDataFrame(long.astype({"region": object, "measure": object}))
+            return sdf.groupBy("region").applyInPandas(fn, schema=SPARK_SCHEMA).toPandas()
+    finally:
+        done.set()
+        watcher.join()
+        bar.close()
+
+
+def _forecast_dask(long, fn, *, workers, progress) -> pd.DataFrame:
+    dd = _require("dask.dataframe", "Dask")
+    from dask.callbacks import Callback
+
+    # Indexed by region with known divisions, groupby("region") runs within partitions: no
+    # shuffle; the region reaches each group as its key (the frame has no region column).
+    ddf = dd.from_pandas(long.set_index("region"), npartitions=max(4 * workers, 1), sort=True)
+    result = ddf.groupby("region", group_keys=False).apply(fn, meta=output_meta())
+
+    class _Bar(Callback):
+        def _start(self, dsk):
+            self.bar = tqdm(total=len(dsk), unit="task", desc="区域预测 regions (Dask)",
+                            disable=not progress)  # fmt: skip
+
+        def _posttask(self, key, result, dsk, state, worker_id):
+            self.bar.update(1)
+
+        def _finish(self, dsk, state, errored):
+            self.bar.close()
+
+    with _Bar():
+        return result.compute(scheduler="processes", num_workers=workers)
+
+
+def forecast_all_regions(
+    long: pd.DataFrame,
+    *,
+    year: int,
+    as_of_month: int,
+    engine: str = "local",
+    workers: int = 2,
+    targets: Sequence[RegionTarget] = DEFAULT_TARGETS,
+    progress: bool = True,
+    spark=None,
+) -> pd.DataFrame:
+    """:func:`forecast_region_frame` for every region of the long frame ``long`` (a
+    ``region`` column, as :func:`region_frames` makes it) on ``engine``: "local" (the
+    process pool of :func:`forecast_regions`), "dask" (processes) or "spark" (``spark`` or a
+    ``local[workers]`` session). Rows by region, then in ``targets``' order, dtypes of
+    :func:`output_meta`: the same frame, bit for bit, on every engine (tested).
+
+    Raises :class:`EngineUnavailableError` when ``engine`` is not installed.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if "region" not in long.columns:
+        raise ValueError("区域数据缺少 region 列 (the long frame lacks a region column)")
+    fn = region_function(year=year, as_of_month=as_of_month, targets=targets)
+    if engine == "local":
+        groups = long.groupby("region", sort=True)
+        chunks = -(-groups.ngroups // _CHUNK)
+        frames = forecast_regions(
+            ((name, pdf.drop(columns="region")) for name, pdf in groups), year=year,
+            as_of_month=as_of_month, targets=targets, chunk_size=_CHUNK, progress=progress,
+            workers=max(1, min(workers, chunks)),  # no pool to start for a single chunk
+            total=groups.ngroups,
+        )  # fmt: skip
+        out = pd.concat(list(frames), ignore_index=True) if len(long) else output_meta()
+    elif engine == "dask":
+        out = _forecast_dask(long, fn, workers=workers, progress=progress)
+    else:
+        out = _forecast_spark(long, fn, workers=workers, progress=progress, spark=spark)
+    return _sorted_output(out, targets)
+
+
+# ------------------------------------------------------------------ processed tables -> long frame
+
+# The long frame's columns and dtypes (the module docstring's input shape).
+LONG_COLUMNS: dict[str, str] = {
+    "region": "str", "measure": "str", "year": "int64", "month": "int64", "value": "float64",
+    "target": "float64",
+}  # fmt: skip
+# (kind, data_kind, measure) of a plan's target -> the long frame's measure; "" = any measure.
+_PLAN_MEASURES = {
+    ("stock", "hitech_certificates", ""): "hitech_enterprises",
+    ("stock", "tech_sme_registrations", ""): "sme_registrations",
+    ("flow", "tech_contracts", "contracts"): "contracts",
+    ("flow", "tech_contracts", "value_yi"): "contract_value_yi",
+    ("growth_rate", "hitech_value_added", ""): "hitech_va_cum_yi",
+    ("ratio", "rd_expenditure", ""): "rd_intensity_pct",
+}
+
+
+def _rows(measure: str, year, month, value) -> pd.DataFrame:
+    return pd.DataFrame({"measure": measure, "year": np.asarray(year, dtype=np.int64),
+                         "month": np.asarray(month, dtype=np.int64),
+                         "value": np.asarray(value, dtype=float)})  # fmt: skip
+
+
+def _monthly_rows(measure: str, monthly: pd.Series) -> pd.DataFrame:
+    return _rows(measure, monthly.index.year, monthly.index.month, monthly.to_numpy())
+
+
+def _hitech_year_end_counts(certs: pd.DataFrame) -> pd.DataFrame:
+    """Enterprises holding a certificate of batch Y, Y-1 or Y-2 (valid three years) and not
+    revoked or moved out, at the end of each year Y whose three batches are all in the list."""
+    removed = set(certs.loc[certs["status"].astype(str).isin(models.REMOVED_STATUSES), "uscc"])
+    by_year = {int(y): set(g["uscc"]) - removed for y, g in certs.groupby("year")}
+    years = [y for y in sorted(by_year) if y - 2 >= min(by_year)]
+    counts = [
+        len(by_year[y] | by_year.get(y - 1, set()) | by_year.get(y - 2, set())) for y in years
+    ]
+    return _rows("hitech_enterprises", years, [12] * len(years), counts)
+
+
+def _region_measures(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """One region's processed tables (kind -> frame) as long-frame rows without targets, with
+    the forecast layer's own monthly series, so the district's numbers go in unchanged."""
+    parts = []
+    if (tc := tables.get("tech_contracts")) is not None and len(tc):
+        last = pd.Period(year=int(tc["year"].max()), month=12, freq="M")
+        parts.append(_monthly_rows("contracts", models.contracts_monthly(tc, "contracts", last)))
+        parts.append(_monthly_rows("contract_value_yi",
+                                   models.contracts_monthly(tc, "value_yi", last)))  # fmt: skip
+    if (regs := tables.get("tech_sme_registrations")) is not None and len(regs):
+        last = pd.Period(pd.to_datetime(regs["registration_date"]).max(), freq="M")
+        parts.append(_monthly_rows("sme_registrations",
+                                   models.sme_registrations_monthly(regs, last)))  # fmt: skip
+    if (va := tables.get("hitech_value_added")) is not None and len(va):
+        parts.append(_rows("hitech_va_cum_yi", va["year"], va["month"], va["va_cum_yi"]))
+        parts.append(_rows("hitech_va_growth_cum_pct", va["year"], va["month"],
+                           va["growth_cum_pct"]))  # fmt: skip
+    if (certs := tables.get("hitech_certificates")) is not None and len(certs):
+        parts.append(_hitech_year_end_counts(certs))
+    rd, gdp = tables.get("rd_expenditure"), tables.get("district_gdp")
+    if rd is not None and gdp is not None and len(rd) and len(gdp):
+        ratio = models.rd_intensity_series(rd, gdp, int(rd["year"].max()) + 1)["intensity_pct"]
+        parts.append(_rows("rd_intensity_pct", ratio.index, [12] * len(ratio), ratio))
+    return parts
+
+
+def _plan_targets(plan: Plan) -> dict[str, float]:
+    """Long-frame measure -> the plan's target value, for the targets of the plan year itself
+    (a ratio target of an earlier year, published with a lag, is not this year's)."""
+    out = {}
+    for t in plan.targets:
+        key = (t.kind, t.data_kind, t.measure if t.data_kind == "tech_contracts" else "")
+        if key in _PLAN_MEASURES and t.reference_year == plan.year:
+            out[_PLAN_MEASURES[key]] = float(t.value)
+    return out
+
+
+def _latest_plan() -> Plan | None:
+    years = sorted(int(p.stem) for p in TARGETS_DIR.glob("*.yaml") if p.stem.isdigit())
+    return load_targets(years[-1]) if years else None
+
+
+def region_frames(
+    processed_dir: str | os.PathLike[str] | Mapping[str, pd.DataFrame],
+    *,
+    plan: Plan | int | str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Every measure of every region of the processed tables as one long frame (the module
+    docstring's shape, columns :data:`LONG_COLUMNS`, sorted by region, measure, year, month).
+
+    A table with a ``region`` column gives one region per value; a table without one (today's
+    single-district data) belongs to the plan's ``district_code``. ``plan`` (a
+    :class:`~tianxin_analysis.targets.Plan`, a plan year or a targets file; default the newest
+    ``data/raw/targets/<year>.yaml``) also gives the ``target`` of each measure whose target
+    is for the plan year (the same value for every region); without a plan, targets are NaN.
+    Measures: monthly flows as the forecast layer builds them (``contracts``,
+    ``contract_value_yi``, ``sme_registrations``), value added and its cumulative growth,
+    the year-end count of valid high-tech certificates and R&D intensity (annual, month 12).
+    Tables that are absent are skipped; ``processed_dir`` may also be a mapping kind -> table.
+    Raises ``InputFileError`` when there is no table at all.
+    """
+    from .data import KINDS, load_processed
+
+    plan = plan if isinstance(plan, Plan) or plan is None else load_targets(plan)
+    plan = plan if plan is not None else _latest_plan()
+    if isinstance(processed_dir, Mapping):
+        tables = {k: processed_dir[k] for k in KINDS if k in processed_dir}
+    else:
+        folder = Path(processed_dir)
+        tables = {k: load_processed(k, folder) for k in KINDS if (folder / k).is_dir()}
+    if not tables:
+        raise InputFileError("找不到清洗后的数据，请先运行 tianxin clean",
+                             "no processed tables; run `tianxin clean` first",
+                             file=str(processed_dir))  # fmt: skip
+    district = plan.district_code if plan is not None and plan.district_code else None
+    by_region: dict[str, dict[str, pd.DataFrame]] = {}
+    for kind, table in tables.items():
+        if "region" in table.columns:
+            for region, rows in table.groupby("region", sort=True):
+                by_region.setdefault(str(region), {})[kind] = rows
+        elif district is None:
+            raise InputFileError(
+                f"数据表 {kind} 没有 region 列，也没有计划文件给出 plan.district_code",
+                f"table {kind} has no region column and no plan gives plan.district_code",
+                expected="data/raw/targets/<年份>.yaml 中的 plan.district_code",
+            )  # fmt: skip
+        else:
+            by_region.setdefault(district, {})[kind] = table
+    targets = _plan_targets(plan) if plan is not None else {}
+    frames = [
+        pd.concat(parts, ignore_index=True).assign(region=region)
+        for region in sorted(by_region)
+        if (parts := _region_measures(by_region[region]))
+    ]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in LONG_COLUMNS.items()})
+    long = pd.concat(frames, ignore_index=True)
+    long["target"] = long["measure"].map(targets).astype(float)
+    return (
+        long[list(LONG_COLUMNS)]
+        .astype(LONG_COLUMNS)
+        .sort_values(["region", "measure", "year", "month"], ignore_index=True, kind="stable")
+    )
 
 
 # ----------------------------------------------------------------------------- synthetic regions

@@ -1390,15 +1390,18 @@ def _write_partition(
     ]
     part = pa.Table.from_arrays(columns, schema=table.schema)
     with atomic_path(target) as tmp:
+        # Microsecond timestamps (the processed dates are days): Spark cannot read
+        # TIMESTAMP(NANOS), which pyarrow writes for pandas' datetime64[ns] by default.
         pq.write_table(
-            part, tmp, compression="snappy", use_dictionary=dictionary, write_statistics=statistics
-        )
+            part, tmp, compression="snappy", use_dictionary=dictionary,
+            write_statistics=statistics, coerce_timestamps="us",
+        )  # fmt: skip
     return target
 
 
 def _write_parquet(df: pd.DataFrame, target: Path) -> Path:
     with atomic_path(target) as tmp:
-        df.to_parquet(tmp, index=False)
+        df.to_parquet(tmp, index=False, coerce_timestamps="us")  # as _write_partition
     return target
 
 
@@ -1433,7 +1436,9 @@ def load_processed(kind: str, processed_dir: str | os.PathLike[str]) -> pd.DataF
             ) from None  # fmt: skip
         frames.append(frame.assign(**{partition: year}))
     df = pd.concat(frames, ignore_index=True)
-    df = df[cols].astype({partition: "int64"})
+    # Dates are stored in microseconds (_write_partition); the contract's dtype is ns.
+    dates = {c: "datetime64[ns]" for c in cols if pd.api.types.is_datetime64_dtype(df[c])}
+    df = df[cols].astype({partition: "int64", **dates})
     return _sort(kind, df)
 
 
