@@ -232,3 +232,21 @@ def test_fixed_ets_parameters_are_the_tuning_medians():
     tuning = {k: v for k, v in bt.packaged_monthly_series().items()
               if ("", k) in bt.series_in(split, "monthly", "tuning")}  # fmt: skip
     assert np.allclose(bt.tune_ets_params(tuning), ETS_PARAMS, rtol=1e-3)
+
+
+def test_ets_component_without_the_hessian_gives_the_same_draws():
+    # The YTD model's ETS skips statsmodels' numerical Hessian (half of a forecast's time);
+    # the simulated rest-of-year must not change.
+    from tianxin_analysis.forecast.ytd import ETS_PARAM_NAMES, ETS_PARAMS, ets_model
+
+    s = bt.packaged_monthly_series()["a10"]
+    lv = np.log(s[(s.index.year >= 1999) & (s.index.year <= 2004)].to_numpy()[:-3])
+    draws = []
+    for covariance in (True, False):
+        model = ets_model(lv, covariance=covariance)
+        with model.fix_params(dict(zip(ETS_PARAM_NAMES, ETS_PARAMS, strict=True))):
+            res = model.fit(disp=False)
+        draws.append(np.asarray(res.simulate(3, repetitions=50, anchor="end",
+                                             rng=np.random.default_rng(0))))  # fmt: skip
+    assert np.array_equal(draws[0], draws[1])
+    assert np.isnan(ets_model(lv).fit(disp=False).cov_params_approx).all()

@@ -30,7 +30,7 @@ import pandas as pd
 from .errors import InputFileError
 from .forecast._dist import prob_at_least
 from .forecast.annual import annual
-from .forecast.panel import annual_panel_quantiles, panel_fit
+from .forecast.panel import annual_panel_quantiles, interval_scale_for, panel_fit
 from .forecast.ytd import year_end_from_ytd
 from .paths import RAW_DIR
 
@@ -283,6 +283,51 @@ def tune_annual_panel(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
         rows.append(best)
     out = pd.DataFrame(rows)
     return out.assign(chosen=out["interval_score"] == out["interval_score"].min())
+
+
+PANEL_TABLE_SCALE_GRID = tuple(np.round(np.arange(0.50, 1.61, 0.02), 2))
+
+
+def panels_in_set(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
+                  which: str) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """Each annual panel restricted to its series of set ``which`` of the committed split (a
+    tuner given these never reads a series of the other set, not even as a peer)."""
+    keep = series_in(split, "annual", which)
+    return {t: p[[(t, str(s)) in keep for s in p["series"]]].reset_index(drop=True)
+            for t, p in panels.items()}  # fmt: skip
+
+
+def tune_annual_panel_scales(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
+                             vintages: Mapping[str, pd.DataFrame] | None = None, *,
+                             grid: Iterable[float] = PANEL_TABLE_SCALE_GRID,
+                             **kwargs) -> pd.DataFrame:  # fmt: skip
+    """Choose ``annual_panel``'s interval scale per table (``INTERVAL_SCALE_BY_TABLE``) on the
+    tuning series alone: each panel is first restricted to its tuning series
+    (``panels_in_set``), backtested at every scale of ``grid`` (the prior weight as chosen by
+    ``tune_annual_panel``), and the scale whose pooled 80% coverage is nearest 0.80 is chosen
+    (ties: the lower interval score). One row per (``table``, ``interval_scale``) with
+    ``n``, ``coverage80``, ``coverage95``, ``interval_score`` and ``chosen``."""
+    vintages = vintages or {}
+    rows = []
+    for t, p in panels_in_set(panels, split, "tuning").items():
+        if p.empty:
+            continue
+        for k in grid:
+            bt = backtest_annual(p, single_series=False, vintages=vintages.get(t),
+                                 panel_kwargs={"interval_scale": float(k)}, **kwargs)  # fmt: skip
+            if bt.empty:
+                continue
+            d = _annual_scored(bt)
+            rows.append({"table": t, "interval_scale": float(k), "n": len(d),
+                         "coverage80": float(d["covered"].mean()),
+                         "coverage95": float(d["covered95"].mean()),
+                         "interval_score": float((d["is80"] + d["is95"]).mean())})  # fmt: skip
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out.assign(chosen=pd.Series(dtype=bool))
+    out["gap"] = (out["coverage80"] - 0.8).abs().round(9)
+    best = out.sort_values(["table", "gap", "interval_score"]).groupby("table").head(1).index
+    return out.assign(chosen=out.index.isin(best)).drop(columns="gap")
 
 
 def in_set(bt: pd.DataFrame, split: pd.DataFrame, kind: str, which: str) -> pd.DataFrame:
@@ -630,10 +675,15 @@ def tune_ytd(series: Mapping[str, pd.Series], *, months: Iterable[int] = range(1
 def annual_backtests(panels: Mapping[str, pd.DataFrame],
                      vintages: Mapping[str, pd.DataFrame] | None = None, **kwargs) -> pd.DataFrame:  # fmt: skip
     """``backtest_annual`` of every panel (with its table's editions from ``vintages`` when
-    given), stacked with a ``table`` column."""
+    given and its interval scale ``interval_scale_for(table)``), stacked with a ``table``
+    column."""
     vintages = vintages or {}
-    frames = [backtest_annual(p, vintages=vintages.get(t), **kwargs).assign(table=t)
-              for t, p in panels.items()]  # fmt: skip
+    frames = []
+    for t, p in panels.items():
+        # Each table's panel model with that table's interval scale (chosen on its tuning
+        # series), unless the caller sets the panel's arguments.
+        kw = {"panel_kwargs": {"interval_scale": interval_scale_for(t)}} | kwargs
+        frames.append(backtest_annual(p, vintages=vintages.get(t), **kw).assign(table=t))
     return pd.concat(frames, ignore_index=True)
 
 

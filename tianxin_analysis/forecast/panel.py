@@ -34,6 +34,21 @@ from .result import ForecastResult
 # Chosen on the tuning set (see module docstring); re-derive with backtest.tune_annual_panel().
 PRIOR_DF = 2.0
 INTERVAL_SCALE = 0.76
+# Interval scale per yearbook panel (family of series), each the scale whose 80% coverage on
+# that table's tuning series alone is nearest 0.80 (backtest.tune_annual_panel_scales; the
+# panel restricted to its tuning series, so no reporting series is read). One pooled scale
+# under-covered high-tech revenue (shock years, a definition break) and over-covered the
+# smooth R&D intensity. Panels not listed here use INTERVAL_SCALE.
+INTERVAL_SCALE_BY_TABLE = {
+    "hitech-industry-by-region": 0.82,
+    "rd-intensity-by-region": 0.70,
+    "tech-market-outflow-value": 0.58,
+}
+
+
+def interval_scale_for(table: str | None) -> float:
+    """The interval scale of yearbook panel ``table`` (INTERVAL_SCALE when it has none)."""
+    return INTERVAL_SCALE_BY_TABLE.get(table or "", INTERVAL_SCALE)
 PANEL_COLUMNS = ["point", "lower", "upper", "lower95", "upper95", "p_meet", "method"]
 
 
@@ -145,7 +160,8 @@ def annual_panel_quantiles(fit: pd.DataFrame) -> pd.DataFrame:
 
 
 def annual_panel(panel: pd.DataFrame, horizon: int = 1,
-                 target: float | Mapping[str, float] | None = None) -> pd.DataFrame:  # fmt: skip
+                 target: float | Mapping[str, float] | None = None, *,
+                 interval_scale: float | None = None) -> pd.DataFrame:  # fmt: skip
     """Forecast every series of ``panel`` ``horizon`` years past its own last year, each drift
     shrunk toward the group's by empirical Bayes (see the module docstring).
 
@@ -153,8 +169,9 @@ def annual_panel(panel: pd.DataFrame, horizon: int = 1,
     spans and gaps. ``target``: a scalar for all series or a mapping series -> target (series
     without one get NaN); ``p_meet`` = P(value >= target). Returns a frame indexed by
     ``series`` with ``point`` (median), ``lower``/``upper`` (80%), ``lower95``/``upper95``,
-    ``p_meet`` and ``method``."""
-    fit = panel_fit(panel, horizon)
+    ``p_meet`` and ``method``. ``interval_scale``: the factor on the predictive spread
+    (default INTERVAL_SCALE; ``interval_scale_for(table)`` for a yearbook panel)."""
+    fit = panel_fit(panel, horizon, interval_scale=INTERVAL_SCALE if interval_scale is None else interval_scale)
     out = annual_panel_quantiles(fit)
     p = np.full(len(fit), np.nan)
     if target is not None:
@@ -177,11 +194,12 @@ def _prob_at_least(fit: pd.DataFrame, x: np.ndarray) -> np.ndarray:
 
 def annual_panel_result(panel: pd.DataFrame, series: str, horizon: int = 1,
                         target: float | None = None, *, comparator: str = ">=",
-                        tolerance: float = 0.0, seed: int | None = None) -> ForecastResult:  # fmt: skip
+                        tolerance: float = 0.0, seed: int | None = None,
+                        interval_scale: float | None = None) -> ForecastResult:  # fmt: skip
     """``annual_panel``'s forecast of one ``series`` of ``panel`` as a ``ForecastResult``
     (quantiles, p_meet and chart draws from the same Student-t), with the peers' group drift
     and the weight on the series' own drift in ``details``."""
-    fit = panel_fit(panel, horizon)
+    fit = panel_fit(panel, horizon, interval_scale=INTERVAL_SCALE if interval_scale is None else interval_scale)
     if series not in fit.index:
         raise KeyError(f"series {series!r} not in the panel (面板中没有该序列)")
     r = fit.loc[series]
@@ -234,7 +252,10 @@ def district_peers(indicator: str, *, public: bool = True,
     if not frames:
         return pd.DataFrame(columns=["series", "year", "value"])
     # The user's own rows come first and win over a public series of the same name.
-    return pd.concat(frames, ignore_index=True).drop_duplicates(["series", "year"], keep="first")
+    out = pd.concat(frames, ignore_index=True).drop_duplicates(["series", "year"], keep="first")
+    if public and kind == "panel":
+        out.attrs["panel_table"] = name  # annual_with_peers takes that table's interval scale
+    return out
 
 
 def annual_with_peers(series: pd.Series, peers: pd.DataFrame | None, horizon: int = 1,
@@ -242,7 +263,9 @@ def annual_with_peers(series: pd.Series, peers: pd.DataFrame | None, horizon: in
                       tolerance: float = 0.0, seed: int | None = None) -> ForecastResult:  # fmt: skip
     """The district's annual ``series`` (indexed by year) forecast ``horizon`` years past its
     last year by ``annual_panel`` among ``peers`` (``series``, ``year``, ``value``); the lone
-    series model ``annual`` when there are no peers. ``details["peers"]`` counts them."""
+    series model ``annual`` when there are no peers. ``details["peers"]`` counts them. Peers
+    from a yearbook panel (``peers.attrs["panel_table"]``, set by ``district_peers``) get that
+    table's interval scale (``interval_scale_for``)."""
     from .annual import annual
 
     s = pd.Series(series, dtype=float).dropna()
@@ -250,9 +273,10 @@ def annual_with_peers(series: pd.Series, peers: pd.DataFrame | None, horizon: in
         return annual(series, horizon=horizon, target=target, comparator=comparator,
                       tolerance=tolerance, seed=seed)  # fmt: skip
     own = pd.DataFrame({"series": DISTRICT_SERIES, "year": s.index.astype(int), "value": s.to_numpy()})
+    scale = interval_scale_for(peers.attrs.get("panel_table"))
     panel = pd.concat([peers[peers["series"] != DISTRICT_SERIES], own], ignore_index=True)
     return annual_panel_result(panel, DISTRICT_SERIES, horizon, target, comparator=comparator,
-                               tolerance=tolerance, seed=seed)  # fmt: skip
+                               tolerance=tolerance, seed=seed, interval_scale=scale)  # fmt: skip
 
 
 def resolve_peers(indicator: str, peers: pd.DataFrame | str | None) -> pd.DataFrame | None:

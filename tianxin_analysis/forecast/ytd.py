@@ -212,13 +212,45 @@ def _spread_combined(v: np.ndarray) -> np.ndarray:
     return out
 
 
-def ets_model(log_values: np.ndarray):
+def _no_hessian_ets():
+    """ETSModel whose results skip the numerical Hessian of the parameter covariance.
+
+    statsmodels' ``ETSResults.__init__`` always evaluates it (about half of a fixed-parameter
+    fit and simulation); nothing here reads the covariance — ``simulate`` uses the states,
+    parameters and residual scale only — so forecasts are identical (``tests``: equal draws)."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel, ETSResults, ETSResultsWrapper
+
+    class _Results(ETSResults):
+        @property
+        def cov_params_approx(self):  # not computed: NaN, as for fully fixed parameters
+            return np.full((self.k_params, self.k_params), np.nan)
+
+    class _Model(ETSModel):
+        @property
+        def _res_classes(self):
+            return {"fit": (_Results, ETSResultsWrapper)}
+
+    return _Model
+
+
+_ETS_CLASS = None
+
+
+def ets_model(log_values: np.ndarray, *, covariance: bool = False):
     """statsmodels ETS(A,Ad,A) with monthly seasonality for log monthly values (heuristic
-    initial states)."""
+    initial states). ``covariance=False`` (the default) returns the same model whose results
+    leave out the parameter covariance (never used here: the Hessian cost half a forecast)."""
+    global _ETS_CLASS
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    return ETSModel(log_values, error="add", trend="add", damped_trend=True, seasonal="add",
-                    seasonal_periods=12, initialization_method="heuristic")  # fmt: skip
+    if covariance:
+        cls = ETSModel
+    else:
+        if _ETS_CLASS is None:
+            _ETS_CLASS = _no_hessian_ets()
+        cls = _ETS_CLASS
+    return cls(log_values, error="add", trend="add", damped_trend=True, seasonal="add",
+               seasonal_periods=12, initialization_method="heuristic")  # fmt: skip
 
 
 def ets_history(mat: pd.DataFrame, year: int, m: int) -> np.ndarray | None:
