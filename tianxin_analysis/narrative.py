@@ -263,6 +263,13 @@ def status_display_table(evaluation: Evaluation) -> tuple[list[str], list[list[s
     return headers, rows, [str(s) for s in evaluation.table["status"]]
 
 
+def status_notes(evaluation: Evaluation) -> list[str]:
+    """Per row of the status table, the 数据提示 shown under it ("" when there is none)."""
+    label = SUMMARY_COLUMNS["data_note"][0]
+    notes = evaluation.table["data_note"]
+    return [f"{label}：{n}" if isinstance(n, str) and n else "" for n in notes]
+
+
 def delivery_lines(evaluation: Evaluation) -> list[tuple[str, str]]:
     """(target name, sentence) for every target of the plan that was evaluated."""
     return [(t.name_zh, delivery_sentence(evaluation, t.id))
@@ -320,6 +327,7 @@ __all__ = [
     "leader_columns",
     "method_notes",
     "status_display_table",
+    "status_notes",
     "tally_text",
     "headline_point",
     "is_published",
