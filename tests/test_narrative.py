@@ -105,3 +105,27 @@ def test_watch_list_by_urgency_puts_the_earliest_expiry_first(evaluation):
     out = narrative.watch_list_by_urgency(evaluation.watch_lists["hitech_enterprises"])
     assert list(out["expiry_date"]) == sorted(out["expiry_date"])
     assert (out["expiry_date"] - out["issue_date"]).dt.days.between(1095, 1096).all()
+
+
+def test_terminal_summary_writes_numbers_as_the_status_table(evaluation):
+    """``tianxin forecast`` prints Evaluation.summary_text: the forecast, its 80% interval and
+    the probability read exactly as in the status table (one rounding per unit, with units)."""
+    import re
+
+    ev = _with_details(evaluation, "rd_intensity_2023", complete=True)
+    headers, rows, _ = narrative.status_display_table(ev)
+    lines = ev.summary_text().splitlines()[1:]
+    assert len(lines) == len(rows)
+    col = {h: headers.index(h) for h in ("指标", "目标值", "年末预测", "80%预测区间", "完成概率")}
+    for line, row, tid in zip(lines, rows, ev.table["target_id"], strict=True):
+        assert line.split()[0] == row[col["指标"]]
+        assert f"目标 {row[col['目标值']]}" in line
+        point = row[col["年末预测"]].split("（")[0]
+        assert f"{narrative.value_label(ev, tid)} {point}" in line, line
+        if tid == "rd_intensity_2023":  # a published actual has no interval or probability
+            assert "80%" not in line and "完成概率" not in line
+            continue
+        assert f"（80%: {row[col['80%预测区间']]}）" in line, line
+        assert f"完成概率 {row[col['完成概率']]}" in line
+        # no raw float: every number has the decimals formatting.value_decimals gives it
+        assert not re.search(r"\d\.\d{3,}", line), line

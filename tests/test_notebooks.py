@@ -109,3 +109,20 @@ def test_kernel_is_not_interrupted_when_it_is_shut_down(tmp_path):
             time.sleep(1.0)  # the handler is in place; shutting down follows
         time.sleep(0.5)
         assert mark.exists() is interrupted, manager
+
+
+def test_pipeline_notebook_names_every_pipelines_candidates(tmp_path):
+    """Notebook 08 shows each pipeline target's named candidates and its tally (issue 18:
+    leaders want which platform, which stage, when expected, who is responsible)."""
+    from tianxin_analysis.paths import RAW_DIR
+    from tianxin_analysis.targets import load_targets
+
+    plan = load_targets(RAW_DIR / "targets" / "2024.yaml")
+    pipelines = [t for t in plan.targets if t.kind == "pipeline_count"]
+    assert pipelines
+    out = execute_copy(NOTEBOOK_DIR / "08_平台楼宇与人才.ipynb", tmp_path)
+    text = _outputs_text(out)
+    for t in pipelines:
+        assert f"目标 {t.value:g} {t.unit}：已认定" in text, t.id
+    for header in ("所处阶段", "预计认定时间", "责任单位", "年内认定可能性"):
+        assert header in text

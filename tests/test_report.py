@@ -329,3 +329,30 @@ def test_build_briefing_writes_only_what_is_asked(evaluation, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["targets_summary.xlsx"]
     with pytest.raises(ValueError, match="outputs"):
         report.build_briefing(evaluation, tmp_path, progress=False, outputs=("pptx",))
+
+
+def test_docx_status_table_shows_the_data_notes_under_their_targets(evaluation, tmp_path):
+    """The Word status table carries the same 数据提示 rows as the HTML and PDF tables: one
+    merged row under each target with a note, none under the others."""
+    table = evaluation.table.copy()
+    notes = {"rd_intensity_2023": "2024年数据按惯例于2025-09发布（滞后9个月）",
+             "innovation_buildings": "台账截至2024-09-30"}  # fmt: skip
+    for tid, note in notes.items():
+        table.loc[table["target_id"] == tid, "data_note"] = note
+    noted = dataclasses.replace(evaluation, table=table)
+    doc = docx.Document(report.write_docx(noted, tmp_path, []))
+    rows = doc.tables[0].rows
+    headers, body, _ = report.status_display_table(noted)
+    assert [c.text for c in rows[0].cells] == headers
+    shown = [[c.text for c in r.cells] for r in rows[1:]]
+    expected = []
+    for r, (tid, name) in zip(body, zip(table["target_id"], table["name_zh"], strict=True),
+                              strict=True):  # fmt: skip
+        expected.append(r)
+        if tid in notes:
+            expected.append([f"数据提示：{notes[tid]}"] * len(headers))  # one merged cell
+        assert r[0] == name
+    assert shown == expected
+    html_page = lxml_html.fromstring(report.render_html(noted, []))
+    html_notes = [td.text_content() for td in html_page.xpath("//tr[@class='data-note']/td")]
+    assert html_notes == [row[0] for row in expected if row[0].startswith("数据提示")]

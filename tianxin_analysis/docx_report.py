@@ -38,6 +38,7 @@ from .narrative import (
     leader_columns,
     method_notes,
     status_display_table,
+    status_notes,
     tally_text,
     watch_list_by_urgency,
 )
@@ -69,9 +70,10 @@ def _set_east_asian_font(style, family: str) -> None:
 
 
 def _table(doc, headers: Sequence[str], rows: Sequence[Sequence[str]], *, font_pt: float = 8,
-           fills: Sequence[tuple[int, str, str]] = ()) -> None:  # fmt: skip
+           fills: Sequence[tuple[int, str, str, int]] = (), notes: Sequence[str] = ()) -> None:  # fmt: skip
     """A real Word table: bold shaded header row repeated on each page, ``fills`` = (row, fill,
-    text colour) for the status cells."""
+    text colour, column) for the status cells; ``notes[i]`` (when not empty) is a row under
+    row ``i`` spanning every column, as the HTML and PDF status tables show 数据提示."""
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -107,6 +109,18 @@ def _table(doc, headers: Sequence[str], rows: Sequence[Sequence[str]], *, font_p
                 if run is not None:
                     run.font.bold = True
                     run.font.color.rgb = RGBColor.from_string(colour.lstrip("#"))
+        if i < len(notes) and notes[i]:
+            _note_row(table, notes[i], font_pt)
+
+
+def _note_row(table, text: str, font_pt: float) -> None:
+    """A row of one cell across the table holding ``text`` (grey, a little smaller)."""
+    cells = table.add_row().cells
+    merged = cells[0].merge(cells[-1])
+    merged.text = text
+    for run in merged.paragraphs[0].runs:
+        run.font.size = Pt(font_pt - 0.5)
+        run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
 
 
 def _frame_table(doc, frame: pd.DataFrame, font_pt: float = 7.5) -> None:
@@ -152,7 +166,7 @@ def render_docx(evaluation: Evaluation, charts: Sequence[ChartImage],
     for i, code in enumerate(codes):
         colour = STATUS_COLOURS.get(code, STATUS_COLOURS["unknown"])
         fills.append((i, tint(colour), colour, status_col))
-    _table(doc, headers, rows, font_pt=7.5, fills=fills)
+    _table(doc, headers, rows, font_pt=7.5, fills=fills, notes=status_notes(evaluation))
 
     doc.add_heading(BRIEFING_TEXT["delivery"][0], level=1)
     for name, sentence in delivery_lines(evaluation):

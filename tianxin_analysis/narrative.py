@@ -21,7 +21,6 @@ from .labels import (
     PIPELINE_TALLY,
     STATUS,
     SUMMARY_COLUMNS,
-    VALUE_LABEL,
 )
 
 
@@ -39,19 +38,12 @@ def headline_point(evaluation: Evaluation, target_id: str) -> float:
 
 def is_published(evaluation: Evaluation, target_id: str) -> bool:
     """True when the headline number is a published actual (a ratio of a completed year)."""
-    t = evaluation.plan[target_id]
-    return t.kind == "ratio" and bool(evaluation.results[target_id].details.get("complete"))
+    return evaluation.is_published(target_id)
 
 
 def value_label(evaluation: Evaluation, target_id: str) -> str:
     """What the headline number is: ``年末预测``, ``全年预测``, ``2023年（已公布）``."""
-    t = evaluation.plan[target_id]
-    if t.kind == "ratio":
-        key = "published" if is_published(evaluation, target_id) else "estimated"
-        return VALUE_LABEL[key][0].format(year=t.reference_year)
-    if t.kind == "growth_rate":
-        return VALUE_LABEL["full_year"][0]
-    return VALUE_LABEL["year_end"][0]
+    return evaluation.value_label(target_id)
 
 
 def months_elapsed(evaluation: Evaluation, target_id: str | None = None) -> int:
@@ -263,6 +255,13 @@ def status_display_table(evaluation: Evaluation) -> tuple[list[str], list[list[s
     return headers, rows, [str(s) for s in evaluation.table["status"]]
 
 
+def status_notes(evaluation: Evaluation) -> list[str]:
+    """Per row of the status table, the 数据提示 shown under it ("" when there is none)."""
+    label = SUMMARY_COLUMNS["data_note"][0]
+    notes = evaluation.table["data_note"]
+    return [f"{label}：{n}" if isinstance(n, str) and n else "" for n in notes]
+
+
 def delivery_lines(evaluation: Evaluation) -> list[tuple[str, str]]:
     """(target name, sentence) for every target of the plan that was evaluated."""
     return [(t.name_zh, delivery_sentence(evaluation, t.id))
@@ -320,6 +319,7 @@ __all__ = [
     "leader_columns",
     "method_notes",
     "status_display_table",
+    "status_notes",
     "tally_text",
     "headline_point",
     "is_published",

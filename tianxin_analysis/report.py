@@ -71,6 +71,7 @@ from .narrative import (
     leader_columns,
     method_notes,
     status_display_table,
+    status_notes,
     tally_text,
     watch_list_by_urgency,
 )
@@ -115,13 +116,6 @@ def briefing_title(evaluation: Evaluation) -> str:
     """``<plan title>：目标完成情况简报``, with ``（情景测算）`` when targets were changed."""
     title = f"{evaluation.plan.title}：目标完成情况简报"
     return f"{title}（{SCENARIO[0]}）" if evaluation.is_scenario else title
-
-
-def status_notes(evaluation: Evaluation) -> list[str]:
-    """Per row of the status table, the 数据提示 shown under it ("" when there is none)."""
-    label = SUMMARY_COLUMNS["data_note"][0]
-    notes = evaluation.table["data_note"]
-    return [f"{label}：{n}" if isinstance(n, str) and n else "" for n in notes]
 
 
 def _run_label(run_id: str | None) -> str:

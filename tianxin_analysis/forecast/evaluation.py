@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from .._fs import atomic_path, neutralize_formulas
-from ..labels import COMPARATOR, SCENARIO_LABEL, SUMMARY_COLUMNS
+from ..formatting import display_width, format_probability, format_target, format_value
+from ..labels import SCENARIO_LABEL, SUMMARY_COLUMNS, VALUE_LABEL
 from ..targets import Plan, TargetChange
 from .result import ForecastResult
 
@@ -91,19 +92,42 @@ class Evaluation:
         cols = [c for c in self.table.columns if c in SUMMARY_COLUMNS]
         return self.table[cols].rename(columns={c: SUMMARY_COLUMNS[c][idx] for c in cols})
 
+    def is_published(self, target_id: str) -> bool:
+        """True when the target's number is a published actual (a ratio of a completed year)."""
+        t = self.plan[target_id]
+        return t.kind == "ratio" and bool(self.results[target_id].details.get("complete"))
+
+    def value_label(self, target_id: str) -> str:
+        """What the target's number is: ``年末预测``, ``全年预测``, ``2023年（已公布）``."""
+        t = self.plan[target_id]
+        if t.kind == "ratio":
+            key = "published" if self.is_published(target_id) else "estimated"
+            return VALUE_LABEL[key][0].format(year=t.reference_year)
+        if t.kind == "growth_rate":
+            return VALUE_LABEL["full_year"][0]
+        return VALUE_LABEL["year_end"][0]
+
     def summary_text(self) -> str:
+        """The terminal's summary: one line per target, every number written by
+        ``formatting`` as the status table writes it (``510 家``, ``11.5%``, ``145.6 亿元``)."""
         lines = [f"{self.plan.district_zh} {self.plan.year} 年目标评估，数据截至 {self.as_of_label}"
                  + ("（模拟数据 synthetic sample）" if self.synthetic else "")]  # fmt: skip
         if self.is_scenario:
             lines.append(f"  {self.scenario_text()}")
         for row in self.table.itertuples(index=False):
-            p = "—" if pd.isna(row.p_meet) else f"{row.p_meet:.0%}"
-            goal = f"  {row.name_zh:<14} 目标 {COMPARATOR.get(row.comparator, row.comparator)}{row.target:g}{row.unit}  "
-            if pd.isna(row.point):
+            unit = row.unit
+            pad = " " * max(1, 26 - round(display_width(row.name_zh)))  # CJK is two columns
+            goal = f"  {row.name_zh}{pad}目标 {format_target(row.comparator, row.target, unit)}  "
+            if pd.isna(row.point) or row.target_id not in self.results:
                 lines.append(f"{goal}{row.status_zh}")
-            else:
-                lines.append(f"{goal}预测 {row.point:,.4g}（80%: {row.lower:,.4g}–{row.upper:,.4g}）  "
-                             f"完成概率 {p}  {row.status_zh}")  # fmt: skip
+                continue
+            value = f"{self.value_label(row.target_id)} {format_value(row.point, unit)}"
+            if self.is_published(row.target_id):
+                lines.append(f"{goal}{value}  {row.status_zh}")
+                continue
+            band = f"{format_value(row.lower, unit, with_unit=False)}–{format_value(row.upper, unit)}"
+            lines.append(f"{goal}{value}（80%: {band}）  "
+                         f"完成概率 {format_probability(row.p_meet)}  {row.status_zh}")  # fmt: skip
         return "\n".join(lines)
 
     def warnings(self) -> list[str]:
