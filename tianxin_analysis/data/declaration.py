@@ -16,6 +16,9 @@ import pandas as pd
 
 from .rules import Check, InRange, NotNegative
 
+# Where every output row came from (appended to each processed table).
+LINEAGE = ("source_file", "source_sheet", "source_row")
+
 FieldType = (
     str  # text | name | uscc | amount | number | integer | year | batch | date | category | period
 )

@@ -65,33 +65,20 @@ from ..identifiers import (
 )
 from ..io import read_sheets
 from ..publish import Stage, publish
-from .declaration import tidy_types
+from .declaration import LINEAGE, Schema, tidy_types
+from .engine import Engine, reference
 from .kinds import KINDS, SCHEMAS
+from .quarantine import empty_quarantine as _empty_quarantine
+from .quarantine import quarantine_rows
+from .revisions import Revisions, empty_revisions, supersede
 from .rules import QUARANTINE_COLUMNS
-from .schema import (
-    LINEAGE,
-    DistinctValues,
-    PreparedSheet,
-    Schema,
-    prepare_sheet,
-    process_rows_coded,
-    quarantine_rows,
-)
+from .schema import DistinctValues, PreparedSheet, prepare_sheet, process_rows_coded
 from .synonyms import SYNONYMS_FILE, schemas_with_synonyms
 
 RECONCILIATION_COLUMNS = (
     "kind", "source_file", "source_sheet", "header_rows", "rows_above_header", "rows_blank",
     "rows_read", "rows_clean", "rows_quarantined", "rows_revised", "balanced",
 )  # fmt: skip
-# revisions.csv: one row per value a later report revised (the earlier row is kept here, not
-# in the clean table: the later report wins).
-REVISION_COLUMNS = (
-    "kind", "key_columns", "key", "period", "column", "old_value", "new_value",
-    "old_file", "old_sheet", "old_row", "old_report_date",
-    "new_file", "new_sheet", "new_row", "new_report_date",
-)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class FileFailure:
     """A file (or one sheet of it) that could not be processed, with the reason."""
@@ -125,7 +112,7 @@ class CleanRun:
     failures: list[FileFailure] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
     synthetic: bool = False
-    revisions: pd.DataFrame = field(default_factory=lambda: _empty_revisions())
+    revisions: pd.DataFrame = field(default_factory=lambda: empty_revisions())
     # Kinds with a failed file whose previously published outputs were kept (their rows in
     # ``quarantine``/``reconciliation`` are the previous run's; they are not in ``tables``).
     kept_last_good: list[str] = field(default_factory=list)
@@ -266,28 +253,6 @@ def _drop_identical(listing: _RawListing, raw_dir: Path) -> dict[Path, str]:
     return hashes
 
 
-@dataclass
-class Revisions:
-    """Report date of every raw file (its ``source_file`` name -> timestamp), and the
-    revisions found: the same key and period in two files with different values is a
-    revision, the later report wins (see :func:`_supersede`)."""
-
-    report_times: Mapping[str, pd.Timestamp]
-    found: list[pd.DataFrame] = field(default_factory=list)
-    # lineage (kind, source_file, source_sheet) of every superseded row, for reconciliation
-    superseded: list[pd.DataFrame] = field(default_factory=list)
-
-    def frame(self) -> pd.DataFrame:
-        kept = [f for f in self.found if len(f)]
-        return pd.concat(kept, ignore_index=True) if kept else _empty_revisions()
-
-
-def _empty_revisions() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="str") for c in REVISION_COLUMNS}).astype(
-        {"old_row": "int64", "new_row": "int64"}
-    )
-
-
 def _dedupe(
     kind: str,
     schema: Schema,
@@ -389,7 +354,7 @@ def _dedupe_sorted(
     clash = _repeated(key, nkey)
     if clash.any() and revisions is not None:
         # Only the clashing rows (normally none or a few) are looked at: no per-row work.
-        superseded, found = _supersede(kind, schema, df, pos[clash], key[clash], revisions)
+        superseded, found = supersede(kind, schema, df, pos[clash], key[clash], revisions)
         revisions.found.append(found)
         if superseded.any():
             gone = df.iloc[pos[np.flatnonzero(clash)[superseded]]]
@@ -409,64 +374,6 @@ def _dedupe_sorted(
     df = _take_rows(df, pos if order is None else order, distinct)
     q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
     return df, q, order is not None
-
-
-def _supersede(
-    kind: str, schema: Schema, df: pd.DataFrame, rows: np.ndarray, key: np.ndarray,
-    revisions: Revisions,
-) -> tuple[np.ndarray, pd.DataFrame]:  # fmt: skip
-    """Among rows of ``df`` (positions ``rows``) that share a key (codes ``key``): in every key
-    group whose latest report date belongs to one row, that row wins and the others are
-    superseded. Returns (superseded mask over ``rows``, revisions frame, REVISION_COLUMNS).
-    Groups whose latest date is shared stay key clashes (``duplicate_key``)."""
-    sub = df.iloc[rows]
-    files = sub["source_file"].astype(str).to_numpy()
-    stamp = pd.to_datetime(pd.Series([revisions.report_times.get(f) for f in files]))
-    t = stamp.fillna(pd.Timestamp.min).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    g = pd.DataFrame({"k": key, "t": t})
-    latest = g["t"].eq(g.groupby("k")["t"].transform("max"))
-    n_latest = latest.groupby(g["k"]).transform("sum")
-    resolvable = n_latest.eq(1).to_numpy()
-    winner = (latest.to_numpy() & resolvable)
-    superseded = resolvable & ~latest.to_numpy()
-    if not superseded.any():
-        return superseded, _empty_revisions()
-    win_at = pd.Series(np.flatnonzero(winner), index=key[winner])
-    old_i = np.flatnonzero(superseded)
-    new_i = win_at.loc[key[old_i]].to_numpy()
-    old, new = sub.iloc[old_i], sub.iloc[new_i]
-    key_cols = list(schema.key)
-    keys = old[key_cols].astype(str).agg("|".join, axis=1).to_numpy()
-    period = old[schema.partition].astype(str).to_numpy()
-    if "month" in old.columns:
-        period = np.char.add(np.char.add(period.astype(str), "-"),
-                             np.char.zfill(old["month"].astype(str).to_numpy().astype(str), 2))  # fmt: skip
-    frames = []
-    for c in [c for c in schema.columns if c not in key_cols and c in sub.columns]:
-        a, b = old[c].astype(str).to_numpy(), new[c].astype(str).to_numpy()
-        differ = np.flatnonzero(a != b)
-        if not len(differ):
-            continue
-
-        def when(files: np.ndarray) -> list[str]:
-            out = []
-            for f in files:
-                ts = revisions.report_times.get(f)
-                out.append("" if ts is None else f"{pd.Timestamp(ts):%Y-%m-%d}")
-            return out
-
-        of = old["source_file"].astype(str).to_numpy()[differ]
-        nf = new["source_file"].astype(str).to_numpy()[differ]
-        frames.append(pd.DataFrame({
-            "kind": kind, "key_columns": "|".join(key_cols), "key": keys[differ],
-            "period": period[differ], "column": c, "old_value": a[differ], "new_value": b[differ],
-            "old_file": of, "old_sheet": old["source_sheet"].astype(str).to_numpy()[differ],
-            "old_row": old["source_row"].to_numpy(dtype=np.int64)[differ], "old_report_date": when(of),
-            "new_file": nf, "new_sheet": new["source_sheet"].astype(str).to_numpy()[differ],
-            "new_row": new["source_row"].to_numpy(dtype=np.int64)[differ], "new_report_date": when(nf),
-        }))  # fmt: skip
-    found = pd.concat(frames, ignore_index=True) if frames else _empty_revisions()
-    return superseded, found.astype({c: "str" for c in REVISION_COLUMNS if not c.endswith("_row")})
 
 
 def _names_under_several_codes(
@@ -599,12 +506,6 @@ def _dedupe_by_labels(
         df = df.loc[~clash]
     q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
     return df, q
-
-
-def _empty_quarantine() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS}).astype(
-        {"source_row": "int64"}
-    )
 
 
 def _sort(kind: str, df: pd.DataFrame, known_sorted: bool = False) -> pd.DataFrame:
@@ -774,8 +675,12 @@ def run_clean(
     include_subfolders: bool = False,
     include_duplicates: bool = False,
     include_hidden_sheets: bool = False,
+    engine: str = "fast",
 ) -> CleanRun:
     """Clean every raw file of every kind in ``raw_dir`` into ``out_dir`` (see module doc).
+
+    ``engine``: "fast" (the default) or "reference" (``data.engine.reference``, readable
+    pandas, the same outputs byte for byte; slower on large registries).
 
     Ambiguous sources are listed in ``CleanRun.skipped`` (and ``lineage.json``) and not read,
     unless the matching option says so: files in subfolders of a kind's folder
@@ -788,16 +693,19 @@ def run_clean(
     ``out_dir`` or it cannot take the outputs (full, read-only); nothing published changes.
     """
     options = (include_subfolders, include_duplicates, include_hidden_sheets)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     with arrow_pool_for_bulk_work(), numpy_without_huge_pages(), \
             publish(out_dir, "clean") as stage:  # fmt: skip
-        return _run_clean(raw_dir, Path(out_dir), progress, stage, *options)
+        return _run_clean(raw_dir, Path(out_dir), progress, stage, *options, ENGINES[engine])
 
 
 def _run_clean(
     raw_dir: str | os.PathLike[str], out_dir: Path, progress: bool, stage: Stage,
     include_subfolders: bool = False, include_duplicates: bool = False,
-    include_hidden_sheets: bool = False,
+    include_hidden_sheets: bool = False, engine: Engine | None = None,
 ) -> CleanRun:  # fmt: skip
+    engine = engine or FAST
     raw_dir = Path(raw_dir)
     today = pd.Timestamp.today().normalize()
     listing = _RawListing()
@@ -876,14 +784,15 @@ def _run_clean(
         if not prepared[kind]:
             continue
         # The raw cells are not needed once processed: let them go before deduplicating.
-        df, q, distinct = process_rows_coded(prepared.pop(kind), SCHEMAS[kind], today, consume=True)
+        df, q, distinct = engine.process_rows(prepared.pop(kind), SCHEMAS[kind], today,
+                                              consume=True)  # fmt: skip
         quarantine.append(q)
         if not len(df):
             continue
-        df, q, in_order = _dedupe_sorted(kind, SCHEMAS[kind], df, distinct, revisions)
+        df, q, in_order = engine.dedupe(kind, SCHEMAS[kind], df, distinct, revisions)
         distinct = None
         quarantine.append(q)
-        tables[kind] = _sort(kind, tidy_types(SCHEMAS[kind], df), known_sorted=in_order)
+        tables[kind] = engine.sort(kind, tidy_types(SCHEMAS[kind], df), known_sorted=in_order)
 
     q_all = [q for q in quarantine if len(q)]
     qframe = pd.concat(q_all, ignore_index=True) if q_all else _empty_quarantine()
@@ -909,10 +818,10 @@ def _run_clean(
     qframe, reconciliation = _with_previous_rows(published, kept, qframe, reconciliation)
     # Every kind's outputs are rewritten as a whole or (a failed kind's) carried over whole.
     stage.discard(*[p for kind in KINDS if kind not in kept for p in (kind, f"{kind}.csv")])
-    written = _write_outputs(work, tables, qframe, reconciliation)
+    written = _write_outputs(work, tables, qframe, reconciliation, engine.write_csv)
     # A kept kind's revisions are those of the failed attempt, not of its published table.
     revised = revised[~revised["kind"].isin(kept)].reset_index(drop=True)
-    _write_csv(revised, work / "revisions.csv")
+    engine.write_csv(revised, work / "revisions.csv")
     written.append(work / "revisions.csv")
     written += [work / p.relative_to(published) for kind in kept
                 for p in _table_files(published, kind)]  # fmt: skip
@@ -1239,7 +1148,8 @@ def _all_text(s: pd.Series) -> bool:
 
 
 def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFrame,
-                   rec: pd.DataFrame) -> list[Path]:  # fmt: skip
+                   rec: pd.DataFrame, write_csv=None) -> list[Path]:  # fmt: skip
+    write_csv = write_csv or _write_csv
     out_dir.mkdir(parents=True, exist_ok=True)
     present = [kind for kind in KINDS if kind in tables]
     for kind in KINDS:
@@ -1253,15 +1163,15 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
     # the year partitions fill the other thread and then both.
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tianxin-write")
     try:
-        jobs = [pool.submit(_write_csv, tables[kind], out_dir / f"{kind}.csv") for kind in present]
+        jobs = [pool.submit(write_csv, tables[kind], out_dir / f"{kind}.csv") for kind in present]
         parts = {
             kind: _submit_partitions(pool, out_dir / kind, tables[kind], SCHEMAS[kind].partition)
             for kind in present
         }
         jobs += [f for futures in parts.values() for f in futures.values()]
         jobs.append(pool.submit(_write_parquet, q, out_dir / "quarantine.parquet"))
-        jobs.append(pool.submit(_write_csv, q, out_dir / "quarantine.csv"))
-        jobs.append(pool.submit(_write_csv, rec, out_dir / "reconciliation.csv"))
+        jobs.append(pool.submit(write_csv, q, out_dir / "quarantine.csv"))
+        jobs.append(pool.submit(write_csv, rec, out_dir / "reconciliation.csv"))
         wait(jobs, return_when=FIRST_EXCEPTION)
         for job in jobs:  # raise the first failure in queue order
             if job.done():
@@ -1466,3 +1376,8 @@ def is_synthetic(processed_dir: str | os.PathLike[str]) -> bool:
     """
     lineage = read_lineage(processed_dir)
     return True if lineage is None else bool(lineage.get("synthetic", True))
+
+
+# The fast engine: distinct values, sorted codes, two threads, Arrow kernels.
+FAST = Engine("fast", process_rows_coded, _dedupe_sorted, _sort, _write_csv)
+ENGINES: dict[str, Engine] = {"fast": FAST, "reference": reference.ENGINE}
