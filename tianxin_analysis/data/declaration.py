@@ -2,8 +2,8 @@
 per-row :class:`SheetContext` a kind's ``derive`` step sees, plus small plain-pandas helpers
 the kind files share (``reject``, ``year_from``, ``int64``).
 
-Nothing here runs a pipeline: the engines (``data.schema``/``data.run``, the reference
-engine) carry the declarations out. A kind file in ``data/kinds/`` imports only this module,
+Nothing here runs a pipeline: the engines (``data.engine.reference``, ``data.engine.fast``)
+carry the declarations out. A kind file in ``data/kinds/`` imports only this module,
 ``data.rules`` and pandas/numpy.
 """
 

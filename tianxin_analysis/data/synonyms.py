@@ -16,7 +16,7 @@ from .. import clean
 from ..errors import SchemaError
 from ..io import read_yaml_document
 from .kinds import SCHEMAS
-from .schema import Schema
+from .declaration import Schema
 
 SYNONYMS_FILE = "header_synonyms.yaml"
 

@@ -2,7 +2,7 @@
 
 * ``reference`` (:mod:`.reference`): readable pandas, the specification of what cleaning
   does to the rows of one kind (rules -> derive -> cross-row checks -> dedupe -> sort -> CSV).
-* ``fast`` (``data.schema``/``data.run``): the same results (identical frames, quarantine and
+* ``fast`` (:mod:`.fast`): the same results (identical frames, quarantine and
   CSV bytes; ``tests/test_engines_equivalent.py``), on distinct values, sorted codes, two
   threads and Arrow kernels, for registries of 10^6 rows.
 

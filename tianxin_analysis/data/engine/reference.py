@@ -1,8 +1,8 @@
 """The reference engine: what cleaning does to the rows of one kind, in readable pandas.
 
-This is the specification the fast engine (``data.schema`` / ``data.run``) must match frame
+This is the specification the fast engine (``data.engine.fast``) must match frame
 for frame and byte for byte (``tests/test_engines_equivalent.py``). Shared with it: reading
-and header mapping (``data.schema.prepare_sheet`` hands over one
+and header mapping (``data.sheets.prepare_sheet`` hands over one
 ``PreparedSheet`` per sheet: the data rows under canonical column names, the sheet's
 context), and what happens after (reconciliation, lineage, publishing, Parquet).
 
