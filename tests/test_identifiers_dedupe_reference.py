@@ -1,4 +1,4 @@
-"""The coded deduplication (identifiers._dedupe_plan, data.run._dedupe / _sort) against plain
+"""The coded deduplication (identifiers._dedupe_plan, data.engine.fast dedupe / sort) against plain
 reference implementations, on small frames and on frames above the 1000-row fast path."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import pytest
 
 from tianxin_analysis import identifiers as ids
 from tianxin_analysis.clean import enterprise_name_key, normalize_enterprise_name
-from tianxin_analysis.data import run
 from tianxin_analysis.data.declaration import tidy_types
+from tianxin_analysis.data.engine.fast import dedupe as fast_dedupe
+from tianxin_analysis.data.engine.fast import sort as fast_sort
 from tianxin_analysis.data.kinds import SCHEMAS
 
 NAMES = [
@@ -163,21 +164,21 @@ def test_sort_matches_sort_values(n: int) -> None:
         df = _sortable(seed, n)
         expected = df.sort_values(keys, kind="stable", na_position="last")
         rows = np.arange(len(df))
-        assert run._sort_positions(df, keys, rows).tolist() == [
+        assert fast_sort._sort_positions(df, keys, rows).tolist() == [
             df.index.get_loc(i) for i in expected.index
         ]
-        got = run._sort(kind, df)
+        got = fast_sort._sort(kind, df)
         pd.testing.assert_frame_equal(got, expected.reset_index(drop=True))
-        assert run._is_sorted(expected, keys)
+        assert fast_sort._is_sorted(expected, keys)
         if n > 2 and not expected.index.equals(df.index):
-            assert not run._is_sorted(df, keys)
+            assert not fast_sort._is_sorted(df, keys)
 
 
 def test_is_sorted_dates_and_unhandled_dtypes() -> None:
     df = pd.DataFrame({"d": pd.to_datetime(["2020-01-01", "2020-01-01", None, None])})
-    assert run._is_sorted(df, ["d"])
-    assert not run._is_sorted(df.iloc[::-1], ["d"])
-    assert not run._is_sorted(pd.DataFrame({"f": [1.0, 2.0]}), ["f"])  # not checked: sorts
+    assert fast_sort._is_sorted(df, ["d"])
+    assert not fast_sort._is_sorted(df.iloc[::-1], ["d"])
+    assert not fast_sort._is_sorted(pd.DataFrame({"f": [1.0, 2.0]}), ["f"])  # not checked: sorts
 
 
 @pytest.mark.parametrize("n", [0, 30, 2500])
@@ -201,16 +202,16 @@ def test_run_dedupe_matches_label_based_version(n: int) -> None:
                 "source_row": rng.integers(0, n + 1, n),
             }
         )
-        got, got_q = run._dedupe(kind, schema, df)
-        ref, ref_q = run._dedupe_by_labels(kind, schema, df)
+        got, got_q = fast_dedupe._dedupe(kind, schema, df)
+        ref, ref_q = fast_dedupe._dedupe_by_labels(kind, schema, df)
         pd.testing.assert_frame_equal(got_q, ref_q)
         if n > 1000:  # the rules are exercised (random names fall under several credit
             # codes, issue 17's check, which takes the rows that would clash on the key)
             assert set(got_q["rule"]) >= {"duplicate_conflict", "duplicate_row",
                                           "name_several_uscc"}  # fmt: skip
         pd.testing.assert_frame_equal(
-            run._sort(kind, tidy_types(SCHEMAS[kind], got)),
-            run._sort(kind, tidy_types(SCHEMAS[kind], ref)),
+            fast_sort._sort(kind, tidy_types(SCHEMAS[kind], got)),
+            fast_sort._sort(kind, tidy_types(SCHEMAS[kind], ref)),
         )
 
 

@@ -211,7 +211,7 @@ def test_result_does_not_alias_input():
 def test_field_missing_from_the_rest_only(values):
     # _field_result computes the code column's text only for values that are not clean
     # codes: the same missing mask, checks and typed values as the text of every value
-    from tianxin_analysis.data import schema
+    from tianxin_analysis.data.engine.fast import rows as schema
     from tianxin_analysis.data.kinds import SCHEMAS
 
     f = next(f for f in SCHEMAS["hitech_certificates"].fields if f.type == "uscc")

@@ -2,8 +2,8 @@
 per-row :class:`SheetContext` a kind's ``derive`` step sees, plus small plain-pandas helpers
 the kind files share (``reject``, ``year_from``, ``int64``).
 
-Nothing here runs a pipeline: the engines (``data.schema``/``data.run``, the reference
-engine) carry the declarations out. A kind file in ``data/kinds/`` imports only this module,
+Nothing here runs a pipeline: the engines (``data.engine.reference``, ``data.engine.fast``)
+carry the declarations out. A kind file in ``data/kinds/`` imports only this module,
 ``data.rules`` and pandas/numpy.
 """
 
@@ -15,6 +15,9 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from .rules import Check, InRange, NotNegative
+
+# Where every output row came from (appended to each processed table).
+LINEAGE = ("source_file", "source_sheet", "source_row")
 
 FieldType = (
     str  # text | name | uscc | amount | number | integer | year | batch | date | category | period

@@ -30,9 +30,9 @@ def read_reconciliation(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def read_revisions(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
-    """``revisions.csv``: values a later report revised (columns ``run.REVISION_COLUMNS``);
+    """``revisions.csv``: values a later report revised (columns ``revisions.REVISION_COLUMNS``);
     empty when the folder predates it."""
-    from .run import REVISION_COLUMNS
+    from .revisions import REVISION_COLUMNS
 
     path = Path(processed_dir) / "revisions.csv"
     if not path.is_file():

@@ -19,13 +19,10 @@ Guarantees:
 
 from __future__ import annotations
 
-import csv
-import io as _stdio
 import json
 import os
-import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +31,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
@@ -43,55 +39,30 @@ from .._fs import (
     arrow_text,
     atomic_path,
     atomic_write_text,
-    neutralize_formula_array,
-    neutralize_formula_text,
-    neutralize_formulas,
     sha256_file,
 )
 from .._memory import arrow_pool_for_bulk_work, numpy_without_huge_pages
-from .._workers import THREADED_ROWS as _THREADED_ROWS
 from ..errors import InputFileError, ReconciliationError, SchemaError, printable
 from ..identifiers import (
-    _RADIX_LIMIT,
-    LINEAGE_COLUMNS,
-    _combine,
-    _dedupe_plan,
     _int_offsets,
-    _name_table,
-    _repeated,
-    _value_codes,
-    dedupe_by_uscc,
-    names_under_several_codes,
 )
 from ..io import read_sheets
 from ..publish import Stage, publish
-from .declaration import tidy_types
+from .declaration import LINEAGE, tidy_types
+from .engine import Engine, fast, reference
+from .engine.fast.csv import _write_csv
+from .engine.fast.sort import _sort
 from .kinds import KINDS, SCHEMAS
+from .quarantine import empty_quarantine as _empty_quarantine
+from .revisions import Revisions, empty_revisions
 from .rules import QUARANTINE_COLUMNS
-from .schema import (
-    LINEAGE,
-    DistinctValues,
-    PreparedSheet,
-    Schema,
-    prepare_sheet,
-    process_rows_coded,
-    quarantine_rows,
-)
+from .sheets import PreparedSheet, prepare_sheet
 from .synonyms import SYNONYMS_FILE, schemas_with_synonyms
 
 RECONCILIATION_COLUMNS = (
     "kind", "source_file", "source_sheet", "header_rows", "rows_above_header", "rows_blank",
     "rows_read", "rows_clean", "rows_quarantined", "rows_revised", "balanced",
 )  # fmt: skip
-# revisions.csv: one row per value a later report revised (the earlier row is kept here, not
-# in the clean table: the later report wins).
-REVISION_COLUMNS = (
-    "kind", "key_columns", "key", "period", "column", "old_value", "new_value",
-    "old_file", "old_sheet", "old_row", "old_report_date",
-    "new_file", "new_sheet", "new_row", "new_report_date",
-)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class FileFailure:
     """A file (or one sheet of it) that could not be processed, with the reason."""
@@ -125,7 +96,7 @@ class CleanRun:
     failures: list[FileFailure] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
     synthetic: bool = False
-    revisions: pd.DataFrame = field(default_factory=lambda: _empty_revisions())
+    revisions: pd.DataFrame = field(default_factory=lambda: empty_revisions())
     # Kinds with a failed file whose previously published outputs were kept (their rows in
     # ``quarantine``/``reconciliation`` are the previous run's; they are not in ``tables``).
     kept_last_good: list[str] = field(default_factory=list)
@@ -266,506 +237,6 @@ def _drop_identical(listing: _RawListing, raw_dir: Path) -> dict[Path, str]:
     return hashes
 
 
-@dataclass
-class Revisions:
-    """Report date of every raw file (its ``source_file`` name -> timestamp), and the
-    revisions found: the same key and period in two files with different values is a
-    revision, the later report wins (see :func:`_supersede`)."""
-
-    report_times: Mapping[str, pd.Timestamp]
-    found: list[pd.DataFrame] = field(default_factory=list)
-    # lineage (kind, source_file, source_sheet) of every superseded row, for reconciliation
-    superseded: list[pd.DataFrame] = field(default_factory=list)
-
-    def frame(self) -> pd.DataFrame:
-        kept = [f for f in self.found if len(f)]
-        return pd.concat(kept, ignore_index=True) if kept else _empty_revisions()
-
-
-def _empty_revisions() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="str") for c in REVISION_COLUMNS}).astype(
-        {"old_row": "int64", "new_row": "int64"}
-    )
-
-
-def _dedupe(
-    kind: str,
-    schema: Schema,
-    df: pd.DataFrame,
-    distinct: Mapping[str, DistinctValues] | None = None,
-    revisions: Revisions | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Kind-level duplicates: exact duplicates, USCC name conflicts, other key clashes.
-    (:func:`_dedupe_sorted` without its third value.)"""
-    df, q, _ = _dedupe_sorted(kind, schema, df, distinct, revisions)
-    return df, q
-
-
-def _dedupe_sorted(
-    kind: str,
-    schema: Schema,
-    df: pd.DataFrame,
-    distinct: Mapping[str, DistinctValues] | None = None,
-    revisions: Revisions | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
-    """``(clean rows, quarantined rows, the clean rows are in _sort's order)``: kind-level
-    duplicates, that is exact duplicates, USCC name conflicts, other key clashes.
-
-    The clean rows come back already in ``_sort``'s order (one take of every column filters
-    and sorts them; ``_sort`` then finds them sorted), with their own display names: the
-    unified names of ``dedupe_by_uscc`` only decide duplicates and conflict reports.
-    ``distinct``: columns of ``df`` as ``process_rows_coded`` hands them over; the USCC and
-    name columns among them are coded from their distinct values, not from every row.
-    ``revisions``: with the files' report dates, a key clash between files of different
-    report dates is a revision (the later row kept, the earlier recorded in ``revisions``),
-    not a ``duplicate_key``.
-    """
-    if not (df.index.is_unique and df.columns.is_unique and schema.key):
-        return *_dedupe_by_labels(kind, schema, df), False
-    distinct = distinct or {}
-    quarantined = []
-    codes: dict[str, tuple[np.ndarray, int, pd.Index]] = {}
-    rank_of: dict[str, np.ndarray] = {}
-    if schema.entity_name is not None and len(df):
-        # Name fields come out of process_rows as display forms already (see _name_table).
-        display = any(f.name == schema.entity_name and f.type == "name" for f in schema.fields)
-        table = None
-        name_of = distinct.get(schema.entity_name)
-        ident = schema.identifier
-        uscc_of = distinct.get(ident)
-        if len(df) >= _THREADED_ROWS or name_of is not None or uscc_of is not None:
-            # The name table (factorise + name keys) on a second thread while this one codes
-            # the USCCs and ranks them for the sort: mostly pyarrow kernels, which release
-            # the GIL, so the two use both cores.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                if name_of is None:
-                    names = pool.submit(_name_table, df[schema.entity_name], display)
-                else:
-                    names = pool.submit(_name_table_of, name_of, display)
-                if uscc_of is None:
-                    codes[ident] = _value_codes(df[ident])
-                else:
-                    u_codes, n, uniques = _value_codes(uscc_of.values)
-                    codes[ident] = u_codes[uscc_of.positions], n, uniques
-                if ident in schema.key and _arrowtext.is_arrow_text(df[ident]):
-                    rank_of[ident] = _text_rank_of(codes[ident][2])
-                table = names.result()
-        plan = _dedupe_plan(
-            df, ident, schema.entity_name, schema.group_keys, LINEAGE_COLUMNS,
-            names_are_display=display, unify_all=False, table=table, codes=codes,
-        )  # fmt: skip
-        codes = plan.codes
-        if plan.conflict.any():
-            conflicts = df.iloc[np.flatnonzero(plan.conflict)]
-            value = pd.Series(plan.conflict_names, index=conflicts.index, dtype=object)
-            quarantined.append(
-                quarantine_rows(conflicts, kind, "duplicate_conflict", ident, value)
-            )
-        dup = plan.duplicate
-        kept = ~plan.conflict & ~dup
-        several = _names_under_several_codes(df, schema, table, codes, kept)
-        if several.any():
-            flagged = df.iloc[np.flatnonzero(several)]
-            quarantined.append(quarantine_rows(
-                flagged, kind, "name_several_uscc", ident,
-                _codes_of_names(flagged, schema, df.iloc[np.flatnonzero(kept)]),
-            ))  # fmt: skip
-            kept &= ~several
-    else:
-        dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
-        dup = dup.to_numpy()
-        kept = ~dup
-    if dup.any():
-        dropped = df.iloc[np.flatnonzero(dup)]
-        quarantined.append(
-            quarantine_rows(dropped, kind, "duplicate_row", "", pd.Series("", index=dropped.index))
-        )
-    pos = np.flatnonzero(kept)
-    key = np.zeros(len(pos), dtype=np.int64)
-    nkey = 1
-    for c in schema.key:
-        c_codes, n, _ = codes[c] if c in codes else _value_codes(df[c])
-        key, nkey = _combine(key, nkey, c_codes[pos], n)
-    clash = _repeated(key, nkey)
-    if clash.any() and revisions is not None:
-        # Only the clashing rows (normally none or a few) are looked at: no per-row work.
-        superseded, found = _supersede(kind, schema, df, pos[clash], key[clash], revisions)
-        revisions.found.append(found)
-        if superseded.any():
-            gone = df.iloc[pos[np.flatnonzero(clash)[superseded]]]
-            revisions.superseded.append(
-                gone[["source_file", "source_sheet"]].astype(str).assign(kind=kind)
-            )
-            drop = np.zeros(len(pos), dtype=bool)
-            drop[np.flatnonzero(clash)[superseded]] = True
-            pos, key = pos[~drop], key[~drop]
-            clash = _repeated(key, nkey)
-    if clash.any():
-        bad = df.iloc[pos[clash]]
-        value = bad[list(schema.key)].astype(str).agg("|".join, axis=1)
-        quarantined.append(quarantine_rows(bad, kind, "duplicate_key", "|".join(schema.key), value))
-        pos = pos[~clash]
-    order = _sort_positions(df, [*schema.key, *LINEAGE], pos, codes, rank_of)
-    df = _take_rows(df, pos if order is None else order, distinct)
-    q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
-    return df, q, order is not None
-
-
-def _supersede(
-    kind: str, schema: Schema, df: pd.DataFrame, rows: np.ndarray, key: np.ndarray,
-    revisions: Revisions,
-) -> tuple[np.ndarray, pd.DataFrame]:  # fmt: skip
-    """Among rows of ``df`` (positions ``rows``) that share a key (codes ``key``): in every key
-    group whose latest report date belongs to one row, that row wins and the others are
-    superseded. Returns (superseded mask over ``rows``, revisions frame, REVISION_COLUMNS).
-    Groups whose latest date is shared stay key clashes (``duplicate_key``)."""
-    sub = df.iloc[rows]
-    files = sub["source_file"].astype(str).to_numpy()
-    stamp = pd.to_datetime(pd.Series([revisions.report_times.get(f) for f in files]))
-    t = stamp.fillna(pd.Timestamp.min).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    g = pd.DataFrame({"k": key, "t": t})
-    latest = g["t"].eq(g.groupby("k")["t"].transform("max"))
-    n_latest = latest.groupby(g["k"]).transform("sum")
-    resolvable = n_latest.eq(1).to_numpy()
-    winner = (latest.to_numpy() & resolvable)
-    superseded = resolvable & ~latest.to_numpy()
-    if not superseded.any():
-        return superseded, _empty_revisions()
-    win_at = pd.Series(np.flatnonzero(winner), index=key[winner])
-    old_i = np.flatnonzero(superseded)
-    new_i = win_at.loc[key[old_i]].to_numpy()
-    old, new = sub.iloc[old_i], sub.iloc[new_i]
-    key_cols = list(schema.key)
-    keys = old[key_cols].astype(str).agg("|".join, axis=1).to_numpy()
-    period = old[schema.partition].astype(str).to_numpy()
-    if "month" in old.columns:
-        period = np.char.add(np.char.add(period.astype(str), "-"),
-                             np.char.zfill(old["month"].astype(str).to_numpy().astype(str), 2))  # fmt: skip
-    frames = []
-    for c in [c for c in schema.columns if c not in key_cols and c in sub.columns]:
-        a, b = old[c].astype(str).to_numpy(), new[c].astype(str).to_numpy()
-        differ = np.flatnonzero(a != b)
-        if not len(differ):
-            continue
-
-        def when(files: np.ndarray) -> list[str]:
-            out = []
-            for f in files:
-                ts = revisions.report_times.get(f)
-                out.append("" if ts is None else f"{pd.Timestamp(ts):%Y-%m-%d}")
-            return out
-
-        of = old["source_file"].astype(str).to_numpy()[differ]
-        nf = new["source_file"].astype(str).to_numpy()[differ]
-        frames.append(pd.DataFrame({
-            "kind": kind, "key_columns": "|".join(key_cols), "key": keys[differ],
-            "period": period[differ], "column": c, "old_value": a[differ], "new_value": b[differ],
-            "old_file": of, "old_sheet": old["source_sheet"].astype(str).to_numpy()[differ],
-            "old_row": old["source_row"].to_numpy(dtype=np.int64)[differ], "old_report_date": when(of),
-            "new_file": nf, "new_sheet": new["source_sheet"].astype(str).to_numpy()[differ],
-            "new_row": new["source_row"].to_numpy(dtype=np.int64)[differ], "new_report_date": when(nf),
-        }))  # fmt: skip
-    found = pd.concat(frames, ignore_index=True) if frames else _empty_revisions()
-    return superseded, found.astype({c: "str" for c in REVISION_COLUMNS if not c.endswith("_row")})
-
-
-def _names_under_several_codes(
-    df: pd.DataFrame, schema: Schema, table: tuple | None, codes: Mapping, kept: np.ndarray
-) -> np.ndarray:
-    """Rows among ``kept`` whose enterprise name appears under more than one credit code
-    among them (the name table's and the USCC codes of the deduplication, so no new pass
-    over the text at scale)."""
-    if table is not None and table[1] is not None:
-        # codes into the distinct names, the missing name last (_name_table)
-        name_codes = table[0].copy()
-        name_codes[name_codes == len(table[1]) - 1] = -1
-    else:  # the small path's table is the rows themselves
-        name_codes = pd.factorize(df[schema.entity_name].astype("str"), use_na_sentinel=True)[0]
-    uscc_codes = codes[schema.identifier][0].astype(np.int64).copy()
-    uscc_codes[df[schema.identifier].isna().to_numpy()] = -1
-    name_codes = np.where(kept, name_codes, -1).astype(np.int64)
-    return names_under_several_codes(name_codes, uscc_codes)
-
-
-def _codes_of_names(flagged: pd.DataFrame, schema: Schema, kept: pd.DataFrame) -> pd.Series:
-    """Per flagged row, "code A | code B": every credit code its name appears under."""
-    name, ident = schema.entity_name, schema.identifier
-    names = set(flagged[name].tolist())
-    rows = kept.loc[kept[name].isin(names), [name, ident]]
-    joined = (
-        rows.drop_duplicates()
-        .groupby(name, sort=False)[ident]
-        .agg(lambda u: " | ".join(sorted(map(str, u))))
-    )
-    return flagged[name].map(joined).astype(object)
-
-
-def _name_table_of(
-    names: DistinctValues, names_are_display: bool
-) -> tuple[np.ndarray, pd.Series | None, pd.Series, pd.Series]:
-    """``_name_table`` of ``names.values.take(names.positions)``, computed over the distinct
-    values: its tables hold distinct names, and only the codes are per row."""
-    codes, raw, display, key = _name_table(names.values, names_are_display)
-    return codes[names.positions], raw, display, key
-
-
-def _take_rows(
-    df: pd.DataFrame, order: np.ndarray, distinct: Mapping[str, DistinctValues] | None = None
-) -> pd.DataFrame:
-    """``df.take(order)`` (unique column names, ``order`` without repeats), the columns taken
-    on two threads: the takes of pyarrow text columns (most of the time) release the GIL, and
-    ``DataFrame.take`` runs them one after another.
-
-    ``distinct``: columns of ``df`` as distinct values + positions (``process_rows_coded``).
-    Such a column is gathered from its few distinct values (2-3x faster than from 10^6
-    scattered rows for a column of a dozen values), and a column of one value is its own
-    first ``len(order)`` rows (a slice, no copy).
-    """
-    distinct = distinct or {}
-    if (len(order) < _THREADED_ROWS or df.shape[1] < 2) and not distinct:
-        return df.take(order)
-
-    def one(i: int):
-        s = df.iloc[:, i]
-        d = distinct.get(df.columns[i])
-        if d is None or d.values.dtype != s.dtype:
-            return s.array.take(order)
-        if len(d.values) == 1:
-            return s.array[: len(order)]
-        return d.values.array.take(d.at(order))
-
-    if len(order) < _THREADED_ROWS:
-        taken = [one(i) for i in range(df.shape[1])]
-    else:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            taken = list(pool.map(one, range(df.shape[1])))
-    out = pd.DataFrame(dict(enumerate(taken)), index=df.index.take(order), copy=False)
-    return out.set_axis(df.columns, axis=1).__finalize__(df)
-
-
-def _dedupe_by_labels(
-    kind: str, schema: Schema, df: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`_dedupe` for frames with repeated index labels or column names (never made by
-    ``process_rows``): the label-based original, kept for exactly its behaviour there."""
-    quarantined = []
-    if schema.entity_name is not None and len(df):
-        ident = schema.identifier
-        kept, conflicts = dedupe_by_uscc(
-            df, uscc=ident, name=schema.entity_name, keys=schema.group_keys
-        )
-        if len(conflicts):
-            quarantined.append(
-                quarantine_rows(
-                    conflicts,
-                    kind,
-                    "duplicate_conflict",
-                    ident,
-                    conflicts["conflict_names"].astype(object),
-                )  # fmt: skip
-            )
-        if df.index.is_unique:  # masks over df: no intermediate copy of the other rows
-            in_kept = df.index.isin(kept.index)
-            dropped = df.loc[~df.index.isin(conflicts.index) & ~in_kept]
-            df = df.loc[in_kept]  # kept keeps df's row order
-        else:
-            rest = df.loc[~df.index.isin(conflicts.index)]
-            dropped = rest.loc[~rest.index.isin(kept.index)]
-            df = df.loc[kept.index]
-        pairs = pd.DataFrame({"n": df[schema.entity_name].to_numpy(dtype=object),
-                              "u": df[ident].to_numpy(dtype=object)})  # fmt: skip
-        pairs = pairs.where(pairs.notna().all(axis=1))
-        per_name = pairs.dropna().drop_duplicates().groupby("n").size()
-        several = (pairs["n"].map(per_name).fillna(0) > 1).to_numpy()
-        if several.any():
-            flagged = df.iloc[np.flatnonzero(several)]
-            quarantined.append(quarantine_rows(
-                flagged, kind, "name_several_uscc", ident, _codes_of_names(flagged, schema, df),
-            ))  # fmt: skip
-            df = df.iloc[np.flatnonzero(~several)]
-    else:
-        dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
-        dropped = df.loc[dup]
-        df = df.loc[~dup]
-    if len(dropped):
-        quarantined.append(
-            quarantine_rows(dropped, kind, "duplicate_row", "", pd.Series("", index=dropped.index))
-        )
-    clash = df.duplicated(subset=list(schema.key), keep=False)
-    if clash.any():
-        bad = df.loc[clash]
-        value = bad[list(schema.key)].astype(str).agg("|".join, axis=1)
-        quarantined.append(quarantine_rows(bad, kind, "duplicate_key", "|".join(schema.key), value))
-        df = df.loc[~clash]
-    q = pd.concat(quarantined, ignore_index=True) if quarantined else _empty_quarantine()
-    return df, q
-
-
-def _empty_quarantine() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS}).astype(
-        {"source_row": "int64"}
-    )
-
-
-def _sort(kind: str, df: pd.DataFrame, known_sorted: bool = False) -> pd.DataFrame:
-    """``df`` sorted by the kind's key and lineage (stable, missing values last).
-    ``known_sorted``: it is (``_dedupe_sorted`` said so), and is not checked again."""
-    keys = [*SCHEMAS[kind].key, *LINEAGE]
-    if known_sorted or _is_sorted(df, keys):  # _dedupe hands over its rows sorted
-        return df.reset_index(drop=True)
-    order = _sort_positions(df, keys, np.arange(len(df)))
-    if order is None:
-        return df.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
-    return df.take(order).reset_index(drop=True)
-
-
-def _sort_positions(
-    df: pd.DataFrame,
-    keys: list[str],
-    rows: np.ndarray,
-    codes: dict[str, tuple[np.ndarray, int, pd.Index]] | None = None,
-    rank_of: dict[str, np.ndarray] | None = None,
-) -> np.ndarray | None:
-    """The positions ``rows`` (ascending) in the order of
-    ``df.iloc[rows].sort_values(keys, kind="stable", na_position="last")``, or None when a key
-    column is neither pyarrow text nor a numpy integer (those go to ``sort_values``) and the
-    keys before it do not already tell every row apart.
-
-    Each key becomes an order-preserving integer rank (text: codes of its distinct values,
-    ranked by one Arrow sort of those values: UTF-8 byte order is the code point order pandas
-    sorts ``str`` by; missing last), the ranks one mixed-radix integer, then one stable argsort:
-    ``sort_values`` factorises every key column of every row again and lexsorts them. Once the
-    leading keys are distinct over ``rows``, the rest are not ranked at all.
-    ``codes``: ``_value_codes`` over all rows already computed for some columns, and
-    ``rank_of``: ``_text_rank_of`` of their uniques for some of those.
-    """
-    codes = codes or {}
-    rank_of = rank_of or {}
-    ranks: list[tuple[np.ndarray, int]] = []
-    key: np.ndarray | None = np.zeros(len(rows), dtype=np.int64)
-    nkey = 1
-    for c in keys:
-        r = _sort_rank(df[c], c, rows, codes, rank_of.get(c))
-        if r is None:
-            return None
-        ranks.append(r)
-        if key is None or nkey * r[1] >= _RADIX_LIMIT:
-            key = None  # np.lexsort below
-            continue
-        key, nkey = key * r[1] + r[0], nkey * r[1]
-        if len(rows) <= nkey <= 4 * len(rows) + 16 and len(rows) < 1 << 31:
-            # Distinct already (after _dedupe, the kind's key is): the later keys cannot
-            # change the order, and a scatter into nkey slots replaces the argsort. The keys
-            # are distinct exactly when every row finds itself in its slot after the scatter
-            # (one gather; a count per slot cost twice the memory traffic).
-            slot = np.full(nkey, -1, dtype=np.int32)
-            at = np.arange(len(key), dtype=np.int32)
-            slot[key] = at
-            if (slot[key] == at).all():
-                return rows[slot[slot >= 0]]
-    if key is None:  # np.lexsort is stable too (last key sorts first)
-        return rows[np.lexsort([r for r, _ in reversed(ranks)])]
-    # Keys are almost always distinct (the lineage is part of them): then any sort is the
-    # stable one, and numpy's quicksort is several times faster than its stable sort.
-    order = np.argsort(key)
-    ranked = key[order]
-    if len(ranked) > 1 and not (ranked[1:] > ranked[:-1]).all():
-        order = np.argsort(key, kind="stable")
-    return rows[order]
-
-
-def _sort_rank(
-    s: pd.Series,
-    c: str,
-    rows: np.ndarray,
-    codes: dict[str, tuple[np.ndarray, int, pd.Index]],
-    rank_of: np.ndarray | None = None,
-) -> tuple[np.ndarray, int] | None:
-    """``(rank, bound)``: order-preserving integer ranks in ``[0, bound)`` of ``s`` at
-    ``rows`` (see :func:`_sort_positions`), or None for a column it does not rank.
-    ``rank_of``: ``_text_rank_of`` of the uniques in ``codes[c]``."""
-    if _arrowtext.is_arrow_text(s):
-        if c not in codes:
-            a = pa.array(s.array)
-            if len(a) and not a.null_count and pc.all(pc.equal(a, a[0])).as_py():
-                return np.zeros(len(rows), dtype=np.int64), 1  # one file, one sheet
-        c_codes, n, uniques = codes[c] if c in codes else _value_codes(s)
-        if rank_of is None:
-            rank_of = _text_rank_of(uniques)
-        return rank_of[c_codes[rows]], n
-    if s.dtype.kind in "iu":
-        v = s.to_numpy()[rows]
-        if not len(v):
-            return np.zeros(0, dtype=np.int64), 1
-        span = _int_offsets(v, _RADIX_LIMIT - 1)
-        if span is not None:
-            offsets, lo, hi = span
-            return offsets, hi - lo + 1
-        # the values' sorted positions among the distinct values keep their order
-        uniq, inv = np.unique(v, return_inverse=True)
-        return inv.astype(np.int64).ravel(), len(uniq)
-    return None
-
-
-def _text_rank_of(uniques: pd.Index) -> np.ndarray:
-    """The rank of every ``_value_codes`` code of a text column, given its ``uniques``: one
-    Arrow sort of the distinct values (UTF-8 byte order is the code point order pandas sorts
-    ``str`` by); the missing values' code (the last) ranks last."""
-    n = len(uniques) + 1
-    rank_of = np.empty(n, dtype=np.int64)
-    rank_of[pc.array_sort_indices(pa.array(uniques.array)).to_numpy()] = np.arange(n - 1)
-    rank_of[n - 1] = n - 1
-    return rank_of
-
-
-def _is_sorted(df: pd.DataFrame, keys: list[str]) -> bool:
-    """True when ``df`` is already in ``sort_values(keys, kind="stable", na_position="last")``
-    order (a stable sort of a sorted frame changes nothing). False also when a key column is
-    neither pyarrow text nor a numpy integer or datetime column (not checked here)."""
-    cols = [df[c] for c in keys]
-    if not all(_arrowtext.is_arrow_text(s) or s.dtype.kind in "iuM" for s in cols):
-        return False
-    if len(df) < 2:
-        return True
-    # Lexicographic, from the first key: each later key is compared only at the adjacent
-    # pairs still tied (after _dedupe the kind's key is distinct, so the lineage is skipped).
-    tied = None  # the pairs (i, i + 1) equal in the keys so far, by i; None: every pair
-    for s in cols:
-        lt, eq = _adjacent_order(s, tied)
-        if not (lt | eq).all():
-            return False
-        tied = np.flatnonzero(eq) if tied is None else tied[eq]
-        if not len(tied):
-            break
-    return True
-
-
-def _adjacent_order(s: pd.Series, at: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """``(less, equal)`` of the values at ``i`` and ``i + 1`` for every ``i`` in ``at`` (None:
-    every pair), in ``sort_values``' order (missing last, equal to each other)."""
-    if _arrowtext.is_arrow_text(s):
-        a = pa.array(s.array)
-        if at is None:
-            x, y = a.slice(0, len(a) - 1), a.slice(1)
-        else:
-            x, y = a.take(pa.array(at)), a.take(pa.array(at + 1))
-        lt = pc.less(x, y).fill_null(False).to_numpy(zero_copy_only=False)
-        eq = pc.equal(x, y).fill_null(False).to_numpy(zero_copy_only=False)
-        if x.null_count or y.null_count:
-            xv = pc.is_valid(x).to_numpy(zero_copy_only=False)
-            yv = pc.is_valid(y).to_numpy(zero_copy_only=False)
-            lt, eq = lt | (xv & ~yv), eq | (~xv & ~yv)
-        return lt, eq
-    v = s.to_numpy()
-    x, y = (v[:-1], v[1:]) if at is None else (v[at], v[at + 1])
-    if s.dtype.kind in "iu":
-        return x < y, x == y
-    xn, yn = np.isnat(x), np.isnat(y)
-    xi, yi = x.view(np.int64), y.view(np.int64)
-    both = ~xn & ~yn
-    return (both & (xi < yi)) | (~xn & yn), (both & (xi == yi)) | (xn & yn)
-
-
 def run_clean(
     raw_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -774,8 +245,12 @@ def run_clean(
     include_subfolders: bool = False,
     include_duplicates: bool = False,
     include_hidden_sheets: bool = False,
+    engine: str = "fast",
 ) -> CleanRun:
     """Clean every raw file of every kind in ``raw_dir`` into ``out_dir`` (see module doc).
+
+    ``engine``: "fast" (the default) or "reference" (``data.engine.reference``, readable
+    pandas, the same outputs byte for byte; slower on large registries).
 
     Ambiguous sources are listed in ``CleanRun.skipped`` (and ``lineage.json``) and not read,
     unless the matching option says so: files in subfolders of a kind's folder
@@ -788,16 +263,19 @@ def run_clean(
     ``out_dir`` or it cannot take the outputs (full, read-only); nothing published changes.
     """
     options = (include_subfolders, include_duplicates, include_hidden_sheets)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     with arrow_pool_for_bulk_work(), numpy_without_huge_pages(), \
             publish(out_dir, "clean") as stage:  # fmt: skip
-        return _run_clean(raw_dir, Path(out_dir), progress, stage, *options)
+        return _run_clean(raw_dir, Path(out_dir), progress, stage, *options, ENGINES[engine])
 
 
 def _run_clean(
     raw_dir: str | os.PathLike[str], out_dir: Path, progress: bool, stage: Stage,
     include_subfolders: bool = False, include_duplicates: bool = False,
-    include_hidden_sheets: bool = False,
+    include_hidden_sheets: bool = False, engine: Engine | None = None,
 ) -> CleanRun:  # fmt: skip
+    engine = engine or fast.ENGINE
     raw_dir = Path(raw_dir)
     today = pd.Timestamp.today().normalize()
     listing = _RawListing()
@@ -876,14 +354,15 @@ def _run_clean(
         if not prepared[kind]:
             continue
         # The raw cells are not needed once processed: let them go before deduplicating.
-        df, q, distinct = process_rows_coded(prepared.pop(kind), SCHEMAS[kind], today, consume=True)
+        df, q, distinct = engine.process_rows(prepared.pop(kind), SCHEMAS[kind], today,
+                                              consume=True)  # fmt: skip
         quarantine.append(q)
         if not len(df):
             continue
-        df, q, in_order = _dedupe_sorted(kind, SCHEMAS[kind], df, distinct, revisions)
+        df, q, in_order = engine.dedupe(kind, SCHEMAS[kind], df, distinct, revisions)
         distinct = None
         quarantine.append(q)
-        tables[kind] = _sort(kind, tidy_types(SCHEMAS[kind], df), known_sorted=in_order)
+        tables[kind] = engine.sort(kind, tidy_types(SCHEMAS[kind], df), known_sorted=in_order)
 
     q_all = [q for q in quarantine if len(q)]
     qframe = pd.concat(q_all, ignore_index=True) if q_all else _empty_quarantine()
@@ -909,10 +388,10 @@ def _run_clean(
     qframe, reconciliation = _with_previous_rows(published, kept, qframe, reconciliation)
     # Every kind's outputs are rewritten as a whole or (a failed kind's) carried over whole.
     stage.discard(*[p for kind in KINDS if kind not in kept for p in (kind, f"{kind}.csv")])
-    written = _write_outputs(work, tables, qframe, reconciliation)
+    written = _write_outputs(work, tables, qframe, reconciliation, engine.write_csv)
     # A kept kind's revisions are those of the failed attempt, not of its published table.
     revised = revised[~revised["kind"].isin(kept)].reset_index(drop=True)
-    _write_csv(revised, work / "revisions.csv")
+    engine.write_csv(revised, work / "revisions.csv")
     written.append(work / "revisions.csv")
     written += [work / p.relative_to(published) for kind in kept
                 for p in _table_files(published, kind)]  # fmt: skip
@@ -1082,164 +561,9 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
     return rec
 
 
-def _write_csv(df: pd.DataFrame, target: Path) -> None:
-    """``neutralize_formulas(df).to_csv(...)`` with a UTF-8 BOM, written atomically."""
-    rendered = _csv_fields(df)
-    if rendered is None:
-        text = neutralize_formulas(df).to_csv(
-            index=False, lineterminator="\n", date_format="%Y-%m-%d"
-        )
-        atomic_write_text(target, "\ufeff" + text, encoding="utf-8")
-        return
-    fields, structural = rendered
-    header = ",".join(_csv_quote_py(str(neutralize_formula_text(c))) for c in df.columns) + "\n"
-    head = ("\ufeff" + header).encode("utf-8")
-    if not structural:
-        # No field holds a comma, quote or line break, so Arrow's own CSV writer, told never
-        # to quote, writes exactly our text; it costs about half the joins below and writes
-        # from C++ (it raises rather than write such a character unquoted).
-        table = pa.table(fields, names=[f"c{i}" for i in range(len(fields))])
-        options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
-        with atomic_path(target) as tmp, pa.OSFile(str(tmp), "wb") as sink:
-            sink.write(head)
-            pa_csv.write_csv(table, sink, write_options=options)
-        return
-    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
-        fh.write(head)
-        comma = pa.scalar(",", pa.large_string())
-        newline = pa.scalar("\n", pa.large_string())
-        for start in range(0, len(df), _CSV_CHUNK_ROWS):  # bounded memory per chunk
-            part = [f.slice(start, _CSV_CHUNK_ROWS) for f in fields]
-            lines = pc.binary_join_element_wise(*part, comma)
-            text = pc.binary_join(pa.LargeListArray.from_arrays([0, len(lines)], lines), newline)
-            fh.write(text[0].as_buffer())
-            fh.write(b"\n")
-
-
-def _csv_special_chars() -> str:
-    """What ``DataFrame.to_csv`` (the standard csv.writer, QUOTE_MINIMAL) quotes: the
-    delimiter, the quote character, "\\n"; and "\\r" only in Python versions that quote it
-    (asked of csv.writer itself)."""
-    buf = _stdio.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(["\r", "x"])
-    return '[,"\\n\\r]' if buf.getvalue().startswith('"') else '[,"\\n]'
-
-
-_CSV_SPECIAL = _csv_special_chars()
-_CSV_STRUCTURAL = (b",", b'"', b"\n", b"\r")
-_CSV_SPECIAL_BYTES = frozenset(c for c in _CSV_STRUCTURAL if re.fullmatch(_CSV_SPECIAL, c.decode()))
-_EMPTY = pa.scalar("", pa.large_string())
-_CSV_CHUNK_ROWS = 1 << 17
-_SCAN_BLOCK = 1 << 20
-_INT_LABELS = 4096  # integer columns spanning fewer values are rendered by a lookup
-
-
-def _csv_quote_py(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"' if re.search(_CSV_SPECIAL, text) else text
-
-
-def _csv_structural_bytes(arr: pa.Array) -> frozenset[bytes]:
-    """Which of the CSV's structural characters (comma, quote, "\\n", "\\r") occur in
-    ``arr`` (large_string).
-
-    Hand-written: one memchr-speed ``in`` per character over the column's whole data buffer
-    costs a few ms where a regex per cell costs ~60-120 ms, and most columns hold none. (The
-    characters are ASCII, so a byte match is a character match in UTF-8.)
-    """
-    if not len(arr):
-        return frozenset()
-    _, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    if hi == lo:
-        return frozenset()
-    data = np.frombuffer(data_buf, dtype=np.uint8)[lo:hi]
-    found: set[bytes] = set()
-    # 1 MB at a time: a copy of the whole column (tens of MB, fresh pages each time) cost
-    # more than the scan; small blocks reuse the same memory, and the scan stops early
-    # once every character has been seen.
-    for start in range(0, len(data), _SCAN_BLOCK):
-        block = data[start : start + _SCAN_BLOCK].tobytes()
-        found.update(c for c in _CSV_STRUCTURAL if c not in found and c in block)
-        if len(found) == len(_CSV_STRUCTURAL):
-            break
-    return frozenset(found)
-
-
-def _csv_fields(df: pd.DataFrame) -> tuple[list[pa.Array], bool] | None:
-    """Every column of ``neutralize_formulas(df)`` as the text
-    ``to_csv(index=False, date_format="%Y-%m-%d")`` writes for it, quoted as it quotes, as
-    Arrow strings, and whether any field holds a comma, quote or line break; None when a
-    column's rendering is not one of the dtypes reproduced here (the caller then uses
-    ``to_csv``).
-
-    Hand-written because ``pyarrow.csv.write_csv`` quotes every string and formats dates
-    and floats its own way, while the processed CSV must stay byte-identical; rendering in
-    Arrow avoids ``to_csv``'s Python object per cell (several seconds for 10^6 rows).
-    """
-    if df.shape[1] < 2:  # csv.writer writes a lone empty field as "": not worth the case
-        return None
-    out = []
-    structural = False
-    for _, s in df.items():
-        dtype = s.dtype
-        plain = isinstance(dtype, np.dtype)  # (np.dtype(None) is float64: compare only these)
-        arr = text = None
-        if pd.api.types.is_datetime64_dtype(dtype):
-            # strftime once per distinct date (a registry holds a few thousand), then take
-            codes, uniques = pd.factorize(s, use_na_sentinel=True)
-            labels = pd.Series(uniques).dt.strftime("%Y-%m-%d").tolist()
-            codes = np.where(codes < 0, len(labels), codes)
-            arr = pa.array([*labels, ""], type=pa.large_string()).take(pa.array(codes))
-        elif plain and dtype == np.dtype(bool):
-            text = pd.Series(np.where(s.to_numpy(), "True", "False"), dtype="str")
-        elif plain and dtype == np.dtype(np.int64):
-            values = s.to_numpy()
-            lo, hi = (int(values.min()), int(values.max())) if len(values) else (0, -1)
-            if len(values) > _INT_LABELS and hi - lo < _INT_LABELS:
-                # years and the like: str() once per value in the range, then one take
-                # (casting 10^6 integers to text costs ~30 ms a column)
-                labels = pa.array([str(v) for v in range(lo, hi + 1)], pa.large_string())
-                arr = labels.take(pa.array(values - lo))
-            else:
-                text = s.astype("str")
-        elif plain and dtype == np.dtype(np.float64):
-            values = s.to_numpy()
-            text = pd.Series(np.where(np.isnan(values), "", values.astype(str)), dtype="str")
-        elif isinstance(dtype, pd.Int64Dtype):
-            text = s.astype(object).where(s.notna(), "").astype("str")
-        elif isinstance(dtype, pd.StringDtype):
-            arr = arrow_text(s.array)
-            if arr.null_count:
-                arr = pc.fill_null(arr, _EMPTY)
-            arr = neutralize_formula_array(arr)
-        elif plain and dtype == np.dtype(object) and _all_text(s):
-            text = s.astype("str").fillna("")
-            arr = neutralize_formula_array(arrow_text(text.array))
-        else:
-            return None
-        if arr is None:
-            arr = arrow_text(text.array) if len(text) else pa.array([], pa.large_string())
-        if arr.null_count:
-            return None
-        present = _csv_structural_bytes(arr)
-        structural = structural or bool(present)
-        if present & _CSV_SPECIAL_BYTES:
-            special = pc.match_substring_regex(arr, _CSV_SPECIAL)
-            quote = pa.scalar('"', pa.large_string())
-            doubled = pc.replace_substring(arr, '"', '""')
-            quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
-            arr = pc.if_else(special, quoted, arr)
-        out.append(arr)
-    return out, structural
-
-
-def _all_text(s: pd.Series) -> bool:
-    return pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
-
-
 def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFrame,
-                   rec: pd.DataFrame) -> list[Path]:  # fmt: skip
+                   rec: pd.DataFrame, write_csv=None) -> list[Path]:  # fmt: skip
+    write_csv = write_csv or _write_csv
     out_dir.mkdir(parents=True, exist_ok=True)
     present = [kind for kind in KINDS if kind in tables]
     for kind in KINDS:
@@ -1253,15 +577,15 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
     # the year partitions fill the other thread and then both.
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tianxin-write")
     try:
-        jobs = [pool.submit(_write_csv, tables[kind], out_dir / f"{kind}.csv") for kind in present]
+        jobs = [pool.submit(write_csv, tables[kind], out_dir / f"{kind}.csv") for kind in present]
         parts = {
             kind: _submit_partitions(pool, out_dir / kind, tables[kind], SCHEMAS[kind].partition)
             for kind in present
         }
         jobs += [f for futures in parts.values() for f in futures.values()]
         jobs.append(pool.submit(_write_parquet, q, out_dir / "quarantine.parquet"))
-        jobs.append(pool.submit(_write_csv, q, out_dir / "quarantine.csv"))
-        jobs.append(pool.submit(_write_csv, rec, out_dir / "reconciliation.csv"))
+        jobs.append(pool.submit(write_csv, q, out_dir / "quarantine.csv"))
+        jobs.append(pool.submit(write_csv, rec, out_dir / "reconciliation.csv"))
         wait(jobs, return_when=FIRST_EXCEPTION)
         for job in jobs:  # raise the first failure in queue order
             if job.done():
@@ -1471,3 +795,6 @@ def is_synthetic(processed_dir: str | os.PathLike[str]) -> bool:
     """
     lineage = read_lineage(processed_dir)
     return True if lineage is None else bool(lineage.get("synthetic", True))
+
+
+ENGINES: dict[str, Engine] = {"fast": fast.ENGINE, "reference": reference.ENGINE}

@@ -15,8 +15,8 @@ from pathlib import Path
 from .. import clean
 from ..errors import SchemaError
 from ..io import read_yaml_document
+from .declaration import Schema
 from .kinds import SCHEMAS
-from .schema import Schema
 
 SYNONYMS_FILE = "header_synonyms.yaml"
 

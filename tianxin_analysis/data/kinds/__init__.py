@@ -38,13 +38,21 @@ def unregister_kind(kind: str) -> None:
     SCHEMAS.pop(kind, None)
 
 
-def _declared_modules() -> list[str]:
+def discover() -> list[str]:
+    """Register the ``KIND`` of every module in this package's folders not registered yet
+    (the built-in kinds first, in their order; then the others by name). Runs on import;
+    call it again after adding a folder to ``__path__``. Returns the kinds it added."""
     found = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    return [*BUILTIN, *(m for m in found if m not in BUILTIN)]
+    added = []
+    for name in [*BUILTIN, *(m for m in found if m not in BUILTIN)]:
+        schema = importlib.import_module(f"{__name__}.{name}").KIND
+        if schema.kind not in SCHEMAS:
+            register_kind(schema)
+            added.append(schema.kind)
+    return added
 
 
-for _name in _declared_modules():
-    register_kind(importlib.import_module(f"{__name__}.{_name}").KIND)
+discover()
 
-__all__ = ["KINDS", "PIPELINES", "SCHEMAS", "pipeline_of_sheet", "register_kind",
+__all__ = ["KINDS", "PIPELINES", "SCHEMAS", "discover", "pipeline_of_sheet", "register_kind",
            "unregister_kind"]  # fmt: skip

@@ -274,7 +274,7 @@ def test_csv_writer_matches_to_csv(tmp_path):
 
 def test_row_texts_same_for_text_and_object_grids():
     """Blank-row and footnote-text detection gives the same answer on str and object cells."""
-    from tianxin_analysis.data.schema import _row_texts
+    from tianxin_analysis.data.sheets import _row_texts
 
     cells = [
         ["甲", " 1 ", None],

@@ -15,6 +15,7 @@ import pytest
 
 from tianxin_analysis._fs import formula_mask, neutralize_formula_array, neutralize_formulas
 from tianxin_analysis.data import run as run_module
+from tianxin_analysis.data.engine.fast import csv as fast_csv
 from tianxin_analysis.data.run import _write_csv, _write_outputs
 
 PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
@@ -184,7 +185,7 @@ def test_writer_failure_surfaces_and_leaves_no_temp(tmp_path, monkeypatch, where
     if where == "parquet":
         monkeypatch.setattr(run_module.pq, "write_table", boom)  # to_parquet uses it too
     else:
-        monkeypatch.setattr(run_module, "_csv_fields", boom)
+        monkeypatch.setattr(fast_csv, "_csv_fields", boom)
     with pytest.raises(KeyboardInterrupt):
         _write_outputs(tmp_path, tables, q, rec)
     monkeypatch.undo()
@@ -280,3 +281,27 @@ def test_small_ints_keep_the_stable_order(v):
     small = _small_ints(v)
     assert len(small) == len(v)
     assert (np.argsort(small, kind="stable") == np.argsort(v, kind="stable")).all()
+
+
+def test_constant_text_and_partition_slices(tmp_path):
+    same = pd.Series(["registry.csv"] * 7, dtype="str")
+    assert run_module._constant_text(same)
+    assert not run_module._constant_text(pd.Series(["a", "b", "a", "a", "a", "b", "a"], dtype="str"))
+    assert not run_module._constant_text(pd.Series(["a", None, "a"], dtype="str"))
+    assert not run_module._constant_text(pd.Series(["a"] * 3, dtype=object))
+    assert not run_module._constant_text(pd.Series([], dtype="str"))
+    body = pd.DataFrame(
+        {
+            "uscc": pd.Series(list("abcdefg"), dtype="str"),
+            "source_file": same,
+            "source_sheet": pd.Series([""] * 7, dtype="str"),
+            "source_row": np.arange(7, dtype=np.int64),
+        }
+    )
+    rows = np.array([5, 0, 3])
+    table = pa.Table.from_pandas(body, preserve_index=False)
+    run_module._write_partition(table, rows, tmp_path / "a.parquet", ["source_file", "source_sheet"])
+    run_module._write_partition(table, rows, tmp_path / "b.parquet")
+    got = pd.read_parquet(tmp_path / "a.parquet")
+    pd.testing.assert_frame_equal(got, body.take(rows).reset_index(drop=True))
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
