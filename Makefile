@@ -79,6 +79,7 @@ lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
+	$(VENV)/bin/interrogate tianxin_analysis
 
 # Re-execute the committed notebooks in place (developers, after a change that alters outputs).
 notebooks-commit: setup data

@@ -56,6 +56,7 @@ def _chunks(s: pd.Series) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 
 
 def is_arrow_text(s: pd.Series) -> bool:
+    """True for a ``str`` Series backed by a pyarrow string array."""
     return isinstance(s.array, pd.arrays.ArrowStringArray)
 
 

@@ -50,21 +50,26 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def _umask() -> int:
+    """The process's file-creation mask (read by setting and restoring it)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``target`` all at once: a reader sees the old file or the new one, never
+    part."""
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``target`` atomically in ``encoding`` (UTF-8 by default)."""
     atomic_write_bytes(target, text.encode(encoding))
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes, read in ``chunk``-byte blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
@@ -118,6 +123,7 @@ def neutralize_formula_array(arr: pa.Array) -> pa.Array:
 
 
 def _text_formula_mask(s: pd.Series) -> pd.Series:
+    """True where a cell's text starts like a spreadsheet formula (=, +, -, @, tab, CR)."""
     if isinstance(s.dtype, pd.StringDtype):
         return pd.Series(formula_mask(arrow_text(s.array)), index=s.index)
     # object columns may hold non-strings: "string" renders them as the text that is tested

@@ -61,6 +61,7 @@ _PREFERRED = "jemalloc"
 
 
 def _preferred_pool() -> pa.MemoryPool | None:
+    """pyarrow's jemalloc pool when it is built in and no pool was chosen by the environment."""
     import pyarrow as pa
 
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):

@@ -32,6 +32,7 @@ PARENT_CHECK_SECONDS = 1.0
 
 
 def _exit_when_orphaned(parent_pid: int, interval: float) -> None:
+    """Loop in a worker: end the process once its parent (``parent_pid``) is gone."""
     while True:
         time.sleep(interval)
         if os.getppid() != parent_pid:
@@ -46,6 +47,7 @@ def _start_worker(
     initializer: Callable[..., Any] | None,
     initargs: tuple[Any, ...],
 ) -> None:
+    """Worker initializer: start the orphan watch, then the caller's initializer."""
     threading.Thread(
         target=_exit_when_orphaned,
         args=(parent_pid, interval),

@@ -202,6 +202,8 @@ def _extract(t: pd.Series, pattern: str, numeric: bool = False) -> pd.DataFrame:
 
 
 def _squash_ws(t: pd.Series) -> pd.Series:
+    """White-space runs collapsed to one space and the edges stripped (``str`` Series in and
+    out)."""
     # Most cells hold no white space: find those that do (one cheap scan), rewrite only them.
     if _arrowtext.is_arrow_text(t) and not _arrowtext.any_byte_in(t, _WS_LEAD):
         return t  # no byte of the column can start a white-space character
@@ -269,6 +271,7 @@ MASKS = {"phone": "[电话已隐去]", "id": "[证件号已隐去]", "email": "[
 
 
 def _mask_id(m: re.Match[str]) -> str:
+    """The masked text of an 18-character match that is an ID-card number and not a credit code."""
     # 18 characters in an ID card's shape: masked when its check digit is an ID card's
     # (GB 11643) and not a credit code's (an all-digit code of an institution has the shape)
     from stdnum.cn import ric, uscc
@@ -278,6 +281,8 @@ def _mask_id(m: re.Match[str]) -> str:
 
 
 def _mask_text(text: str) -> str:
+    """One cell's text with ID numbers, e-mail addresses, phone numbers and names after a role
+    masked."""
     text = _ID_CARD.sub(_mask_id, text)
     text = _EMAIL.sub(MASKS["email"], text)
     text = _MOBILE.sub(MASKS["phone"], text)
@@ -328,6 +333,7 @@ _MARKER_KEYS: frozenset[str] | None = None
 
 
 def _marker_keys() -> frozenset[str]:
+    """The missing markers as ``normalize_text`` leaves them, upper-cased (computed once)."""
     # the markers as normalize_text leaves them ("……" -> "......"), upper-cased
     global _MARKER_KEYS
     if _MARKER_KEYS is None:
@@ -363,6 +369,7 @@ def is_missing_marker(s: Any) -> pd.Series:
 
 
 def _text_and_missing(s: Any) -> tuple[pd.Series, pd.Series]:
+    """``normalize_text(s)`` and a bool Series: True where the cell is missing or a marker."""
     t = normalize_text(s)
     return t, t.isna() | is_marker_text(t)
 
@@ -508,6 +515,8 @@ _UNIT_SUFFIX_RE = "(?P<unit>万亿元|万亿|千万元|千万|百万元|百万|�
 
 
 def _unit_key(u: pd.Series) -> pd.Series:
+    """Unit text as a lookup key: normalised, without white space, upper-case, outer brackets
+    dropped."""
     u = normalize_text(u).str.replace(f"{_WS}", "", regex=True).str.upper()
     return u.str.replace(r"^\((.*)\)$", r"\1", regex=True)
 
@@ -526,6 +535,7 @@ def unit_factor(unit: str) -> float:
 
 
 def _to_factor(to: str) -> float:
+    """Yuan per target unit ("yuan" 1, "wan" 1e4, "yi" 1e8); another name is a ``ValueError``."""
     if to not in _TO_UNITS:
         raise ValueError(f"to must be one of {sorted(_TO_UNITS)}, got {to!r}")
     return _TO_UNITS[to]
@@ -605,6 +615,8 @@ def _to_ns(x: pd.Series) -> pd.Series:
 
 
 def _assemble(parts: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    """``datetime64[ns]`` Series from year/month/day(/hour/minute/second) float columns; a
+    missing day is the 1st, a year outside 1900-2199 or an impossible date is NaT."""
     frame = pd.DataFrame(parts, index=index)
     # years outside 1900..2199 in a register are typos, not dates
     have = frame[["year", "month"]].notna().all(axis=1) & frame["year"].between(1900, 2199)
@@ -619,6 +631,8 @@ def _assemble(parts: dict[str, pd.Series], index: pd.Index) -> pd.Series:
 
 
 def _dates_from_text(t: pd.Series) -> pd.Series:
+    """``datetime64[ns]`` Series parsed from date text (2024-03-05, 2024年3月5日, 2024.3,
+    20240305, ...); NaT where no pattern matches."""
     compact = t.str.replace(" ?([年月日号./-]) ?", r"\1", regex=True)
     ymd = _extract(compact, _YMD_RE, numeric=True)
     parts = {
@@ -644,6 +658,8 @@ def _dates_from_text(t: pd.Series) -> pd.Series:
 
 
 def _dates_from_serial(serial: pd.Series) -> pd.Series:
+    """``datetime64[ns]`` of Excel serial day numbers (days since 1899-12-30); NaT outside the
+    range."""
     ok = serial.between(_EXCEL_MIN, _EXCEL_MAX)
     days = serial.where(ok)
     delta = pd.to_timedelta(days, unit="D")
@@ -845,6 +861,7 @@ def normalize_region_name(s: Any) -> pd.Series:
 
 
 def _region_step(s: Any) -> pd.Series:
+    """One pass of :func:`normalize_region_name`: normalised text without any white space."""
     return normalize_text(s).str.replace(f"{_WS}", "", regex=True)
 
 
@@ -867,6 +884,7 @@ _BRACKETED_PY = re.compile(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【�
 
 @functools.lru_cache(maxsize=4096)
 def _header_key(text: str) -> str:
+    """The cached matching key of :func:`normalize_header` for a header's text."""
     t = _WS_PY.sub("", unicodedata.normalize("NFKC", text))
     stripped = _BRACKETED_PY.sub("", t)
     return (stripped or t).translate(_ASCII_LOWER)
@@ -958,6 +976,7 @@ def is_formula_text(s: Any) -> pd.Series:
 
 
 def _columns(df: pd.DataFrame, columns: str | Iterable[str] | None) -> list[str]:
+    """The column names a step works on: all of ``df``'s for None, one name, or the given list."""
     if columns is None:
         return list(df.columns)
     if isinstance(columns, str):
@@ -971,6 +990,7 @@ def normalize_text_columns(df: pd.DataFrame, columns: str | Iterable[str]) -> pd
 
 
 def _invalid_name(column: str) -> str:
+    """Name of the bool column that flags unparseable text in ``column``."""
     return f"{column}_invalid"
 
 

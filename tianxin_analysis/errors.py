@@ -50,6 +50,9 @@ class Location:
 
 
 class _LocatedError(TianxinError):
+    """An error about a place in an input (file, sheet, row, column) with what was found and
+    expected."""
+
     def __init__(
         self,
         zh: str,
@@ -70,6 +73,7 @@ class _LocatedError(TianxinError):
         super().__init__(self._compose())
 
     def _compose(self) -> str:
+        """The message: Chinese (English), then the location, found and expected."""
         msg = f"{self.zh} ({self.en})"
         loc = str(self.location)
         if loc:

@@ -37,6 +37,8 @@ def find_cjk_font() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m tianxin_analysis.fonts [--check]``: print the CJK font found; exit 1 with
+    --check when none."""
     parser = argparse.ArgumentParser(description="Find a CJK font for charts.")
     parser.add_argument("--check", action="store_true", help="exit 1 when no CJK font is found")
     args = parser.parse_args(argv)

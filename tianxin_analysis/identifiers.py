@@ -146,6 +146,8 @@ class _Clean(NamedTuple):
 
 
 def _clean_uscc(arr: pa.Array | pa.ChunkedArray) -> _Clean:
+    """The rows of an Arrow string array that are already 18 code-alphabet characters (nothing
+    to normalise), with their characters as alphabet values (int8, one row of 18 per code)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     offsets, data = _parts(arr)
@@ -185,6 +187,7 @@ def _merge_clean(first: _Clean, later: _Clean, rest: np.ndarray) -> _Clean:
 
 
 def _column_min(values: np.ndarray) -> np.ndarray:
+    """Row-wise minimum of a 2-D array (one value per row)."""
     # a loop over the 18 columns beats .min(axis=1), which reduces 18 items at a time
     acc = values[:, 0].copy()
     for i in range(1, values.shape[1]):
@@ -193,6 +196,7 @@ def _column_min(values: np.ndarray) -> np.ndarray:
 
 
 def _column_max(values: np.ndarray) -> np.ndarray:
+    """Row-wise maximum of a 2-D array (one value per row)."""
     acc = values[:, 0].copy()
     for i in range(1, values.shape[1]):
         np.maximum(acc, values[:, i], out=acc)
@@ -200,6 +204,7 @@ def _column_max(values: np.ndarray) -> np.ndarray:
 
 
 def _clean_mask(clean: _Clean, n: int) -> np.ndarray:
+    """Bool mask of length ``n``, True at the rows of ``clean``."""
     out = np.zeros(n, dtype=bool)
     out[clean.rows] = True
     return out
@@ -236,6 +241,8 @@ def _admin_array(mat: np.ndarray, rows: np.ndarray, n: int) -> pa.Array:
 
 
 def _uscc_step(s: Any) -> pd.Series:
+    """One pass of :func:`normalize_uscc`: normalised text, markers missing, no spaces or hyphens,
+    upper-case."""
     t = normalize_text(s)
     t = t.where(~is_marker_text(t))
     return t.str.replace("[ -]", "", regex=True).str.upper()
@@ -665,6 +672,170 @@ def _chosen_display(
     return disp[row_of[chosen[uk]]]
 
 
+class _RowCodes(NamedTuple):
+    """Integer codes of the rows that :func:`_dedupe_plan` compares."""
+
+    has: np.ndarray  # bool: rows with a code and a name key
+    uc: np.ndarray  # code of each row's uscc (nu - 1: missing)
+    nu: int
+    ck: np.ndarray  # code of each row's name key (< nk)
+    nk: int
+    gh: np.ndarray  # (uscc, *keys) group code of each row in ``has`` (< ng)
+    ng: int
+
+
+def _group_codes(
+    df: pd.DataFrame,
+    uscc: str,
+    keys: list[str],
+    known: dict[str, tuple[np.ndarray, int, pd.Index]],
+    uscc_codes: tuple[np.ndarray, int, pd.Index],
+    has: np.ndarray,
+) -> tuple[np.ndarray, int, dict[str, tuple[np.ndarray, int, pd.Index]]]:
+    """(uscc, *keys) group code of each row in ``has`` and the bound of those codes, and
+    the ``_value_codes`` of uscc and of each key (taken from ``known`` where there)."""
+    codes = {uscc: uscc_codes}
+    g, ng = uscc_codes[0], uscc_codes[1]
+    for k in keys:
+        codes[k] = known[k] if k in known else _value_codes(df[k])
+        g, ng = _combine(g, ng, codes[k][0], codes[k][1])
+    gh = g[has]
+    if ng > 2 * len(gh) + 16:  # group codes as indices into arrays of about n slots
+        gh, ng = _dense(gh)
+    return gh, ng, codes
+
+
+def _mixed_groups(rc: _RowCodes, n: int) -> np.ndarray:
+    """Rows (of ``n``) whose (uscc, *keys) group holds more than one name key."""
+    # A group has two name keys where some row's key differs from the key of the group's
+    # first row: numpy scatters instead of hashing (group, key) pairs. (Fancy assignment
+    # keeps the last write of a repeated index, so the reversed rows leave the first.)
+    gh, ckh = rc.gh, rc.ck[rc.has]
+    first = np.empty(rc.ng, dtype=np.int64)
+    first[gh[::-1]] = ckh[::-1]
+    mixed = np.zeros(rc.ng, dtype=bool)
+    mixed[gh[ckh != first[gh]]] = True
+    conflict = np.zeros(n, dtype=bool)
+    conflict[rc.has] = mixed[gh]
+    return conflict
+
+
+def _joined_conflict_names(
+    rc: _RowCodes, conflict: np.ndarray, urows: np.ndarray, chosen: np.ndarray, display_u: pd.Series
+) -> np.ndarray:
+    """``conflict_names``: the distinct unified names of each conflict group, in row order,
+    joined by " | ", one per conflict row."""
+    # Few rows: a dict per group in Python beats a groupby with a Python callback per group.
+    cnames = display_u.take(chosen[conflict[urows]]).tolist()
+    groups: dict[int, dict[Any, None]] = {}
+    cgroups = rc.gh[conflict[rc.has]].tolist()
+    for gi, nm in zip(cgroups, cnames, strict=True):
+        groups.setdefault(gi, {})[nm] = None
+    joined = {gi: " | ".join(d) for gi, d in groups.items()}
+    return np.array([joined[gi] for gi in cgroups], dtype=object)
+
+
+def _unified_names(
+    names: pd.Series,
+    raw_u: pd.Series | None,
+    display_u: pd.Series,
+    ncodes: np.ndarray,
+    has: np.ndarray,
+    chosen: np.ndarray,
+) -> pd.Series:
+    """The name column with each row in ``has`` replaced by its group's display form
+    (``chosen``: indices into ``display_u``, one per row in ``has``)."""
+    if raw_u is not None and names.dtype == raw_u.dtype:
+        # one take over [raw names | display forms] instead of a copy and a masked setitem
+        idx = ncodes.copy()
+        idx[has] = len(raw_u) + chosen
+        both = pd.concat([raw_u, display_u], ignore_index=True)
+        return pd.Series(both.take(idx).array, index=names.index, name=names.name)
+    new_names = names.copy()
+    new_names[has] = display_u.take(chosen).to_numpy()
+    return new_names
+
+
+def _pre_key_by_groups(
+    df: pd.DataFrame, uscc: str, name: str, keys: list[str], rc: _RowCodes
+) -> tuple[np.ndarray, int]:
+    """Codes equal wherever (uscc, name, *keys) are equal, from the group codes: outside
+    conflicts every (uscc, *keys) group holds one name key, so its group code covers all of
+    them, and the bound of about n lets _repeated count, not hash."""
+    pre = np.empty(len(df), dtype=np.int64)
+    pre[rc.has] = rc.gh
+    bound = rc.ng
+    if not rc.has.all():
+        other, nother = _value_codes(df[name][~rc.has])[:2]
+        for c in (uscc, *keys):
+            other, nother = _combine(other, nother, *_value_codes(df[c][~rc.has])[:2])
+        other, nother = _dense(other)
+        pre[~rc.has] = rc.ng + other
+        bound += nother
+    return pre, bound
+
+
+def _pre_key_by_name_keys(
+    df: pd.DataFrame,
+    subset: list[str],
+    uscc: str,
+    name: str,
+    keys: list[str],
+    rc: _RowCodes,
+    codes: dict[str, tuple[np.ndarray, int, pd.Index]],
+) -> tuple[np.ndarray, int, set[str]]:
+    """Codes equal wherever (uscc, name key, the keys in ``subset``) are equal, their
+    bound, and the columns they cover (a key column is ignored: name keys instead of group
+    codes)."""
+    pre = rc.ck.copy()
+    bound = rc.nk
+    if not rc.has.all():
+        raw_codes, n_raw, _ = _value_codes(df[name][~rc.has])
+        pre[~rc.has] = rc.nk + raw_codes
+        bound += n_raw
+    covered = {uscc, name}
+    pre, bound = _combine(pre, bound, rc.uc, rc.nu)
+    for k in keys:
+        if k in subset and k not in covered:
+            covered.add(k)
+            pre, bound = _combine(pre, bound, codes[k][0], codes[k][1])
+    return pre, bound, covered
+
+
+def _coded_duplicates(
+    df: pd.DataFrame,
+    rest: np.ndarray,
+    subset: list[str],
+    uscc: str,
+    name: str,
+    keys: list[str],
+    rc: _RowCodes,
+    codes: dict[str, tuple[np.ndarray, int, pd.Index]],
+) -> np.ndarray:
+    """Rows in ``rest`` equal on ``subset`` to an earlier one, uscc, name and keys compared
+    as integer codes."""
+    # Among rows with a code and a name, two unified names are equal exactly where the
+    # codes and the name keys are; rows without either never equal one of those.
+    covered = {uscc, name, *keys}
+    if covered <= set(subset) and name not in keys:
+        pre, bound = _pre_key_by_groups(df, uscc, name, keys, rc)
+    else:
+        pre, bound, covered = _pre_key_by_name_keys(df, subset, uscc, name, keys, rc, codes)
+    return _first_duplicates(df, rest, subset, (pre, bound, covered))
+
+
+def _frame_duplicates(
+    df: pd.DataFrame, name: str, new_names: pd.Series, rest: np.ndarray, subset: list[str]
+) -> np.ndarray:
+    """Rows in ``rest`` equal on ``subset`` to an earlier one, with the unified names, by
+    ``DataFrame.duplicated``."""
+    duplicate = np.zeros(len(df), dtype=bool)
+    if subset:
+        out = df.assign(**{name: new_names})
+        duplicate[rest] = out.loc[rest, subset].duplicated(keep="first").to_numpy()
+    return duplicate
+
+
 def _dedupe_plan(
     df: pd.DataFrame,
     uscc: str,
@@ -685,7 +856,6 @@ def _dedupe_plan(
     ``table`` (``_name_table(df[name], names_are_display)``) and ``codes`` (``_value_codes``
     of some of ``uscc`` and ``keys``): already computed by the caller (on other threads).
     """
-    n = len(df)
     names = df[name]
     known = codes or {}
     ncodes, raw_u, display_u, key_u = (
@@ -701,23 +871,9 @@ def _dedupe_plan(
     ck = ck_u[ncodes]
 
     # Conflicts: more than one name key in a (uscc, *keys) group.
-    codes = {uscc: (uc, nu, uu)}
-    g, ng = uc, nu
-    for k in keys:
-        codes[k] = known[k] if k in known else _value_codes(df[k])
-        g, ng = _combine(g, ng, codes[k][0], codes[k][1])
-    gh, ckh = g[has], ck[has]
-    if ng > 2 * len(gh) + 16:  # group codes as indices into arrays of about n slots
-        gh, ng = _dense(gh)
-    # A group has two name keys where some row's key differs from the key of the group's
-    # first row: numpy scatters instead of hashing (group, key) pairs. (Fancy assignment
-    # keeps the last write of a repeated index, so the reversed rows leave the first.)
-    first = np.empty(ng, dtype=np.int64)
-    first[gh[::-1]] = ckh[::-1]
-    mixed = np.zeros(ng, dtype=bool)
-    mixed[gh[ckh != first[gh]]] = True
-    conflict = np.zeros(n, dtype=bool)
-    conflict[has] = mixed[gh]
+    gh, ng, codes = _group_codes(df, uscc, keys, known, (uc, nu, uu), has)
+    rc = _RowCodes(has, uc, nu, ck, nk, gh, ng)
+    conflict = _mixed_groups(rc, len(df))
 
     # Unified display forms: of every row with a code and a name, or only of those sharing
     # a code with a conflict (the groups of their rows lie within those codes).
@@ -729,73 +885,19 @@ def _dedupe_plan(
         urows = has & flag[uc]
     n_u = ncodes[urows]
     chosen = _chosen_display(uc[urows], ck[urows], nk, cd_u[n_u], nd, n_u)
-
-    # conflict_names: the distinct unified names of each group, in row order. Few rows: a
-    # dict per group in Python beats a groupby with a Python callback per group.
-    in_u = conflict[urows]
-    cnames = display_u.take(chosen[in_u]).tolist()
-    groups: dict[int, dict[Any, None]] = {}
-    cgroups = gh[conflict[has]].tolist()
-    for gi, nm in zip(cgroups, cnames, strict=True):
-        groups.setdefault(gi, {})[nm] = None
-    joined = {gi: " | ".join(d) for gi, d in groups.items()}
-    conflict_names = np.array([joined[gi] for gi in cgroups], dtype=object)
-
-    new_names = None
-    if unify_all:
-        if raw_u is not None and names.dtype == raw_u.dtype:
-            # one take over [raw names | display forms] instead of a copy and a masked setitem
-            idx = ncodes.copy()
-            idx[has] = len(raw_u) + chosen
-            both = pd.concat([raw_u, display_u], ignore_index=True)
-            new_names = pd.Series(both.take(idx).array, index=names.index, name=names.name)
-        else:
-            new_names = names.copy()
-            new_names[has] = display_u.take(chosen).to_numpy()
+    conflict_names = _joined_conflict_names(rc, conflict, urows, chosen, display_u)
+    new_names = _unified_names(names, raw_u, display_u, ncodes, has, chosen) if unify_all else None
 
     rest = ~conflict
     subset = [c for c in df.columns if c not in ignore]
     if uscc in subset and name in subset and uscc != name and df.columns.is_unique:
-        # Among rows with a code and a name, two unified names are equal exactly where the
-        # codes and the name keys are; rows without either never equal one of those.
-        covered = {uscc, name, *keys}
-        if covered <= set(subset) and name not in keys:
-            # Outside conflicts every (uscc, *keys) group holds one name key: its group code
-            # covers all of them, and the bound of about n lets _repeated count, not hash.
-            pre = np.empty(n, dtype=np.int64)
-            pre[has] = gh
-            bound = ng
-            if not has.all():
-                other, nother = _value_codes(names[~has])[:2]
-                for c in (uscc, *keys):
-                    other, nother = _combine(other, nother, *_value_codes(df[c][~has])[:2])
-                other, nother = _dense(other)
-                pre[~has] = ng + other
-                bound += nother
-        else:  # a key column is ignored: name keys instead of group codes
-            pre = ck.copy()
-            bound = nk
-            if not has.all():
-                raw_codes, n_raw, _ = _value_codes(names[~has])
-                pre[~has] = nk + raw_codes
-                bound += n_raw
-            covered = {uscc, name}
-            pre, bound = _combine(pre, bound, uc, nu)
-            for k in keys:
-                if k in subset and k not in covered:
-                    covered.add(k)
-                    pre, bound = _combine(pre, bound, codes[k][0], codes[k][1])
-        duplicate = _first_duplicates(df, rest, subset, (pre, bound, covered))
+        duplicate = _coded_duplicates(df, rest, subset, uscc, name, keys, rc, codes)
     else:
         if new_names is None:
+            every = _chosen_display(uc[has], ck[has], nk, cd_u[ncodes[has]], nd, ncodes[has])
             new_names = names.copy()
-            new_names[has] = display_u.take(
-                _chosen_display(uc[has], ck[has], nk, cd_u[ncodes[has]], nd, ncodes[has])
-            ).to_numpy()
-        duplicate = np.zeros(n, dtype=bool)
-        if subset:
-            out = df.assign(**{name: new_names})
-            duplicate[rest] = out.loc[rest, subset].duplicated(keep="first").to_numpy()
+            new_names[has] = display_u.take(every).to_numpy()
+        duplicate = _frame_duplicates(df, name, new_names, rest, subset)
     return _DedupePlan(conflict, duplicate, conflict_names, codes, new_names)
 
 

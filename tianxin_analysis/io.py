@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import charset_normalizer
 import lxml.etree
@@ -189,6 +190,7 @@ DEFAULT_LIMITS = ReadLimits()
 
 
 def _limits(limits: ReadLimits | None) -> ReadLimits:
+    """The given read limits, or those of the environment (``ReadLimits.from_env``)."""
     return ReadLimits.from_env() if limits is None else limits
 
 
@@ -201,6 +203,8 @@ _MISSING_MARKS = {"", "-", "--", "—", "——", "－", "…", "...", "/", "x",
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The whole file's bytes; a missing path, a folder or an empty file is an
+    ``InputFileError``."""
     if not path.exists():
         raise InputFileError("文件不存在", "file not found", file=str(path))
     if path.is_dir():
@@ -223,6 +227,7 @@ _HEAD_BYTES = 65536
 
 
 def _looks_like_html(data: bytes) -> bool:
+    """True when the first bytes (BOM and blanks skipped) open an HTML document or table."""
     head = data[:_HEAD_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     # Office "HTML-as-xls" exports and web-system downloads start with a doctype, <html>,
     # a comment, or go straight to <table>.
@@ -230,6 +235,8 @@ def _looks_like_html(data: bytes) -> bool:
 
 
 def _sniff(data: bytes, path: Path) -> str:
+    """The container format of ``data``: "xlsx", "xls", "html", "csv", or "<format>-encrypted"
+    (magic bytes first, then text); a damaged or unknown container is an ``InputFileError``."""
     name = str(path)
     suffix = path.suffix.lower()
     if data.startswith(_OLE_MAGIC):
@@ -389,6 +396,7 @@ class RawSheet:
 
 
 def _cell(value: object) -> object:
+    """A reader's cell as the grid holds it: blank text and NaN become None, a date a datetime."""
     if isinstance(value, str):
         return value if value.strip() else None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -399,6 +407,8 @@ def _cell(value: object) -> object:
 
 
 def _grid(rows: Sequence[Sequence[object]]) -> pd.DataFrame:
+    """Rows of cells as an object frame padded to the widest row, rows numbered from 1 as in
+    Excel."""
     width = max((len(r) for r in rows), default=0)
     padded = [[_cell(v) for v in r] + [None] * (width - len(r)) for r in rows]
     frame = pd.DataFrame(padded, columns=range(width), dtype=object)
@@ -407,11 +417,15 @@ def _grid(rows: Sequence[Sequence[object]]) -> pd.DataFrame:
 
 
 def _is_link_only(rows: Sequence[Sequence[object]]) -> bool:
+    """True for a sheet holding at most one value, a web link (the CNKI sheet of a yearbook
+    page)."""
     values = [v for r in rows for v in r if _cell(v) is not None]
     return len(values) <= 1 and all(str(v).strip().startswith("http") for v in values)
 
 
 def _decrypt(data: bytes, name: str, password: str | None, fmt: str) -> bytes:
+    """The decrypted workbook bytes of an encrypted xls/xlsx, tried with ``password`` or the
+    default one; an unknown password or scheme is an ``InputFileError``."""
     office = msoffcrypto.OfficeFile(_stdio.BytesIO(data))
     tried = [password] if password is not None else [DEFAULT_XLS_PASSWORD]
     for key in tried:
@@ -451,6 +465,7 @@ _XLSX_SCAN_CHUNK = 8 << 20
 
 
 def _column_number(letters: bytes) -> int:
+    """1-based column number of Excel column letters (b"A" -> 1, b"AB" -> 28)."""
     n = 0
     for ch in letters:
         n = n * 26 + ch - 64
@@ -484,56 +499,78 @@ def _check_xlsx_bounds(data: bytes, name: str, limits: ReadLimits) -> None:
             is_sheet = part.startswith("xl/worksheets/") and part.endswith(".xml")
             if not is_sheet and part != "xl/sharedStrings.xml":
                 continue
-            cells = max_row = max_col = 0
-            carry = b""
+            where = f"{name} ({part})"
             try:
                 with zf.open(info) as f:
-                    while chunk := f.read(_XLSX_SCAN_CHUNK):
-                        buf = carry + chunk
-                        cut = buf.rfind(b"<")
-                        cut = len(buf) if cut < 0 else cut
-                        # an unfinished element (or text node) is scanned with the next chunk
-                        carry, buf = buf[cut:], buf[:cut]
-                        if len(carry) > limits.max_cell_chars + _XLSX_SCAN_CHUNK:
-                            carry = carry[-(limits.max_cell_chars + 2) :]
-                        if long_text.search(buf + carry[:1]):
-                            raise limits.refuse(
-                                f"{name} ({part})", "单元格文字过长", "cell text too long",
-                                max(len(m.group()) - 2 for m in long_text.finditer(buf + carry[:1])),
-                                "max_cell_chars",
-                            )  # fmt: skip
-                        if not is_sheet:
-                            continue
-                        # every cell element opens with "<c " or "<c>" (the "<c" of "<col",
-                        # "<cfRule" is followed by a letter)
-                        cells += buf.count(b"<c ") + buf.count(b"<c>")
-                        if cells > limits.max_cells:
-                            break
-                        for letters, row in set(_XLSX_WIDE_REF.findall(buf)):
-                            max_col = max(max_col, _column_number(letters))
-                            max_row = max(max_row, int(row))
-                        # rows come in ascending order: the chunk's last one is its farthest
-                        last = _XLSX_ROW.match(buf, max(buf.rfind(b"<row "), 0))
-                        if last:
-                            max_row = max(max_row, int(last.group(1)))
-                        max_col = max(max_col, 1)
+                    cells, max_row, max_col = _scan_xlsx_part(f, where, is_sheet, limits, long_text)
             except (zipfile.BadZipFile, EOFError, OSError, ValueError):
                 return  # damaged: the workbook reader says so
-            if not is_sheet:
-                continue
-            if cells > limits.max_cells:
-                raise limits.refuse(
-                    f"{name} ({part})", "工作表单元格过多", "sheet holds too many cells",
-                    cells, "max_cells",
-                )  # fmt: skip
-            area = max_row * max_col
-            if area > limits.max_cells:
-                raise limits.refuse(
-                    f"{name} ({part})",
-                    f"工作表范围过大 (最远单元格在第 {max_row:,} 行第 {max_col:,} 列)",
-                    f"sheet range too large (farthest cell at row {max_row:,}, column {max_col:,})",
-                    area, "max_cells",
-                )  # fmt: skip
+            if is_sheet:
+                _refuse_large_sheet(where, cells, max_row, max_col, limits)
+
+
+def _scan_xlsx_part(
+    f: IO[bytes], where: str, is_sheet: bool, limits: ReadLimits, long_text: re.Pattern[bytes]
+) -> tuple[int, int, int]:
+    """(cells, farthest row, farthest column) of one streamed sheet part (zeros for the shared
+    strings); refuses a text node longer than ``limits.max_cell_chars``. Stops counting once
+    the cells exceed ``limits.max_cells``."""
+    cells = max_row = max_col = 0
+    carry = b""
+    while chunk := f.read(_XLSX_SCAN_CHUNK):
+        buf = carry + chunk
+        cut = buf.rfind(b"<")
+        cut = len(buf) if cut < 0 else cut
+        # an unfinished element (or text node) is scanned with the next chunk
+        carry, buf = buf[cut:], buf[:cut]
+        if len(carry) > limits.max_cell_chars + _XLSX_SCAN_CHUNK:
+            carry = carry[-(limits.max_cell_chars + 2) :]
+        if long_text.search(buf + carry[:1]):
+            raise limits.refuse(
+                where, "单元格文字过长", "cell text too long",
+                max(len(m.group()) - 2 for m in long_text.finditer(buf + carry[:1])),
+                "max_cell_chars",
+            )  # fmt: skip
+        if not is_sheet:
+            continue
+        # every cell element opens with "<c " or "<c>" (the "<c" of "<col",
+        # "<cfRule" is followed by a letter)
+        cells += buf.count(b"<c ") + buf.count(b"<c>")
+        if cells > limits.max_cells:
+            break
+        max_row, max_col = _chunk_extent(buf, max_row, max_col)
+    return cells, max_row, max_col
+
+
+def _chunk_extent(buf: bytes, max_row: int, max_col: int) -> tuple[int, int]:
+    """The farthest row and column so far, widened by the cell references of ``buf``."""
+    for letters, row in set(_XLSX_WIDE_REF.findall(buf)):
+        max_col = max(max_col, _column_number(letters))
+        max_row = max(max_row, int(row))
+    # rows come in ascending order: the chunk's last one is its farthest
+    last = _XLSX_ROW.match(buf, max(buf.rfind(b"<row "), 0))
+    if last:
+        max_row = max(max_row, int(last.group(1)))
+    return max_row, max(max_col, 1)
+
+
+def _refuse_large_sheet(
+    where: str, cells: int, max_row: int, max_col: int, limits: ReadLimits
+) -> None:
+    """Refuse a sheet with more cells, or a used range larger, than ``limits.max_cells``."""
+    if cells > limits.max_cells:
+        raise limits.refuse(
+            where, "工作表单元格过多", "sheet holds too many cells",
+            cells, "max_cells",
+        )  # fmt: skip
+    area = max_row * max_col
+    if area > limits.max_cells:
+        raise limits.refuse(
+            where,
+            f"工作表范围过大 (最远单元格在第 {max_row:,} 行第 {max_col:,} 列)",
+            f"sheet range too large (farthest cell at row {max_row:,}, column {max_col:,})",
+            area, "max_cells",
+        )  # fmt: skip
 
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -548,6 +585,8 @@ _XLSX_STYLED_SR = re.compile(rb'<c\s[^>]*?\bs="([0-9]+)"[^>]*?\br="([A-Z]{1,3})(
 
 
 def _xml(zf: zipfile.ZipFile, part: str) -> lxml.etree._Element | None:
+    """One XML part of an xlsx, parsed without entities or network; None when absent or
+    malformed."""
     parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True)
     try:
         return lxml.etree.fromstring(zf.read(part), parser)
@@ -632,6 +671,9 @@ def _shown_as_excel_shows(data: bytes, sheets: list[RawSheet]) -> list[RawSheet]
 
 
 def _read_workbook(data: bytes, name: str, limits: ReadLimits, fmt: str = "xlsx") -> list[RawSheet]:
+    """Every visible sheet of an xlsx/xls workbook as a ``RawSheet`` (Excel row numbers kept,
+    hidden sheets and a CNKI link sheet skipped); an unreadable workbook is an
+    ``InputFileError``."""
     if fmt == "xlsx":
         _check_xlsx_bounds(data, name, limits)
     try:
@@ -671,6 +713,8 @@ def _read_workbook(data: bytes, name: str, limits: ReadLimits, fmt: str = "xlsx"
 
 
 def _cell_text(el: lxml.html.HtmlElement) -> str:
+    """The text of an HTML cell, ``<br>`` as a line break, non-breaking spaces as spaces,
+    stripped."""
     for br in el.iter("br"):
         br.tail = "\n" + (br.tail or "")
     return el.text_content().replace("\xa0", " ").strip()
@@ -729,6 +773,7 @@ def _span(text: str | None) -> int:
 
 
 def _parse_html(data: bytes, name: str) -> lxml.html.HtmlElement:
+    """The HTML document of ``data``, decoded as :func:`_decode_text` decodes it."""
     text, _ = _decode_text(data, name)
     try:
         return lxml.html.document_fromstring(text)
@@ -738,6 +783,8 @@ def _parse_html(data: bytes, name: str) -> lxml.html.HtmlElement:
 
 
 def _read_html(data: bytes, name: str, limits: ReadLimits) -> list[RawSheet]:
+    """Each top-level ``<table>`` of an HTML page as a ``RawSheet`` named by its id or
+    ``table<i>``; a page without a table is an ``InputFileError``."""
     doc = _parse_html(data, name)
     sheets = []
     for i, table in enumerate(doc.iter("table"), start=1):
@@ -756,6 +803,7 @@ def _read_html(data: bytes, name: str, limits: ReadLimits) -> list[RawSheet]:
 
 
 def _sniff_delimiter(sample: str) -> str:
+    """The delimiter of a CSV sample (comma, tab, semicolon or bar); comma when unsure."""
     try:
         return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
@@ -858,6 +906,7 @@ def _csv_rows(text: str, delimiter: str, name: str, limits: ReadLimits) -> list[
 
 
 def _refuse_blank(name: str) -> None:
+    """Raise the ``InputFileError`` of a file that holds nothing but blank lines."""
     # Blank lines only: as empty as a 0-byte file, and the analyst must hear about it
     # rather than have the file skipped without a word.
     raise InputFileError(
@@ -1036,6 +1085,7 @@ def _utf8_bytes(data: bytes, text: str, encoding: str) -> bytes:
 
 @functools.cache
 def _csv_convert_options() -> pacsv.ConvertOptions:
+    """pyarrow CSV options that read every column as text and keep empty strings (not null)."""
     # built once: a column type for each of 16384 names takes milliseconds every call
     return pacsv.ConvertOptions(
         column_types={f"f{i}": pa.large_string() for i in range(_MAX_CSV_COLUMNS)},
@@ -1387,6 +1437,7 @@ def _clean_zh(text: str) -> str:
 
 
 def _clean_en(text: str) -> str:
+    """English text NFKC-normalised with runs of white space collapsed to one space."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
 
 
@@ -1422,12 +1473,16 @@ def _as_number(value: object) -> float | None:
 
 
 def _is_value(value: object) -> bool:
+    """True for a cell holding a number (not blank, not a missing mark, not text)."""
     number = _as_number(value)
     return number is not None and not np.isnan(number)
 
 
 @dataclass(frozen=True)
 class _Label:
+    """A yearbook header cell split into Chinese label, English label, unit and sub-item flag
+    (#)."""
+
     zh: str
     en: str
     unit: str
@@ -1466,6 +1521,7 @@ def _parse_label(text: str) -> _Label:
 
 
 def _table_units(text: str) -> list[str]:
+    """The units named after ``单位:`` in a table's unit line ("单位: 万元, %" -> ["万元", "%"])."""
     after = re.split(r"单位\s*[:：]?", unicodedata.normalize("NFKC", text), maxsplit=1)[-1]
     return [u for u in (_norm(p) for p in re.split(r"[,，、.;；/]", after)) if u]
 
@@ -1529,25 +1585,35 @@ def _page_grid(path: Path) -> tuple[list[list[object]], str]:
 
 
 def _row_texts(row: Sequence[object]) -> list[tuple[int, str]]:
+    """(column index, stripped text) of each non-blank cell of a row."""
     return [(i, str(v).strip()) for i, v in enumerate(row) if v is not None and str(v).strip()]
 
 
 def _is_ascii_text(text: str) -> bool:
+    """True for text with a Latin letter and no CJK character (an English line)."""
     return bool(re.search(r"[A-Za-z]", text)) and not _CJK.search(text)
 
 
-def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
+# One record of a yearbook table's body: (1-based row number, region, English region name as
+# printed, the cells of the value columns).
+_Record = tuple[int, str, str, list[object]]
+# What one value column holds: (year, indicator, indicator_en, unit).
+_ColumnMeta = tuple[int, str, str, str]
+
+
+def _padded_rows(rows: list[list[object]]) -> tuple[list[list[object]], int]:
+    """Rows padded with None to one width and their cells normalised; and that width."""
     width = max((len(r) for r in rows), default=0)
     rows = [list(r) + [None] * (width - len(r)) for r in rows]
-    rows = [[_cell(v) for v in r] for r in rows]
-    n = len(rows)
-    first_col = [_norm(r[0]) if width else "" for r in rows]
+    return [[_cell(v) for v in r] for r in rows], width
 
-    # Data start: the first row whose first cell is a known region and which holds a number.
+
+def _data_start(rows: list[list[object]], first_col: list[str], name: str) -> int:
+    """Index of the first row whose first cell is a known region and which holds a number."""
     data_start = next(
         (
             i
-            for i in range(n)
+            for i in range(len(rows))
             if first_col[i] in _KNOWN_REGIONS and any(_is_value(v) for v in rows[i][1:])
         ),
         None,
@@ -1559,61 +1625,82 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
             file=name,
             expected="第一列为 全国 或省份名称的行 (rows whose first cell is 全国 or a province)",
         )
+    return data_start
 
-    # Header block: from the 地区 row (or the row above the data) up while rows are header-like.
+
+def _is_preamble(row: Sequence[object]) -> bool:
+    """A row above the header: it names the unit, or holds one text in its first cell."""
+    texts = _row_texts(row)
+    if any("单位" in t for _, t in texts):
+        return True
+    return len(texts) == 1 and texts[0][0] == 0
+
+
+def _header_start(rows: list[list[object]], first_col: list[str], data_start: int) -> int:
+    """First header row: from the 地区 row (or the row above the data) up while rows are
+    header-like (not empty, not preamble)."""
     region_rows = [i for i in range(data_start) if first_col[i] == "地区"]
     header_start = region_rows[-1] if region_rows else data_start - 1
-
-    def preamble(i: int) -> bool:
-        texts = _row_texts(rows[i])
-        if any("单位" in t for _, t in texts):
-            return True
-        return len(texts) == 1 and texts[0][0] == 0
-
     while (
-        header_start > 0 and _row_texts(rows[header_start - 1]) and not preamble(header_start - 1)
+        header_start > 0
+        and _row_texts(rows[header_start - 1])
+        and not _is_preamble(rows[header_start - 1])
     ):
         header_start -= 1
-    header_rows = range(header_start, data_start)
+    return header_start
 
-    # Title, English title and unit from the preamble.
-    preamble_texts = [t for i in range(header_start) for _, t in _row_texts(rows[i])]
-    if not preamble_texts:
+
+@dataclass(frozen=True)
+class _Preamble:
+    """What the lines above the header say: table number, titles, units."""
+
+    table_id: str | None
+    title: str
+    title_en: str
+    units: list[str]
+
+
+def _preamble(rows: list[list[object]], header_start: int, name: str) -> _Preamble:
+    """Title, English title and unit from the rows above the header."""
+    texts = [t for i in range(header_start) for _, t in _row_texts(rows[i])]
+    if not texts:
         raise SchemaError("找不到表题", "table title not found", file=name, row=1)
-    title_raw = preamble_texts[0]
+    title_raw = texts[0]
     m = _TABLE_NO.match(unicodedata.normalize("NFKC", title_raw))
-    table_id = f"{m.group(1)}-{m.group(2)}" if m else None
-    title = _clean_zh(m.group(3) if m else title_raw)
     title_en = next(
         (
             _clean_en(t)
-            for t in preamble_texts[1:]
+            for t in texts[1:]
             if _is_ascii_text(t) and not re.fullmatch(r"\(.*\)", t.strip())
         ),
         "",
     )
-    unit_texts = [t for t in preamble_texts if "单位" in t]
-    units = _table_units(unit_texts[0]) if unit_texts else []
+    unit_texts = [t for t in texts if "单位" in t]
+    return _Preamble(
+        table_id=f"{m.group(1)}-{m.group(2)}" if m else None,
+        title=_clean_zh(m.group(3) if m else title_raw),
+        title_en=title_en,
+        units=_table_units(unit_texts[0]) if unit_texts else [],
+    )
 
-    # Column roles: 0 = region; 1 = English region name when the column holds English text.
-    labels = [
-        "\n".join(str(rows[r][c]) for r in header_rows if rows[r][c] is not None)
-        for c in range(width)
-    ]
-    body = [r for r in rows[data_start:]]
+
+def _has_english_column(labels: list[str], body: list[list[object]], width: int) -> bool:
+    """Column 1 holds English region names (its header says so, or its first texts are ASCII)."""
     col1_text = [str(r[1]) for r in body if width > 1 and isinstance(r[1], str) and r[1].strip()]
-    has_en = width > 1 and (
+    return width > 1 and (
         "region" in labels[1].lower()
         or (len(col1_text) > 0 and all(_is_ascii_text(t) for t in col1_text[:5]))
     )
-    value_cols = [c for c in range(2 if has_en else 1, width)]
 
-    # Region rows, English continuation lines, notes.
-    records: list[tuple[int, str, str, list[object]]] = []
+
+def _body_records(
+    body: list[list[object]], data_start: int, value_cols: list[int], has_en: bool, name: str
+) -> tuple[list[_Record], list[str]]:
+    """Region rows (English continuation lines joined to the row above) and the notes below."""
+    records: list[_Record] = []
     notes: list[str] = []
     in_notes = False
     for offset, row in enumerate(body):
-        row_no = data_start + offset + 1
         texts = _row_texts(row)
         if not texts:
             continue
@@ -1629,24 +1716,45 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
             in_notes = True
             notes.append(" ".join(t for _, t in texts))
             continue
+        row_no = data_start + offset + 1
         if not lead:
-            if has_en and row[1] is not None and not has_values and records:
-                prev = records[-1]
-                records[-1] = (prev[0], prev[1], f"{prev[2]} {row[1]}", prev[3])
-                continue
-            raise SchemaError(
-                "数据行缺少地区名称",
-                "data row has no region name",
-                file=name,
-                row=row_no,
-                column="A",
-                found=[t for _, t in texts],
-            )
+            _join_english_line(records, row, texts, has_en and not has_values, row_no, name)
+            continue
         region_en = str(row[1]) if has_en and row[1] is not None else ""
         records.append((row_no, _clean_zh(str(row[0])).replace(" ", ""), region_en, values))
+    return records, notes
 
-    # Header labels of the value columns: years or indicators.
-    parsed = [_parse_label(labels[c]) for c in value_cols]
+
+def _join_english_line(
+    records: list[_Record],
+    row: list[object],
+    texts: list[tuple[int, str]],
+    english_only: bool,
+    row_no: int,
+    name: str,
+) -> None:
+    """A row without a region name continues the English name of the row above, or is an
+    error."""
+    if english_only and row[1] is not None and records:
+        prev = records[-1]
+        records[-1] = (prev[0], prev[1], f"{prev[2]} {row[1]}", prev[3])
+        return
+    raise SchemaError(
+        "数据行缺少地区名称",
+        "data row has no region name",
+        file=name,
+        row=row_no,
+        column="A",
+        found=[t for _, t in texts],
+    )
+
+
+def _kept_columns(
+    labels: list[str], value_cols: list[int], records: list[_Record], header_row: int, name: str
+) -> tuple[list[int], list[int | None]]:
+    """Positions (in ``value_cols``) of the columns with a header or a value, and each value
+    column's header year (None for an indicator). Refuses a header that mixes years and
+    indicators and a value column without a header."""
     label_years = [_as_year(labels[c].split("\n")[0]) if labels[c] else None for c in value_cols]
     keep = [
         i
@@ -1655,13 +1763,13 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
     ]
     if not keep:
         raise SchemaError("表头中没有数据列", "no value columns under the header", file=name)
-    by_year = all(label_years[i] is not None for i in keep)
-    if not by_year and any(label_years[i] is not None for i in keep):
+    years = [label_years[i] is not None for i in keep]
+    if any(years) and not all(years):
         raise SchemaError(
             "表头混合了年份和指标",
             "header mixes years and indicators",
             file=name,
-            row=header_start + 1,
+            row=header_row,
             found=[labels[value_cols[i]] for i in keep],
         )
     for i in keep:
@@ -1670,39 +1778,56 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
                 "数据列没有表头",
                 "value column has no header",
                 file=name,
-                row=header_start + 1,
+                row=header_row,
                 column=_column_letter(value_cols[i]),
             )
+    return keep, label_years
 
-    if by_year:
-        indicator, indicator_en = _subject(title), title_en
-        unit = ",".join(units)
-        col_meta = [(label_years[i], indicator, indicator_en, unit) for i in keep]
-    else:
-        year_match = re.findall(r"(\d{4})\s*年", unicodedata.normalize("NFKC", title))
-        if not year_match:
-            year_match = re.findall(r"\(\s*(\d{4})\s*\)", title_en)
-        if not year_match:
-            raise SchemaError(
-                "表题中找不到年份",
-                "no year in the table title",
-                file=name,
-                row=1,
-                found=title,
-                expected="如 (2022年) (e.g. (2022年))",
-            )
-        title_year = int(year_match[-1])
-        claimed = {parsed[i].unit for i in keep if parsed[i].unit}
-        remaining = [u for u in units if u not in claimed]
-        default_unit = (
-            remaining[0]
-            if len(remaining) == 1
-            else (units[0] if len(units) == 1 else ",".join(remaining))
+
+def _title_year(pre: _Preamble, name: str) -> int:
+    """The year of a regions × indicators table, from its title's ``(2022年)``."""
+    year_match = re.findall(r"(\d{4})\s*年", unicodedata.normalize("NFKC", pre.title))
+    if not year_match:
+        year_match = re.findall(r"\(\s*(\d{4})\s*\)", pre.title_en)
+    if not year_match:
+        raise SchemaError(
+            "表题中找不到年份",
+            "no year in the table title",
+            file=name,
+            row=1,
+            found=pre.title,
+            expected="如 (2022年) (e.g. (2022年))",
         )
-        col_meta = [
-            (title_year, parsed[i].zh, parsed[i].en, parsed[i].unit or default_unit) for i in keep
-        ]
+    return int(year_match[-1])
 
+
+def _indicator_columns(
+    labels: list[str], value_cols: list[int], keep: list[int], pre: _Preamble, name: str
+) -> list[_ColumnMeta]:
+    """Regions × indicators: each column's indicator and unit (its own, else the table's
+    unit that no column claims), all in the title's year."""
+    year = _title_year(pre, name)
+    parsed = [_parse_label(labels[c]) for c in value_cols]
+    units = pre.units
+    claimed = {parsed[i].unit for i in keep if parsed[i].unit}
+    remaining = [u for u in units if u not in claimed]
+    default_unit = (
+        remaining[0]
+        if len(remaining) == 1
+        else (units[0] if len(units) == 1 else ",".join(remaining))
+    )
+    return [(year, parsed[i].zh, parsed[i].en, parsed[i].unit or default_unit) for i in keep]
+
+
+def _long_values(
+    records: list[_Record],
+    col_meta: list[_ColumnMeta],
+    keep: list[int],
+    value_cols: list[int],
+    name: str,
+) -> list[tuple[str, str, int, str, str, str, float]]:
+    """One tuple per region and kept column with a number (blanks left out); text in a
+    value cell is an error naming the cell."""
     out_rows = []
     for row_no, region, region_en, values in records:
         for (year, ind, ind_en, unit), i in zip(col_meta, keep, strict=True):
@@ -1720,7 +1845,16 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
             if np.isnan(number):
                 continue
             out_rows.append((region, region_en, year, ind, ind_en, unit, number))
+    return out_rows
 
+
+def _yearbook_frame(
+    out_rows: list[tuple[str, str, int, str, str, str, float]],
+    pre: _Preamble,
+    notes: list[str],
+    name: str,
+) -> pd.DataFrame:
+    """The long frame of :func:`read_yearbook_table` with its typed columns and attrs."""
     frame = pd.DataFrame(
         out_rows,
         columns=["region", "region_en_src", "year", "indicator", "indicator_en", "unit", "value"],
@@ -1739,16 +1873,51 @@ def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
     if frame.empty:
         raise SchemaError("表中没有数值", "table holds no values", file=name)
     frame.attrs = {
-        "table_id": table_id,
-        "title": title,
-        "title_en": title_en,
+        "table_id": pre.table_id,
+        "title": pre.title,
+        "title_en": pre.title_en,
         "notes": notes,
         "source_file": name,
     }
     return frame
 
 
+def _parse_yearbook(rows: list[list[object]], name: str) -> pd.DataFrame:
+    """A yearbook page's rows (see :func:`_page_grid`) as the long frame of
+    :func:`read_yearbook_table`: preamble (title, units), header block, region rows, notes."""
+    rows, width = _padded_rows(rows)
+    first_col = [_norm(r[0]) if width else "" for r in rows]
+    data_start = _data_start(rows, first_col, name)
+    header_start = _header_start(rows, first_col, data_start)
+    pre = _preamble(rows, header_start, name)
+
+    # Column roles: 0 = region; 1 = English region name when the column holds English text.
+    labels = [
+        "\n".join(
+            str(rows[r][c]) for r in range(header_start, data_start) if rows[r][c] is not None
+        )
+        for c in range(width)
+    ]
+    body = rows[data_start:]
+    has_en = _has_english_column(labels, body, width)
+    value_cols = list(range(2 if has_en else 1, width))
+    records, notes = _body_records(body, data_start, value_cols, has_en, name)
+
+    # Header labels of the value columns: years or indicators.
+    keep, label_years = _kept_columns(labels, value_cols, records, header_start + 1, name)
+    if label_years[keep[0]] is not None:
+        unit = ",".join(pre.units)
+        col_meta = [
+            (cast(int, label_years[i]), _subject(pre.title), pre.title_en, unit) for i in keep
+        ]
+    else:
+        col_meta = _indicator_columns(labels, value_cols, keep, pre, name)
+    out_rows = _long_values(records, col_meta, keep, value_cols, name)
+    return _yearbook_frame(out_rows, pre, notes, name)
+
+
 def _column_letter(index: int) -> str:
+    """Excel column letters of a 0-based column index (0 -> "A", 27 -> "AB")."""
     letters = ""
     index += 1
     while index:
@@ -1759,6 +1928,7 @@ def _column_letter(index: int) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _yearbook_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """The parsed yearbook table at ``path``; cached on (path, mtime, size), so callers copy it."""
     rows, _ = _page_grid(Path(path))
     return _parse_yearbook(rows, path)
 

@@ -63,14 +63,18 @@ _OUTPUT_ERRNOS = {
 
 
 def _lock_path(dest: Path) -> Path:
+    """The lock file beside an output folder (``.<name>.lock``)."""
     return dest.parent / f".{dest.name}.lock"
 
 
 def _stage_prefix(dest: Path) -> str:
+    """Name prefix of the staging folders of an output folder (``.<name>.staging-``)."""
     return f".{dest.name}.staging-"
 
 
 def _previous_path(dest: Path) -> Path:
+    """Where the previous version of an output folder waits during the swap
+    (``.<name>.previous``)."""
     return dest.parent / f".{dest.name}.previous"
 
 
@@ -94,6 +98,8 @@ class Stage:
 
     @property
     def run_id(self) -> str:
+        """12 hex characters identifying the run: a hash of the command, parameters, input
+        hashes and package version (the same inputs give the same id)."""
         if self._run_id is None:
             basis = {"command": self.command, "params": self.params, "inputs": self.inputs,
                      "package_version": __version__}  # fmt: skip
@@ -130,6 +136,8 @@ class Stage:
         self.discarded += [Path(r).as_posix() for r in relative]
 
     def _carried(self, rel: str) -> bool:
+        """True when a previous output ``rel`` is carried into the new folder (not under a
+        discarded path)."""
         return not any(rel == d or rel.startswith(d + "/") for d in self.discarded)
 
 
@@ -191,6 +199,7 @@ def _holder_text(path: Path) -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True when a process with this id exists (also when it belongs to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -313,6 +322,7 @@ def _swap(stage: Path, dest: Path) -> None:
 
 
 def _check_destination(dest: Path) -> None:
+    """Refuse an output folder that holds the working directory, is a file or is a mount point."""
     cwd = Path.cwd().resolve()
     if cwd == dest or dest in cwd.parents:
         raise OutputError(
@@ -332,6 +342,8 @@ def _check_destination(dest: Path) -> None:
 
 
 def _output_error(exc: OSError, dest: Path) -> OutputError:
+    """An ``OutputError`` naming the folder and the cause (no space, no permission, ...) of
+    ``exc``."""
     code = exc.errno if exc.errno in _OUTPUT_ERRNOS else _errno_in_text(str(exc))
     zh, en = _OUTPUT_ERRNOS.get(code, ("无法写入", "cannot write"))
     return OutputError(
@@ -426,6 +438,8 @@ def _manifest(stage: Stage) -> dict[str, Any]:
 
 
 def _run_record(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The part of a manifest that identifies its run (command, as-of, year, version, inputs); None
+    for a manifest without a run id."""
     if not manifest.get("run_id"):
         return None
     keep = ("command", "as_of", "year", "package_version", "inputs")
@@ -433,6 +447,7 @@ def _run_record(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _same_file(a: Path, b: Path) -> bool:
+    """True when two paths are one unchanged file (inode, device, size and modification time)."""
     try:
         sa, sb = a.stat(), b.stat()
     except OSError:

@@ -18,6 +18,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import openpyxl
@@ -79,17 +80,22 @@ class Defect:
 
 @dataclass
 class SampleFile:
+    """One generated export: its kind (raw sub-folder), file name and bytes."""
+
     kind: str
     name: str
     content: bytes
 
     @property
     def relpath(self) -> str:
+        """The file's path under the raw folder, ``<kind>/<name>``."""
         return f"{self.kind}/{self.name}"
 
 
 @dataclass
 class SampleBundle:
+    """The generated files and the defects seeded in them."""
+
     files: list[SampleFile] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
 
@@ -112,6 +118,7 @@ def _uscc(rng: np.random.Generator, admin: str, prefix: str = "91") -> str:
 
 
 def _break_check_digit(code: str) -> str:
+    """The code with a wrong check digit (the last character shifted by 7 in the alphabet)."""
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     return code[:-1] + alphabet[(alphabet.index(code[-1]) + 7) % 31]
 
@@ -124,10 +131,12 @@ def _fullwidth(text: str) -> str:
 
 
 def _excel_serial(d: dt.date) -> int:
+    """Excel serial day number of a date (days since 1899-12-30)."""
     return (d - _EXCEL_EPOCH).days
 
 
 def _person(rng: np.random.Generator) -> str:
+    """A made-up masked name such as 王*明."""
     return _SURNAMES[rng.integers(len(_SURNAMES))] + "*" + _GIVEN[rng.integers(len(_GIVEN))]
 
 
@@ -160,6 +169,7 @@ def _date_cell(rng: np.random.Generator, d: dt.date, styles: tuple[str, ...]) ->
 
 
 def _thousands(value: float, decimals: int = 2) -> str:
+    """A number as text with thousands separators (``1,234.50``)."""
     return f"{value:,.{decimals}f}"
 
 
@@ -173,14 +183,18 @@ class _Sheet:
 
     @property
     def next_row(self) -> int:
+        """The 1-based row number the next added row gets."""
         return len(self.rows) + 1
 
     def add(self, cells: list[object]) -> int:
+        """Append a row of cells; returns its 1-based row number."""
         self.rows.append(list(cells))
         return len(self.rows)
 
 
 def _workbook_bytes(sheets: list[_Sheet]) -> bytes:
+    """The sheets as xlsx bytes with fixed properties and zip times (the same sheets give the same
+    bytes)."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for spec in sheets:
@@ -229,6 +243,8 @@ def _fixed_zip_times(data: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class _Enterprise:
+    """A made-up enterprise: name, credit code, technology field and park."""
+
     name: str
     uscc: str
     field: str
@@ -236,6 +252,7 @@ class _Enterprise:
 
 
 def _enterprise_pool(rng: np.random.Generator, n: int) -> list[_Enterprise]:
+    """``n`` made-up enterprises with distinct names, most registered in Tianxin (430103)."""
     pool: list[_Enterprise] = []
     seen: set[str] = set()
     admin_other = ("430102", "430104", "430105", "430111", "430112", "430121")
@@ -272,9 +289,9 @@ _CERT_BATCH_SIZE = {2018: 118, 2019: 132, 2020: 146, 2021: 152, 2022: 158, 2023:
 _RENEWAL_RATE = 0.66
 
 
-def _certificates(rng: np.random.Generator, pool: list[_Enterprise], bundle: SampleBundle) -> None:
-    kind = "hitech_certificates"
-    fname = "高新技术企业认定名单_2018-2024.xlsx"
+def _certificate_holders(rng: np.random.Generator, n_pool: int) -> dict[int, list[int]]:
+    """Pool indices of each batch year's certificate holders: renewals of the certificates
+    expiring that year, then new holders never certified before."""
     holders: dict[int, list[int]] = {}
     used: set[int] = set()
     for year, size in _CERT_BATCH_SIZE.items():
@@ -282,20 +299,135 @@ def _certificates(rng: np.random.Generator, pool: list[_Enterprise], bundle: Sam
         n_renew = min(round(_RENEWAL_RATE * len(expiring)), size)
         renew = sorted(rng.choice(expiring, n_renew, replace=False).tolist()) if n_renew else []
         valid_now = {i for y in (year - 1, year - 2) for i in holders.get(y, [])}
-        candidates = [i for i in range(len(pool)) if i not in used and i not in valid_now]
+        candidates = [i for i in range(n_pool) if i not in used and i not in valid_now]
         new = rng.choice(candidates, size - n_renew, replace=False).tolist()
         used.update(new)
         holders[year] = sorted(renew + new)
+    return holders
 
+
+_CERT_HEADERS = {
+    "old": ["序号", "企业名称", "统一社会信用代码", "证书编号", "发证时间", "高新技术领域",
+            "所在园区", "证书状态", "联系人", "联系电话", "身份证号", "电子邮箱", PROVENANCE_COLUMN],
+    "new": ["序号", "企业名称", "统一社会信用代码", "证书编号", "发证日期", "技术领域",
+            "所属园区", "状态", "联系人", "手机", "身份证号", "邮箱", PROVENANCE_COLUMN],
+}  # fmt: skip
+
+
+def _certificate_status(year: int, member: int, revoked: set, moved: set) -> str:
+    """A certificate's status on the export date."""
+    if (year, member) in revoked:
+        return "已撤销"
+    if (year, member) in moved:
+        return "已迁出"
+    return "有效" if year >= EXPORT_DATE.year - 3 else "已过期"
+
+
+def _certificate_rows(
+    rng: np.random.Generator,
+    pool: list[_Enterprise],
+    year: int,
+    members: list[int],
+    revoked: set,
+    moved: set,
+) -> list[list[object]]:
+    """One batch year's rows (13 cells each) in a shuffled order, issue dates in the
+    batches announced from October to December, dates written in assorted styles."""
+    n_batches = 2 if year < 2021 else 3
+    batch_days = sorted(dt.date(year, 10 + b, int(rng.integers(8, 26))) for b in range(n_batches))
+    serials = sorted(rng.choice(np.arange(1, 3600), len(members), replace=False).tolist())
+    order = rng.permutation(len(members))
+    personal = _personal_columns(rng, len(members))
+    date_styles = ("date", "date", "iso", "serial", "month_zh", "month_dot")
+    rows: list[list[object]] = []
+    for pos, idx in enumerate(order):
+        ent = pool[members[idx]]
+        issue = batch_days[int(rng.integers(n_batches))]
+        status = _certificate_status(year, members[idx], revoked, moved)
+        park = ent.park if rng.random() > 0.04 else "/"
+        rows.append([
+            pos + 1, ent.name, ent.uscc, f"GR{year}43{serials[pos]:06d}",
+            _date_cell(rng, issue, date_styles), ent.field, park, status,
+            personal["contact"][pos], personal["phone"][pos], personal["id_no"][pos],
+            personal["email"][pos], SYNTHETIC_NOTE,
+        ])  # fmt: skip
+    return rows
+
+
+def _certificate_mess(rng: np.random.Generator, rows: list[list[object]]) -> None:
+    """Harmless mess that cleaning must absorb (no quarantine): name spellings, full-width
+    codes, a trailing space after the status."""
+    for r in rng.choice(len(rows), 6, replace=False):
+        rows[r][1] = _name_variant(str(rows[r][1]), rng)
+    for r in rng.choice(len(rows), 3, replace=False):
+        rows[r][2] = _fullwidth(str(rows[r][2]))
+    for r in rng.choice(len(rows), 3, replace=False):
+        rows[r][7] = str(rows[r][7]) + " "
+
+
+def _certificate_defects(
+    rng: np.random.Generator, rows: list[list[object]], year: int
+) -> tuple[list[tuple[int, str]], int | None, int | None]:
+    """Seed the year's defects into ``rows``: [(position in rows, rule)], the position of
+    the row to repeat (duplicate_row) and of the row to give a twin (duplicate_conflict)."""
+    defects: list[tuple[int, str]] = []
+    picks = iter(rng.choice(len(rows), 6, replace=False).tolist())
+    if year in (2019, 2022, 2024):
+        _seed(rows, next(picks), 2, _break_check_digit, "uscc_check_digit", defects)
+    if year in (2020, 2023):
+        _seed(rows, next(picks), 5, "—", "missing_required", defects)
+    if year == 2021:
+        _seed(rows, next(picks), 5, "人工智能", "unknown_category", defects)
+        _seed(rows, next(picks), 4, f"{year}-13-05", "invalid_date", defects)
+    if year == 2023:
+        _seed(rows, next(picks), 4, "2034-11-20", "future_date", defects)  # 2024 mistyped
+    dup_of = next(picks) if year in (2020, 2023, 2024) else None
+    conflict_of = next(picks) if year == 2022 else None
+    return defects, dup_of, conflict_of
+
+
+def _seed(
+    rows: list[list[Any]], pos: int, col: int, value: Any, rule: str, defects: list[tuple[int, str]]
+) -> None:
+    """Seed one defect: cell ``col`` of row ``pos`` becomes ``value`` (or ``value(cell)`` when
+    callable), and (pos, rule) is recorded."""
+    rows[pos][col] = value(rows[pos][col]) if callable(value) else value
+    defects.append((pos, rule))
+
+
+def _negated(amount: Any) -> Any:
+    """An amount with a minus sign: "-" before text, the negative of a number."""
+    return f"-{amount}" if isinstance(amount, str) else -amount
+
+
+def _add_rows(
+    sheet: _Sheet, rows: list[list[object]], dup_of: int | None
+) -> tuple[dict[int, int], list[tuple[int, str]]]:
+    """Write ``rows`` (the row at ``dup_of`` twice in a row): each position's sheet row,
+    and the repeated copy as [(-its sheet row, "duplicate_row")]."""
+    row_of: dict[int, int] = {}
+    found: list[tuple[int, str]] = []
+    for pos, cells in enumerate(rows):
+        row_of[pos] = sheet.add(cells)
+        if pos == dup_of:
+            found.append((-sheet.add(list(cells)), "duplicate_row"))
+    return row_of, found
+
+
+def _sheet_rows(defects: list[tuple[int, str]], row_of: dict[int, int]) -> list[tuple[int, str]]:
+    """Defects as (sheet row, rule): a position in the rows through ``row_of``, a negative
+    number as the sheet row it negates."""
+    return [(-pos if pos < 0 else row_of[pos], rule) for pos, rule in defects]
+
+
+def _certificates(rng: np.random.Generator, pool: list[_Enterprise], bundle: SampleBundle) -> None:
+    """The high-tech certificate list: one sheet per batch year 2018-2024."""
+    kind = "hitech_certificates"
+    fname = "高新技术企业认定名单_2018-2024.xlsx"
+    holders = _certificate_holders(rng, len(pool))
     revoked = {(2022, holders[2022][5]), (2023, holders[2023][17]), (2023, holders[2023][40])}
     moved = {(2022, holders[2022][60]), (2024, holders[2024][9])}
     sheets = []
-    header_variants = {
-        "old": ["序号", "企业名称", "统一社会信用代码", "证书编号", "发证时间", "高新技术领域",
-                "所在园区", "证书状态", "联系人", "联系电话", "身份证号", "电子邮箱", PROVENANCE_COLUMN],
-        "new": ["序号", "企业名称", "统一社会信用代码", "证书编号", "发证日期", "技术领域",
-                "所属园区", "状态", "联系人", "手机", "身份证号", "邮箱", PROVENANCE_COLUMN],
-    }  # fmt: skip
     for year, members in holders.items():
         sheet = _Sheet(f"{year}年")
         ncol = 13
@@ -304,71 +436,13 @@ def _certificates(rng: np.random.Generator, pool: list[_Enterprise], bundle: Sam
         )
         sheet.merges.append(f"A1:{chr(64 + ncol)}1")
         sheet.add([f"导出日期：{EXPORT_DATE.isoformat()}"] + [None] * (ncol - 1))
-        sheet.add(header_variants["old" if year < 2021 else "new"])
-        # Batches are announced late in the year (October to December).
-        n_batches = 2 if year < 2021 else 3
-        batch_days = sorted(
-            dt.date(year, 10 + b, int(rng.integers(8, 26))) for b in range(n_batches)
-        )
-        serials = sorted(rng.choice(np.arange(1, 3600), len(members), replace=False).tolist())
-        order = rng.permutation(len(members))
-        personal = _personal_columns(rng, len(members))
-        date_styles = ("date", "date", "iso", "serial", "month_zh", "month_dot")
-        rows: list[list[object]] = []
-        for pos, idx in enumerate(order):
-            ent = pool[members[idx]]
-            issue = batch_days[int(rng.integers(n_batches))]
-            if (year, members[idx]) in revoked:
-                status = "已撤销"
-            elif (year, members[idx]) in moved:
-                status = "已迁出"
-            else:
-                status = "有效" if year >= EXPORT_DATE.year - 3 else "已过期"
-            park = ent.park if rng.random() > 0.04 else "/"
-            rows.append([
-                pos + 1, ent.name, ent.uscc, f"GR{year}43{serials[pos]:06d}",
-                _date_cell(rng, issue, date_styles), ent.field, park, status,
-                personal["contact"][pos], personal["phone"][pos], personal["id_no"][pos],
-                personal["email"][pos], SYNTHETIC_NOTE,
-            ])  # fmt: skip
-        # Harmless mess that cleaning must absorb (no quarantine).
-        for r in rng.choice(len(rows), 6, replace=False):
-            rows[r][1] = _name_variant(rows[r][1], rng)
-        for r in rng.choice(len(rows), 3, replace=False):
-            rows[r][2] = _fullwidth(rows[r][2])
-        for r in rng.choice(len(rows), 3, replace=False):
-            rows[r][7] = rows[r][7] + " "
+        sheet.add(_CERT_HEADERS["old" if year < 2021 else "new"])
+        rows = _certificate_rows(rng, pool, year, members, revoked, moved)
+        _certificate_mess(rng, rows)
         # Defects: each row below must land in quarantine with the rule recorded.
-        defects: list[tuple[int, str]] = []  # (position in rows, rule)
-        picks = iter(rng.choice(len(rows), 6, replace=False).tolist())
-        if year in (2019, 2022, 2024):
-            p = next(picks)
-            rows[p][2] = _break_check_digit(rows[p][2])
-            defects.append((p, "uscc_check_digit"))
-        if year in (2020, 2023):
-            p = next(picks)
-            rows[p][5] = "—"
-            defects.append((p, "missing_required"))
-        if year == 2021:
-            p = next(picks)
-            rows[p][5] = "人工智能"
-            defects.append((p, "unknown_category"))
-            p = next(picks)
-            rows[p][4] = f"{year}-13-05"
-            defects.append((p, "invalid_date"))
-        if year == 2023:
-            p = next(picks)
-            rows[p][4] = "2034-11-20"  # 2024 mistyped
-            defects.append((p, "future_date"))
-        dup_of = None
-        if year in (2020, 2023, 2024):
-            dup_of = next(picks)
-        conflict_of = next(picks) if year == 2022 else None
-        row_of: dict[int, int] = {}
-        for pos, cells in enumerate(rows):
-            row_of[pos] = sheet.add(cells)
-            if pos == dup_of:
-                defects.append((-sheet.add(list(cells)), "duplicate_row"))
+        defects, dup_of, conflict_of = _certificate_defects(rng, rows, year)
+        row_of, found = _add_rows(sheet, rows, dup_of)
+        defects += found
         if conflict_of is not None:
             twin = list(rows[conflict_of])
             twin[1] = f"长沙{_WORDS[3]}{_WORDS[11]}信息技术有限公司"
@@ -376,8 +450,7 @@ def _certificates(rng: np.random.Generator, pool: list[_Enterprise], bundle: Sam
             # Same USCC and batch year, different enterprise: neither row can be trusted.
             defects.append((-sheet.add(twin), "duplicate_conflict"))
             defects.append((conflict_of, "duplicate_conflict"))
-        for pos, rule in defects:
-            row = -pos if pos < 0 else row_of[pos]
+        for row, rule in _sheet_rows(defects, row_of):
             bundle.defects.append(Defect(kind, f"{kind}/{fname}", sheet.title, row, rule))
         sheet.add([None] * ncol)
         for note in ("注：1. 本表为模拟数据，企业名称与代码均为虚构。", "2. 状态截至导出日期。"):
@@ -398,82 +471,109 @@ _SME_MONTH_SHARE = np.array(
 )
 
 
+def _sme_members(rng: np.random.Generator, n_pool: int, prev: list[int], total: int) -> list[int]:
+    """Pool indices registered in a year: most of last year's again, then others."""
+    n_re = min(round(_SME_REREGISTER * len(prev)), total)
+    again = rng.choice(prev, n_re, replace=False).tolist() if n_re else []
+    others = [i for i in range(n_pool) if i not in set(again)]
+    return again + rng.choice(others, total - n_re, replace=False).tolist()
+
+
+def _sme_header(old: bool) -> list[str]:
+    """Column headers: the old system's names up to 2021, the new system's after."""
+    first = (
+        ["序号", "登记编号", "企业名称", "信用代码", "入库时间", "入库批次", "评价年度"]
+        if old
+        else ["序号", "入库登记编号", "企业名称", "统一社会信用代码", "入库日期", "批次", "年度"]
+    )
+    return first + ["联系人", "手机号码", "身份证号", "邮箱", PROVENANCE_COLUMN]
+
+
+def _sme_rows(
+    rng: np.random.Generator, pool: list[_Enterprise], year: int, members: list[int], old: bool
+) -> list[list[str]]:
+    """One year's registrations (12 text cells each), months drawn by ``_SME_MONTH_SHARE``
+    in date order, one batch a month."""
+    total = len(members)
+    months = np.sort(rng.choice(np.arange(1, 13), total, p=_SME_MONTH_SHARE))
+    personal = _personal_columns(rng, total)
+    styles = ("iso", "iso", "slash", "month_zh", "month_dot", "serial")
+    order = rng.permutation(total)
+    rows: list[list[str]] = []
+    for pos in range(total):
+        ent = pool[members[order[pos]]]
+        m = int(months[pos])
+        day = int(rng.integers(1, 28))
+        reg = dt.date(year, m, day)
+        batch = m  # one batch a month
+        rows.append([
+            str(pos + 1), f"{year}4301030{pos + 1:04d}", ent.name, ent.uscc,
+            str(_date_cell(rng, reg, styles)),
+            f"第{batch}批" if old else str(batch),
+            f"{year}年" if rng.random() < 0.3 else str(year),
+            personal["contact"][pos], personal["phone"][pos], personal["id_no"][pos],
+            personal["email"][pos], SYNTHETIC_NOTE,
+        ])  # fmt: skip
+    return rows
+
+
+def _sme_defects(
+    rng: np.random.Generator, rows: list[list[str]], year: int
+) -> tuple[list[tuple[int, str]], int | None]:
+    """Harmless mess (name spellings, full-width codes), then the year's defects:
+    [(position in rows, rule)] and the position of the row to repeat (duplicate_row)."""
+    total = len(rows)
+    for r in rng.choice(total, 5, replace=False):
+        rows[r][2] = _name_variant(rows[r][2], rng)
+    for r in rng.choice(total, 3, replace=False):
+        rows[r][3] = _fullwidth(rows[r][3])
+    defects: list[tuple[int, str]] = []
+    picks = iter(rng.choice(total, 4, replace=False).tolist())
+    _seed(rows, next(picks), 3, _break_check_digit, "uscc_check_digit", defects)
+    if year in (2020, 2023):
+        _seed(rows, next(picks), 3, "/", "missing_required", defects)
+    if year == 2022:
+        _seed(rows, next(picks), 4, "2022-02-30", "invalid_date", defects)
+    dup_of = next(picks) if year in (2021, 2024) else None
+    return defects, dup_of
+
+
+def _sme_lines(
+    rows: list[list[str]], defects: list[tuple[int, str]], dup_of: int | None, data_start: int
+) -> tuple[list[list[str]], list[tuple[int, str]]]:
+    """The data lines (the repeated row right after its original) and each defect's file
+    line (1-based, from ``data_start``) with its rule."""
+    out_rows: list[list[str]] = []
+    row_of: dict[int, int] = {}
+    found: list[tuple[int, str]] = []  # lines written here: their number, as a negative
+    for pos, cells in enumerate(rows):
+        out_rows.append(cells)
+        row_of[pos] = data_start + len(out_rows) - 1
+        if pos == dup_of:
+            out_rows.append(list(cells))
+            found.append((-(data_start + len(out_rows) - 1), "duplicate_row"))
+    located = [(-pos if pos < 0 else row_of[pos], rule) for pos, rule in defects + found]
+    return out_rows, located
+
+
 def _smes(rng: np.random.Generator, pool: list[_Enterprise], bundle: SampleBundle) -> None:
+    """The tech-SME registration lists: one GBK CSV per year 2019-2024."""
     kind = "tech_sme_registrations"
     prev: list[int] = []
     for year, total in _SME_TOTAL.items():
         fname = f"科技型中小企业入库名单_{year}.csv"
-        n_re = min(round(_SME_REREGISTER * len(prev)), total)
-        again = rng.choice(prev, n_re, replace=False).tolist() if n_re else []
-        others = [i for i in range(len(pool)) if i not in set(again)]
-        members = again + rng.choice(others, total - n_re, replace=False).tolist()
+        members = _sme_members(rng, len(pool), prev, total)
         prev = members
-        months = np.sort(rng.choice(np.arange(1, 13), total, p=_SME_MONTH_SHARE))
-        personal = _personal_columns(rng, total)
         old = year <= 2021
-        header = (
-            ["序号", "登记编号", "企业名称", "信用代码", "入库时间", "入库批次", "评价年度"]
-            if old
-            else [
-                "序号",
-                "入库登记编号",
-                "企业名称",
-                "统一社会信用代码",
-                "入库日期",
-                "批次",
-                "年度",
-            ]
-        ) + ["联系人", "手机号码", "身份证号", "邮箱", PROVENANCE_COLUMN]
         lines: list[list[str]] = []
         if old:
             lines.append([f"{year}年科技型中小企业评价入库名单（{SYNTHETIC_NOTE}）"])
-        lines.append(header)
+        lines.append(_sme_header(old))
         data_start = len(lines) + 1
-        styles = ("iso", "iso", "slash", "month_zh", "month_dot", "serial")
-        order = rng.permutation(total)
-        rows: list[list[str]] = []
-        for pos in range(total):
-            ent = pool[members[order[pos]]]
-            m = int(months[pos])
-            day = int(rng.integers(1, 28))
-            reg = dt.date(year, m, day)
-            batch = m  # one batch a month
-            rows.append([
-                str(pos + 1), f"{year}4301030{pos + 1:04d}", ent.name, ent.uscc,
-                str(_date_cell(rng, reg, styles)),
-                f"第{batch}批" if old else str(batch),
-                f"{year}年" if rng.random() < 0.3 else str(year),
-                personal["contact"][pos], personal["phone"][pos], personal["id_no"][pos],
-                personal["email"][pos], SYNTHETIC_NOTE,
-            ])  # fmt: skip
-        for r in rng.choice(total, 5, replace=False):
-            rows[r][2] = _name_variant(rows[r][2], rng)
-        for r in rng.choice(total, 3, replace=False):
-            rows[r][3] = _fullwidth(rows[r][3])
-        defects: list[tuple[int, str]] = []
-        picks = iter(rng.choice(total, 4, replace=False).tolist())
-        p = next(picks)
-        rows[p][3] = _break_check_digit(rows[p][3])
-        defects.append((p, "uscc_check_digit"))
-        if year in (2020, 2023):
-            p = next(picks)
-            rows[p][3] = "/"
-            defects.append((p, "missing_required"))
-        if year == 2022:
-            p = next(picks)
-            rows[p][4] = "2022-02-30"
-            defects.append((p, "invalid_date"))
-        dup_of = next(picks) if year in (2021, 2024) else None
-        out_rows: list[list[str]] = []
-        row_of: dict[int, int] = {}
-        for pos, cells in enumerate(rows):
-            out_rows.append(cells)
-            row_of[pos] = data_start + len(out_rows) - 1
-            if pos == dup_of:
-                out_rows.append(list(cells))
-                defects.append((-(data_start + len(out_rows) - 1), "duplicate_row"))
-        for pos, rule in defects:
-            row = -pos if pos < 0 else row_of[pos]
+        rows = _sme_rows(rng, pool, year, members, old)
+        defects, dup_of = _sme_defects(rng, rows, year)
+        out_rows, located = _sme_lines(rows, defects, dup_of, data_start)
+        for row, rule in located:
             bundle.defects.append(Defect(kind, f"{kind}/{fname}", "", row, rule))
         lines.extend(out_rows)
         if not old:
@@ -484,6 +584,7 @@ def _smes(rng: np.random.Generator, pool: list[_Enterprise], bundle: SampleBundl
 
 
 def _csv_cell(value: str) -> str:
+    """A CSV field, quoted when it holds a comma, quote or line break."""
     if any(c in value for c in ',"\r\n'):
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -503,6 +604,8 @@ _JAN_FEB_COMBINED = {2019, 2021, 2023}
 
 
 def _split(total: float, profile: np.ndarray, rng: np.random.Generator, integer: bool) -> list:
+    """``total`` split over 12 months along ``profile`` with noise (integers summing to it when
+    ``integer``)."""
     share = profile / profile.sum() * rng.normal(1, 0.06, 12)
     raw = total * share / share.sum()
     if not integer:
@@ -515,6 +618,8 @@ def _split(total: float, profile: np.ndarray, rng: np.random.Generator, integer:
 
 
 def _contracts(rng: np.random.Generator, bundle: SampleBundle) -> None:
+    """The monthly technology-contract report 2019-2024: counts and values (万元), one sheet a
+    year."""
     kind = "tech_contracts"
     fname = "技术合同登记月报_2019-2024.xlsx"
     sheets = []
@@ -586,6 +691,7 @@ _VA_GROWTH = {2019: 12.4, 2020: 8.6, 2021: 12.9, 2022: 9.8, 2023: 10.6, 2024: 11
 
 
 def _value_added(rng: np.random.Generator, bundle: SampleBundle) -> None:
+    """High-tech industry value added (亿元) and growth (%), cumulative by month, one sheet a year."""
     kind = "hitech_value_added"
     fname = "高新技术产业增加值_2019-2024.xlsx"
     share = np.cumsum(np.array([0, 13.5, 8.2, 8.0, 8.3, 8.6, 8.0, 8.1, 8.4, 8.3, 8.5, 12.1]))
@@ -646,7 +752,69 @@ _NON_ENTERPRISE_UNITS = (
 )  # fmt: skip
 
 
-def _rd_and_gdp(rng: np.random.Generator, pool: list[_Enterprise], bundle: SampleBundle) -> None:
+def _rd_amount_cell(rng: np.random.Generator, val: float) -> object:
+    """An R&D amount (万元) as exports write it: a number, or text with thousands
+    separators, in 亿元, or with its unit."""
+    cell: object = round(float(val), 1)
+    r = rng.random()
+    if r < 0.2:
+        cell = _thousands(val, 1)
+    elif r < 0.27:
+        cell = f"{val / 1e4:.4f}亿元"
+    elif r < 0.33:
+        cell = f"{val:.1f}万元"
+    return cell
+
+
+def _rd_entries(
+    rng: np.random.Generator,
+    pool: list[_Enterprise],
+    year: int,
+    units: list[tuple[str, str, float, str]],
+    firms: list[int],
+    firm_weight: np.ndarray,
+) -> list[tuple[str, str, str, float]]:
+    """(name, code, unit type, R&D expenditure in 万元) of each reporting unit in ``year``:
+    the fixed non-enterprise units, then the enterprises active that year, together
+    spending the district's GDP times its R&D intensity."""
+    total = _GDP[year] * 1e4 * _RD_INTENSITY[year] / 100  # 万元
+    active = [f for f in firms if rng.random() < 0.55 + 0.07 * (year - 2018)]
+    fixed_share = sum(s for _, _, s, _ in units)
+    weights = np.array([firm_weight[firms.index(f)] for f in active])
+    firm_vals = total * (1 - fixed_share) * weights / weights.sum()
+    entries = [(n, u, t, total * s) for n, t, s, u in units]
+    entries += [
+        (pool[f].name, pool[f].uscc, "企业", v) for f, v in zip(active, firm_vals, strict=True)
+    ]
+    return entries
+
+
+def _rd_defects(
+    rng: np.random.Generator, rows: list[list[object]], year: int, n_units: int
+) -> tuple[list[tuple[int, str]], int | None]:
+    """Name spellings, then the year's defects among the enterprise rows (after the
+    ``n_units`` fixed units): [(position in rows, rule)] and the row to repeat."""
+    for r in rng.choice(range(n_units, len(rows)), 4, replace=False):
+        rows[r][1] = _name_variant(str(rows[r][1]), rng)
+    defects: list[tuple[int, str]] = []
+    picks = iter(rng.choice(range(n_units, len(rows)), 5, replace=False).tolist())
+    if year in (2019, 2022):
+        _seed(rows, next(picks), 5, _negated, "negative_amount", defects)
+    if year in (2018, 2021, 2023):
+        _seed(rows, next(picks), 5, "—", "missing_required", defects)
+    if year == 2020:
+        _seed(rows, next(picks), 5, "约1200", "invalid_number", defects)
+        _seed(rows, next(picks), 3, "个体户", "unknown_category", defects)
+    if year == 2021:
+        _seed(rows, next(picks), 2, _break_check_digit, "uscc_check_digit", defects)
+    dup_of = next(picks) if year == 2022 else None
+    return defects, dup_of
+
+
+def _rd_expenditure(
+    rng: np.random.Generator, pool: list[_Enterprise], bundle: SampleBundle
+) -> None:
+    """R&D expenditure by reporting unit: one sheet per year 2018-2023."""
     kind = "rd_expenditure"
     fname = "研发经费支出统计_2018-2023.xlsx"
     units = [(name, typ, share, _uscc(rng, "430103", prefix="12")) for name, typ, share in
@@ -654,8 +822,7 @@ def _rd_and_gdp(rng: np.random.Generator, pool: list[_Enterprise], bundle: Sampl
     firms = rng.choice(len(pool), 190, replace=False).tolist()
     firm_weight = rng.lognormal(0, 1.1, len(firms))
     sheets = []
-    for year, gdp in _GDP.items():
-        total = gdp * 1e4 * _RD_INTENSITY[year] / 100  # 万元
+    for year in _GDP:
         sheet = _Sheet(f"{year}")
         sheet.add(
             [f"{year}年天心区研究与试验发展(R&D)经费支出情况（{SYNTHETIC_NOTE}）"] + [None] * 8
@@ -666,68 +833,25 @@ def _rd_and_gdp(rng: np.random.Generator, pool: list[_Enterprise], bundle: Sampl
         if year <= 2019:
             header[5] = "R&D经费支出（万元）"
         sheet.add(header)
-        active = [f for f in firms if rng.random() < 0.55 + 0.07 * (year - 2018)]
-        fixed_share = sum(s for _, _, s, _ in units)
-        weights = np.array([firm_weight[firms.index(f)] for f in active])
-        firm_vals = total * (1 - fixed_share) * weights / weights.sum()
-        entries = [(n, u, t, total * s) for n, t, s, u in units]
-        entries += [
-            (pool[f].name, pool[f].uscc, "企业", v) for f, v in zip(active, firm_vals, strict=True)
-        ]
+        entries = _rd_entries(rng, pool, year, units, firms, firm_weight)
         personal = _personal_columns(rng, len(entries))
         rows = []
         for pos, (name, code, typ, val) in enumerate(entries):
-            cell: object = round(float(val), 1)
-            r = rng.random()
-            if r < 0.2:
-                cell = _thousands(val, 1)
-            elif r < 0.27:
-                cell = f"{val / 1e4:.4f}亿元"
-            elif r < 0.33:
-                cell = f"{val:.1f}万元"
+            cell = _rd_amount_cell(rng, val)
             rows.append([pos + 1, name, code, typ, f"{year}年" if rng.random() < 0.2 else year,
                          cell, personal["contact"][pos], personal["phone"][pos], SYNTHETIC_NOTE])  # fmt: skip
-        for r in rng.choice(range(len(units), len(rows)), 4, replace=False):
-            rows[r][1] = _name_variant(rows[r][1], rng)
-        defects: list[tuple[int, str]] = []
-        picks = iter(rng.choice(range(len(units), len(rows)), 5, replace=False).tolist())
-        if year in (2019, 2022):
-            p = next(picks)
-            rows[p][5] = f"-{rows[p][5]}" if isinstance(rows[p][5], str) else -rows[p][5]
-            defects.append((p, "negative_amount"))
-        if year in (2018, 2021, 2023):
-            p = next(picks)
-            rows[p][5] = "—"
-            defects.append((p, "missing_required"))
-        if year == 2020:
-            p = next(picks)
-            rows[p][5] = "约1200"
-            defects.append((p, "invalid_number"))
-            p = next(picks)
-            rows[p][3] = "个体户"
-            defects.append((p, "unknown_category"))
-        if year == 2021:
-            p = next(picks)
-            rows[p][2] = _break_check_digit(rows[p][2])
-            defects.append((p, "uscc_check_digit"))
-        dup_of = next(picks) if year == 2022 else None
-        data_start = sheet.next_row
-        row_of = {}
-        for pos, cells in enumerate(rows):
-            row_of[pos] = sheet.add(cells)
-            if pos == dup_of:
-                r2 = sheet.add(list(cells))
-                defects.append((-r2, "duplicate_row"))
-        del data_start
-        for pos, rule in defects:
-            bundle.defects.append(
-                Defect(kind, f"{kind}/{fname}", sheet.title, -pos if pos < 0 else row_of[pos], rule)
-            )
+        defects, dup_of = _rd_defects(rng, rows, year, len(units))
+        row_of, found = _add_rows(sheet, rows, dup_of)
+        for row, rule in _sheet_rows(defects + found, row_of):
+            bundle.defects.append(Defect(kind, f"{kind}/{fname}", sheet.title, row, rule))
         r = sheet.add(["注：本表为模拟数据；单位类型按统计制度划分。"] + [None] * 8)
         bundle.defects.append(Defect(kind, f"{kind}/{fname}", sheet.title, r, "footnote_row"))
         sheets.append(sheet)
     bundle.files.append(SampleFile(kind, fname, _workbook_bytes(sheets)))
 
+
+def _district_gdp(bundle: SampleBundle) -> None:
+    """The district's GDP (亿元) by year with growth (%), amounts in assorted notations."""
     kind = "district_gdp"
     fname = "地区生产总值_2018-2023.xlsx"
     sheet = _Sheet("地区生产总值")
@@ -745,6 +869,12 @@ def _rd_and_gdp(rng: np.random.Generator, pool: list[_Enterprise], bundle: Sampl
     r = sheet.add(["注：2023年为初步核算数；本表为模拟数据。", None, None, None])
     bundle.defects.append(Defect(kind, f"{kind}/{fname}", sheet.title, r, "footnote_row"))
     bundle.files.append(SampleFile(kind, fname, _workbook_bytes([sheet])))
+
+
+def _rd_and_gdp(rng: np.random.Generator, pool: list[_Enterprise], bundle: SampleBundle) -> None:
+    """R&D expenditure and district GDP (the two halves of the R&D intensity)."""
+    _rd_expenditure(rng, pool, bundle)
+    _district_gdp(bundle)
 
 
 # ----------------------------------------------------------------------------- pipelines
@@ -765,6 +895,8 @@ _BUILDING_WORDS = ("星澜大厦", "云图创新中心", "岳溪科创园B栋", 
 
 
 def _pipelines(rng: np.random.Generator, bundle: SampleBundle) -> None:
+    """The project pipeline ledger as of ``PIPELINE_SNAPSHOT``: one sheet per pipeline, with
+    stages."""
     kind = "pipelines"
     fname = f"科创项目储备台账_{PIPELINE_SNAPSHOT.isoformat()}.xlsx"
     sheets = []

@@ -20,10 +20,13 @@ _LEVELS = np.asarray(QUANTILE_LEVELS)
 
 
 def rng(seed: int | None = None) -> np.random.Generator:
+    """A numpy generator seeded with ``seed`` or the package's fixed default seed."""
     return np.random.default_rng(DEFAULT_SEED if seed is None else seed)
 
 
 def threshold(target: float | None, comparator: str, tolerance: float) -> float | None:
+    """The value a forecast must reach to meet ``target`` (less ``tolerance`` for ``~=``); None
+    without a target."""
     if target is None:
         return None
     if comparator not in (">=", "<=", "~="):
@@ -43,6 +46,8 @@ def _pack(
     draws: np.ndarray | None,
     details: dict[str, Any],
 ) -> ForecastResult:
+    """A ``ForecastResult`` from predictive quantiles ``q`` (one per ``QUANTILE_LEVELS``) and the
+    rest."""
     qd = dict(zip(QUANTILE_LEVELS, (float(v) for v in q), strict=True))
     return ForecastResult(
         point=qd[0.5],

@@ -46,10 +46,12 @@ class Status:
 
     @property
     def zh(self) -> str:
+        """The status label in Chinese."""
         return STATUS[self.code][0]
 
     @property
     def en(self) -> str:
+        """The status label in English."""
         return STATUS[self.code][1]
 
 
@@ -111,6 +113,8 @@ class ForecastResult:
     def status(
         self, on_track: float = ON_TRACK_THRESHOLD, at_risk: float = AT_RISK_THRESHOLD
     ) -> Status:
+        """The delivery status from ``p_meet`` (on track / at risk / off track; unknown without
+        it)."""
         return status_from_p(self.p_meet, on_track, at_risk)
 
     def quantile(self, level: float) -> float:
