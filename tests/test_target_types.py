@@ -23,6 +23,7 @@ from tianxin_analysis.target_types import (
     TARGET_TYPES,
     Source,
     TargetType,
+    UnknownTargetTypeError,
     register_target_type,
     resolve,
     unregister_target_type,
@@ -169,6 +170,8 @@ def test_a_kind_is_registered_once(toy):
 def test_declaration_errors():
     with pytest.raises(ValueError, match="schedule"):
         TargetType("x", ("x", "x"), TOY.sources, schedule="sideways")
+    with pytest.raises(UnknownTargetTypeError, match="tianxin_analysis.charts:no_such_chart"):
+        resolve("tianxin_analysis.charts:no_such_chart")
     with pytest.raises(ValueError, match="neither a function"):
         TargetType("x", ("x", "x"), {"d": Source(("d",), ("m",), "no_colon_here")})
 

@@ -151,8 +151,17 @@ def source_of(target: Target) -> Source:
 
 
 def resolve(ref: Ref) -> Callable[..., Any]:
-    """The function ``ref`` names (``"module:function"``), or ``ref`` itself if callable."""
-    return ref if callable(ref) else pkgutil.resolve_name(ref)
+    """The function ``ref`` names (``"module:function"``), or ``ref`` itself if callable;
+    :class:`UnknownTargetTypeError` when the name leads nowhere."""
+    if callable(ref):
+        return ref
+    try:
+        return pkgutil.resolve_name(ref)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise UnknownTargetTypeError(
+            f"目标类型登记的函数 {ref!r} 找不到 (the function a target type names cannot be "
+            f"found): {exc}"
+        ) from None
 
 
 # ---- built-in types ----------------------------------------------------------------------------
