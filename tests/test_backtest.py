@@ -250,3 +250,83 @@ def test_ets_component_without_the_hessian_gives_the_same_draws():
                                              rng=np.random.default_rng(0))))  # fmt: skip
     assert np.array_equal(draws[0], draws[1])
     assert np.isnan(ets_model(lv).fit(disp=False).cov_params_approx).all()
+
+
+def test_methods_doc_tables_are_written_between_their_markers(tmp_path):
+    from tianxin_analysis.errors import InputFileError
+
+    goals = pd.DataFrame({"figure": ["a | b", "c"], "value": [0.5, 1.2], "low": [0.4, np.nan],
+                          "high": [0.6, np.nan], "goal": ["<= 0.6", "<= 1.0"], "met": [True, False]})  # fmt: skip
+    head = pd.DataFrame({"scope": ["pooled"], "figure": ["panel MASE / drift"], "value": [0.9],
+                         "low": [0.8], "high": [1.0], "n": [10]})  # fmt: skip
+    tables = {"goals": goals, "annual": head, "ytd": head.assign(scope="month 3")}
+    md = bt.goals_markdown(goals)
+    assert "| a \\| b | 0.500 [0.400, 0.600] | <= 0.6 | yes |" in md and "| c | 1.200 | <= 1.0 | **no** |" in md
+    doc = tmp_path / "methods.md"
+    body = "".join(f"x\n{a}\nold\n{b}\n" for a, b in bt.DOC_MARKERS.values())
+    doc.write_text(body + "tail\n", encoding="utf-8")
+    bt.write_methods_tables(tables, doc)
+    text = doc.read_text(encoding="utf-8")
+    assert "old" not in text and "0.900 [0.800, 1.000]" in text and text.endswith("tail\n")
+    bt.write_methods_tables(tables, doc)  # idempotent
+    assert doc.read_text(encoding="utf-8") == text
+    doc.write_text("no markers\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="goals"):
+        bt.write_methods_tables(tables, doc)
+
+
+def test_methods_doc_carries_the_generated_table_markers():
+    from tianxin_analysis.paths import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "methods.md").read_text(encoding="utf-8")
+    for start, end in bt.DOC_MARKERS.values():
+        assert text.index(start) < text.index(end)
+
+
+def test_ets_level_and_damping_are_the_grid_pair_of_highest_likelihood():
+    from tianxin_analysis.forecast import year_end_from_ytd
+    from tianxin_analysis.forecast.ytd import (ETS_DAMPING_GRID, ETS_LEVEL_GRID, ETS_PARAMS,
+                                               ets_grid_params, ets_history, ets_model,
+                                               monthly_matrix)  # fmt: skip
+
+    s = bt.packaged_monthly_series()["a10"]
+    hist = s[(s.index.year >= 1999) & (s.index.year <= 2004)]
+    model = ets_model(np.log(ets_history(monthly_matrix(hist), 2004, 9)))
+    chosen = ets_grid_params(model)
+    lls = {(a, p): model.loglike(np.array([a, ETS_PARAMS[1], ETS_PARAMS[2], p]))
+           for a in ETS_LEVEL_GRID for p in ETS_DAMPING_GRID}  # fmt: skip
+    assert (chosen[0], chosen[3]) == max(lls, key=lls.get)
+    assert chosen[1:3] == ETS_PARAMS[1:3]
+    ets = year_end_from_ytd(hist, 2004, 9).details["ets"]
+    assert (ets["smoothing_level"], ets["damping_trend"]) == (chosen[0], chosen[3])
+
+
+def test_ytd_weight_and_spread_defaults_are_the_tuning_half_choice():
+    # ETS_WEIGHT_BY_MONTH, SPREAD_SCALE_BY_MONTH and PRIOR_SD_BY_MONTH must be what tune_ytd
+    # gives on the tuning half alone (no hand edits, no reporting series).
+    from tianxin_analysis.forecast.ytd import (ETS_WEIGHT_BY_MONTH, PRIOR_SD_BY_MONTH,
+                                               SPREAD_SCALE_BY_MONTH)  # fmt: skip
+
+    split = bt.load_backtest_split()
+    tuning = {k: v for k, v in bt.packaged_monthly_series().items()
+              if ("", k) in bt.series_in(split, "monthly", "tuning")}  # fmt: skip
+    t = bt.tune_ytd(tuning, months=(3, 6))
+    for m in (3, 6):
+        assert t.loc[m, "ets_weight"] == ETS_WEIGHT_BY_MONTH[m]
+        assert t.loc[m, "spread_scale"] == pytest.approx(SPREAD_SCALE_BY_MONTH[m], abs=1e-3)
+        assert t.loc[m, "prior_sd"] == pytest.approx(PRIOR_SD_BY_MONTH[m], abs=1e-4)
+
+
+def test_p_meet_shift_cv_finds_a_real_bias_and_scores_it_held_out():
+    series = bt.synthetic_monthly_series(n_series=6, n_years=7, seed=3)
+    res = bt.backtest_ytd(series, as_of_months=(6,), ets_baseline=False)
+    assert res["ets_point"].isna().all()  # no maximum-likelihood baseline when tuning
+    pred = bt.ytd_predictive(res)
+    assert np.allclose(np.exp(pred["loc"]), res["point"], rtol=1e-9)
+    honest = bt.p_meet_shift_cv(res)
+    # every actual 6% higher than the model expects: the shift is positive and helps held out
+    biased = res.assign(actual=res["actual"] * 1.06)
+    biased = biased.assign(met=biased["actual"] >= biased["target"])
+    cv = bt.p_meet_shift_cv(biased)
+    assert cv.loc[6, "shift_all"] > 0.2 and cv.loc[6, "brier_cv"] < cv.loc[6, "brier"]
+    assert abs(honest.loc[6, "shift_all"]) < cv.loc[6, "shift_all"]

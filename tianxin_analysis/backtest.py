@@ -484,7 +484,7 @@ def _ets_baseline(hist: pd.Series, year: int, m: int) -> dict:
 def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int] = (3, 6, 9),
                  history_years: int = 5, min_history: int = 3,
                  uplifts: Iterable[float] = (0.0, 0.05, 0.10), max_years: int | None = None,
-                 **model_kwargs) -> pd.DataFrame:  # fmt: skip
+                 ets_baseline: bool = True, **model_kwargs) -> pd.DataFrame:  # fmt: skip
     """For every series, every complete year with at least ``min_history`` complete years
     before it (the last ``history_years`` of them are used, as a district has; only the last
     ``max_years`` such years when given), and every as-of month: forecast the year total with
@@ -493,7 +493,8 @@ def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int]
     (序时进度), ``target`` (last year's total x (1 + uplift)), ``p_meet``, ``met``; the plain
     statsmodels damped-trend seasonal ETS, fitted by maximum likelihood, as a second baseline
     (``ets_point``, ``ets_lower``, ``ets_upper``, ``ets_lower95``, ``ets_upper95``,
-    ``ets_p_meet``; NaN where it cannot be fitted); and the model's two components on the log
+    ``ets_p_meet``; NaN where it cannot be fitted or without ``ets_baseline``: tuning skips
+    its maximum-likelihood fits); and the model's two components on the log
     scale (``share_loc``, ``share_sd``, ``share_df``, and the fixed-parameter ETS component's
     ``ets_loc``, ``ets_sd``) and ``ytd`` for tuning."""
     from scipy import stats
@@ -516,7 +517,7 @@ def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int]
             for m in months:
                 r = year_end_from_ytd(hist, y, m, **model_kwargs)
                 comp = r.details.get("ets") or {}
-                ets = _ets_baseline(hist, y, m)
+                ets = _ets_baseline(hist, y, m) if ets_baseline else {}
                 share = r.details["share"]
                 for u in ups:
                     tgt = totals[y - 1] * (1 + u)
@@ -644,7 +645,7 @@ def tune_ytd(series: Mapping[str, pd.Series], *, months: Iterable[int] = range(1
                 sds.append(float(r.std(ddof=1)))
         prior = float(np.median(sds))
         bt = backtest_ytd(series, as_of_months=(m,), uplifts=(0.0,), ets_weight=0.0,
-                          spread_scale=1.0, prior_sd=prior, **kwargs)  # fmt: skip
+                          spread_scale=1.0, prior_sd=prior, ets_baseline=False, **kwargs)  # fmt: skip
         has = bt["ets_loc"].notna().to_numpy()
         y = np.log(bt["actual"].to_numpy())
         floor = np.log(np.maximum(bt["ytd"].to_numpy(), 1e-300))
@@ -667,6 +668,54 @@ def tune_ytd(series: Mapping[str, pd.Series], *, months: Iterable[int] = range(1
                     "spread_scale": round(float(np.quantile(t, 0.8)), 3), "mape": mape,
                     "n": len(bt)})  # fmt: skip
     return pd.DataFrame(out).set_index("as_of_month")
+
+
+P_MEET_SHIFT_GRID = tuple(np.round(np.arange(-0.5, 0.81, 0.05), 2))
+
+
+def ytd_predictive(bt: pd.DataFrame) -> pd.DataFrame:
+    """The YTD model's predictive distribution of log(total) per backtest row, rebuilt from the
+    components as ``year_end_from_ytd`` combines them with its month defaults: ``loc``,
+    ``sd`` and ``df`` (Student-t)."""
+    from .forecast.ytd import ETS_WEIGHT_BY_MONTH, SPREAD_SCALE_BY_MONTH
+
+    m = bt["as_of_month"].to_numpy()
+    we = np.where(bt["ets_loc"].notna(), [ETS_WEIGHT_BY_MONTH[int(x)] for x in m], 0.0)
+    loc = (1 - we) * bt["share_loc"] + we * bt["ets_loc"].fillna(0.0)
+    var = (1 - we) * bt["share_sd"] ** 2 + we * bt["ets_sd"].fillna(0.0) ** 2
+    k = np.array([SPREAD_SCALE_BY_MONTH[int(x)] for x in m])
+    return pd.DataFrame({"loc": loc, "sd": np.sqrt(var) * k, "df": bt["share_df"]}, index=bt.index)
+
+
+def p_meet_shift_cv(bt: pd.DataFrame, grid: Iterable[float] = P_MEET_SHIFT_GRID) -> pd.DataFrame:
+    """Would a p_meet recalibration help on series it was not fitted on? For each as-of month
+    of a YTD backtest (the tuning half), the location shift a (in predictive sds) that
+    minimises the Brier score is chosen leaving each series out in turn and scored on it.
+    One row per month: ``brier`` (as is), ``brier_cv`` (shift chosen without the series
+    scored), ``shift_all`` (the shift chosen on all series). The distribution-consistent
+    form of a Platt map: the whole distribution moves, so point, interval and p_meet agree."""
+    from scipy import stats
+
+    pred = ytd_predictive(bt)
+    d = bt.assign(**pred)
+    met = d["met"].astype(float)
+    grid = tuple(grid)
+
+    def brier(g, a):
+        p = stats.t.sf((np.log(g["target"]) - g["loc"] - a * g["sd"]) / g["sd"], g["df"])
+        return (p - met.loc[g.index]) ** 2
+
+    rows = []
+    for m, g in d.groupby("as_of_month", sort=True):
+        held = []
+        for s in g["series"].unique():
+            train, test = g[g["series"] != s], g[g["series"] == s]
+            a = min(grid, key=lambda x: brier(train, x).mean())
+            held.append(brier(test, a))
+        rows.append({"as_of_month": m, "brier": float(brier(g, 0.0).mean()),
+                     "brier_cv": float(pd.concat(held).mean()),
+                     "shift_all": min(grid, key=lambda x: brier(g, x).mean())})  # fmt: skip
+    return pd.DataFrame(rows).set_index("as_of_month")
 
 
 # --------------------------------------------------------------------------- reports
@@ -926,13 +975,16 @@ def evaluation_tables(frames: Mapping[str, pd.DataFrame],
     the reporting half (``annual``, ``ytd``), the same of the tuning half (``annual_tuning``,
     ``ytd_tuning``; for reference: every default was chosen there), the synthetic series
     alone (``ytd_synthetic``), the p_meet reliability table of the reporting half
-    (``reliability``) and the goals (``goals``)."""
+    (``reliability``), the goals (``goals``) and the held-out check of a p_meet recalibration
+    on the tuning half (``p_meet_recalibration_tuning``, ``p_meet_shift_cv``)."""
     split = load_backtest_split() if split is None else split
     out = {}
     for which, suffix in (("reporting", ""), ("tuning", "_tuning")):
         out[f"annual{suffix}"] = annual_headlines(in_set(frames["annual"], split, "annual", which))
         out[f"ytd{suffix}"] = ytd_headlines(in_set(frames["ytd"], split, "monthly", which))
     out["ytd_synthetic"] = ytd_headlines(frames["ytd_synthetic"])
+    tuning_ytd = in_set(frames["ytd"], split, "monthly", "tuning")
+    out["p_meet_recalibration_tuning"] = p_meet_shift_cv(tuning_ytd).reset_index()
     out["reliability"] = reliability(in_set(frames["ytd"], split, "monthly", "reporting"))
     out["goals"] = goal_report(out["annual"], out["ytd"], out["reliability"])
     return out
@@ -957,3 +1009,67 @@ def with_bands(headlines: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         index=order, columns=scopes
     )
     return wide.fillna("—").rename_axis(index="指标 figure", columns=None)
+
+
+# --------------------------------------------------------------------------- docs/methods.md
+
+DOC_MARKERS = {
+    "goals": ("<!-- backtest:goals:start -->", "<!-- backtest:goals:end -->"),
+    "annual": ("<!-- backtest:annual:start -->", "<!-- backtest:annual:end -->"),
+    "ytd": ("<!-- backtest:ytd:start -->", "<!-- backtest:ytd:end -->"),
+}
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A plain GitHub-markdown table of ``frame`` (its index as the first column); cells as
+    given (strings) with ``|`` escaped."""
+    f = frame.reset_index()
+    cells = [[str(c) for c in f.columns]] + [[str(v) for v in r] for r in f.itertuples(index=False)]
+    cells = [[c.replace("|", "\\|") for c in row] for row in cells]
+    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(cells[0])]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells[1:]])
+
+
+def goals_markdown(goals: pd.DataFrame, digits: int = 3) -> str:
+    """``goal_report`` as a markdown table: figure, value [90% band], goal, met (yes / no)."""
+
+    def cell(r) -> str:
+        if not np.isfinite(r["value"]):
+            return "—"
+        v = f"{r['value']:.{digits}f}"
+        if np.isfinite(r["low"]) and np.isfinite(r["high"]):
+            v += f" [{r['low']:.{digits}f}, {r['high']:.{digits}f}]"
+        return v
+
+    frame = pd.DataFrame({"figure": goals["figure"], "value [90% band]": goals.apply(cell, axis=1),
+                          "goal": goals["goal"], "met": np.where(goals["met"], "yes", "**no**")})  # fmt: skip
+    return markdown_table(frame.set_index("figure"))
+
+
+def methods_doc_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """The generated tables of docs/methods.md from ``evaluation_tables``: ``goals``
+    (``goals_markdown``), ``annual`` and ``ytd`` (reporting-half headlines, ``with_bands``)."""
+    return {"goals": goals_markdown(tables["goals"]),
+            "annual": markdown_table(with_bands(tables["annual"])),
+            "ytd": markdown_table(with_bands(tables["ytd"]))}  # fmt: skip
+
+
+def write_methods_tables(tables: Mapping[str, pd.DataFrame],
+                         path: str | os.PathLike[str]) -> Path:  # fmt: skip
+    """Replace the text between each pair of DOC_MARKERS in ``path`` (docs/methods.md) by the
+    freshly computed table (``methods_doc_tables``), so the document's figures are computed,
+    not typed. A marker pair missing from the file is an error naming it."""
+    target = Path(path)
+    text = target.read_text(encoding="utf-8")
+    for key, table in methods_doc_tables(tables).items():
+        start, end = DOC_MARKERS[key]
+        i, j = text.find(start), text.find(end)
+        if i < 0 or j < i:
+            raise InputFileError("文档中缺少表格标记", "table markers missing from the document",
+                                 file=str(target), found=key, expected=f"{start} … {end}")  # fmt: skip
+        text = text[: i + len(start)] + "\n" + table + "\n" + text[j:]
+    from ._fs import atomic_path
+
+    with atomic_path(target) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+    return target
