@@ -887,7 +887,8 @@ def build_briefing(
     by its ``write_<format>`` function and the charts are drawn once for all of them.
     ``figure_sizes`` / ``figure_formats`` choose which exports go to ``out_dir/figures``
     (default: every chart, both sizes, PNG/SVG/PDF); HTML, PDF and DOCX embed A4 charts.
-    ``workers`` processes draw the charts (default: the machine's cores, at most 4).
+    ``workers`` processes draw the charts (default: the machine's cores, at most 4; one when
+    no figure files are exported).
     ``only`` (``"html,xlsx"`` or a list; ``tianxin report --only``) chooses the outputs instead,
     checked by :func:`briefing_outputs`; other files already in ``out_dir`` are left as they
     are. ``run_id``: the id of the published set (``publish.Stage.run_id``), in the footers.
@@ -903,7 +904,11 @@ def build_briefing(
         raise ValueError(f"outputs must be among {OUTPUTS}, got {unknown} (未知的输出格式)")
     out_dir = Path(out_dir)
     if workers is None:
-        workers = min(4, os.cpu_count() or 1)
+        # Only the A4 charts the documents embed (about 6 s of CPU for the sample's 15): a
+        # worker's start-up (spawn, importing pandas/matplotlib/scipy, ~3.5 s of CPU each)
+        # costs more than it saves (profile of `report --only html`).
+        exporting = "figures" in outputs and bool(figure_formats)
+        workers = min(4, os.cpu_count() or 1) if exporting else 1
     cjk_font_family()  # fail before writing anything when Chinese text cannot render
     documents = [o for o in OUTPUTS if o in outputs and o in _WRITERS]
     embed = any(o in ("html", "pdf", "docx") for o in documents)
