@@ -78,6 +78,19 @@ def _add_paths(p: argparse.ArgumentParser, *names: str) -> None:
                             "of a kind whose latest clean failed (its targets say so)")  # fmt: skip
 
 
+def _add_clean_options(p: argparse.ArgumentParser) -> None:
+    """Read what ``tianxin clean`` lists and skips by default (``data.run_clean(include_...)``)."""
+    p.add_argument("--include-subfolders", action="store_true",
+                   help="也读取各类型文件夹的子文件夹中的文件（默认列出并跳过，如 旧版/） "
+                        "also read files in subfolders of a kind's folder (listed and skipped by default)")  # fmt: skip
+    p.add_argument("--include-duplicates", action="store_true",
+                   help="也读取与另一文件字节完全相同的文件（默认跳过） "
+                        "also read files byte-identical to another (skipped by default)")  # fmt: skip
+    p.add_argument("--include-hidden-sheets", action="store_true",
+                   help="也读取工作簿中的隐藏工作表（默认跳过） "
+                        "also read hidden sheets of a workbook (skipped by default)")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tianxin",
@@ -98,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("clean", help="清洗原始数据 clean raw exports into tidy tables")
     _add_paths(p, "raw", "processed")
+    _add_clean_options(p)
 
     p = sub.add_parser("forecast", help="预测各项目标 forecast every target")
     _add_paths(p, "raw", "processed", "reports", "as_of")
@@ -117,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("all", help="清洗、预测、执行笔记本、生成简报 the whole monthly job")
     _add_paths(p, "raw", "processed", "reports", "as_of")
+    _add_clean_options(p)
     return parser
 
 
@@ -146,7 +161,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in ("clean", "all"):
         from .data import run_clean
 
-        run = run_clean(args.raw, args.processed, progress=progress)
+        run = run_clean(args.raw, args.processed, progress=progress,
+                        include_subfolders=args.include_subfolders,
+                        include_duplicates=args.include_duplicates,
+                        include_hidden_sheets=args.include_hidden_sheets)  # fmt: skip
         print(run.summary_text())
         if not run.ok:
             return 1
