@@ -179,3 +179,61 @@ def test_clean_options_have_chinese_and_english_help(capsys):
                              ("--include-duplicates", "字节完全相同", "byte-identical"),
                              ("--include-hidden-sheets", "隐藏工作表", "hidden sheets")):  # fmt: skip
             assert flag in text and zh in text and en in text, (command, flag)
+
+
+@pytest.fixture
+def broken_contracts(tmp_path):
+    """A processed folder cleaned from a copy of the sample, then the contracts workbook of
+    that copy truncated (as a half-copied file)."""
+    import shutil
+
+    from tianxin_analysis.paths import RAW_DIR
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW_DIR, raw, ignore=shutil.ignore_patterns("public"))
+    processed = tmp_path / "processed"
+    assert main(["--quiet", "clean", "--raw", str(raw), "--out", str(processed)]) == 0
+    (book,) = (raw / "tech_contracts").glob("*.xlsx")
+    book.write_bytes(book.read_bytes()[:5000])
+    return raw, processed
+
+
+def test_all_stops_after_a_failed_clean_and_says_what_was_kept(broken_contracts, tmp_path, capsys):
+    raw, processed = broken_contracts
+    before = (processed / "tech_contracts.csv").read_bytes()
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "briefing.html").write_text("last month", encoding="utf-8")
+    code = main(["--quiet", "all", "--raw", str(raw), "--processed", str(processed),
+                 "--reports", str(reports)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "清洗步骤失败" in err and "tech_contracts" in err
+    assert "保留上次成功的数据表 kept the last good table: tech_contracts" in err
+    assert "预测、笔记本和简报未运行" in err and "--use-last-good" in err
+    assert "Traceback" not in err
+    assert (processed / "tech_contracts.csv").read_bytes() == before
+    assert sorted(p.name for p in reports.iterdir()) == ["briefing.html"]
+    assert (reports / "briefing.html").read_text(encoding="utf-8") == "last month"
+
+
+def test_all_with_use_last_good_goes_on_and_passes_it_downstream(broken_contracts, tmp_path,
+                                                                 capsys, monkeypatch):  # fmt: skip
+    from tianxin_analysis import cli
+
+    raw, processed = broken_contracts
+    seen = {}
+
+    def write_reports(args, stage, progress):  # the notebooks and charts are tested elsewhere
+        seen["use_last_good"] = args.use_last_good
+        seen["evaluation"] = cli._evaluate(args)
+
+    monkeypatch.setattr(cli, "_write_reports", write_reports)
+    code = main(["--quiet", "all", "--raw", str(raw), "--processed", str(processed),
+                 "--reports", str(tmp_path / "reports"), "--use-last-good"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "清洗步骤失败" in captured.err and "继续" in captured.err
+    assert seen["use_last_good"] is True
+    table = seen["evaluation"].table.set_index("target_id")
+    assert "沿用此前一次成功清洗的数据表" in table.loc["tech_contracts_count", "data_note"]

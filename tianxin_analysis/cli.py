@@ -166,7 +166,7 @@ def _run(args: argparse.Namespace) -> int:
                         include_duplicates=args.include_duplicates,
                         include_hidden_sheets=args.include_hidden_sheets)  # fmt: skip
         print(run.summary_text())
-        if not run.ok:
+        if not run.ok and (args.command == "clean" or not _continue_after_failed_clean(args, run)):
             return 1
         if args.command == "clean":
             return 0
@@ -182,6 +182,31 @@ def _run(args: argparse.Namespace) -> int:
         _write_reports(args, stage, progress)
     print(f"已发布 published: {args.reports}（运行编号 run id {stage.run_id}，见 see run.json）")
     return 0
+
+
+def _continue_after_failed_clean(args: argparse.Namespace, run) -> bool:
+    """``tianxin all`` after a clean with failed files: say which step failed, what the
+    processed folder now holds for the failed kinds and that nothing downstream was touched;
+    go on only with ``--use-last-good`` (the briefing then says which targets use old data)."""
+    failed = sorted({f.kind for f in run.failures})
+    kept = [k for k in failed if k in run.kept_last_good]
+    missing = [k for k in failed if k not in run.kept_last_good]
+    held = "；".join(filter(None, [
+        f"保留上次成功的数据表 kept the last good table: {', '.join(kept)}" if kept else "",
+        f"没有可用的数据表 no table at all: {', '.join(missing)}" if missing else "",
+    ]))  # fmt: skip
+    print(f"清洗步骤失败 the clean step failed: {len(run.failures)} 个文件/工作表未处理 "
+          f"file(s) or sheet(s) failed ({', '.join(failed)}; 见上 see FAILED above)。\n"
+          f"  {args.processed}：{held}；其余类型已更新 other kinds were updated。", file=sys.stderr)  # fmt: skip
+    if args.use_last_good:
+        print("  --use-last-good：继续预测、笔记本和简报，受影响的目标注明沿用上次数据 "
+              "going on; the affected targets say they use the last good table", file=sys.stderr)  # fmt: skip
+        return True
+    print(f"  预测、笔记本和简报未运行，{args.reports} 保持不变 forecast, notebooks and briefing "
+          f"were not run; {args.reports} is unchanged。\n"
+          "  修正上列文件后重新运行；或加 --use-last-good 用上次成功的数据表继续 fix the files and "
+          "run again, or add --use-last-good to go on with the last good tables", file=sys.stderr)  # fmt: skip
+    return False
 
 
 def _publishing_reports(args: argparse.Namespace):
