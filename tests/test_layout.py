@@ -37,3 +37,25 @@ def test_the_check_finds_overlaps_and_text_off_the_canvas():
         problems = layout_problems(fig)
     assert any(p.startswith("overlap") for p in problems)
     assert any(p.startswith("outside the canvas") for p in problems)
+
+
+def test_pdf_status_table_cells_do_not_wrap():
+    """Every cell of the PDF status table after the name column is drawn on one line: the
+    published R&D cell ``2.81%（2023年已公布）`` wrapped its last character onto a second line,
+    status words broke as 难以完 / 成 (issue 18). A cell that wraps is not found whole in the
+    page's text; names may wrap (their column gives way first)."""
+    import dataclasses
+    import io
+
+    from pypdf import PdfReader
+
+    from tianxin_analysis import narrative, report
+
+    res = EVALUATION.results["rd_intensity_2023"]
+    published = dataclasses.replace(res, details={**res.details, "complete": True})
+    ev = dataclasses.replace(EVALUATION, results={**EVALUATION.results, "rd_intensity_2023": published})
+    headers, rows, _ = narrative.status_display_table(ev)
+    assert any("（2023年已公布）" in c for r in rows for c in r)
+    page = PdfReader(io.BytesIO(report.render_pdf(ev, []))).pages[0].extract_text()
+    wrapped = [cell for r in rows for cell in r[1:] if cell not in page]
+    assert wrapped == []

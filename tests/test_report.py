@@ -356,3 +356,16 @@ def test_docx_status_table_shows_the_data_notes_under_their_targets(evaluation, 
     html_page = lxml_html.fromstring(report.render_html(noted, []))
     html_notes = [td.text_content() for td in html_page.xpath("//tr[@class='data-note']/td")]
     assert html_notes == [row[0] for row in expected if row[0].startswith("数据提示")]
+
+
+def test_html_only_refresh_draws_in_process(evaluation, tmp_path, monkeypatch):
+    """``report --only html`` draws its embedded charts without worker processes: starting
+    one (spawn + imports, ~3.5 s of CPU) cost more than the 15 A4 charts it would share."""
+    from tianxin_analysis import _workers
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started for an HTML-only refresh")
+
+    monkeypatch.setattr(_workers, "process_pool", no_pool)
+    written = report.build_briefing(evaluation, tmp_path, progress=False, only="html")
+    assert [p.name for p in written] == ["briefing.html"]

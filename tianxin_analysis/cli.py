@@ -78,6 +78,19 @@ def _add_paths(p: argparse.ArgumentParser, *names: str) -> None:
                             "of a kind whose latest clean failed (its targets say so)")  # fmt: skip
 
 
+def _add_clean_options(p: argparse.ArgumentParser) -> None:
+    """Read what ``tianxin clean`` lists and skips by default (``data.run_clean(include_...)``)."""
+    p.add_argument("--include-subfolders", action="store_true",
+                   help="也读取各类型文件夹的子文件夹中的文件（默认列出并跳过，如 旧版/） "
+                        "also read files in subfolders of a kind's folder (listed and skipped by default)")  # fmt: skip
+    p.add_argument("--include-duplicates", action="store_true",
+                   help="也读取与另一文件字节完全相同的文件（默认跳过） "
+                        "also read files byte-identical to another (skipped by default)")  # fmt: skip
+    p.add_argument("--include-hidden-sheets", action="store_true",
+                   help="也读取工作簿中的隐藏工作表（默认跳过） "
+                        "also read hidden sheets of a workbook (skipped by default)")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tianxin",
@@ -98,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("clean", help="清洗原始数据 clean raw exports into tidy tables")
     _add_paths(p, "raw", "processed")
+    _add_clean_options(p)
 
     p = sub.add_parser("forecast", help="预测各项目标 forecast every target")
     _add_paths(p, "raw", "processed", "reports", "as_of")
@@ -131,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("all", help="清洗、预测、执行笔记本、生成简报 the whole monthly job")
     _add_paths(p, "raw", "processed", "reports", "as_of")
+    _add_clean_options(p)
     return parser
 
 
@@ -162,9 +177,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in ("clean", "all"):
         from .data import run_clean
 
-        run = run_clean(args.raw, args.processed, progress=progress)
+        run = run_clean(args.raw, args.processed, progress=progress,
+                        include_subfolders=args.include_subfolders,
+                        include_duplicates=args.include_duplicates,
+                        include_hidden_sheets=args.include_hidden_sheets)  # fmt: skip
         print(run.summary_text())
-        if not run.ok:
+        if not run.ok and (args.command == "clean" or not _continue_after_failed_clean(args, run)):
             return 1
         if args.command == "clean":
             return 0
@@ -207,6 +225,31 @@ def _regions(args: argparse.Namespace, progress: bool) -> int:
         print(f"已写入 wrote {args.out / path.relative_to(stage.path)}")
     print(f"已发布 published: {args.out}（运行编号 run id {stage.run_id}）")
     return 0
+
+
+def _continue_after_failed_clean(args: argparse.Namespace, run) -> bool:
+    """``tianxin all`` after a clean with failed files: say which step failed, what the
+    processed folder now holds for the failed kinds and that nothing downstream was touched;
+    go on only with ``--use-last-good`` (the briefing then says which targets use old data)."""
+    failed = sorted({f.kind for f in run.failures})
+    kept = [k for k in failed if k in run.kept_last_good]
+    missing = [k for k in failed if k not in run.kept_last_good]
+    held = "；".join(filter(None, [
+        f"保留上次成功的数据表 kept the last good table: {', '.join(kept)}" if kept else "",
+        f"没有可用的数据表 no table at all: {', '.join(missing)}" if missing else "",
+    ]))  # fmt: skip
+    print(f"清洗步骤失败 the clean step failed: {len(run.failures)} 个文件/工作表未处理 "
+          f"file(s) or sheet(s) failed ({', '.join(failed)}; 见上 see FAILED above)。\n"
+          f"  {args.processed}：{held}；其余类型已更新 other kinds were updated。", file=sys.stderr)  # fmt: skip
+    if args.use_last_good:
+        print("  --use-last-good：继续预测、笔记本和简报，受影响的目标注明沿用上次数据 "
+              "going on; the affected targets say they use the last good table", file=sys.stderr)  # fmt: skip
+        return True
+    print(f"  预测、笔记本和简报未运行，{args.reports} 保持不变 forecast, notebooks and briefing "
+          f"were not run; {args.reports} is unchanged。\n"
+          "  修正上列文件后重新运行；或加 --use-last-good 用上次成功的数据表继续 fix the files and "
+          "run again, or add --use-last-good to go on with the last good tables", file=sys.stderr)  # fmt: skip
+    return False
 
 
 def _publishing_reports(args: argparse.Namespace):

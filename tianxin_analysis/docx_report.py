@@ -23,7 +23,7 @@ from docx.shared import Cm, Pt, RGBColor
 from . import __version__ as _VERSION
 from .charts import STATUS_COLOURS, ChartImage, cjk_font_family, footer_text, watchlist_labelled
 from .forecast.evaluation import Evaluation
-from .formatting import column_widths
+from .formatting import column_widths, display_width, table_widths
 from .labels import (
     BRIEFING_TEXT,
     CHART_TEXT,
@@ -46,6 +46,7 @@ from .narrative import (
 WATCH_TOP_N = 15
 TEXT_WIDTH_CM = 17.4  # A4 less 1.8 cm margins
 _HEADER_FILL = "E3EAF3"
+_FIT_MARGIN_TWIPS = 45  # 0.08 cm
 
 
 def _shade(cell, hex_fill: str) -> None:
@@ -70,15 +71,24 @@ def _set_east_asian_font(style, family: str) -> None:
 
 
 def _table(doc, headers: Sequence[str], rows: Sequence[Sequence[str]], *, font_pt: float = 8,
-           fills: Sequence[tuple[int, str, str, int]] = (), notes: Sequence[str] = ()) -> None:  # fmt: skip
+           fills: Sequence[tuple[int, str, str, int]] = (), notes: Sequence[str] = (),
+           fit: bool = False) -> None:  # fmt: skip
     """A real Word table: bold shaded header row repeated on each page, ``fills`` = (row, fill,
     text colour, column) for the status cells; ``notes[i]`` (when not empty) is a row under
-    row ``i`` spanning every column, as the HTML and PDF status tables show 数据提示."""
+    row ``i`` spanning every column, as the HTML and PDF status tables show 数据提示.
+    ``fit``: narrow cell margins and every cell after the first on one line
+    (``formatting.table_widths``), as the PDF status table."""
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    rel = column_widths(headers, rows, pad=4.0)  # Word's cell margins are wider
+    if fit:
+        _cell_margins(table, _FIT_MARGIN_TWIPS)
+        em_mm = font_pt * 25.4 / 72  # a unit of display_width is half an em
+        rel = table_widths(headers, rows, TEXT_WIDTH_CM * 10, lambda t: display_width(t) * em_mm / 2,
+                           pad=2 * _FIT_MARGIN_TWIPS * 25.4 / 1440 + 1.0)  # fmt: skip
+    else:
+        rel = column_widths(headers, rows, pad=4.0)  # Word's cell margins are wider
     widths = [Cm(TEXT_WIDTH_CM * w / sum(rel)) for w in rel]
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width  # the grid LibreOffice and WPS lay out by
@@ -111,6 +121,17 @@ def _table(doc, headers: Sequence[str], rows: Sequence[Sequence[str]], *, font_p
                     run.font.color.rgb = RGBColor.from_string(colour.lstrip("#"))
         if i < len(notes) and notes[i]:
             _note_row(table, notes[i], font_pt)
+
+
+def _cell_margins(table, twips: int) -> None:
+    """Left and right cell margins of every cell of ``table`` (Table Grid's are 0.19 cm)."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        m = OxmlElement(f"w:{side}")
+        m.set(qn("w:w"), str(twips))
+        m.set(qn("w:type"), "dxa")
+        margins.append(m)
+    table._tbl.tblPr.append(margins)
 
 
 def _note_row(table, text: str, font_pt: float) -> None:
@@ -166,7 +187,7 @@ def render_docx(evaluation: Evaluation, charts: Sequence[ChartImage],
     for i, code in enumerate(codes):
         colour = STATUS_COLOURS.get(code, STATUS_COLOURS["unknown"])
         fills.append((i, tint(colour), colour, status_col))
-    _table(doc, headers, rows, font_pt=7.5, fills=fills, notes=status_notes(evaluation))
+    _table(doc, headers, rows, font_pt=7, fills=fills, notes=status_notes(evaluation), fit=True)
 
     doc.add_heading(BRIEFING_TEXT["delivery"][0], level=1)
     for name, sentence in delivery_lines(evaluation):

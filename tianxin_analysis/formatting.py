@@ -109,15 +109,54 @@ def column_widths(headers, rows, pad: float = 2.5) -> list[float]:
             for i, h in enumerate(headers)]  # fmt: skip
 
 
+
+def fit_widths(content, minimum, total: float, flexible: tuple[int, ...] = (0,)) -> list[float]:
+    """Column widths that sum to ``total`` (any unit): column ``j`` gets ``content[j]`` (its
+    widest cell on one line), at least ``minimum[j]``, and a share of the spare width in
+    proportion. When the content does not fit, the ``flexible`` columns (text that may wrap,
+    such as names) give way first, down to their minimum; only then is every column scaled."""
+    want = [max(float(c), float(m)) for c, m in zip(content, minimum, strict=True)]
+    over = sum(want) - total
+    for j in flexible if over > 0 else ():
+        give = min(over, want[j] - float(minimum[j]))
+        want[j] -= give
+        over -= give
+    return [w * total / sum(want) for w in want]
+
+
+
+# A name column keeps at least this many characters a line when names must wrap.
+NAME_MIN_TEXT = "新增市级以上"
+
+
+def table_widths(headers, rows, total: float, measure, pad: float) -> list[float]:
+    """Widths (the unit of ``total`` and ``measure``) of a table whose first column holds
+    names: each other cell on one line (a wrapped ``2.81%（2023年已公布）`` or ``难以完/成``
+    reads badly), a header on at most two lines, names wrapping first when the page is
+    narrow (``fit_widths``). ``measure(text)`` is the text's width in the table's font;
+    ``pad`` the cell margins of one column."""
+    rows = [list(r) for r in rows]
+    content = [max([measure(str(r[j])) for r in rows], default=0.0) + pad
+               for j in range(len(headers))]  # fmt: skip
+    minimum = []
+    for h in map(str, headers):
+        k = (len(h) + 1) // 2
+        minimum.append(max(measure(h[:k]), measure(h[k:])) + pad)
+    minimum[0] = max(minimum[0], measure(NAME_MIN_TEXT) + pad)
+    return fit_widths(content, minimum, total)
+
+
 __all__ = [
     "COUNT_UNITS",
     "column_widths",
     "display_width",
     "excel_number_format",
+    "fit_widths",
     "format_points",
     "format_probability",
     "format_target",
     "format_value",
     "rounded",
+    "table_widths",
     "value_decimals",
 ]

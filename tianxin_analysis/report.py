@@ -52,7 +52,7 @@ from .charts import (
 )
 from .errors import TianxinError
 from .forecast.evaluation import Evaluation
-from .formatting import column_widths, display_width, excel_number_format, rounded
+from .formatting import column_widths, display_width, excel_number_format, rounded, table_widths
 from .labels import (
     BRIEFING_TEXT,
     CANDIDATE_COLUMNS,
@@ -439,7 +439,7 @@ def render_pdf(
     headers, rows, codes = status_display_table(evaluation)
     pdf.set_font("cjk", size=7.5)
     status_col = leader_columns(evaluation).index("status_zh")
-    widths = column_widths(headers, rows)
+    widths = _pdf_status_widths(pdf, headers, rows)
     with pdf.table(
         col_widths=tuple(widths),
         headings_style=FontFace(fill_color=_rgb("#E3EAF3")),
@@ -449,8 +449,8 @@ def render_pdf(
         borders_layout="HORIZONTAL_LINES",
     ) as table:
         head = table.row()
-        for h in headers:
-            head.cell(h)
+        for h, w in zip(headers, widths, strict=True):
+            head.cell(_two_line_header(pdf, h, w))
         for row, code, note in zip(rows, codes, status_notes(evaluation), strict=True):
             colour = STATUS_COLOURS.get(code, STATUS_COLOURS["unknown"])
             r = table.row()
@@ -544,6 +544,20 @@ def _xlsx_text(text: str) -> str:
     """Text openpyxl can write: without the control characters XML 1.0 forbids (openpyxl
     raises IllegalCharacterError on them), cut at Excel's cell limit; otherwise in full."""
     return ILLEGAL_CHARACTERS_RE.sub("", text)[:_XLSX_CELL_CHARS]
+
+
+def _pdf_status_widths(pdf: FPDF, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[float]:
+    """Status table column widths in mm, measured with the current font (``table_widths``)."""
+    return table_widths(headers, rows, pdf.epw, pdf.get_string_width, pad=2 * pdf.c_margin + 0.8)
+
+
+def _two_line_header(pdf: FPDF, header: str, width: float) -> str:
+    """``header`` broken at its middle when it does not fit ``width`` mm on one line (fpdf2
+    fills the first line greedily: 完成概/率)."""
+    if pdf.get_string_width(header) + 2 * pdf.c_margin <= width:
+        return header
+    k = (len(header) + 1) // 2
+    return f"{header[:k]}\n{header[k:]}"
 
 
 def _pdf_text(value: object, width: float = _PDF_CELL_WIDTH) -> str:
@@ -873,7 +887,8 @@ def build_briefing(
     by its ``write_<format>`` function and the charts are drawn once for all of them.
     ``figure_sizes`` / ``figure_formats`` choose which exports go to ``out_dir/figures``
     (default: every chart, both sizes, PNG/SVG/PDF); HTML, PDF and DOCX embed A4 charts.
-    ``workers`` processes draw the charts (default: the machine's cores, at most 4).
+    ``workers`` processes draw the charts (default: the machine's cores, at most 4; one when
+    no figure files are exported).
     ``only`` (``"html,xlsx"`` or a list; ``tianxin report --only``) chooses the outputs instead,
     checked by :func:`briefing_outputs`; other files already in ``out_dir`` are left as they
     are. ``run_id``: the id of the published set (``publish.Stage.run_id``), in the footers.
@@ -889,7 +904,11 @@ def build_briefing(
         raise ValueError(f"outputs must be among {OUTPUTS}, got {unknown} (未知的输出格式)")
     out_dir = Path(out_dir)
     if workers is None:
-        workers = min(4, os.cpu_count() or 1)
+        # Only the A4 charts the documents embed (about 6 s of CPU for the sample's 15): a
+        # worker's start-up (spawn, importing pandas/matplotlib/scipy, ~3.5 s of CPU each)
+        # costs more than it saves (profile of `report --only html`).
+        exporting = "figures" in outputs and bool(figure_formats)
+        workers = min(4, os.cpu_count() or 1) if exporting else 1
     cjk_font_family()  # fail before writing anything when Chinese text cannot render
     documents = [o for o in OUTPUTS if o in outputs and o in _WRITERS]
     embed = any(o in ("html", "pdf", "docx") for o in documents)
