@@ -92,6 +92,7 @@ class Schema:
 
     @property
     def field_map(self) -> dict[str, Field]:
+        """Fields by canonical name."""
         return {f.name: f for f in self.fields}
 
     def with_synonyms(

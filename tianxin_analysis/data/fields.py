@@ -73,6 +73,95 @@ def parse_category(s: pd.Series, f: Field) -> pd.Series:
     return t.where(t.isin(list(f.categories)))
 
 
+@dataclass(frozen=True)
+class Cells:
+    """One column as a type parser sees it: the raw cells, their normalised text (None when
+    the credit codes were validated in bulk), the missing cells, the header's unit."""
+
+    raw: pd.Series
+    text: pd.Series | None
+    missing: pd.Series
+    unit: pd.Series | None = None
+    known: ValidatedCodes | None = None
+
+
+Parsed = tuple[list[tuple[str, object]], dict[str, object]]  # (type checks, typed columns)
+
+
+def _uscc(c: Cells, f: Field) -> Parsed:
+    """Credit codes: the four ways a code can be invalid, and the code as written."""
+    v = validate_uscc(c.raw) if c.known is None else c.known.uscc
+    err = v["error"].astype(object)
+    codes = ("length", "charset", "admin_code", "check_digit")
+    return [(f"uscc_{code}", (err == code).fillna(False)) for code in codes], {f.name: v["uscc"]}
+
+
+def _numeric(c: Cells, f: Field) -> Parsed:
+    """Amounts (in the field's unit, the header's unit applied), numbers, integers."""
+    if f.type == "amount":
+        p = clean.parse_amount(c.raw, unit=c.unit, to=f.unit or "wan")
+    else:
+        p = clean.parse_number(c.raw)
+    checks = [("invalid_number", p.invalid)]
+    if f.type == "integer":
+        checks.append(("invalid_number", p.values.notna() & (p.values % 1 != 0)))
+    return checks, {f.name: p.values}
+
+
+def _date(c: Cells, f: Field) -> Parsed:
+    """Dates in any of the exports' spellings (Excel serials included)."""
+    p = clean.parse_date(c.raw)
+    return [("invalid_date", p.invalid)], {f.name: p.values}
+
+
+def _year(c: Cells, f: Field) -> Parsed:
+    """A year column (``2024年度`` -> 2024)."""
+    y = parse_year(c.raw)
+    return [("invalid_number", y.isna() & ~c.missing)], {f.name: y}
+
+
+def _batch(c: Cells, f: Field) -> Parsed:
+    """A batch column (``第3批`` -> 3)."""
+    b = parse_batch(c.raw)
+    return [("invalid_number", b.isna() & ~c.missing)], {f.name: b}
+
+
+def _period(c: Cells, f: Field) -> Parsed:
+    """A month period (``1-2月``): its first and last month and its year, if written."""
+    p = clean.parse_month_period(c.raw)
+    parsed = {f"{f.name}_start": p.values["start_month"], f"{f.name}_end": p.values["end_month"],
+              f"{f.name}_year": p.values["year"]}  # fmt: skip
+    return [("invalid_period", p.invalid)], parsed
+
+
+def _category(c: Cells, f: Field) -> Parsed:
+    """One of the field's categories (aliases mapped)."""
+    values = parse_category(c.raw, f)
+    return [("unknown_category", values.isna() & ~c.missing)], {f.name: values}
+
+
+def _name(c: Cells, f: Field) -> Parsed:
+    """An enterprise or unit name in its display form."""
+    return [], {f.name: clean._enterprise_name_of_text(c.text).where(~c.missing)}
+
+
+def _text(c: Cells, f: Field) -> Parsed:
+    """Text as written (normalised white space)."""
+    # rows missing a required value never reach the output: no need to blank them there
+    return [], {f.name: c.text if f.required else c.text.where(~c.missing)}
+
+
+# Field type -> parser (cells -> type checks in precedence order, typed columns). A type not
+# listed is text.
+TYPE_PARSERS = {
+    "uscc": _uscc, "amount": _numeric, "number": _numeric, "integer": _numeric, "date": _date,
+    "year": _year, "batch": _batch, "period": _period, "category": _category, "name": _name,
+    "text": _text,
+}  # fmt: skip
+# Types whose first column says 合计 on a total row.
+TOTAL_TYPES = ("period", "text", "category")
+
+
 def parse_field(
     s: pd.Series,
     f: Field,
@@ -87,68 +176,20 @@ def parse_field(
     where a 合计 row says so. ``elementwise_only``: the declared checks whose rule is not
     element-wise are left as ``(rule, None)`` for the caller to evaluate over the rows
     (``s`` holds a column's distinct values, not its rows)."""
-    checks: list[tuple[str, object]] = []
-    parsed: dict[str, object] = {}
     if known is not None:
-        text, missing = None, known.missing
+        cells = Cells(s, None, known.missing, unit, known)
     else:
         text = clean.normalize_text(s)
-        missing = text.isna() | clean.is_marker_text(text)
+        cells = Cells(s, text, text.isna() | clean.is_marker_text(text), unit)
     total = None
-    if first and f.type in ("period", "text", "category"):
-        t = text.str.replace(" ", "", regex=False)
+    if first and f.type in TOTAL_TYPES:
+        t = cells.text.str.replace(" ", "", regex=False)
         total = t.str.match(TOTAL_ROW.pattern).fillna(False).astype(bool)
-    if f.type == "uscc":
-        v = validate_uscc(s) if known is None else known.uscc
-        err = v["error"].astype(object)
-        for code in ("length", "charset", "admin_code", "check_digit"):
-            checks.append((f"uscc_{code}", (err == code).fillna(False)))
-        parsed[f.name] = v["uscc"]
-    elif f.type in ("amount", "number", "integer"):
-        if f.type == "amount":
-            p = clean.parse_amount(s, unit=unit, to=f.unit or "wan")
-        else:
-            p = clean.parse_number(s)
-        checks.append(("invalid_number", p.invalid))
-        vals = p.values
-        if f.type == "integer":
-            checks.append(("invalid_number", vals.notna() & (vals % 1 != 0)))
-        parsed[f.name] = vals
-    elif f.type == "date":
-        p = clean.parse_date(s)
-        checks.append(("invalid_date", p.invalid))
-        parsed[f.name] = p.values
-    elif f.type == "year":
-        y = parse_year(s)
-        checks.append(("invalid_number", y.isna() & ~missing))
-        parsed[f.name] = y
-    elif f.type == "batch":
-        b = parse_batch(s)
-        checks.append(("invalid_number", b.isna() & ~missing))
-        parsed[f.name] = b
-    elif f.type == "period":
-        p = clean.parse_month_period(s)
-        checks.append(("invalid_period", p.invalid))
-        parsed[f"{f.name}_start"] = p.values["start_month"]
-        parsed[f"{f.name}_end"] = p.values["end_month"]
-        parsed[f"{f.name}_year"] = p.values["year"]
-    elif f.type == "category":
-        c = parse_category(s, f)
-        checks.append(("unknown_category", c.isna() & ~missing))
-        parsed[f.name] = c
-    elif f.type == "name":
-        parsed[f.name] = clean._enterprise_name_of_text(text).where(~missing)
-    elif f.required:
-        # rows missing a required value never reach the output: no need to blank them here
-        parsed[f.name] = text
-    else:
-        parsed[f.name] = text.where(~missing)
+    checks, parsed = TYPE_PARSERS.get(f.type, _text)(cells, f)
     ctx = RuleContext(today)
     for check in f.all_checks:
         if elementwise_only and not check.elementwise:
             checks.append((check.rule, None))  # evaluated over the rows by the caller
         else:
             checks.append((check.rule, check.mask(parsed[f.name], ctx)))
-    return FieldResult(checks, missing, total, parsed)
-
-
+    return FieldResult(checks, cells.missing, total, parsed)

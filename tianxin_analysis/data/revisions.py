@@ -33,11 +33,13 @@ class Revisions:
     superseded: list[pd.DataFrame] = field(default_factory=list)
 
     def frame(self) -> pd.DataFrame:
+        """Every revision found, as one frame (REVISION_COLUMNS)."""
         kept = [f for f in self.found if len(f)]
         return pd.concat(kept, ignore_index=True) if kept else empty_revisions()
 
 
 def empty_revisions() -> pd.DataFrame:
+    """A revisions frame without rows."""
     return pd.DataFrame({c: pd.Series(dtype="str") for c in REVISION_COLUMNS}).astype(
         {"old_row": "int64", "new_row": "int64"}
     )
@@ -81,6 +83,7 @@ def supersede(
             continue
 
         def when(files: np.ndarray) -> list[str]:
+            """The report date of each file ("" when unknown)."""
             out = []
             for f in files:
                 ts = revisions.report_times.get(f)

@@ -62,6 +62,7 @@ RULES: Mapping[str, Rule] = MappingProxyType(_RULES)
 
 
 def _register(r: Rule) -> Rule:
+    """Add ``r`` to the registry; the same code twice must mean the same rule."""
     known = _RULES.get(r.code)
     if known is not None and known != r:
         raise ValueError(f"quarantine rule {r.code!r} is already registered differently")
@@ -75,6 +76,7 @@ def rule(
     """Register the decorated ``func(values, ctx, **params) -> bool mask`` as rule ``code``."""
 
     def register(func: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
+        """Register ``func`` and hand it back unchanged."""
         _register(Rule(code, zh, en, tuple(fix), elementwise, func))
         return func
 
@@ -100,6 +102,7 @@ class Check:
 
     @property
     def elementwise(self) -> bool:
+        """Whether the rule may be evaluated once per distinct value."""
         return RULES[self.rule].elementwise
 
     def mask(self, values: pd.Series, ctx: RuleContext) -> pd.Series:

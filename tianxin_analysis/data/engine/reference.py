@@ -87,37 +87,47 @@ def process_rows(
 
 def _stack(sheets: list, schema: Schema) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cells of all sheets one under the other (the schema's columns, raw values), and
-    per row its sheet's facts: number, file, sheet, spreadsheet row, blank, footnote text,
-    context year and, per amount column, the unit written in its header."""
-    cols = [f.name for f in schema.fields if any(f.name in p.cells.columns for p in sheets)]
-    cell_frames, row_frames = [], []
-    amount = [f.name for f in schema.fields if f.type == "amount"]
-    units = [k for k in dict.fromkeys(k for p in sheets for k in p.header_units) if k in amount]
-    for i, p in enumerate(sheets):
+    per row its sheet's facts (:func:`_sheet_facts`)."""
+    cols, units = _columns_and_units(sheets, schema)
+    cell_frames = []
+    for p in sheets:
         c = p.cells.reindex(columns=cols)
-        text = {k for k in cols if isinstance(c[k].dtype, pd.StringDtype)}
-        cell_frames.append(c.astype({k: object for k in cols if k not in text}))
-        n = len(c)
-        row_frames.append(
-            pd.DataFrame(
-                {
-                    "sheet_no": i,
-                    "file": pd.Series([p.file] * n, dtype="str"),
-                    "sheet": pd.Series([p.sheet] * n, dtype="str"),
-                    "source_row": p.cells.index.to_numpy(dtype=np.int64),
-                    "blank": np.zeros(n, bool) if p.blank is None else p.blank,
-                    "foot_text": p.footnote_text.to_numpy(),
-                    "context_year": pd.array([p.context_year] * n, dtype="Int64"),
-                    **{
-                        f"unit:{k}": pd.Series([p.header_units.get(k)] * n, dtype=object)
-                        for k in units
-                    },
-                }
-            )  # fmt: skip
+        # text columns of CSV files stay ``str``; the rest are object cells
+        cell_frames.append(
+            c.astype({k: object for k in cols if not isinstance(c[k].dtype, pd.StringDtype)})
         )
     cells = pd.concat(cell_frames, ignore_index=True)
-    rows = pd.concat(row_frames, ignore_index=True).astype({"foot_text": "str"})
-    return cells, rows
+    rows = pd.concat([_sheet_facts(i, p, units) for i, p in enumerate(sheets)], ignore_index=True)
+    return cells, rows.astype({"foot_text": "str"})
+
+
+def _columns_and_units(sheets: list, schema: Schema) -> tuple[list[str], list[str]]:
+    """The schema's columns some sheet holds, and the amount columns some header gives a
+    unit for (both in schema order)."""
+    present = {c for p in sheets for c in p.cells.columns}
+    with_unit = {k for p in sheets for k in p.header_units}
+    cols = [f.name for f in schema.fields if f.name in present]
+    units = [f.name for f in schema.fields if f.type == "amount" and f.name in with_unit]
+    return cols, units
+
+
+def _sheet_facts(number: int, p, units: list[str]) -> pd.DataFrame:
+    """Per row of prepared sheet ``p``: its sheet's number, file and name, its spreadsheet
+    row, blank or not, the text of a row holding one cell, the year the sheet's title
+    names, and per amount column the unit written in its header."""
+    n = len(p.cells)
+    facts = {
+        "sheet_no": number,
+        "file": pd.Series([p.file] * n, dtype="str"),
+        "sheet": pd.Series([p.sheet] * n, dtype="str"),
+        "source_row": p.cells.index.to_numpy(dtype=np.int64),
+        "blank": np.zeros(n, bool) if p.blank is None else p.blank,
+        "foot_text": p.footnote_text.to_numpy(),
+        "context_year": pd.array([p.context_year] * n, dtype="Int64"),
+    }
+    for k in units:
+        facts[f"unit:{k}"] = pd.Series([p.header_units.get(k)] * n, dtype=object)
+    return pd.DataFrame(facts)
 
 
 def _unit_columns(rows: pd.DataFrame) -> list[str]:
@@ -142,24 +152,30 @@ def _parse_fields(
     }
 
 
-def _first_failures(
-    cells: pd.DataFrame, rows: pd.DataFrame, results: dict, schema: Schema
-) -> pd.DataFrame:
-    """Per row, the first rule it fails (rule, column, the cell as found), or missing."""
+def _checks_in_order(rows: pd.DataFrame, results: dict, schema: Schema) -> list:
+    """(rule, column, mask) in precedence order: footnote, total, a required value missing,
+    then every field's own checks in field order."""
     checks = [("footnote_row", "", _footnotes(rows))]
     checks += [("total_row", c, r.total) for c, r in results.items() if r.total is not None]
     checks += [("missing_required", f.name, results[f.name].missing)
                for f in schema.fields if f.required and f.name in results]  # fmt: skip
     checks += [(rule, c, mask) for c, r in results.items() for rule, mask in r.checks]
+    return checks
+
+
+def _first_failures(
+    cells: pd.DataFrame, rows: pd.DataFrame, results: dict, schema: Schema
+) -> pd.DataFrame:
+    """Per row, the first rule it fails (rule, column, the cell as found), or missing."""
     out = pd.DataFrame(None, index=cells.index, columns=FAILURE, dtype=object)
-    for rule, column, mask in checks:
+    for rule, column, mask in _checks_in_order(rows, results, schema):
         hit = pd.Series(mask, index=cells.index).fillna(False).astype(bool) & out["rule"].isna()
         if hit.any():
             found = rows["foot_text"] if column == "" else cells[column]
+            n = int(hit.sum())
             out.loc[hit, FAILURE] = np.column_stack(
-                [np.full(hit.sum(), rule, object), np.full(hit.sum(), column, object),
-                 _as_found(found[hit])]
-            )  # fmt: skip
+                [np.full(n, rule, object), np.full(n, column, object), _as_found(found[hit])]
+            )
     return out
 
 
@@ -213,21 +229,9 @@ def dedupe(
     ``name_several_uscc``; then exact duplicates (all but lineage) ``duplicate_row``; two rows
     with one key are a revision when a later report holds one of them (``revisions``), else
     both are ``duplicate_key``."""
-    quarantined = []
-    ident, name = schema.identifier, schema.entity_name
-    if ident is not None and name is not None and len(df):
-        kept, conflicts = dedupe_by_uscc(df, uscc=ident, name=name, keys=schema.group_keys)
-        if len(conflicts):
-            quarantined.append(quarantine_rows(conflicts, kind, "duplicate_conflict", ident,
-                                               conflicts["conflict_names"].astype(object)))  # fmt: skip
-        dropped = df.loc[~df.index.isin(conflicts.index) & ~df.index.isin(kept.index)]
-        df = df.loc[df.index.isin(kept.index)]  # the rows keep their own names
-        several = _names_under_several_codes(df, name, ident)
-        if several.any():
-            flagged = df.loc[several]
-            quarantined.append(quarantine_rows(flagged, kind, "name_several_uscc", ident,
-                                               _codes_of_names(flagged, name, ident, df)))  # fmt: skip
-            df = df.loc[~several]
+    quarantined: list[pd.DataFrame] = []
+    if schema.identifier is not None and schema.entity_name is not None and len(df):
+        df, dropped = _entity_duplicates(kind, schema, df, quarantined)
     else:
         dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
         dropped, df = df.loc[dup], df.loc[~dup]
@@ -235,19 +239,9 @@ def dedupe(
         quarantined.append(quarantine_rows(dropped, kind, "duplicate_row", "",
                                            pd.Series("", index=dropped.index)))  # fmt: skip
     key = list(schema.key)
+    if revisions is not None:
+        df = _revised(kind, schema, df, revisions)
     clash = df.duplicated(subset=key, keep=False).to_numpy()
-    if clash.any() and revisions is not None:
-        rows = np.flatnonzero(clash)
-        groups = df.iloc[rows].groupby(key, dropna=False, sort=False).ngroup().to_numpy()
-        superseded, found = supersede(kind, schema, df, rows, groups, revisions)
-        revisions.found.append(found)
-        if superseded.any():
-            gone = df.iloc[rows[superseded]]
-            revisions.superseded.append(
-                gone[["source_file", "source_sheet"]].astype(str).assign(kind=kind)
-            )
-            df = df.drop(index=gone.index)
-            clash = df.duplicated(subset=key, keep=False).to_numpy()
     if clash.any():
         bad = df.loc[clash]
         value = bad[key].astype(str).agg("|".join, axis=1)
@@ -255,6 +249,44 @@ def dedupe(
         df = df.loc[~clash]
     q = pd.concat(quarantined, ignore_index=True) if quarantined else empty_quarantine()
     return df, q, False
+
+
+def _entity_duplicates(
+    kind: str, schema: Schema, df: pd.DataFrame, quarantined: list[pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Name conflicts under one code and names under several codes (appended to
+    ``quarantined``); returns (the other rows, the exact duplicates among them)."""
+    ident, name = schema.identifier, schema.entity_name
+    kept, conflicts = dedupe_by_uscc(df, uscc=ident, name=name, keys=schema.group_keys)
+    if len(conflicts):
+        quarantined.append(quarantine_rows(conflicts, kind, "duplicate_conflict", ident,
+                                           conflicts["conflict_names"].astype(object)))  # fmt: skip
+    dropped = df.loc[~df.index.isin(conflicts.index) & ~df.index.isin(kept.index)]
+    df = df.loc[df.index.isin(kept.index)]  # the rows keep their own names
+    several = _names_under_several_codes(df, name, ident)
+    if several.any():
+        flagged = df.loc[several]
+        quarantined.append(quarantine_rows(flagged, kind, "name_several_uscc", ident,
+                                           _codes_of_names(flagged, name, ident, df)))  # fmt: skip
+        df = df.loc[~several]
+    return df, dropped
+
+
+def _revised(kind: str, schema: Schema, df: pd.DataFrame, revisions: Revisions) -> pd.DataFrame:
+    """``df`` without the rows a later report revised (recorded in ``revisions``)."""
+    key = list(schema.key)
+    clash = df.duplicated(subset=key, keep=False).to_numpy()
+    if not clash.any():
+        return df
+    rows = np.flatnonzero(clash)
+    groups = df.iloc[rows].groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    superseded, found = supersede(kind, schema, df, rows, groups, revisions)
+    revisions.found.append(found)
+    if not superseded.any():
+        return df
+    gone = df.iloc[rows[superseded]]
+    revisions.superseded.append(gone[["source_file", "source_sheet"]].astype(str).assign(kind=kind))
+    return df.drop(index=gone.index)
 
 
 def _names_under_several_codes(df: pd.DataFrame, name: str, ident: str) -> np.ndarray:

@@ -13,6 +13,7 @@ GDP_YI_RANGE = (10.0, 20_000.0)  # 亿元 per year
 
 
 def _derive_gdp(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    """Year and GDP (亿元) of each row."""
     return pd.DataFrame(
         {"year": int64(df["year"]), "gdp_yi": df["gdp_yi"].astype("float64")}, index=df.index
     )

@@ -17,6 +17,7 @@ CERT_STATUSES = ("有效", "已过期", "已撤销", "已迁出")
 
 
 def _without_spaces(s: pd.Series) -> pd.Series:
+    """Certificate numbers without the spaces some exports put in them."""
     # The replace (a new array of every value) runs only when a space is there at all.
     if not s.str.contains(" ", regex=False).any():
         return s
@@ -24,6 +25,8 @@ def _without_spaces(s: pd.Series) -> pd.Series:
 
 
 def _derive_certificates(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    """Certificate rows: year and expiry year (issue year + 3), status (implied from the
+    expiry when the export has no status column)."""
     year = df["issue_date"].dt.year.astype("Int64")
     status = (
         df["status"] if "status" in df.columns else pd.Series(None, index=df.index, dtype=object)

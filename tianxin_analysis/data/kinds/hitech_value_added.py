@@ -31,6 +31,8 @@ declare(
 
 
 def _derive_value_added(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    """Year, month and the cumulative figures; a period not starting in January is
+    ``invalid_period``, a row without a year ``missing_required``."""
     year = year_from(df, ctx, "year", "period_year")
     out = pd.DataFrame(
         {

@@ -34,6 +34,8 @@ def pipeline_of_sheet(sheet: str, file: str) -> str:
 
 
 def _derive_pipelines(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    """Candidate rows with their pipeline (from the sheet name); a recognition date only
+    for recognised candidates."""
     names = {sh: pipeline_of_sheet(sh, "") for sh in ctx.sheet.unique()}
     pipeline = ctx.sheet.map(names).astype("str")
     year = year_from(df, ctx, "year")

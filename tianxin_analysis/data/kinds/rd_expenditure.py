@@ -11,6 +11,7 @@ UNIT_TYPES = ("企业", "高校", "科研院所", "其他")
 
 
 def _derive_rd(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    """Unit, code, type, year and R&D expenditure (万元) of each row."""
     year = year_from(df, ctx, "year")
     out = pd.DataFrame(
         {

@@ -24,6 +24,8 @@ declare(
 
 
 def _derive_contracts(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    """Year, month, months covered (2 for 1-2月) and the month's figures; the cumulative
+    columns are kept for the cross-row check, not output."""
     year = year_from(df, ctx, "year", "period_year")
     out = pd.DataFrame(
         {

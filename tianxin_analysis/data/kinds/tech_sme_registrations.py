@@ -10,6 +10,8 @@ from ._headers import ENTERPRISE_NAME_HEADERS, USCC_HEADERS
 
 
 def _derive_smes(df: pd.DataFrame, ctx: SheetContext) -> pd.DataFrame:
+    """Registration rows: the year from the year column, else the registration date, else
+    the sheet; a date in another year than the row's is ``out_of_range``."""
     date = df["registration_date"] if "registration_date" in df.columns else pd.Series(
         pd.NaT, index=df.index, dtype="datetime64[ns]"
     )  # fmt: skip
