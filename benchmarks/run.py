@@ -35,6 +35,8 @@ FIGURES = (
     "clean_1m_peak_rss_mb",
     "scaling_exponent",
     "regions_2900_seconds",
+    "regions_spark_ratio",
+    "regions_dask_ratio",
     "pipeline_seconds",
     "report_html_seconds",
     "report_all_seconds",
@@ -48,6 +50,9 @@ GOALS = {
     "clean_1m_peak_rss_mb": ("max", 1536.0, "MB"),
     "scaling_exponent": ("max", 1.1, ""),
     "regions_2900_seconds": ("max", 120.0, "s"),
+    # engines beside the local pool, in one run (regions_engines_child.py); issue 20's goals
+    "regions_spark_ratio": ("max", 1.3, "x"),
+    "regions_dask_ratio": ("max", 1.2, "x"),
     "pipeline_seconds": ("max", 60.0, "s"),
     "report_html_seconds": ("max", 10.0, "s"),
     "report_all_seconds": ("max", 30.0, "s"),
@@ -213,6 +218,22 @@ def bench_clean(tmp: Path, sizes: list[int], profile: Path | None, rounds: int =
 
 
 # ----------------------------------------------------------------------------- regions
+def bench_region_engines(n: int) -> dict:
+    """Spark local[2] and Dask (processes) beside the local pool on ``n`` regions, one run;
+    skipped with the reason when the [scale] extra or Java is missing."""
+    import importlib.util
+    import shutil
+
+    missing = [m for m in ("pyspark", "dask") if importlib.util.find_spec(m) is None]
+    if missing or shutil.which("java") is None:
+        why = f"not installed: {', '.join(missing) or 'java'} (pip install '.[scale]', Java 17+)"
+        return {"skipped": why}
+    _log(f"  {n:,} regions on local, Dask and Spark (2 workers each) ...")
+    res = _child_json([sys.executable, str(HERE / "regions_engines_child.py"), str(n)])
+    return {"regions_spark_ratio": res["regions_spark_ratio"],
+            "regions_dask_ratio": res["regions_dask_ratio"], "details": res}  # fmt: skip
+
+
 
 
 def bench_regions(tmp: Path, n: int, one_worker_sample: int, profile: Path | None) -> dict:
@@ -353,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes, extrapolated (< 2 min)")
     ap.add_argument("--skip-nbval", action="store_true", help="do not run the notebook suite")
     ap.add_argument("--skip-pipeline", action="store_true", help="do not run the whole job")
+    ap.add_argument("--skip-engines", action="store_true",
+                    help="do not time the regions on Dask and Spark")  # fmt: skip
     ap.add_argument("--json-out", type=Path, help="also write the JSON object here")
     ap.add_argument("--profile", type=Path, metavar="DIR",
                     help="also profile cleaning and regions with pyinstrument into DIR")  # fmt: skip
@@ -405,6 +428,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick:
             details["notes"].append(f"regions_2900_seconds: measured on {n_regions} regions; worker start-up "
                                     "plus 2,900 regions at the steady rate measured after the first chunk")  # fmt: skip
+
+        if args.skip_engines:
+            for key in ("regions_spark_ratio", "regions_dask_ratio"):
+                details["skipped"][key] = "--skip-engines"
+        else:
+            _log("engines ...")
+            engines = bench_region_engines(n_regions)
+            for key in ("regions_spark_ratio", "regions_dask_ratio"):
+                result[key] = engines.get(key)
+                if "skipped" in engines:
+                    details["skipped"][key] = engines["skipped"]
+            details["region_engines"] = engines.get("details")
 
         if args.skip_pipeline:
             for key in ("pipeline_seconds", "report_all_seconds", "report_html_seconds"):

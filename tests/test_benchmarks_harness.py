@@ -35,3 +35,11 @@ def test_goal_checks_match_the_declared_direction():
     assert bench._meets("clean_1m_speedup_vs_rowwise", 19.9) is False
     assert bench._meets("clean_1m_speedup_vs_rowwise", 20.0) is True
     assert bench._meets("nbval_seconds", None) is None
+
+
+def test_engine_ratios_are_figures_with_goals():
+    # issue 20: Spark local[2] within 1.3x and Dask within 1.2x of the local pool
+    for key, bound in (("regions_spark_ratio", 1.3), ("regions_dask_ratio", 1.2)):
+        assert key in bench.FIGURES
+        assert bench._meets(key, bound) is True
+        assert bench._meets(key, bound + 0.01) is False

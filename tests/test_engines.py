@@ -76,3 +76,32 @@ def test_duckdb_reads_every_table_by_glob(processed, expected):
             if str(dtype).startswith("datetime64"):
                 assert types[column] == "TIMESTAMP", (kind, column)
         assert sorted(frame["year"]) == sorted(expected[kind]["year"]), kind
+
+
+def test_dask_reads_every_table(processed, expected):
+    dd = pytest.importorskip("dask.dataframe", reason="dask comes with the [scale] extra")
+    for kind in KINDS:
+        ddf = dd.read_parquet(processed / kind,
+                              dataset={"partitioning": {"flavor": "hive",
+                                                        "schema": YEAR_PARTITIONING.schema}})  # fmt: skip
+        assert ddf.dtypes["year"] == "int64", kind
+        frame = ddf.compute()
+        assert len(frame) == len(expected[kind]), kind
+        assert (frame["year"] >= 2022).sum() == (expected[kind]["year"] >= 2022).sum(), kind
+        for column, dtype in expected[kind].dtypes.items():
+            if str(dtype).startswith("datetime64"):
+                assert str(frame[column].dtype) == "datetime64[us]", (kind, column)
+
+
+def test_spark_reads_every_table(spark, processed, expected):
+    from pyspark.sql import functions as F
+
+    for kind in KINDS:
+        sdf = spark.read.parquet(str(processed / kind))
+        sdf = sdf.withColumn("year", F.col("year").cast("long"))
+        types = dict(sdf.dtypes)
+        assert types["year"] == "bigint", kind
+        assert sdf.count() == len(expected[kind]), kind
+        for column, dtype in expected[kind].dtypes.items():
+            if str(dtype).startswith("datetime64"):
+                assert types[column] == "timestamp_ntz", (kind, column)

@@ -519,6 +519,8 @@ def _forecast_spark(long, fn, *, workers, progress, spark=None) -> pd.DataFrame:
             # PySpark 4.x warns on every pandas conversion that it does not fully support
             # pandas >= 3; this path is tested to give the local pool's results bit for bit.
             warnings.filterwarnings("ignore", _PANDAS3_WARNING, FutureWarning)
+            # PySpark's toPandas passes pandas 3.1's deprecated copy= to Arrow's conversion
+            warnings.filterwarnings("ignore", "The copy keyword is deprecated", Warning)
             sdf = spark.createDataFrame(long.astype({"region": object, "measure": object}))
             return sdf.groupBy("region").applyInPandas(fn, schema=SPARK_SCHEMA).toPandas()
     finally:

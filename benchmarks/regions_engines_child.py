@@ -1,0 +1,68 @@
+"""Child process of the engines benchmark: ``python benchmarks/regions_engines_child.py N``.
+
+Forecasts every target for ``N`` synthetic regions (one long frame, as ``scale.region_frames``
+gives it) with ``scale.forecast_all_regions`` on the local pool, Dask (processes) and Spark
+(``local[2]``), each on 2 workers, in one process and one run: local, Dask, Spark, local
+again, so the ratios see the same spell of host load (the local time is the mean of its two
+runs). Spark's session is started before its run and timed apart (a cluster is up already).
+Checks that every engine's frame equals the local pool's exactly. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("n", type=int)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    import pandas as pd
+
+    from tianxin_analysis import scale
+
+    long = pd.concat([pdf.assign(region=name)
+                      for name, pdf in scale.synthetic_region_frames(args.n)], ignore_index=True)  # fmt: skip
+    kw = {"year": 2024, "as_of_month": 9, "workers": args.workers, "progress": False}
+    seconds: dict[str, list[float]] = {}
+    results: dict[str, pd.DataFrame] = {}
+
+    def timed(engine: str, **extra) -> None:
+        t0 = time.perf_counter()
+        results[engine] = scale.forecast_all_regions(long, engine=engine, **kw, **extra)
+        seconds.setdefault(engine, []).append(time.perf_counter() - t0)
+
+    timed("local")
+    timed("dask")
+    t0 = time.perf_counter()
+    spark = scale.spark_session(args.workers)
+    spark_session_seconds = time.perf_counter() - t0
+    timed("spark", spark=spark)
+    timed("local")
+    identical = {}
+    for engine in ("dask", "spark"):
+        try:
+            pd.testing.assert_frame_equal(results[engine], results["local"], check_exact=True)
+            identical[engine] = True
+        except AssertionError:
+            identical[engine] = False
+    local = sum(seconds["local"]) / len(seconds["local"])
+    print(json.dumps({
+        "regions": args.n, "rows_in": len(long), "rows_out": len(results["local"]),
+        "workers": args.workers, "local_seconds": seconds["local"],
+        "dask_seconds": seconds["dask"][0], "spark_seconds": seconds["spark"][0],
+        "spark_session_seconds": spark_session_seconds,
+        "regions_dask_ratio": seconds["dask"][0] / local,
+        "regions_spark_ratio": seconds["spark"][0] / local,
+        "identical": identical, "load_average": os.getloadavg(),
+    }))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
