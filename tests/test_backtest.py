@@ -261,7 +261,10 @@ def test_methods_doc_tables_are_written_between_their_markers(tmp_path):
                          "low": [0.8], "high": [1.0], "n": [10]})  # fmt: skip
     tables = {"goals": goals, "annual": head, "ytd": head.assign(scope="month 3")}
     md = bt.goals_markdown(goals)
-    assert "| a \\| b | 0.500 [0.400, 0.600] | <= 0.6 | yes |" in md and "| c | 1.200 | <= 1.0 | **no** |" in md
+    assert (
+        "| a \\| b | 0.500 [0.400, 0.600] | <= 0.6 | yes |" in md
+        and "| c | 1.200 | <= 1.0 | **no** |" in md
+    )
     doc = tmp_path / "methods.md"
     body = "".join(f"x\n{a}\nold\n{b}\n" for a, b in bt.DOC_MARKERS.values())
     doc.write_text(body + "tail\n", encoding="utf-8")
@@ -285,9 +288,15 @@ def test_methods_doc_carries_the_generated_table_markers():
 
 def test_ets_level_and_damping_are_the_grid_pair_of_highest_likelihood():
     from tianxin_analysis.forecast import year_end_from_ytd
-    from tianxin_analysis.forecast.ytd import (ETS_DAMPING_GRID, ETS_LEVEL_GRID, ETS_PARAMS,
-                                               ets_grid_params, ets_history, ets_model,
-                                               monthly_matrix)  # fmt: skip
+    from tianxin_analysis.forecast.ytd import (
+        ETS_DAMPING_GRID,
+        ETS_LEVEL_GRID,
+        ETS_PARAMS,
+        ets_grid_params,
+        ets_history,
+        ets_model,
+        monthly_matrix,  # fmt: skip
+    )
 
     s = bt.packaged_monthly_series()["a10"]
     hist = s[(s.index.year >= 1999) & (s.index.year <= 2004)]
@@ -304,8 +313,11 @@ def test_ets_level_and_damping_are_the_grid_pair_of_highest_likelihood():
 def test_ytd_weight_and_spread_defaults_are_the_tuning_half_choice():
     # ETS_WEIGHT_BY_MONTH, SPREAD_SCALE_BY_MONTH and PRIOR_SD_BY_MONTH must be what tune_ytd
     # gives on the tuning half alone (no hand edits, no reporting series).
-    from tianxin_analysis.forecast.ytd import (ETS_WEIGHT_BY_MONTH, PRIOR_SD_BY_MONTH,
-                                               SPREAD_SCALE_BY_MONTH)  # fmt: skip
+    from tianxin_analysis.forecast.ytd import (
+        ETS_WEIGHT_BY_MONTH,
+        PRIOR_SD_BY_MONTH,
+        SPREAD_SCALE_BY_MONTH,  # fmt: skip
+    )
 
     split = bt.load_backtest_split()
     tuning = {k: v for k, v in bt.packaged_monthly_series().items()

@@ -140,13 +140,19 @@ def test_per_table_interval_scales_are_tuned_on_tuning_series_alone(monkeypatch)
 
 
 def test_a_yearbook_panel_of_peers_brings_its_table_interval_scale():
-    from tianxin_analysis.forecast.panel import annual_with_peers, district_peers, interval_scale_for
+    from tianxin_analysis.forecast.panel import (
+        annual_with_peers,
+        district_peers,
+        interval_scale_for,
+    )
 
     peers = district_peers("rd_intensity", peers_path="absent.csv")
     assert peers.attrs["panel_table"] == "rd-intensity-by-region"
     own = pd.Series([2.0, 2.1, 2.3, 2.4], index=range(2019, 2023))
     r = annual_with_peers(own, peers)
-    panel = pd.concat([peers, pd.DataFrame({"series": "本区", "year": own.index, "value": own.to_numpy()})])
+    panel = pd.concat(
+        [peers, pd.DataFrame({"series": "本区", "year": own.index, "value": own.to_numpy()})]
+    )
     k = interval_scale_for("rd-intensity-by-region")
     assert k != interval_scale_for(None)
     same = annual_panel_result(panel, "本区", interval_scale=k)

@@ -45,11 +45,12 @@ INTERVAL_SCALE_BY_TABLE = {
     "tech-market-outflow-value": 0.58,
 }
 
+PANEL_COLUMNS = ["point", "lower", "upper", "lower95", "upper95", "p_meet", "method"]
+
 
 def interval_scale_for(table: str | None) -> float:
     """The interval scale of yearbook panel ``table`` (INTERVAL_SCALE when it has none)."""
     return INTERVAL_SCALE_BY_TABLE.get(table or "", INTERVAL_SCALE)
-PANEL_COLUMNS = ["point", "lower", "upper", "lower95", "upper95", "p_meet", "method"]
 
 
 def _prepare(panel: pd.DataFrame) -> pd.DataFrame:
@@ -171,7 +172,9 @@ def annual_panel(panel: pd.DataFrame, horizon: int = 1,
     ``series`` with ``point`` (median), ``lower``/``upper`` (80%), ``lower95``/``upper95``,
     ``p_meet`` and ``method``. ``interval_scale``: the factor on the predictive spread
     (default INTERVAL_SCALE; ``interval_scale_for(table)`` for a yearbook panel)."""
-    fit = panel_fit(panel, horizon, interval_scale=INTERVAL_SCALE if interval_scale is None else interval_scale)
+    fit = panel_fit(
+        panel, horizon, interval_scale=INTERVAL_SCALE if interval_scale is None else interval_scale
+    )
     out = annual_panel_quantiles(fit)
     p = np.full(len(fit), np.nan)
     if target is not None:
@@ -199,7 +202,9 @@ def annual_panel_result(panel: pd.DataFrame, series: str, horizon: int = 1,
     """``annual_panel``'s forecast of one ``series`` of ``panel`` as a ``ForecastResult``
     (quantiles, p_meet and chart draws from the same Student-t), with the peers' group drift
     and the weight on the series' own drift in ``details``."""
-    fit = panel_fit(panel, horizon, interval_scale=INTERVAL_SCALE if interval_scale is None else interval_scale)
+    fit = panel_fit(
+        panel, horizon, interval_scale=INTERVAL_SCALE if interval_scale is None else interval_scale
+    )
     if series not in fit.index:
         raise KeyError(f"series {series!r} not in the panel (面板中没有该序列)")
     r = fit.loc[series]
@@ -272,7 +277,9 @@ def annual_with_peers(series: pd.Series, peers: pd.DataFrame | None, horizon: in
     if peers is None or peers.empty or s.empty:
         return annual(series, horizon=horizon, target=target, comparator=comparator,
                       tolerance=tolerance, seed=seed)  # fmt: skip
-    own = pd.DataFrame({"series": DISTRICT_SERIES, "year": s.index.astype(int), "value": s.to_numpy()})
+    own = pd.DataFrame(
+        {"series": DISTRICT_SERIES, "year": s.index.astype(int), "value": s.to_numpy()}
+    )
     scale = interval_scale_for(peers.attrs.get("panel_table"))
     panel = pd.concat([peers[peers["series"] != DISTRICT_SERIES], own], ignore_index=True)
     return annual_panel_result(panel, DISTRICT_SERIES, horizon, target, comparator=comparator,
