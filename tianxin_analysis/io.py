@@ -550,6 +550,22 @@ _BRT_CELL_STRINGS = frozenset({6, 8})  # BrtCellSt, BrtFmlaString
 _BRT_SST_ITEM = 19
 
 
+def _varint(buf: bytes, pos: int, most: int) -> tuple[int, int]:
+    """A little-endian 7-bit varint of at most ``most`` bytes at ``pos``: (value, next
+    position), the position -1 when ``buf`` ends first."""
+    value = shift = 0
+    for _ in range(most):
+        if not 0 <= pos < len(buf):
+            return 0, -1
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    return value, pos
+
+
 def _biff12_records(f) -> Iterator[tuple[int, bytes]]:
     """(record type, payload) of a BIFF12 stream: type and size are 7-bit varints (type in
     up to 2 bytes, size in up to 4), MS-XLSB 2.1.4."""
@@ -565,26 +581,10 @@ def _biff12_records(f) -> Iterator[tuple[int, bytes]]:
         if pos >= len(buf):
             return
         start = pos
-        rtype = shift = 0
-        for _ in range(2):
-            if pos >= len(buf):
-                return  # truncated: the workbook reader reports it
-            b = buf[pos]
-            pos += 1
-            rtype |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        size = shift = 0
-        for _ in range(4):
-            if pos >= len(buf):
-                return  # truncated: the workbook reader reports it
-            b = buf[pos]
-            pos += 1
-            size |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
+        rtype, pos = _varint(buf, pos, 2)
+        size, pos = _varint(buf, pos, 4)
+        if pos < 0:
+            return  # truncated: the workbook reader reports it
         while len(buf) - pos < size:  # a long record: read on
             more = b"" if eof else f.read(max(_XLSX_SCAN_CHUNK, size))
             if not more:
