@@ -195,6 +195,7 @@ def draw_charts(
 _CSS = """
 .banner.scenario{background:#E8F0FB;border-color:#1F4E89;color:#1F4E89;font-weight:bold}
 tr.data-note td{color:#7A4F00;background:#FFF8E6;font-size:.9em}
+table.status td.num,table.status td[class^="status-"]{white-space:nowrap}
 body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;
   color:#222;max-width:1100px;margin:24px auto;padding:0 16px;line-height:1.5}
 h1{font-size:26px;margin:0 0 4px} h2{font-size:20px;border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
