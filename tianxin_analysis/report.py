@@ -451,13 +451,15 @@ def render_pdf(
     ) as table:
         head = table.row()
         for h, w in zip(headers, widths, strict=True):
-            head.cell(_two_line_header(pdf, h, w))
+            head.cell(_balanced_lines(pdf, h, w))
         for row, code, note in zip(rows, codes, status_notes(evaluation), strict=True):
             colour = STATUS_COLOURS.get(code, STATUS_COLOURS["unknown"])
             r = table.row()
             for i, text in enumerate(row):
                 if i == status_col:
                     r.cell(text, style=FontFace(color=_rgb(colour), fill_color=_rgb(_tint(colour))))
+                elif i == 0:  # names wrap into even lines
+                    r.cell(_balanced_lines(pdf, _pdf_text(text), widths[0]))
                 else:
                     r.cell(_pdf_text(text))
             if note:
@@ -552,13 +554,20 @@ def _pdf_status_widths(pdf: FPDF, headers: Sequence[str], rows: Sequence[Sequenc
     return table_widths(headers, rows, pdf.epw, pdf.get_string_width, pad=2 * pdf.c_margin + 0.8)
 
 
-def _two_line_header(pdf: FPDF, header: str, width: float) -> str:
-    """``header`` broken at its middle when it does not fit ``width`` mm on one line (fpdf2
-    fills the first line greedily: 完成概/率)."""
-    if pdf.get_string_width(header) + 2 * pdf.c_margin <= width:
-        return header
-    k = (len(header) + 1) // 2
-    return f"{header[:k]}\n{header[k:]}"
+def _balanced_lines(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` broken into lines of even length when it does not fit ``width`` mm on one
+    line (fpdf2 fills lines greedily: 完成概/率, 高新技术企业数/量)."""
+    room = width - 2 * pdf.c_margin
+    if pdf.get_string_width(text) <= room or "\n" in text:
+        return text
+    n = int(np.ceil(pdf.get_string_width(text) / room))
+    while n < len(text):
+        k = -(-len(text) // n)  # characters a line
+        parts = [text[i : i + k] for i in range(0, len(text), k)]
+        if all(pdf.get_string_width(p) <= room for p in parts):
+            return "\n".join(parts)
+        n += 1
+    return text
 
 
 def _pdf_text(value: object, width: float = _PDF_CELL_WIDTH) -> str:
