@@ -369,3 +369,15 @@ def test_html_only_refresh_draws_in_process(evaluation, tmp_path, monkeypatch):
     monkeypatch.setattr(_workers, "process_pool", no_pool)
     written = report.build_briefing(evaluation, tmp_path, progress=False, only="html")
     assert [p.name for p in written] == ["briefing.html"]
+
+
+def test_html_status_cells_keep_to_one_line(evaluation):
+    """Seen in headless Chromium: the browser squeezed the status column (难以完/成) to widen
+    the forecast column; number and status cells are kept on one line, names wrap."""
+    page = lxml_html.fromstring(report.render_html(evaluation, []))
+    css = " ".join(page.xpath("//style/text()"))
+    assert 'table.status td.num,table.status td[class^="status-"]{white-space:nowrap}' in css
+    row = page.xpath("//table[@class='status']//tbody/tr")[0]
+    cells = row.xpath("./td")
+    assert all("num" in (c.get("class") or "") or (c.get("class") or "").startswith("status-")
+               for c in cells[1:])  # fmt: skip

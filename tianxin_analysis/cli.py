@@ -194,7 +194,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if getattr(args, "target", None) or getattr(args, "targets", None) is not None:
         args.reports = args.reports / SCENARIO_SUBDIR  # a what-if never replaces the briefing
-    with _publishing_reports(args) as stage:
+    from .publish import reading
+
+    # One processed set for everything this run reads (forecast and notebooks): a `tianxin
+    # clean` publishing meanwhile waits for us before swapping in its set.
+    with reading(getattr(args, "processed", PROCESSED_DIR)), _publishing_reports(args) as stage:
         _write_reports(args, stage, progress)
     print(f"已发布 published: {args.reports}（运行编号 run id {stage.run_id}，见 see run.json）")
     return 0

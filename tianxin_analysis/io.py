@@ -29,7 +29,7 @@ import re
 import stat
 import unicodedata
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -506,7 +506,8 @@ def _check_xlsx_bounds(data: bytes, name: str, limits: ReadLimits) -> None:
             except (zipfile.BadZipFile, EOFError, OSError, ValueError):
                 return  # damaged: the workbook reader says so
             if is_sheet:
-                _refuse_large_sheet(where, cells, max_row, max_col, limits)
+                _refuse_sheet_size(where, cells, max_row, max_col, limits)
+        _check_xlsb_parts(zf, name, limits)
 
 
 def _scan_xlsx_part(
@@ -554,7 +555,7 @@ def _chunk_extent(buf: bytes, max_row: int, max_col: int) -> tuple[int, int]:
     return max_row, max(max_col, 1)
 
 
-def _refuse_large_sheet(
+def _refuse_sheet_size(
     where: str, cells: int, max_row: int, max_col: int, limits: ReadLimits
 ) -> None:
     """Refuse a sheet with more cells, or a used range larger, than ``limits.max_cells``."""
@@ -571,6 +572,94 @@ def _refuse_large_sheet(
             f"sheet range too large (farthest cell at row {max_row:,}, column {max_col:,})",
             area, "max_cells",
         )  # fmt: skip
+
+
+# BIFF12 (xlsb) record types: a row header, the cell records (each opens with its column),
+# the two whose value is a string, and a shared string.
+_BRT_ROW_HDR = 0
+_BRT_CELLS = frozenset(range(1, 12))
+_BRT_CELL_STRINGS = frozenset({6, 8})  # BrtCellSt, BrtFmlaString
+_BRT_SST_ITEM = 19
+
+
+def _varint(buf: bytes, pos: int, most: int) -> tuple[int, int]:
+    """A little-endian 7-bit varint of at most ``most`` bytes at ``pos``: (value, next
+    position), the position -1 when ``buf`` ends first."""
+    value = shift = 0
+    for _ in range(most):
+        if not 0 <= pos < len(buf):
+            return 0, -1
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    return value, pos
+
+
+def _biff12_records(f) -> Iterator[tuple[int, bytes]]:
+    """(record type, payload) of a BIFF12 stream: type and size are 7-bit varints (type in
+    up to 2 bytes, size in up to 4), MS-XLSB 2.1.4."""
+    buf = b""
+    pos = 0
+    eof = False
+    while True:
+        if not eof and len(buf) - pos < 6 + (1 << 16):  # room for a header and most payloads
+            more = f.read(_XLSX_SCAN_CHUNK)
+            eof = not more
+            buf = buf[pos:] + more
+            pos = 0
+        if pos >= len(buf):
+            return
+        start = pos
+        rtype, pos = _varint(buf, pos, 2)
+        size, pos = _varint(buf, pos, 4)
+        if pos < 0:
+            return  # truncated: the workbook reader reports it
+        while len(buf) - pos < size:  # a long record: read on
+            more = b"" if eof else f.read(max(_XLSX_SCAN_CHUNK, size))
+            if not more:
+                return
+            buf, pos, start = buf[start:] + more, pos - start, 0
+        yield rtype, buf[pos : pos + size]
+        pos += size
+
+
+def _check_xlsb_parts(zf: zipfile.ZipFile, name: str, limits: ReadLimits) -> None:
+    """The bounds of :func:`_check_xlsx_bounds` for an xlsb (binary sheets, read by
+    python-calamine, which lays a sheet out densely too): each sheet's records are walked
+    for its cell count and farthest cell, and string cells and shared strings for length."""
+    for info in zf.infolist():
+        part = info.filename
+        is_sheet = part.startswith("xl/worksheets/") and part.endswith(".bin")
+        if not is_sheet and part != "xl/sharedStrings.bin":
+            continue
+        where = f"{name} ({part})"
+        cells = max_row = max_col = 0
+        row = 0
+        try:
+            with zf.open(info) as f:
+                for rtype, data in _biff12_records(f):
+                    chars = None
+                    if rtype == _BRT_ROW_HDR and len(data) >= 4:
+                        row = int.from_bytes(data[:4], "little")
+                    elif rtype in _BRT_CELLS and len(data) >= 4:
+                        cells += 1
+                        max_row = max(max_row, row + 1)
+                        max_col = max(max_col, int.from_bytes(data[:4], "little") + 1)
+                        if rtype in _BRT_CELL_STRINGS and len(data) >= 12:
+                            chars = int.from_bytes(data[8:12], "little")
+                    elif rtype == _BRT_SST_ITEM and len(data) >= 5:
+                        chars = int.from_bytes(data[1:5], "little")
+                    if chars is not None and chars > limits.max_cell_chars:
+                        raise limits.refuse(where, "单元格文字过长", "cell text too long",
+                                            chars, "max_cell_chars")  # fmt: skip
+                    if cells > limits.max_cells:
+                        break
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+            return  # damaged: the workbook reader says so
+        _refuse_sheet_size(where, cells, max_row, max_col, limits)
 
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

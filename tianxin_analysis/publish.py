@@ -20,7 +20,9 @@ Every command that writes (``clean`` into ``data/processed``; ``forecast``, ``re
    parameters, input hashes and every file of the set with its SHA-256 and the run that
    wrote it. Then the stage and the destination are exchanged in one ``renameat2`` call
    (Linux; elsewhere two renames, which the next run completes if interrupted in between).
-   Readers see the whole previous set or the whole new one.
+   Readers see the whole previous set or the whole new one; a reader that reads several
+   files holds :func:`reading` (a shared OS lock beside the folder), and the swap waits
+   until no reader holds it, so one read never mixes two sets.
 4. On any error, or when killed, the destination is untouched; the stage is removed (a
    killed run's stage is removed by the next run on that folder). Disk full, read-only
    folders and denied permissions become :class:`~tianxin_analysis.errors.OutputError`.
@@ -41,6 +43,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -65,6 +68,10 @@ _OUTPUT_ERRNOS = {
 def _lock_path(dest: Path) -> Path:
     """The lock file beside an output folder (``.<name>.lock``)."""
     return dest.parent / f".{dest.name}.lock"
+
+
+def _read_lock_path(dest: Path) -> Path:
+    return dest.parent / f".{dest.name}.read.lock"
 
 
 def _stage_prefix(dest: Path) -> str:
@@ -251,6 +258,79 @@ def _locked(dest: Path, command: str) -> Iterator[str | None]:
         with contextlib.suppress(OSError):
             path.write_text("", encoding="utf-8")  # no holder any more
         lock.release()
+
+
+# ---- readers and the swap --------------------------------------------------------------------
+
+# How long a publish waits for readers of the old set before its swap, and a reader for a
+# swap under way (a swap takes milliseconds; readers hold the set while they read it).
+READERS_WAIT_SECONDS = 600.0
+SWAP_WAIT_SECONDS = 60.0
+
+
+@contextlib.contextmanager
+def _flock(dest: Path, exclusive: bool, timeout: float) -> Iterator[bool]:
+    """An OS lock (``fcntl.flock``) on ``dest``'s read lock file, shared or exclusive; yields
+    False without locking where that is not possible (no fcntl, a folder that cannot hold
+    the lock file): readers then still have ``Stage.changed_inputs``."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield False
+        return
+    path = _read_lock_path(dest)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        yield False
+        return
+    try:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(str(path)) from None
+                time.sleep(0.05)
+        yield True
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def reading(folder: str | os.PathLike[str], timeout: float = SWAP_WAIT_SECONDS) -> Iterator[None]:
+    """Read a published folder as one set: while this is held, :func:`publish` of the same
+    folder waits before swapping in a new set, so every file read belongs to the same run
+    (``tianxin forecast``/``report``/``all`` hold it over ``data/processed`` while they read it).
+    Many readers may hold it at once. Raises :class:`OutputError` when a swap does not end
+    within ``timeout`` seconds."""
+    dest = Path(os.path.abspath(folder))
+    try:
+        with _flock(dest, exclusive=False, timeout=timeout):
+            yield
+    except TimeoutError:
+        raise OutputError(
+            "等待另一次运行替换数据目录超时，请稍后重新运行",
+            "timed out waiting for another run to swap in the folder; run again later",
+            file=str(dest),
+        ) from None
+
+
+def _swap_when_unread(stage: Path, dest: Path) -> None:
+    """``_swap`` once no reader holds ``dest`` (see :func:`reading`)."""
+    try:
+        with _flock(dest, exclusive=True, timeout=READERS_WAIT_SECONDS):
+            _swap(stage, dest)
+    except TimeoutError:
+        raise OutputError(
+            f"数据目录正被读取，等待 {READERS_WAIT_SECONDS:.0f} 秒后仍未结束，本次结果未发布；请稍后重新运行",
+            "the folder is still being read by another run; nothing was published, run again "
+            "later",
+            file=str(dest),
+        ) from None
 
 
 # ---- staging and the swap ------------------------------------------------------------------
@@ -495,7 +575,7 @@ def publish(
             _carry_over(stage)
             atomic_write_text(stage_path / MANIFEST_NAME,
                               json.dumps(_manifest(stage), ensure_ascii=False, indent=2) + "\n")  # fmt: skip
-            _swap(stage_path, dest)
+            _swap_when_unread(stage_path, dest)
         except Exception as exc:
             cause = _output_cause(exc, stage_path)
             shutil.rmtree(stage_path, ignore_errors=True)

@@ -195,6 +195,7 @@ def draw_charts(
 _CSS = """
 .banner.scenario{background:#E8F0FB;border-color:#1F4E89;color:#1F4E89;font-weight:bold}
 tr.data-note td{color:#7A4F00;background:#FFF8E6;font-size:.9em}
+table.status td.num,table.status td[class^="status-"]{white-space:nowrap}
 body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;
   color:#222;max-width:1100px;margin:24px auto;padding:0 16px;line-height:1.5}
 h1{font-size:26px;margin:0 0 4px} h2{font-size:20px;border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
@@ -450,13 +451,15 @@ def render_pdf(
     ) as table:
         head = table.row()
         for h, w in zip(headers, widths, strict=True):
-            head.cell(_two_line_header(pdf, h, w))
+            head.cell(_balanced_lines(pdf, h, w))
         for row, code, note in zip(rows, codes, status_notes(evaluation), strict=True):
             colour = STATUS_COLOURS.get(code, STATUS_COLOURS["unknown"])
             r = table.row()
             for i, text in enumerate(row):
                 if i == status_col:
                     r.cell(text, style=FontFace(color=_rgb(colour), fill_color=_rgb(_tint(colour))))
+                elif i == 0:  # names wrap into even lines
+                    r.cell(_balanced_lines(pdf, _pdf_text(text), widths[0]))
                 else:
                     r.cell(_pdf_text(text))
             if note:
@@ -551,13 +554,20 @@ def _pdf_status_widths(pdf: FPDF, headers: Sequence[str], rows: Sequence[Sequenc
     return table_widths(headers, rows, pdf.epw, pdf.get_string_width, pad=2 * pdf.c_margin + 0.8)
 
 
-def _two_line_header(pdf: FPDF, header: str, width: float) -> str:
-    """``header`` broken at its middle when it does not fit ``width`` mm on one line (fpdf2
-    fills the first line greedily: 完成概/率)."""
-    if pdf.get_string_width(header) + 2 * pdf.c_margin <= width:
-        return header
-    k = (len(header) + 1) // 2
-    return f"{header[:k]}\n{header[k:]}"
+def _balanced_lines(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` broken into lines of even length when it does not fit ``width`` mm on one
+    line (fpdf2 fills lines greedily: 完成概/率, 高新技术企业数/量)."""
+    room = width - 2 * pdf.c_margin
+    if pdf.get_string_width(text) <= room or "\n" in text:
+        return text
+    n = int(np.ceil(pdf.get_string_width(text) / room))
+    while n < len(text):
+        k = -(-len(text) // n)  # characters a line
+        parts = [text[i : i + k] for i in range(0, len(text), k)]
+        if all(pdf.get_string_width(p) <= room for p in parts):
+            return "\n".join(parts)
+        n += 1
+    return text
 
 
 def _pdf_text(value: object, width: float = _PDF_CELL_WIDTH) -> str:

@@ -26,8 +26,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from ..errors import InputFileError
+from ..io import read_yaml_document
 from . import _dist
 from .annual import annual
 from .panel import annual_with_peers, resolve_peers
@@ -648,8 +649,8 @@ def load_stage_probabilities(source: str | os.PathLike[str] | Mapping | None) ->
         return dict(source)
     path = os.fspath(source)
     if path.endswith((".yaml", ".yml")):
-        with open(path, encoding="utf-8") as fh:
-            return dict(yaml.safe_load(fh))
+        return dict(read_yaml_document(path, InputFileError, ("阶段概率文件", "stage probabilities file"),
+                                       "stage: probability"))  # fmt: skip
     t = pd.read_csv(path)
     if "pipeline" in t.columns:
         return {
