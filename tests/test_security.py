@@ -264,7 +264,8 @@ def test_control_characters_stripped_on_the_way_in_and_escaped_when_printed(tmp_
 
 # A footer row as an export prints it: the person who filled in the form and how to reach them.
 _FOOTER = "填表人：张三丰 电话：13812345678 身份证号：110101199003074514 邮箱：zhangsf@example.com"
-_PHONE = re.compile(rb"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")  # not inside a hex digest
+# not inside a hex digest or run id (run.json, lineage.json hold sha256 values)
+_PHONE = re.compile(rb"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
 _ID_CARD = re.compile(rb"(?<![0-9A-Za-z])[1-8][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 _EMAIL = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{2,}")
 
@@ -344,3 +345,18 @@ def test_as_of_before_the_plan_year_is_a_message(tmp_path, as_of):
     # that is the message; with --year 2024 the month is checked against the plan year
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "数据截至月份早于计划年度" in proc.stderr and as_of in proc.stderr
+
+
+def test_stage_probabilities_yaml_is_bounded_too(tmp_path):
+    """The pipelines' stage probabilities file goes through the bounded YAML reader (it was
+    read with yaml.safe_load, which expands an alias bomb)."""
+    from tianxin_analysis.forecast.models import load_stage_probabilities
+
+    path = tmp_path / "stages.yaml"
+    path.write_text("评审中: 0.7\n" + _billion_laughs(), encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(TianxinError, match="别名") as err:
+        load_stage_probabilities(path)
+    assert time.perf_counter() - start < 2.0 and "stages.yaml" in str(err.value)
+    path.write_text("评审中: 0.7\n申报中: 0.4\n", encoding="utf-8")
+    assert load_stage_probabilities(path) == {"评审中": 0.7, "申报中": 0.4}
