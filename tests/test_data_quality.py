@@ -66,3 +66,25 @@ def test_uscc_region_review_lists_codes_from_elsewhere_without_dropping_them():
     assert review["enterprise_name"].tolist() == ["乙", "丙"]
     assert len(table) == 4  # nothing dropped
     assert uscc_region_review({"hitech_certificates": table.iloc[[0, 3]]}).empty
+
+
+def test_uscc_region_summary_counts_enterprises_and_rows_outside_hunan_first():
+    from bad_inputs import uscc_codes
+
+    from tianxin_analysis.data.quality import uscc_region_review, uscc_region_summary
+
+    beijing = uscc_codes(np.array([30_000_002]), admin="110108")[0]
+    yuelu = uscc_codes(np.array([30_000_003, 30_000_004]), admin="430104")
+    furong = uscc_codes(np.array([30_000_005]), admin="430102")[0]
+    home = uscc_codes(np.array([30_000_006]))[0]
+    codes = [home, yuelu[0], yuelu[0], yuelu[1], furong, beijing]  # yuelu[0] listed twice
+    table = pd.DataFrame({
+        "enterprise_name": list("甲乙乙丙丁戊"), "uscc": codes,
+        "source_file": "f.xlsx", "source_row": range(2, 8),
+    })  # fmt: skip
+    summary = uscc_region_summary(uscc_region_review({"tech_sme_registrations": table}))
+    assert summary["scope_zh"].str.startswith(("省外", "省内区外")).tolist() == [True, True]
+    assert summary["scope_zh"].iloc[0].startswith("省外")  # outside Hunan comes first
+    assert summary[["enterprises", "rows"]].to_numpy().tolist() == [[1, 1], [3, 4]]
+    assert summary["top_region_codes"].tolist() == ["110108", "430104、430102"]
+    assert uscc_region_summary(uscc_region_review({"x": table.iloc[[0]]})).empty

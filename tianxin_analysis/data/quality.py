@@ -125,3 +125,20 @@ def uscc_region_review(
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["prominent", "kind", "uscc"], ascending=[False, True, True],
                            kind="stable").reset_index(drop=True)  # fmt: skip
+
+
+def uscc_region_summary(review: pd.DataFrame) -> pd.DataFrame:
+    """Counts of :func:`uscc_region_review`: one row per kind and scope (outside Hunan first),
+    with the enterprises (distinct credit codes), the rows and the most frequent region codes."""
+    columns = ["kind", "scope_zh", "enterprises", "rows", "top_region_codes"]
+    if review.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = review.groupby(["prominent", "kind", "scope_zh"], sort=True)
+    out = grouped.agg(enterprises=("uscc", "nunique"), rows=("uscc", "size")).reset_index()
+    top = grouped["region_code"].agg(
+        lambda s: "、".join(s.value_counts().sort_index().sort_values(ascending=False,
+                                                                       kind="stable").index[:3])
+    )  # fmt: skip
+    out["top_region_codes"] = top.to_numpy()
+    out = out.sort_values(["prominent", "kind"], ascending=[False, True], kind="stable")
+    return out[columns].reset_index(drop=True)
