@@ -258,7 +258,16 @@ def strip_control_characters(s: Any) -> pd.Series:
 
 # Personal data inside a cell (a footer "填表人：张三 电话：138…", a remark). Python regular
 # expressions (look-arounds), run only on the few cells a cheap RE2 test picks out.
-_PERSONAL_HINT = "[0-9]{7}|@|联系人|填表人|填报人|负责人|经办人"
+# The hint is each pattern below without look-arounds (RE2 has none): a boundary character
+# or the text's edge stands in for them, so every cell a pattern matches is picked, while
+# the credit codes and certificate numbers that fill a quarantine (seven digits in a row,
+# but no phone or ID-card shape at a boundary) are no longer sent through Python's re.
+_PERSONAL_HINT = (
+    r"(?:^|[^0-9])(?:\+?86[- ]?)?1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}(?:[^0-9]|$)"
+    r"|(?:^|[^0-9])\(?0[0-9]{2,3}\)?[- ]?[2-9][0-9]{6,7}(?:[^0-9]|$)"
+    r"|(?:^|[^0-9A-Za-z])[1-8][0-9]{16}[0-9Xx](?:[^0-9A-Za-z]|$)"
+    r"|@|联系人|填表人|填报人|负责人|经办人"
+)
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}(?![0-9])")
 _LANDLINE = re.compile(r"(?<![0-9])(?:\(?0[0-9]{2,3}\)?[- ]?)[2-9][0-9]{6,7}(?![0-9])")
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])[1-8][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
@@ -295,7 +304,7 @@ def mask_personal_data(s: Any) -> pd.Series:
     after 联系人/填表人/填报人/负责人/经办人 replaced by a marker (``MASKS``).
 
     The row keeps its place: only the personal values inside the text are replaced. Cells
-    without a run of seven digits, an "@" or one of those words are not looked at further.
+    without a phone or ID-card shape, an "@" or one of those words are not looked at further.
     """
     t = as_text(as_series(s))
     hint = t.str.contains(_PERSONAL_HINT, regex=True).fillna(False).astype(bool)
