@@ -49,11 +49,11 @@ def test_an_upward_import_breaks_the_layers(tmp_path: Path) -> None:
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    io_py = tmp_path / "tianxin_analysis" / "io.py"
+    io_py = tmp_path / "tianxin_analysis" / "io" / "sniff.py"
     io_py.write_text(
         io_py.read_text(encoding="utf-8") + "\nfrom tianxin_analysis import cli  # noqa: E402\n",
         encoding="utf-8",
     )
     result = _lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "tianxin_analysis.io -> tianxin_analysis.cli" in result.stdout
+    assert "tianxin_analysis.io.sniff -> tianxin_analysis.cli" in result.stdout

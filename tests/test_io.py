@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from tianxin_analysis.errors import InputFileError, SchemaError
 from tianxin_analysis.io import (
     RawSheet,
-    _read_csv,  # the CSV reader both read paths share
     combine_header_rows,
     detect_format,
     find_header_row,
@@ -24,6 +23,7 @@ from tianxin_analysis.io import (
     read_sheets,
     read_yearbook_table,
 )
+from tianxin_analysis.io.csv import _read_csv  # the CSV reader both read paths share
 
 ROWS = [
     ["企业名称", "登记日期", "金额(万元)"],

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tianxin_analysis import io
 from tianxin_analysis.errors import InputFileError
-from tianxin_analysis.io import _SNIFF_BYTES, _blank_to_null, _read_csv
+from tianxin_analysis.io import _arrow_csv
+from tianxin_analysis.io._arrow_csv import _blank_to_null
+from tianxin_analysis.io.csv import _SNIFF_BYTES, _read_csv
 
 # every character str.strip() removes, i.e. every one _cell treats as blank
 _SPACES = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
@@ -104,8 +105,8 @@ def test_encodings_and_fallbacks(data):
 @pytest.mark.parametrize("threaded_rows", [50_000, 0], ids=["one-thread", "two-threads"])
 def test_multi_block_file_keeps_rows_and_blanks(monkeypatch, threaded_rows):
     # small blocks: several chunks per column, and a row longer than a block falls back
-    monkeypatch.setattr(io, "_CSV_BLOCK_SIZE", 1 << 16)
-    monkeypatch.setattr(io, "_THREADED_ROWS", threaded_rows)
+    monkeypatch.setattr(_arrow_csv, "_CSV_BLOCK_SIZE", 1 << 16)
+    monkeypatch.setattr(_arrow_csv, "_THREADED_ROWS", threaded_rows)
     rows = [
         f"{i},{' ' if i % 997 == 0 else ''}{'' if i % 13 else '企业'},\u3000" for i in range(30_000)
     ]

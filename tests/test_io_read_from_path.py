@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tianxin_analysis import io
 from tianxin_analysis.errors import InputFileError
-from tianxin_analysis.io import _HEAD_BYTES, _OLE_MAGIC, _ZIP_MAGIC, read_sheets
+from tianxin_analysis.io import _arrow_csv, read_sheets, sheets
+from tianxin_analysis.io import csv as io_csv
+from tianxin_analysis.io.sniff import _HEAD_BYTES, _OLE_MAGIC, _ZIP_MAGIC
 
 
 def _outcome(path, **kwargs):
@@ -36,7 +37,7 @@ def _outcome(path, **kwargs):
 def _same_as_byte_path(path, monkeypatch):
     new = _outcome(path)
     with monkeypatch.context() as m:
-        m.setattr(io, "_read_streamed_csv", lambda p, limits: None)
+        m.setattr(sheets, "_read_streamed_csv", lambda p, limits: None)
         old = _outcome(path)
     assert new == old
     return new
@@ -86,7 +87,7 @@ def test_missing_empty_and_folder_paths_fail_as_before(tmp_path, monkeypatch):
 def test_a_named_pipe_is_not_opened(tmp_path):
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
-    assert io._open_regular(fifo) is None  # opening it would wait for a writer
+    assert io_csv._open_regular(fifo) is None  # opening it would wait for a writer
 
 
 def test_the_grid_outlives_the_file(tmp_path):
@@ -104,8 +105,11 @@ def test_refused_streamed_file_is_parsed_once_more_only_for_other_encodings(tmp_
     path = tmp_path / "t.csv"
     path.write_text("标题\n名称,金额\n甲,1,多余\n", encoding="utf-8")
     calls = []
-    parse = io._arrow_grid_of
-    monkeypatch.setattr(io, "_arrow_grid_of", lambda *a, **k: calls.append(1) or parse(*a, **k))
+    parse = _arrow_csv._arrow_grid_of
+    counted = lambda *a, **k: calls.append(1) or parse(*a, **k)  # noqa: E731
+    # the streamed path (csv) and the byte path (_arrow_csv._arrow_grid) both parse with it
+    monkeypatch.setattr(io_csv, "_arrow_grid_of", counted)
+    monkeypatch.setattr(_arrow_csv, "_arrow_grid_of", counted)
     grid = read_sheets(path, as_text=True)[0].grid
     assert grid.dtypes.eq(object).all() and len(calls) == 1
 
@@ -126,15 +130,15 @@ def test_arbitrary_files_match_byte_path(tmp_path_factory, data):
 
 def test_every_whitespace_lead_byte_is_a_candidate():
     every = np.arange(256, dtype=np.uint8)
-    maybe = io._may_lead_space(every.copy())
-    assert not (io._WS_LEAD & ~maybe).any()
+    maybe = _arrow_csv._may_lead_space(every.copy())
+    assert not (_arrow_csv._WS_LEAD & ~maybe).any()
     assert maybe.sum() <= 40  # a cheap net: ASCII text and CJK characters stay out of it
 
 
 def test_blank_cells_of_a_sliced_chunk_past_empty_tails():
     arr = pa.array(["x", " ", "", "\u3000", "a\u3000", "\x01", ""], pa.large_string())
     for start in range(len(arr)):
-        got = io._blank_to_null(arr.slice(start)).to_pylist()
+        got = _arrow_csv._blank_to_null(arr.slice(start)).to_pylist()
         want = [None if not v.strip() else v for v in arr.slice(start).to_pylist()]
         assert got == want
 
@@ -145,7 +149,7 @@ def test_file_cut_short_while_read_gives_an_answer_not_a_crash(tmp_path, monkeyp
     path = tmp_path / "t.csv"
     rows = "".join(f"企业{i},{i}\n" for i in range(50_000))
     path.write_text("名称,金额\n" + rows, encoding="utf-8")
-    scan = io._scan_bytes
+    scan = io_csv._scan_bytes
 
     def scan_then_truncate(f, start):
         out = scan(f, start)
@@ -153,7 +157,7 @@ def test_file_cut_short_while_read_gives_an_answer_not_a_crash(tmp_path, monkeyp
             w.truncate(path.read_bytes().rindex(b"\n", 0, 4096) + 1)  # at a row's end
         return out
 
-    monkeypatch.setattr(io, "_scan_bytes", scan_then_truncate)
+    monkeypatch.setattr(io_csv, "_scan_bytes", scan_then_truncate)
     try:
         grid = read_sheets(path, as_text=True)[0].grid
     except InputFileError:
