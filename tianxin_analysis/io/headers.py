@@ -32,11 +32,7 @@ def find_header_row(
     synonyms = {key: [_norm(s) for s in words if _norm(s)] for key, words in required.items()}
     best_row, best_score = None, 0
     for row_no, row in grid.head(max_scan).iterrows():
-        cells = [c for c in (_norm(v) for v in row) if c]
-        score = sum(
-            any(cell == s or cell.startswith(s) for cell in cells for s in words)
-            for words in synonyms.values()
-        )
+        score = _header_score(row, synonyms)
         if score > best_score:
             best_row, best_score = int(row_no), score
     if best_row is None:
@@ -59,19 +55,37 @@ def combine_header_rows(grid: pd.DataFrame, rows: Sequence[int], sep: str = "/")
     """
     block = [[_norm(v) for v in grid.loc[r]] for r in rows]
     width = grid.shape[1]
+    _spread_merged_parents(block, width)
+    return [sep.join(_column_parts(block, c)) for c in range(width)]
+
+
+def _header_score(row: pd.Series, synonyms: Mapping[str, list[str]]) -> int:
+    """How many required columns (each a list of normalised synonyms) a cell of ``row``
+    names: equal to a synonym or starting with it."""
+    cells = [c for c in (_norm(v) for v in row) if c]
+    return sum(
+        any(cell == s or cell.startswith(s) for cell in cells for s in words)
+        for words in synonyms.values()
+    )
+
+
+def _spread_merged_parents(block: list[list[str]], width: int) -> None:
+    """In every row of ``block`` but the last, a blank cell takes the text on its left when a
+    lower row labels that column (a merged parent shows its text in its first column only)."""
     for i in range(len(block) - 1):
         below = [any(block[j][c] for j in range(i + 1, len(block))) for c in range(width)]
         for c in range(1, width):
             if not block[i][c] and below[c] and block[i][c - 1]:
                 block[i][c] = block[i][c - 1]
-    labels = []
-    for c in range(width):
-        parts: list[str] = []
-        for row in block:
-            if row[c] and (not parts or parts[-1] != row[c]):
-                parts.append(row[c])
-        labels.append(sep.join(parts))
-    return labels
+
+
+def _column_parts(block: list[list[str]], c: int) -> list[str]:
+    """The non-blank texts of column ``c`` from top to bottom, a repeated one kept once."""
+    parts: list[str] = []
+    for row in block:
+        if row[c] and (not parts or parts[-1] != row[c]):
+            parts.append(row[c])
+    return parts
 
 
 # ----------------------------------------------------------------------------------------------

@@ -70,58 +70,9 @@ def _sniff(data: bytes, path: Path) -> str:
     name = str(path)
     suffix = path.suffix.lower()
     if data.startswith(_OLE_MAGIC):
-        try:
-            office = msoffcrypto.OfficeFile(_stdio.BytesIO(data))
-        except Exception as exc:  # olefile raises assorted errors on damaged containers
-            raise InputFileError(
-                "OLE 复合文档已损坏或不是 Excel 文件",
-                "OLE compound file is damaged or not an Excel workbook",
-                file=name,
-                found=type(exc).__name__,
-                expected="Excel 97-2003 工作簿 (.xls)",
-            ) from exc
-        kind = type(office).__name__
-        if kind == "OOXMLFile":  # an OLE box holding EncryptionInfo: an encrypted xlsx
-            return "xlsx-encrypted"
-        if kind == "Xls97File":
-            try:
-                encrypted = office.is_encrypted()
-            except Exception as exc:
-                raise InputFileError(
-                    "xls 文件已损坏",
-                    "xls file is damaged",
-                    file=name,
-                    found=type(exc).__name__,
-                ) from exc
-            return "xls-encrypted" if encrypted else "xls"
-        raise InputFileError(
-            "这是其他 Office 文档，不是 Excel 工作簿",
-            "this is another Office document, not an Excel workbook",
-            file=name,
-            found=kind,
-            expected="xlsx / xls",
-        )
+        return _sniff_ole(data, name)
     if data.startswith(_ZIP_MAGIC):
-        try:
-            with zipfile.ZipFile(_stdio.BytesIO(data)) as zf:
-                names = set(zf.namelist())
-        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
-            raise InputFileError(
-                "xlsx 文件已损坏或不完整 (压缩包无法打开，可能下载中断)",
-                "xlsx file is damaged or truncated (zip container cannot be opened)",
-                file=name,
-                found=str(exc),
-                expected="完整的 xlsx 工作簿 (a complete xlsx workbook)",
-            ) from exc
-        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-            return "xlsx"
-        raise InputFileError(
-            "压缩包不是 Excel 工作簿",
-            "zip archive is not an Excel workbook",
-            file=name,
-            found=sorted(names)[:5],
-            expected="包含 xl/workbook.xml 的 xlsx (xlsx with xl/workbook.xml)",
-        )
+        return _sniff_zip(data, name)
     for magic, what in _BINARY_MAGICS.items():
         if data.startswith(magic):
             raise InputFileError(
@@ -151,6 +102,67 @@ def _sniff(data: bytes, path: Path) -> str:
             expected="Excel 工作簿 (Excel workbook)",
         )
     return "csv"
+
+
+def _sniff_ole(data: bytes, name: str) -> str:
+    """The format of an OLE compound file: "xls", "xls-encrypted" or "xlsx-encrypted"; any
+    other Office document or a damaged container is an ``InputFileError``."""
+    try:
+        office = msoffcrypto.OfficeFile(_stdio.BytesIO(data))
+    except Exception as exc:  # olefile raises assorted errors on damaged containers
+        raise InputFileError(
+            "OLE 复合文档已损坏或不是 Excel 文件",
+            "OLE compound file is damaged or not an Excel workbook",
+            file=name,
+            found=type(exc).__name__,
+            expected="Excel 97-2003 工作簿 (.xls)",
+        ) from exc
+    kind = type(office).__name__
+    if kind == "OOXMLFile":  # an OLE box holding EncryptionInfo: an encrypted xlsx
+        return "xlsx-encrypted"
+    if kind == "Xls97File":
+        try:
+            encrypted = office.is_encrypted()
+        except Exception as exc:
+            raise InputFileError(
+                "xls 文件已损坏",
+                "xls file is damaged",
+                file=name,
+                found=type(exc).__name__,
+            ) from exc
+        return "xls-encrypted" if encrypted else "xls"
+    raise InputFileError(
+        "这是其他 Office 文档，不是 Excel 工作簿",
+        "this is another Office document, not an Excel workbook",
+        file=name,
+        found=kind,
+        expected="xlsx / xls",
+    )
+
+
+def _sniff_zip(data: bytes, name: str) -> str:
+    """The format of a zip: "xlsx" when it holds a workbook part; a damaged zip or another
+    archive is an ``InputFileError``."""
+    try:
+        with zipfile.ZipFile(_stdio.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise InputFileError(
+            "xlsx 文件已损坏或不完整 (压缩包无法打开，可能下载中断)",
+            "xlsx file is damaged or truncated (zip container cannot be opened)",
+            file=name,
+            found=str(exc),
+            expected="完整的 xlsx 工作簿 (a complete xlsx workbook)",
+        ) from exc
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        return "xlsx"
+    raise InputFileError(
+        "压缩包不是 Excel 工作簿",
+        "zip archive is not an Excel workbook",
+        file=name,
+        found=sorted(names)[:5],
+        expected="包含 xl/workbook.xml 的 xlsx (xlsx with xl/workbook.xml)",
+    )
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:

@@ -193,27 +193,35 @@ def _check_xlsb_parts(zf: zipfile.ZipFile, name: str, limits: ReadLimits) -> Non
         if not is_sheet and part != "xl/sharedStrings.bin":
             continue
         where = f"{name} ({part})"
-        cells = max_row = max_col = 0
-        row = 0
         try:
             with zf.open(info) as f:
-                for rtype, data in _biff12_records(f):
-                    chars = None
-                    if rtype == _BRT_ROW_HDR and len(data) >= 4:
-                        row = int.from_bytes(data[:4], "little")
-                    elif rtype in _BRT_CELLS and len(data) >= 4:
-                        cells += 1
-                        max_row = max(max_row, row + 1)
-                        max_col = max(max_col, int.from_bytes(data[:4], "little") + 1)
-                        if rtype in _BRT_CELL_STRINGS and len(data) >= 12:
-                            chars = int.from_bytes(data[8:12], "little")
-                    elif rtype == _BRT_SST_ITEM and len(data) >= 5:
-                        chars = int.from_bytes(data[1:5], "little")
-                    if chars is not None and chars > limits.max_cell_chars:
-                        raise limits.refuse(where, "单元格文字过长", "cell text too long",
-                                            chars, "max_cell_chars")  # fmt: skip
-                    if cells > limits.max_cells:
-                        break
+                cells, max_row, max_col = _scan_xlsb_part(f, where, limits)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError):
             return  # damaged: the workbook reader says so
         _refuse_sheet_size(where, cells, max_row, max_col, limits)
+
+
+def _scan_xlsb_part(f: IO[bytes], where: str, limits: ReadLimits) -> tuple[int, int, int]:
+    """(cells, farthest row, farthest column) of one streamed xlsb part (zeros for the shared
+    strings); refuses a string longer than ``limits.max_cell_chars``. Stops counting once the
+    cells exceed ``limits.max_cells``."""
+    cells = max_row = max_col = 0
+    row = 0
+    for rtype, data in _biff12_records(f):
+        chars = None
+        if rtype == _BRT_ROW_HDR and len(data) >= 4:
+            row = int.from_bytes(data[:4], "little")
+        elif rtype in _BRT_CELLS and len(data) >= 4:
+            cells += 1
+            max_row = max(max_row, row + 1)
+            max_col = max(max_col, int.from_bytes(data[:4], "little") + 1)
+            if rtype in _BRT_CELL_STRINGS and len(data) >= 12:
+                chars = int.from_bytes(data[8:12], "little")
+        elif rtype == _BRT_SST_ITEM and len(data) >= 5:
+            chars = int.from_bytes(data[1:5], "little")
+        if chars is not None and chars > limits.max_cell_chars:
+            raise limits.refuse(where, "单元格文字过长", "cell text too long",
+                                chars, "max_cell_chars")  # fmt: skip
+        if cells > limits.max_cells:
+            break
+    return cells, max_row, max_col

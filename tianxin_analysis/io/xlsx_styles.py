@@ -91,20 +91,26 @@ def _shown_as_excel_shows(data: bytes, sheets: list[RawSheet]) -> list[RawSheet]
                 xml = zf.read(part) if part else b""
             except KeyError:
                 xml = b""
-            cells = [(m.group(1), m.group(2), m.group(3)) for m in _XLSX_STYLED.finditer(xml)]
-            cells += [(m.group(2), m.group(3), m.group(1)) for m in _XLSX_STYLED_SR.finditer(xml)]
-            grid, changed = sheet.grid, False
-            for col, row, style in cells:
-                what = meaning.get(int(style))
-                r, c = int(row), _column_number(col) - 1
-                if what is None or r not in grid.index or c not in grid.columns:
-                    continue
-                value = grid.at[r, c]
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    continue
-                if not changed:
-                    grid, changed = grid.copy(), True
-                shown = value * 100 if what == "%" else value
-                grid.at[r, c] = f"{shown:.12g}{what}"
-            out.append(dataclasses.replace(sheet, grid=grid) if changed else sheet)
+            out.append(_restyled(sheet, xml, meaning))
         return out
+
+
+def _restyled(sheet: RawSheet, xml: bytes, meaning: dict[int, str]) -> RawSheet:
+    """``sheet`` with each number whose style (in the sheet's ``xml``) has a ``meaning`` shown
+    as Excel shows it; the same object when no cell changes."""
+    cells = [(m.group(1), m.group(2), m.group(3)) for m in _XLSX_STYLED.finditer(xml)]
+    cells += [(m.group(2), m.group(3), m.group(1)) for m in _XLSX_STYLED_SR.finditer(xml)]
+    grid, changed = sheet.grid, False
+    for col, row, style in cells:
+        what = meaning.get(int(style))
+        r, c = int(row), _column_number(col) - 1
+        if what is None or r not in grid.index or c not in grid.columns:
+            continue
+        value = grid.at[r, c]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if not changed:
+            grid, changed = grid.copy(), True
+        shown = value * 100 if what == "%" else value
+        grid.at[r, c] = f"{shown:.12g}{what}"
+    return dataclasses.replace(sheet, grid=grid) if changed else sheet

@@ -32,12 +32,7 @@ def _expanded_nodes(root: yaml.Node, cap: int) -> int:
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
-        if isinstance(node, yaml.SequenceNode):
-            children = node.value
-        elif isinstance(node, yaml.MappingNode):
-            children = [part for pair in node.value for part in pair]
-        else:
-            children = []
+        children = _children(node)
         if done:
             active.discard(id(node))
             memo[id(node)] = min(1 + sum(memo[id(c)] for c in children), cap + 1)
@@ -54,6 +49,15 @@ def _expanded_nodes(root: yaml.Node, cap: int) -> int:
             if id(c) not in memo:
                 stack.append((c, False))
     return memo[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """The nodes a sequence or mapping node holds (keys and values); none for a scalar."""
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def read_yaml(path: str | os.PathLike[str], *, limits: ReadLimits | None = None) -> object:
