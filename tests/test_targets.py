@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
-from tianxin_analysis.errors import TargetsFileError
+from tianxin_analysis.errors import Location, TargetsFileError
 from tianxin_analysis.targets import load_targets
 
 EXPECTED = {
@@ -148,3 +149,58 @@ def test_target_values_file_is_validated(tmp_path, text, needle):
     ok = tmp_path / "ok.yaml"
     ok.write_text("tech_smes: 560\ntech_contracts_value: 150.5\n", encoding="utf-8")
     assert load_target_values(ok) == {"tech_smes": 560.0, "tech_contracts_value": 150.5}
+
+
+_ENTRY = {
+    "id": "hitech_enterprises", "name_zh": "高新技术企业数量", "name_en": "High-tech enterprises",
+    "comparator": ">=", "value": 520, "unit": "家", "unit_en": "enterprises",
+    "period": "2024-12-31", "kind": "stock", "data_kind": "hitech_certificates",
+    "measure": "valid_enterprises", "clause": "力争到 2024 年底，高新技术企业数量达 520 家以上",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "zh", "en", "expected"),
+    [
+        ({"clause": ""}, "clause", "缺少字段", "lacks a field", "字段 clause"),
+        ({"kind": "speed"}, "kind", "类型 kind 未登记", "unregistered kind", "stock（"),
+        ({"value": True}, "value", "数值无效", "non-numeric value", "有限数值"),
+        ({"tolerance": float("nan")}, "tolerance", "数值无效", "non-numeric tolerance", "有限"),
+        ({"value": -1}, "value", "数值应为正数", "value that is not positive", "正数"),
+        ({"tolerance": -1}, "tolerance", "数值应为正数", "tolerance that is not positive", "正数"),
+        ({"data_kind": "registry"}, "data_kind", "data_kind 无效", "unknown data_kind",
+         "stock: hitech_certificates"),
+        ({"data_kind": ["a", "b"]}, "data_kind", "data_kind 无效", "unknown data_kind", "stock:"),
+        ({"measure": "all"}, "measure", "measure 无效", "unknown measure", "valid_enterprises"),
+        ({"period": "2024-02-30"}, "period", "期间无效", "invalid period", "2024-12-31"),
+        ({"period": "2021"}, "period", "期间无效", "invalid period", "two years earlier"),
+        ({"comparator": "~="}, "tolerance", "未给容差", "'~=' without a tolerance", "正数容差"),
+        ({"publication_lag_months": 37}, "publication_lag_months", "发布滞后月数无效",
+         "invalid publication_lag_months", "0-36"),
+        ({"kind": "pipeline_count", "data_kind": "pipelines", "measure": "district_talents",
+          "value": 7.5}, "value", "计数目标应为整数", "a count target is a whole number", "整数"),
+    ],
+)  # fmt: skip
+def test_each_field_of_an_entry_is_checked_with_its_message(
+    tmp_path, change, column, zh, en, expected
+):
+    # the first problem of the entry is reported, naming the file, the entry and the field
+    doc = {"plan": {"year": 2024}, "targets": [{"id": "ok", **_ENTRY}, {**_ENTRY, **change}]}
+    path = tmp_path / "2024.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(TargetsFileError) as err:
+        load_targets(path)
+    e = err.value
+    assert e.location == Location(file=str(path), row=2, column=column)
+    assert zh in e.zh and en in e.en and "hitech_enterprises" in e.zh
+    assert expected in str(e.expected)
+
+
+def test_a_valid_entry_parses_to_its_target(tmp_path):
+    doc = {"plan": {"year": 2024}, "targets": [{**_ENTRY, "publication_lag_months": 6}]}
+    path = tmp_path / "2024.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    (t,) = load_targets(path).targets
+    assert (t.id, t.value, t.tolerance, t.period, t.publication_lag_months) == (
+        "hitech_enterprises", 520.0, 0.0, "2024-12-31", 6,
+    )  # fmt: skip

@@ -102,6 +102,17 @@ class TargetType:
             if not callable(ref) and ":" not in str(ref):
                 raise ValueError(f"{ref!r} is neither a function nor a 'module:function' name")
 
+    def source_problem(self, data_kind: object, measure: object) -> tuple[str, str] | None:
+        """None when a target of this type can be measured from ``data_kind`` by ``measure``;
+        else the targets-file column at fault (``"data_kind"`` or ``"measure"``) and what it
+        should be."""
+        source = self.sources.get(data_kind) if isinstance(data_kind, str) else None
+        if source is None:
+            return "data_kind", " / ".join(f"{self.kind}: {d}" for d in self.sources)
+        if measure not in source.measures:
+            return "measure", " / ".join(source.measures)
+        return None
+
 
 _REGISTRY: dict[str, TargetType] = {}
 # Read-only view of the registered types, by kind, in registration order.

@@ -167,98 +167,154 @@ def load_targets(source: int | str | os.PathLike[str]) -> Plan:
 
 
 def _parse_target(raw: object, index: int, file: str, plan_year: int) -> Target:
-    where = f"targets[{index}]"
+    """The :class:`Target` of entry ``index`` (1-based) of a targets file, each field checked
+    in turn (the first problem raised as :class:`TargetsFileError` naming the entry)."""
+    entry = _Entry(_mapping(raw, index, file), index, file)
+    entry.check_required()
+    entry.check_choices()
+    numbers = entry.numbers()
+    entry.check_source()
+    _check_period(entry.raw["period"], entry.tid, index, file, plan_year)
+    entry.check_tolerance(numbers["tolerance"])
+    target = entry.target(numbers, entry.publication_lag())
+    entry.check_type(target)
+    return target
+
+
+def _mapping(raw: object, index: int, file: str) -> dict[str, object]:
+    """``raw`` when it is a mapping (a targets-file entry); else the error naming the entry."""
     if not isinstance(raw, dict):
         raise TargetsFileError(
             "目标条目不是映射", "target entry is not a mapping", file=file, row=index,
             found=raw, expected="键值对 (key: value pairs)",
         )  # fmt: skip
-    tid = raw.get("id", where)
-    for field in _REQUIRED:
-        if raw.get(field) in (None, ""):
-            raise TargetsFileError(
-                f"目标 {tid} 缺少字段", f"target {tid} lacks a field", file=file, row=index,
-                column=field, expected=f"字段 {field} (field {field})",
+    return raw
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One entry of a targets file being parsed: its raw mapping and where it stands."""
+
+    raw: Mapping[str, object]
+    index: int
+    file: str
+
+    @property
+    def tid(self) -> object:
+        """The entry's id, or ``targets[<index>]`` when it has none (for messages)."""
+        return self.raw.get("id", f"targets[{self.index}]")
+
+    def error(self, zh: str, en: str, column: str, **facts: object) -> TargetsFileError:
+        """The error about ``column`` of this entry (``found`` / ``expected`` in ``facts``)."""
+        return TargetsFileError(zh, en, file=self.file, row=self.index, column=column, **facts)
+
+    def check_required(self) -> None:
+        """Every field of ``_REQUIRED`` is present and not empty."""
+        tid = self.tid
+        for field in _REQUIRED:
+            if self.raw.get(field) in (None, ""):
+                raise self.error(f"目标 {tid} 缺少字段", f"target {tid} lacks a field", field,
+                                 expected=f"字段 {field} (field {field})")  # fmt: skip
+
+    def check_choices(self) -> None:
+        """The comparator is one of ``COMPARATORS`` and the kind a registered target type."""
+        tid, raw = self.tid, self.raw
+        if raw["comparator"] not in COMPARATORS:
+            raise self.error(
+                f"目标 {tid} 的比较符无效", f"target {tid} has an invalid comparator", "comparator",
+                found=raw["comparator"], expected=" / ".join(COMPARATORS),
             )  # fmt: skip
-    if raw["comparator"] not in COMPARATORS:
-        raise TargetsFileError(
-            f"目标 {tid} 的比较符无效", f"target {tid} has an invalid comparator", file=file,
-            row=index, column="comparator", found=raw["comparator"], expected=" / ".join(COMPARATORS),
-        )  # fmt: skip
-    if raw["kind"] not in kinds():
-        raise TargetsFileError(
-            f"目标 {tid} 的类型 kind 未登记", f"target {tid} has an unregistered kind", file=file,
-            row=index, column="kind", found=raw["kind"],
-            expected="已登记的目标类型之一 one of the registered kinds: "
-            + " / ".join(f"{k}（{target_type(k).label[0]} {target_type(k).label[1]}）" for k in kinds()),
-        )  # fmt: skip
-    numbers = {}
-    for field in ("value", "tolerance"):
-        v = raw.get(field, 0.0)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            raise TargetsFileError(
-                f"目标 {tid} 的数值无效", f"target {tid} has a non-numeric {field}", file=file,
-                row=index, column=field, found=v, expected="有限数值 (a finite number)",
+        if raw["kind"] not in kinds():
+            raise self.error(
+                f"目标 {tid} 的类型 kind 未登记", f"target {tid} has an unregistered kind", "kind",
+                found=raw["kind"],
+                expected="已登记的目标类型之一 one of the registered kinds: "
+                + " / ".join(f"{k}（{target_type(k).label[0]} {target_type(k).label[1]}）" for k in kinds()),
             )  # fmt: skip
-        numbers[field] = float(v)
-    if numbers["value"] <= 0 or numbers["tolerance"] < 0:
-        field = "value" if numbers["value"] <= 0 else "tolerance"
-        raise TargetsFileError(
-            f"目标 {tid} 的数值应为正数", f"target {tid} has a {field} that is not positive",
-            file=file, row=index, column=field, found=raw.get(field),
-            expected="正数 (a positive number)",
-        )  # fmt: skip
-    # The type's sources: a mistyped measure or a kind measured from the wrong table is
-    # refused when the file is read, not mid-forecast.
-    sources = target_type(raw["kind"]).sources
-    source = sources.get(raw["data_kind"])
-    if source is None or raw["measure"] not in source.measures:
-        column = "measure" if source is not None else "data_kind"
-        expected = " / ".join(source.measures) if source is not None else " / ".join(
-            f"{raw['kind']}: {d}" for d in sources)  # fmt: skip
-        raise TargetsFileError(
-            f"目标 {tid} 的 {column} 无效", f"target {tid} has an unknown {column}", file=file,
-            row=index, column=column, found=raw[column], expected=expected,
-        )  # fmt: skip
-    _check_period(raw["period"], tid, index, file, plan_year)
-    if raw["comparator"] == "~=" and numbers["tolerance"] <= 0:
-        raise TargetsFileError(
-            f"目标 {tid} 为“左右”但未给容差", f"target {tid} is '~=' without a tolerance",
-            file=file, row=index, column="tolerance", found=raw.get("tolerance"),
-            expected="正数容差 (a positive tolerance)",
-        )  # fmt: skip
-    lag = raw.get("publication_lag_months")
-    if lag is not None and (isinstance(lag, bool) or not isinstance(lag, int) or not 0 <= lag <= 36):
-        raise TargetsFileError(
-            f"目标 {tid} 的发布滞后月数无效", f"target {tid} has an invalid publication_lag_months",
-            file=file, row=index, column="publication_lag_months", found=lag,
-            expected="0-36 的整数月数 (whole months, 0-36)",
-        )  # fmt: skip
-    target = Target(
-        id=str(raw["id"]),
-        name_zh=str(raw["name_zh"]),
-        name_en=str(raw["name_en"]),
-        comparator=str(raw["comparator"]),
-        value=numbers["value"],
-        unit=str(raw["unit"]),
-        unit_en=str(raw["unit_en"]),
-        period=str(raw["period"]),
-        kind=str(raw["kind"]),
-        data_kind=str(raw["data_kind"]),
-        measure=str(raw["measure"]),
-        clause=str(raw["clause"]),
-        tolerance=numbers["tolerance"],
-        publication_lag_months=lag,
-    )
-    check = target_type(target.kind).check
-    problem = check(target) if check is not None else None
-    if problem is not None:
-        zh, en, column, expected = problem
-        raise TargetsFileError(
-            f"目标 {tid}：{zh}", f"target {tid}: {en}", file=file, row=index, column=column,
-            found=raw.get(column), expected=expected,
-        )  # fmt: skip
-    return target
+
+    def numbers(self) -> dict[str, float]:
+        """``value`` (positive) and ``tolerance`` (default 0, not negative) as floats."""
+        tid, numbers = self.tid, {}
+        for field in ("value", "tolerance"):
+            v = self.raw.get(field, 0.0)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise self.error(
+                    f"目标 {tid} 的数值无效", f"target {tid} has a non-numeric {field}", field,
+                    found=v, expected="有限数值 (a finite number)",
+                )  # fmt: skip
+            numbers[field] = float(v)
+        if numbers["value"] <= 0 or numbers["tolerance"] < 0:
+            field = "value" if numbers["value"] <= 0 else "tolerance"
+            raise self.error(
+                f"目标 {tid} 的数值应为正数", f"target {tid} has a {field} that is not positive",
+                field, found=self.raw.get(field), expected="正数 (a positive number)",
+            )  # fmt: skip
+        return numbers
+
+    def check_source(self) -> None:
+        """The type measures the target from its ``data_kind`` by its ``measure``: a mistyped
+        measure or a kind measured from the wrong table is refused when the file is read, not
+        mid-forecast."""
+        tid, raw = self.tid, self.raw
+        problem = target_type(str(raw["kind"])).source_problem(raw["data_kind"], raw["measure"])
+        if problem is not None:
+            column, expected = problem
+            raise self.error(
+                f"目标 {tid} 的 {column} 无效", f"target {tid} has an unknown {column}", column,
+                found=raw[column], expected=expected,
+            )  # fmt: skip
+
+    def check_tolerance(self, tolerance: float) -> None:
+        """A ``~=`` target ("about") has a positive tolerance."""
+        tid = self.tid
+        if self.raw["comparator"] == "~=" and tolerance <= 0:
+            raise self.error(
+                f"目标 {tid} 为“左右”但未给容差", f"target {tid} is '~=' without a tolerance",
+                "tolerance", found=self.raw.get("tolerance"), expected="正数容差 (a positive tolerance)",
+            )  # fmt: skip
+
+    def publication_lag(self) -> int | None:
+        """``publication_lag_months``: absent, or whole months 0-36."""
+        lag = self.raw.get("publication_lag_months")
+        if lag is not None and (
+            isinstance(lag, bool) or not isinstance(lag, int) or not 0 <= lag <= 36
+        ):
+            tid = self.tid
+            raise self.error(
+                f"目标 {tid} 的发布滞后月数无效", f"target {tid} has an invalid publication_lag_months",
+                "publication_lag_months", found=lag, expected="0-36 的整数月数 (whole months, 0-36)",
+            )  # fmt: skip
+        return lag
+
+    def target(self, numbers: Mapping[str, float], lag: int | None) -> Target:
+        """The checked entry as a :class:`Target`."""
+        raw = self.raw
+        return Target(
+            id=str(raw["id"]),
+            name_zh=str(raw["name_zh"]),
+            name_en=str(raw["name_en"]),
+            comparator=str(raw["comparator"]),
+            value=numbers["value"],
+            unit=str(raw["unit"]),
+            unit_en=str(raw["unit_en"]),
+            period=str(raw["period"]),
+            kind=str(raw["kind"]),
+            data_kind=str(raw["data_kind"]),
+            measure=str(raw["measure"]),
+            clause=str(raw["clause"]),
+            tolerance=numbers["tolerance"],
+            publication_lag_months=lag,
+        )
+
+    def check_type(self, target: Target) -> None:
+        """The target type's own check of the parsed target (``TargetType.check``)."""
+        check = target_type(target.kind).check
+        problem = check(target) if check is not None else None
+        if problem is not None:
+            zh, en, column, expected = problem
+            tid = self.tid
+            raise self.error(f"目标 {tid}：{zh}", f"target {tid}: {en}", column,
+                             found=self.raw.get(column), expected=expected)  # fmt: skip
 
 
 def _check_period(period: object, tid: str, index: int, file: str, plan_year: int) -> None:
