@@ -88,3 +88,27 @@ def test_uscc_region_summary_counts_enterprises_and_rows_outside_hunan_first():
     assert summary[["enterprises", "rows"]].to_numpy().tolist() == [[1, 1], [3, 4]]
     assert summary["top_region_codes"].tolist() == ["110108", "430104、430102"]
     assert uscc_region_summary(uscc_region_review({"x": table.iloc[[0]]})).empty
+
+
+def test_uscc_region_review_reads_the_columns_a_kind_declares():
+    # a toy kind that calls its credit code "credit_code" and its name "firm"
+    from bad_inputs import uscc_codes
+
+    from tianxin_analysis.data.declaration import Schema
+    from tianxin_analysis.data.quality import uscc_region_review
+
+    toy = Schema(kind="toy_roster", fields=(), key=("credit_code",), columns=("firm", "credit_code"),
+                 derive=lambda frame, ctx: frame, identifier="credit_code", entity_name="firm")  # fmt: skip
+    codes = [uscc_codes(np.array([30_000_001]))[0],
+             uscc_codes(np.array([30_000_002]), admin="110108")[0]]  # fmt: skip
+    table = pd.DataFrame({"firm": ["甲", "乙"], "credit_code": codes, "uscc": "not a code",
+                          "source_file": "f.csv", "source_row": [2, 3]})  # fmt: skip
+    review = uscc_region_review({"toy_roster": table}, schemas={"toy_roster": toy})
+    assert review[["enterprise_name", "uscc", "region_code"]].to_numpy().tolist() == [
+        ["乙", codes[1], "110108"]
+    ]
+    # a kind that declares no credit code (or is not declared) is not reviewed
+    no_code = Schema(kind="toy_roster", fields=(), key=("firm",), columns=("firm",),
+                     derive=lambda frame, ctx: frame)  # fmt: skip
+    assert uscc_region_review({"toy_roster": table}, schemas={"toy_roster": no_code}).empty
+    assert uscc_region_review({"toy_roster": table}).empty

@@ -126,3 +126,44 @@ def test_unavailable_kinds_reads_lineage_failures_tolerantly(tmp_path):
     assert "more" not in got[SME]
     (tmp_path / "lineage.json").write_text("{garbled", encoding="utf-8")
     assert unavailable_kinds(tmp_path) == {}
+
+
+def _toy_schema(**declared):
+    from tianxin_analysis.data.declaration import Schema
+
+    return Schema(kind="toy_ledger", fields=(), derive=lambda frame, ctx: frame, **declared)
+
+
+@pytest.mark.parametrize(
+    ("month", "periods"), [("period_month", ["2024-03", "2024-11"]), (None, ["2024", "2024"])]
+)
+def test_a_revision_names_its_period_by_the_declared_columns(month, periods):
+    # a toy kind whose period columns are not called year/month: the revision's period is
+    # read from the declaration (partition, and the month column when the kind declares one)
+    import numpy as np
+
+    from tianxin_analysis.data.revisions import Revisions, supersede
+
+    schema = _toy_schema(key=("fiscal_year", "period_month"), partition="fiscal_year",
+                         month=month, columns=("fiscal_year", "period_month", "amount"))  # fmt: skip
+    df = pd.DataFrame({
+        "fiscal_year": [2024, 2024, 2024, 2024], "period_month": [3, 11, 3, 11],
+        "amount": [1.0, 2.0, 1.5, 2.5],
+        "source_file": ["a.csv", "a.csv", "b.csv", "b.csv"], "source_sheet": "",
+        "source_row": [2, 3, 2, 3],
+    })  # fmt: skip
+    times = {"a.csv": pd.Timestamp("2024-06-30"), "b.csv": pd.Timestamp("2024-12-31")}
+    rows, key = np.arange(4), np.array([0, 1, 0, 1])
+    superseded, found = supersede("toy_ledger", schema, df, rows, key, Revisions(times))
+    assert superseded.tolist() == [True, True, False, False]  # the later report wins
+    assert found["period"].tolist() == periods
+    assert found["key_columns"].unique().tolist() == ["fiscal_year|period_month"]
+    assert (found["column"] + "=" + found["new_value"]).tolist() == ["amount=1.5", "amount=2.5"]
+
+
+def test_monthly_kinds_declare_their_month_column():
+    from tianxin_analysis.data.kinds import SCHEMAS
+
+    monthly = {k for k, s in SCHEMAS.items() if s.month is not None}
+    assert {"tech_contracts", "hitech_value_added"} <= monthly
+    assert all(SCHEMAS[k].month in SCHEMAS[k].columns for k in monthly)

@@ -81,6 +81,9 @@ class Schema:
     identifier: str | None = None
     # Column whose values name the processed table's partitions (``<kind>/year=2024/``).
     partition: str = "year"
+    # Column numbering the month within the partition's year, for a kind reported by month
+    # (a revision then names its period ``2024-03``); None for a yearly kind.
+    month: str | None = None
     # Output columns whose dtype is not read off the values: integers (int64, or nullable
     # Int64). Dates are datetime64[ns], floats float64 and the rest ``str`` (``tidy_types``).
     dtypes: Mapping[str, str] = field(default_factory=dict)

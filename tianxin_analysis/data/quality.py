@@ -4,11 +4,15 @@ the rows a statistics office would check (credit codes issued outside the distri
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputFileError
+from .declaration import Schema
+from .kinds import SCHEMAS
+from .revisions import REVISION_COLUMNS
 from .rules import DEFAULT_FIX, source_fix
 
 
@@ -32,8 +36,6 @@ def read_reconciliation(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
 def read_revisions(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """``revisions.csv``: values a later report revised (columns ``revisions.REVISION_COLUMNS``);
     empty when the folder predates it."""
-    from .revisions import REVISION_COLUMNS
-
     path = Path(processed_dir) / "revisions.csv"
     if not path.is_file():
         return pd.DataFrame(columns=list(REVISION_COLUMNS))
@@ -89,7 +91,10 @@ _REGION_REVIEW_COLUMNS = ["kind", "enterprise_name", "uscc", "region_code", "sco
 
 
 def uscc_region_review(
-    tables: dict[str, pd.DataFrame], district_code: str = DISTRICT_CODE
+    tables: Mapping[str, pd.DataFrame],
+    district_code: str = DISTRICT_CODE,
+    *,
+    schemas: Mapping[str, Schema] | None = None,
 ) -> pd.DataFrame:
     """Clean rows whose credit code was issued outside the district, for checking.
 
@@ -97,23 +102,29 @@ def uscc_region_review(
     that moved to 天心区 keeps the code it was registered with, so such rows stay in the
     tables (not dropped) and are listed here. ``prominent`` marks codes from outside the
     province (43xxxx: 湖南), the likelier mistakes (a Beijing 110108 code counted for
-    Tianxin); they come first. ``tables``: kind -> processed table with a ``uscc`` column.
+    Tianxin); they come first. ``tables``: kind -> processed table; its credit-code and name
+    columns are those the kind declares (``Schema.identifier``, ``Schema.entity_name`` in
+    ``schemas``, by default the registered kinds); a kind without a credit code is skipped.
+    The review names them ``uscc`` and ``enterprise_name`` whatever the kind calls them.
     """
+    schemas = SCHEMAS if schemas is None else schemas
     frames = []
     for kind, table in tables.items():
-        if "uscc" not in table.columns or not len(table):
+        schema = schemas.get(kind)
+        code_col = schema.identifier if schema is not None else None
+        if code_col is None or code_col not in table.columns or not len(table):
             continue
-        region = table["uscc"].astype("str").str.slice(2, 8)
+        region = table[code_col].astype("str").str.slice(2, 8)
         away = region.notna().to_numpy() & (region != district_code).fillna(False).to_numpy()
         if not away.any():
             continue
         rows = table.loc[away]
-        name_col = next((c for c in ("enterprise_name", "unit_name") if c in rows.columns), None)
+        name_col = schema.entity_name if schema.entity_name in rows.columns else None
         outside = ~region[away].str.startswith(district_code[:2]).fillna(False)
         frames.append(pd.DataFrame({
             "kind": kind,
             "enterprise_name": rows[name_col].astype(object) if name_col else None,
-            "uscc": rows["uscc"].astype(object),
+            "uscc": rows[code_col].astype(object),
             "region_code": region[away].astype(object),
             "scope_zh": outside.map({True: "省外 outside Hunan", False: "省内区外 elsewhere in Hunan"}),
             "prominent": outside.to_numpy(),

@@ -52,7 +52,9 @@ def supersede(
     """Among rows of ``df`` (positions ``rows``) that share a key (codes ``key``): in every key
     group whose latest report date belongs to one row, that row wins and the others are
     superseded. Returns (superseded mask over ``rows``, revisions frame, REVISION_COLUMNS).
-    Groups whose latest date is shared stay key clashes (``duplicate_key``)."""
+    Groups whose latest date is shared stay key clashes (``duplicate_key``). A revision's
+    period is the row's ``schema.partition`` value, with ``-MM`` of ``schema.month`` for a
+    monthly kind."""
     sub = df.iloc[rows]
     files = sub["source_file"].astype(str).to_numpy()
     stamp = pd.to_datetime(pd.Series([revisions.report_times.get(f) for f in files]))
@@ -61,7 +63,7 @@ def supersede(
     latest = g["t"].eq(g.groupby("k")["t"].transform("max"))
     n_latest = latest.groupby(g["k"]).transform("sum")
     resolvable = n_latest.eq(1).to_numpy()
-    winner = (latest.to_numpy() & resolvable)
+    winner = latest.to_numpy() & resolvable
     superseded = resolvable & ~latest.to_numpy()
     if not superseded.any():
         return superseded, empty_revisions()
@@ -72,9 +74,9 @@ def supersede(
     key_cols = list(schema.key)
     keys = old[key_cols].astype(str).agg("|".join, axis=1).to_numpy()
     period = old[schema.partition].astype(str).to_numpy()
-    if "month" in old.columns:
+    if schema.month is not None and schema.month in old.columns:
         period = np.char.add(np.char.add(period.astype(str), "-"),
-                             np.char.zfill(old["month"].astype(str).to_numpy().astype(str), 2))  # fmt: skip
+                             np.char.zfill(old[schema.month].astype(str).to_numpy().astype(str), 2))  # fmt: skip
     frames = []
     for c in [c for c in schema.columns if c not in key_cols and c in sub.columns]:
         a, b = old[c].astype(str).to_numpy(), new[c].astype(str).to_numpy()

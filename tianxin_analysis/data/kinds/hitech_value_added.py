@@ -142,6 +142,7 @@ KIND = Schema(
         Field("year", ("年份", "年度"), "year", required=False),
     ),  # fmt: skip
     key=("year", "month"),
+    month="month",
     columns=("year", "month", "va_cum_yi", "growth_cum_pct"),
     derive=_derive_value_added,
     sheet_checks=_check_value_added,

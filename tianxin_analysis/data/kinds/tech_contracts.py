@@ -169,6 +169,7 @@ KIND = Schema(
         Field("year", ("年份", "年度"), "year", required=False),
     ),  # fmt: skip
     key=("year", "month"),
+    month="month",
     columns=("year", "month", "months_covered", "contracts", "value_wan"),
     derive=_derive_contracts,
     sheet_checks=_check_cumulative,
