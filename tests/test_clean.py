@@ -421,10 +421,10 @@ def test_is_marker_text_on_large_columns_matches_the_definition(ascii_only):
         cells = [c for c in cells if c is None or c.isascii()]
     t = clean.normalize_text(pd.Series(cells * 600, dtype="str"))
     got = clean.is_marker_text(t)
-    keys = clean._marker_keys()
-    expected = [isinstance(v, str) and v.upper() in keys for v in t]
-    assert got.tolist() == expected
-    assert got.any()
+    # the same cells in a short column, which every cell is compared on
+    one = clean.is_marker_text(clean.normalize_text(pd.Series(cells, dtype="str")))
+    assert got.tolist() == one.tolist() * 600
+    assert one.any() and not one.all()
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from tianxin_analysis.errors import InputFileError
 from tianxin_analysis.io import _arrow_csv
-from tianxin_analysis.io._arrow_csv import _blank_to_null
 from tianxin_analysis.io.csv import _SNIFF_BYTES, _read_csv
 
 # every character str.strip() removes, i.e. every one _cell treats as blank
@@ -123,11 +122,6 @@ def test_multi_block_file_keeps_rows_and_blanks(monkeypatch, threaded_rows):
     # (one character under the cell-length limit, still three times the block size)
     long_row = data + ("甲" * ((1 << 15) - 1) + ",1,2\n").encode()
     assert _same_as_object_path(long_row) is not None
-
-
-def test_blank_to_null_on_a_sliced_array():
-    arr = pa.array(["x", "", " ", "\u3000y", "\u2028", "z"], pa.large_string()).slice(1)
-    assert _blank_to_null(arr).to_pylist() == [None, None, "\u3000y", None, "z"]
 
 
 _CELLS = st.text(
