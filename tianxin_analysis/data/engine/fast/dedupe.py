@@ -106,12 +106,17 @@ def _dedupe_sorted(
             )
         dup = plan.duplicate
         kept = ~plan.conflict & ~dup
-        several = _names_under_several_codes(df, schema, table, codes, kept)
+        several, name_codes = _names_under_several_codes(df, schema, table, codes, kept)
         if several.any():
             flagged = df.iloc[np.flatnonzero(several)]
+            # the kept rows that carry a flagged name, found by name code (no text compared)
+            of_flagged = np.zeros(int(name_codes.max()) + 1, dtype=bool)
+            of_flagged[name_codes[several]] = True
+            named = np.flatnonzero(of_flagged[name_codes] & (name_codes >= 0))
+            pairs = df[[schema.entity_name, ident]].iloc[named]
             quarantined.append(quarantine_rows(
                 flagged, kind, "name_several_uscc", ident,
-                _codes_of_names(flagged, schema, df.iloc[np.flatnonzero(kept)]),
+                _codes_of_names(flagged[schema.entity_name], pairs),
             ))  # fmt: skip
             kept &= ~several
     else:
@@ -156,10 +161,11 @@ def _dedupe_sorted(
 
 def _names_under_several_codes(
     df: pd.DataFrame, schema: Schema, table: tuple | None, codes: Mapping, kept: np.ndarray
-) -> np.ndarray:
-    """Rows among ``kept`` whose enterprise name appears under more than one credit code
-    among them (the name table's and the USCC codes of the deduplication, so no new pass
-    over the text at scale)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, name codes)``: the rows among ``kept`` whose enterprise name appears under
+    more than one credit code among them (the name table's and the USCC codes of the
+    deduplication, so no new pass over the text at scale), and each row's name code (-1:
+    missing name or a row not kept)."""
     if table is not None and table[1] is not None:
         # codes into the distinct names, the missing name last (_name_table)
         name_codes = table[0].copy()
@@ -169,20 +175,20 @@ def _names_under_several_codes(
     uscc_codes = codes[schema.identifier][0].astype(np.int64).copy()
     uscc_codes[df[schema.identifier].isna().to_numpy()] = -1
     name_codes = np.where(kept, name_codes, -1).astype(np.int64)
-    return names_under_several_codes(name_codes, uscc_codes)
+    return names_under_several_codes(name_codes, uscc_codes), name_codes
 
 
-def _codes_of_names(flagged: pd.DataFrame, schema: Schema, kept: pd.DataFrame) -> pd.Series:
-    """Per flagged row, "code A | code B": every credit code its name appears under."""
-    name, ident = schema.entity_name, schema.identifier
-    names = set(flagged[name].tolist())
-    rows = kept.loc[kept[name].isin(names), [name, ident]]
-    joined = (
-        rows.drop_duplicates()
-        .groupby(name, sort=False)[ident]
-        .agg(lambda u: " | ".join(sorted(map(str, u))))
-    )
-    return flagged[name].map(joined).astype(object)
+def _codes_of_names(flagged: pd.Series, pairs: pd.DataFrame) -> pd.Series:
+    """Per flagged name, "code A | code B": every credit code it appears under among
+    ``pairs`` (the (name, credit code) columns of the kept rows that carry a flagged name).
+
+    The reference engine's groupby, as one pass over the distinct pairs: a Python call per
+    name through ``groupby.agg`` cost ~1 s for 10^4 names at 10^6 rows."""
+    codes_of: dict[object, list[str]] = {}
+    for n, u in pairs.drop_duplicates().itertuples(index=False):
+        codes_of.setdefault(n, []).append(str(u))
+    joined = {n: " | ".join(sorted(us)) for n, us in codes_of.items()}
+    return flagged.map(joined).astype(object)
 
 
 def _name_table_of(
@@ -257,15 +263,17 @@ def _dedupe_by_labels(
             rest = df.loc[~df.index.isin(conflicts.index)]
             dropped = rest.loc[~rest.index.isin(kept.index)]
             df = df.loc[kept.index]
-        pairs = pd.DataFrame({"n": df[schema.entity_name].to_numpy(dtype=object),
+        name = schema.entity_name
+        pairs = pd.DataFrame({"n": df[name].to_numpy(dtype=object),
                               "u": df[ident].to_numpy(dtype=object)})  # fmt: skip
         pairs = pairs.where(pairs.notna().all(axis=1))
         per_name = pairs.dropna().drop_duplicates().groupby("n").size()
         several = (pairs["n"].map(per_name).fillna(0) > 1).to_numpy()
         if several.any():
             flagged = df.iloc[np.flatnonzero(several)]
+            named = df.loc[df[name].isin(set(flagged[name])), [name, ident]]
             quarantined.append(quarantine_rows(
-                flagged, kind, "name_several_uscc", ident, _codes_of_names(flagged, schema, df),
+                flagged, kind, "name_several_uscc", ident, _codes_of_names(flagged[name], named),
             ))  # fmt: skip
             df = df.iloc[np.flatnonzero(~several)]
     else:
