@@ -5,7 +5,7 @@ thread, and the clean rows gathered already in the sort order."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -113,11 +113,13 @@ def _dedupe_sorted(
             of_flagged = np.zeros(int(name_codes.max()) + 1, dtype=bool)
             of_flagged[name_codes[several]] = True
             named = np.flatnonzero(of_flagged[name_codes] & (name_codes >= 0))
-            pairs = df[[schema.entity_name, ident]].iloc[named]
-            quarantined.append(quarantine_rows(
-                flagged, kind, "name_several_uscc", ident,
-                _codes_of_names(flagged[schema.entity_name], pairs),
-            ))  # fmt: skip
+            joined = _codes_of_names(
+                name_codes[several], name_codes[named], df[ident].iloc[named].tolist()
+            )
+            value = pd.Series(joined, index=flagged.index, dtype=object)
+            quarantined.append(
+                quarantine_rows(flagged, kind, "name_several_uscc", ident, value)
+            )
             kept &= ~several
     else:
         dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
@@ -178,17 +180,18 @@ def _names_under_several_codes(
     return names_under_several_codes(name_codes, uscc_codes), name_codes
 
 
-def _codes_of_names(flagged: pd.Series, pairs: pd.DataFrame) -> pd.Series:
-    """Per flagged name, "code A | code B": every credit code it appears under among
-    ``pairs`` (the (name, credit code) columns of the kept rows that carry a flagged name).
+def _codes_of_names(flagged: Sequence, names: Sequence, codes: Sequence) -> list[str]:
+    """Per flagged row (its name, or the name's code), "code A | code B": every credit code
+    the name appears under among the (name, credit code) pairs ``zip(names, codes)``, the
+    kept rows that carry a flagged name.
 
     The reference engine's groupby, as one pass over the distinct pairs: a Python call per
     name through ``groupby.agg`` cost ~1 s for 10^4 names at 10^6 rows."""
     codes_of: dict[object, list[str]] = {}
-    for n, u in pairs.drop_duplicates().itertuples(index=False):
-        codes_of.setdefault(n, []).append(str(u))
+    for n, u in dict.fromkeys(zip(names, map(str, codes), strict=True)):
+        codes_of.setdefault(n, []).append(u)
     joined = {n: " | ".join(sorted(us)) for n, us in codes_of.items()}
-    return flagged.map(joined).astype(object)
+    return [joined[n] for n in flagged]
 
 
 def _name_table_of(
@@ -272,9 +275,10 @@ def _dedupe_by_labels(
         if several.any():
             flagged = df.iloc[np.flatnonzero(several)]
             named = df.loc[df[name].isin(set(flagged[name])), [name, ident]]
-            quarantined.append(quarantine_rows(
-                flagged, kind, "name_several_uscc", ident, _codes_of_names(flagged[name], named),
-            ))  # fmt: skip
+            joined = _codes_of_names(flagged[name].tolist(), named[name].tolist(),
+                                     named[ident].tolist())  # fmt: skip
+            quarantined.append(quarantine_rows(flagged, kind, "name_several_uscc", ident,
+                                               pd.Series(joined, index=flagged.index)))  # fmt: skip
             df = df.iloc[np.flatnonzero(~several)]
     else:
         dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
