@@ -4,6 +4,7 @@ shown as escapes)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import clean
@@ -32,13 +33,25 @@ def with_reasons(q: pd.DataFrame) -> pd.DataFrame:
     en = [texts[r][1] for r in rules]
     out = q.assign(reason_zh=pd.Series(zh, index=q.index, dtype=object),
                    reason_en=pd.Series(en, index=q.index, dtype=object))  # fmt: skip
-    # The quarantine is an output like any other: personal data inside a value is masked
-    # (the row keeps its place and reason) and control characters are shown as escapes.
-    values = [printable(cell_text(v), keep_whitespace=True) for v in out["value"]]
-    values = pd.Series(values, index=out.index, dtype=str)
-    values = clean.mask_personal_data(values).fillna("")
-    out = out.assign(value=values.astype(object))
+    out = out.assign(value=pd.Series(shown_values(out["value"]), index=out.index, dtype=object))
     return out[list(QUARANTINE_COLUMNS)]
+
+
+def shown_values(values: pd.Series) -> np.ndarray:
+    """The cells as a quarantine shows them (object array of ``str``): as text
+    (``cell_text``), control characters as escapes, personal data masked.
+
+    The quarantine is an output like any other: personal data inside a value is masked (the
+    row keeps its place and reason). A quarantine repeats its values (a name under several
+    codes is quarantined on each of its rows), so the text work runs once per distinct text.
+    """
+    # cell_text of a str is the str itself; other cells (numbers, dates) become text first,
+    # so that 1 and True, equal as keys, are never confused
+    texts = [v if type(v) is str else cell_text(v) for v in values.tolist()]
+    codes, distinct = pd.factorize(np.asarray(texts, dtype=object))
+    shown = pd.Series([printable(t, keep_whitespace=True) for t in distinct], dtype=str)
+    shown = clean.mask_personal_data(shown).fillna("").to_numpy(dtype=object)
+    return shown[codes]
 
 
 def quarantine_rows(

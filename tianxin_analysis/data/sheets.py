@@ -298,76 +298,129 @@ def prepare_sheet(raw: RawSheet, rel_file: str, schema: Schema) -> PreparedSheet
     sheet_name = raw.sheet or ""
     grid = raw.grid
     header_rows, labels = _choose_header(grid, schema, rel_file, sheet_name)
-    last_header = header_rows[-1]
-    if grid.index.is_monotonic_increasing:  # spreadsheet rows: slices, no 10^6-row masks
-        above = grid.index[: grid.index.searchsorted(header_rows[0])].tolist()
-        body = grid.iloc[grid.index.searchsorted(last_header, side="right") :]
-    else:
-        above = grid.index[grid.index < header_rows[0]].tolist()
-        body = grid.loc[grid.index > last_header]
+    above, body = _split_at_header(grid, header_rows)
     body = body.set_axis(labels, axis=1)
 
-    personal = [c for c in labels if PERSONAL_HEADER.search(c)]
+    personal = _personal_columns(labels)
     body = body.drop(columns=personal)
-    provenance = [c for c in body.columns if _header_key(c) in PROVENANCE_HEADERS]
+    provenance = _provenance_columns(body.columns)
     mapping, unmapped = map_headers(
         [c for c in body.columns if c not in provenance],
         schema,
         file=rel_file,
         sheet=sheet_name,
     )
-    missing = [f for f in schema.fields if f.required and f.name not in mapping.values()]
-    if missing:
-        f = missing[0]
-        raise SchemaError(
-            "缺少必需的列",
-            "required column missing",
-            file=rel_file,
-            sheet=sheet_name or None,
-            row=last_header,
-            column=f.name,
-            found=f"表头行 header rows {_header_rows_seen(grid, header_rows)}；"
-            f"合并后的列名 combined: {' | '.join(c for c in labels if not c.startswith('_col'))}",
-            expected=f"表头之一 one of: {' / '.join(f.synonyms)}；或在 {schema.synonyms_file} 的 "
-            f"{schema.kind}: {f.name}: 下添加本表的写法 (or add this file's spelling there)",
-        )
+    _require_columns(schema, mapping, grid, header_rows, labels, rel_file, sheet_name)
     if schema.validate_sheet is not None:
         schema.validate_sheet(sheet_name, rel_file)
 
     nonempty, footnote_text = _row_texts(body, raw.blanks_missing)
     body = body[[*provenance, *mapping]]  # only the columns used from here on
-    blank = ~nonempty.to_numpy()
-    if blank.any():
-        keep = np.flatnonzero(~blank)
-        if len(keep) and keep[-1] - keep[0] + 1 == len(keep):
-            # blank rows only before/after one run of rows (the usual trailing blank line
-            # before footnotes): a positional slice shares the columns instead of copying
-            run = slice(int(keep[0]), int(keep[-1]) + 1)
-            body, footnote_text, blank = body.iloc[run], footnote_text.iloc[run], blank[run]
-        # Blank rows inside the data stay, flagged: process_rows drops them with the rows it
-        # filters anyway (one take of every column instead of two).
-
-    synthetic = any(SYNTHETIC_MARK.search(_text(v)) for r in above for v in grid.loc[r])
-    for c in provenance:
-        distinct = pd.unique(body[c])  # blank rows add only a missing value
-        synthetic = synthetic or any(SYNTHETIC_MARK.search(_text(v)) for v in distinct)
-    header_units = {
-        canonical: (m.group(1) if (m := _UNIT_IN_HEADER.search(raw_label)) else None)
-        for raw_label, canonical in mapping.items()
-    }
+    body, footnote_text, blank = _without_blank_edges(body, footnote_text, ~nonempty.to_numpy())
     return PreparedSheet(
         file=rel_file,
         sheet=sheet_name,
         cells=body.rename(columns=mapping)[list(mapping.values())],
         context_year=context_year(grid, above, sheet_name, rel_file),
-        header_units=header_units,
+        header_units=_header_units(mapping),
         footnote_text=footnote_text,
         header_rows=tuple(int(r) for r in header_rows),
         rows_above_header=len(above),
         rows_blank=int((~nonempty).sum()),
         blank=blank if blank.any() else None,
-        synthetic=synthetic,
+        synthetic=_is_synthetic(grid, above, body, provenance),
         dropped_personal=tuple(personal),
         unmapped=tuple(str(c) for c in unmapped if not str(c).startswith("_col")),
-        title=" ".join(_text(v) for r in above for v in grid.loc[r] if _text(v)),
+        title=_title(grid, above),
     )
+
+
+def _personal_columns(labels: Sequence[str]) -> list[str]:
+    """The columns whose header says they hold personal data (``PERSONAL_HEADER``): dropped
+    before anything else, never written anywhere."""
+    return [c for c in labels if PERSONAL_HEADER.search(c)]
+
+
+def _provenance_columns(columns: Sequence[str]) -> list[str]:
+    """The columns that carry an export's provenance note (``PROVENANCE_HEADERS``)."""
+    return [c for c in columns if _header_key(c) in PROVENANCE_HEADERS]
+
+
+def _split_at_header(grid: pd.DataFrame, header_rows: Sequence[int]) -> tuple[list, pd.DataFrame]:
+    """``(spreadsheet rows above the header, the rows below it)`` of ``grid``."""
+    first, last = header_rows[0], header_rows[-1]
+    if grid.index.is_monotonic_increasing:  # spreadsheet rows: slices, no 10^6-row masks
+        above = grid.index[: grid.index.searchsorted(first)].tolist()
+        return above, grid.iloc[grid.index.searchsorted(last, side="right") :]
+    return grid.index[grid.index < first].tolist(), grid.loc[grid.index > last]
+
+
+def _require_columns(
+    schema: Schema,
+    mapping: Mapping[str, str],
+    grid: pd.DataFrame,
+    header_rows: Sequence[int],
+    labels: Sequence[str],
+    rel_file: str,
+    sheet_name: str,
+) -> None:
+    """Raise a :class:`SchemaError` naming the first required field no header maps to, the
+    header rows as found and the accepted spellings."""
+    missing = [f for f in schema.fields if f.required and f.name not in mapping.values()]
+    if not missing:
+        return
+    f = missing[0]
+    raise SchemaError(
+        "缺少必需的列",
+        "required column missing",
+        file=rel_file,
+        sheet=sheet_name or None,
+        row=header_rows[-1],
+        column=f.name,
+        found=f"表头行 header rows {_header_rows_seen(grid, header_rows)}；"
+        f"合并后的列名 combined: {' | '.join(c for c in labels if not c.startswith('_col'))}",
+        expected=f"表头之一 one of: {' / '.join(f.synonyms)}；或在 {schema.synonyms_file} 的 "
+        f"{schema.kind}: {f.name}: 下添加本表的写法 (or add this file's spelling there)",
+    )
+
+
+def _without_blank_edges(
+    body: pd.DataFrame, footnote_text: pd.Series, blank: np.ndarray
+) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """``body``, its footnote texts and blank flags without the blank rows before and after
+    one run of rows (the usual trailing blank line before footnotes): a positional slice
+    shares the columns instead of copying them. Blank rows inside the data stay, flagged:
+    the engines drop them with the rows they filter anyway (one take of every column
+    instead of two)."""
+    if not blank.any():
+        return body, footnote_text, blank
+    keep = np.flatnonzero(~blank)
+    if not len(keep) or keep[-1] - keep[0] + 1 != len(keep):
+        return body, footnote_text, blank
+    run = slice(int(keep[0]), int(keep[-1]) + 1)
+    return body.iloc[run], footnote_text.iloc[run], blank[run]
+
+
+def _is_synthetic(
+    grid: pd.DataFrame, above: Sequence, body: pd.DataFrame, provenance: Sequence[str]
+) -> bool:
+    """Whether a title row or a provenance column (``PROVENANCE_HEADERS``) marks the export
+    as synthetic (模拟数据)."""
+    if any(SYNTHETIC_MARK.search(_text(v)) for r in above for v in grid.loc[r]):
+        return True
+    # each provenance column's distinct values only (blank rows add only a missing value)
+    return any(SYNTHETIC_MARK.search(_text(v)) for c in provenance for v in pd.unique(body[c]))
+
+
+def _title(grid: pd.DataFrame, above: Sequence) -> str:
+    """The text of the title rows above the header, cell by cell (a report's date is
+    often written there)."""
+    return " ".join(_text(v) for r in above for v in grid.loc[r] if _text(v))
+
+
+def _header_units(mapping: Mapping[str, str]) -> dict[str, str | None]:
+    """Canonical column -> the unit its raw header names (万元, 亿元 ...), or None."""
+    return {
+        canonical: (m.group(1) if (m := _UNIT_IN_HEADER.search(raw_label)) else None)
+        for raw_label, canonical in mapping.items()
+    }
