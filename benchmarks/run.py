@@ -37,6 +37,8 @@ FIGURES = (
     "regions_2900_seconds",
     "regions_spark_ratio",
     "regions_dask_ratio",
+    "clean_100_regions_seconds",
+    "clean_100_regions_dask_ratio",
     "pipeline_seconds",
     "report_html_seconds",
     "report_all_seconds",
@@ -53,6 +55,10 @@ GOALS = {
     # engines beside the local pool, in one run (regions_engines_child.py); issue 20's goals
     "regions_spark_ratio": ("max", 1.3, "x"),
     "regions_dask_ratio": ("max", 1.2, "x"),
+    # 100 regions' sample exports cleaned (clean_regions_child.py): no goal for the time;
+    # the Dask path within 1.2x of the local one (issue 20), outputs identical
+    "clean_100_regions_seconds": None,
+    "clean_100_regions_dask_ratio": ("max", 1.2, "x"),
     "pipeline_seconds": ("max", 60.0, "s"),
     "report_html_seconds": ("max", 10.0, "s"),
     "report_all_seconds": ("max", 30.0, "s"),
@@ -61,6 +67,7 @@ GOALS = {
 }
 FULL_ROWS = 1_000_000
 FULL_REGIONS = 2900
+CLEAN_REGIONS = 100
 ROWWISE_ROWS = 20_000
 CHUNK = 25  # regions per chunk (regions_child.py's default)
 ROUNDS = 3  # baseline + library rounds at the largest cleaning size
@@ -234,6 +241,20 @@ def bench_region_engines(n: int) -> dict:
             "regions_dask_ratio": res["regions_dask_ratio"], "details": res}  # fmt: skip
 
 
+def bench_clean_regions(tmp: Path, n: int) -> dict:
+    """``n`` regions' sample exports cleaned on the local path and on Dask (processes, 2
+    workers) in one run (clean_regions_child.py); skipped with the reason without Dask."""
+    import importlib.util
+
+    if importlib.util.find_spec("dask") is None:
+        return {"skipped": "not installed: dask (pip install '.[scale]')"}
+    _log(f"  cleaning {n} regions' exports: local, Dask, local ...")
+    res = _child_json([sys.executable, str(HERE / "clean_regions_child.py"), str(n),
+                       str(tmp / "clean_regions"), "--workers", "2"])  # fmt: skip
+    if not res["identical"]:
+        raise SystemExit(f"Dask clean differs from local: {res['differing_files']}")
+    return {"clean_100_regions_seconds": res["clean_regions_seconds"] * CLEAN_REGIONS / n,
+            "clean_100_regions_dask_ratio": res["clean_regions_dask_ratio"], "details": res}  # fmt: skip
 
 
 def bench_regions(tmp: Path, n: int, one_worker_sample: int, profile: Path | None) -> dict:
@@ -352,6 +373,8 @@ def bench_ytd(repeats: int) -> dict:
 def _meets(key: str, value: float | None) -> bool | None:
     if value is None:
         return None
+    if GOALS[key] is None:
+        return None
     op, bound, _ = GOALS[key]
     return value <= bound if op == "max" else value >= bound
 
@@ -360,8 +383,8 @@ def _table(result: dict) -> str:
     lines = [f"{'figure':<30} {'value':>12}  {'goal':>12}  ok", "-" * 62]
     for key in FIGURES:
         v = result[key]
-        op, bound, unit = GOALS[key]
-        goal = f"{'≤' if op == 'max' else '≥'} {bound:g}{unit}"
+        op, bound, unit = GOALS[key] or ("", 0, "s" if key.endswith("seconds") else "")
+        goal = f"{'≤' if op == 'max' else '≥'} {bound:g}{unit}" if op else "—"
         shown = "—" if v is None else f"{v:,.3g}{unit}"
         ok = {True: "yes", False: "NO", None: "n/a"}[result["meets_goals"][key]]
         lines.append(f"{key:<30} {shown:>12}  {goal:>12}  {ok}")
@@ -441,6 +464,23 @@ def main(argv: list[str] | None = None) -> int:
                     details["skipped"][key] = engines["skipped"]
             details["region_engines"] = engines.get("details")
 
+        clean_keys = ("clean_100_regions_seconds", "clean_100_regions_dask_ratio")
+        if args.skip_engines:
+            for key in clean_keys:
+                details["skipped"][key] = "--skip-engines"
+        else:
+            _log("cleaning many regions ...")
+            n_clean = 10 if args.quick else CLEAN_REGIONS
+            many = bench_clean_regions(tmp, n_clean)
+            for key in clean_keys:
+                result[key] = many.get(key)
+                if "skipped" in many:
+                    details["skipped"][key] = many["skipped"]
+            details["clean_regions"] = many.get("details")
+            if args.quick and "skipped" not in many:
+                details["notes"].append(f"clean_100_regions_seconds: measured on {n_clean} regions, "
+                                        "times 10 (each region is one task of the same size)")  # fmt: skip
+
         if args.skip_pipeline:
             for key in ("pipeline_seconds", "report_all_seconds", "report_html_seconds"):
                 details["skipped"][key] = "--skip-pipeline"
@@ -470,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, reason in details["skipped"].items():
         details["notes"].append(f"{key}: not measured ({reason.splitlines()[0][:120]})")
     details["benchmark_seconds"] = time.perf_counter() - started
-    result["goals"] = {k: {"op": op, "bound": b, "unit": u} for k, (op, b, u) in GOALS.items()}
+    result["goals"] = {k: None if g is None else {"op": g[0], "bound": g[1], "unit": g[2]}
+                       for k, g in GOALS.items()}  # fmt: skip
     result["meets_goals"] = {k: _meets(k, result[k]) for k in FIGURES}
     result["details"] = details
     text = json.dumps(result, ensure_ascii=False, indent=2, default=float)

@@ -52,14 +52,14 @@ def test_pyarrow_dataset_reads_every_table(processed, expected):
 
 
 def test_kind_folders_hold_only_their_partitions(processed):
-    # Side files (quarantine.parquet, reconciliation.csv, revisions.csv, lineage.json,
+    # Side files (_meta/quarantine.parquet, reconciliation.csv, revisions.csv, lineage.json,
     # run.json) stay at the top of the processed folder, outside every kind's glob path.
     for kind in KINDS:
         files = {p.relative_to(processed / kind).as_posix() for p in (processed / kind).rglob("*")
                  if p.is_file()}  # fmt: skip
         assert files and all(f.startswith("year=") and f.endswith("/part-0.parquet")
                               for f in files), (kind, files)  # fmt: skip
-    assert (processed / "quarantine.parquet").is_file()
+    assert (processed / "_meta" / "quarantine.parquet").is_file()
 
 
 def test_duckdb_reads_every_table_by_glob(processed, expected):

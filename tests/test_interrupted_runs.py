@@ -47,7 +47,7 @@ def _read_back(out: Path) -> None:
         if (out / kind).is_dir():
             assert len(load_processed(kind, out)) > 0
             pd.read_csv(out / f"{kind}.csv", encoding="utf-8-sig", dtype=str)
-    pd.read_parquet(out / "quarantine.parquet")
+    pd.read_parquet(out / "_meta" / "quarantine.parquet")
     pd.read_csv(out / "quarantine.csv", encoding="utf-8-sig", dtype=str)
     rec = pd.read_csv(out / "reconciliation.csv", encoding="utf-8-sig")
     assert rec["balanced"].all()

@@ -158,7 +158,7 @@ def test_partitions_hold_each_years_rows_in_order(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in written] == [
         *[f"hitech_certificates/year={y}/part-0.parquet" for y in years],
         "hitech_certificates.csv",
-        "quarantine.parquet",
+        "_meta/quarantine.parquet",
         "quarantine.csv",
         "reconciliation.csv",
     ]
@@ -169,7 +169,7 @@ def test_partitions_hold_each_years_rows_in_order(tmp_path):
         pd.testing.assert_frame_equal(got, want)
     assert (tmp_path / "hitech_certificates.csv").read_bytes() == _expected_csv(df)
     assert (tmp_path / "quarantine.csv").read_bytes() == _expected_csv(q)
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "quarantine.parquet"), q)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "_meta" / "quarantine.parquet"), q)
 
 
 @pytest.mark.parametrize("where", ["parquet", "csv"])

@@ -183,7 +183,7 @@ def test_failed_file_keeps_the_kinds_last_good_table(sample, tmp_path):
     before = _hashes(out)
     kind_before = {k: v for k, v in before.items() if k.startswith((f"{SME}/", f"{SME}.csv"))}
     assert any("year=2024" in k for k in kind_before)
-    q_before = pd.read_parquet(out / "quarantine.parquet")
+    q_before = pd.read_parquet(out / "_meta" / "quarantine.parquet")
     # the 2024 list replaced by the HTML error page of a portal
     (raw / SME / "科技型中小企业入库名单_2024.csv").write_text(
         "<html><body><h1>502 Bad Gateway</h1></body></html>", encoding="utf-8"
@@ -200,7 +200,7 @@ def test_failed_file_keeps_the_kinds_last_good_table(sample, tmp_path):
     assert failure["file"].endswith("_2024.csv") and failure["message"]
     kept_from = {f["path"] for f in lineage["last_good"][SME]["raw_files"]}
     assert f"{SME}/科技型中小企业入库名单_2024.csv" in kept_from
-    q_after = pd.read_parquet(out / "quarantine.parquet")
+    q_after = pd.read_parquet(out / "_meta" / "quarantine.parquet")
     pd.testing.assert_frame_equal(
         q_after.loc[q_after["kind"] == SME].reset_index(drop=True),
         q_before.loc[q_before["kind"] == SME].reset_index(drop=True),

@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("clean", help="清洗原始数据 clean raw exports into tidy tables")
     _add_paths(p, "raw", "processed")
     _add_clean_options(p)
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local（默认）或 dask：多区域时每个区域一个 Dask 进程任务 "
+                        "(pip install 'tianxin-analysis[scale]') local (default) or dask: one "
+                        "Dask process task per region of data/raw/<区域代码>/<类型>/")  # fmt: skip
+    p.add_argument("--workers", type=int, default=2,
+                   help="dask 引擎的进程数 Dask processes (default 2)")  # fmt: skip
 
     p = sub.add_parser("forecast", help="预测各项目标 forecast every target")
     _add_paths(p, "raw", "processed", "reports", "as_of")
@@ -180,7 +186,9 @@ def _run(args: argparse.Namespace) -> int:
         run = run_clean(args.raw, args.processed, progress=progress,
                         include_subfolders=args.include_subfolders,
                         include_duplicates=args.include_duplicates,
-                        include_hidden_sheets=args.include_hidden_sheets)  # fmt: skip
+                        include_hidden_sheets=args.include_hidden_sheets,
+                        engine=getattr(args, "engine", "local"),
+                        workers=getattr(args, "workers", 2))  # fmt: skip
         print(run.summary_text())
         if not run.ok and (args.command == "clean" or not _continue_after_failed_clean(args, run)):
             return 1

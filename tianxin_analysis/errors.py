@@ -104,3 +104,7 @@ class OutputError(_LocatedError):
 
 class ReconciliationError(TianxinError):
     """Rows read != rows clean + rows quarantined: a row was lost or counted twice."""
+
+
+class EngineUnavailableError(TianxinError):
+    """An optional engine (Dask, Spark: the ``[scale]`` extra) is not installed."""

@@ -1001,3 +1001,20 @@ def write_sample(raw_dir: str | Path, seed: int = 2024) -> list[Path]:
         atomic_write_bytes(target, f.content)
         written.append(target)
     return written
+
+
+def sample_region_codes(n: int) -> list[str]:
+    """``n`` made-up six-digit county codes under Hunan's province code (43), ascending:
+    430101…430120, 430201…; for generating many regions' exports."""
+    return [f"43{1 + i // 20:02d}{1 + i % 20:02d}" for i in range(n)]
+
+
+def write_region_sample(raw_dir: str | Path, region_code: str) -> list[Path]:
+    """Write one region's synthetic exports under ``raw_dir/<region_code>/<kind>/`` (the
+    many-region layout ``tianxin clean`` reads), seeded by the region code: the same code
+    gives byte-identical files, two codes different numbers. Labelled synthetic like the
+    sample (its titles still name 天心区: made-up data, not the region's)."""
+    code = str(region_code)
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise ValueError(f"region code must be six digits, got {region_code!r}")
+    return write_sample(Path(raw_dir) / code, seed=int(code))

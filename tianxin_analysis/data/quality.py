@@ -43,8 +43,8 @@ def read_revisions(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def read_quarantine(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
-    """``quarantine.parquet``: one row per rejected input row, with file, sheet, row, rule."""
-    path = Path(processed_dir) / "quarantine.parquet"
+    """``_meta/quarantine.parquet``: one row per rejected input row, with file, sheet, row, rule."""
+    path = Path(processed_dir) / "_meta" / "quarantine.parquet"  # (run.QUARANTINE_PARQUET)
     if not path.is_file():
         return _read_csv(processed_dir, "quarantine.csv")
     return pd.read_parquet(path)

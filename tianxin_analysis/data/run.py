@@ -19,6 +19,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -42,10 +43,14 @@ from .._fs import (
     sha256_file,
 )
 from .._memory import arrow_pool_for_bulk_work, numpy_without_huge_pages
-from ..errors import InputFileError, ReconciliationError, SchemaError, printable
-from ..identifiers import (
-    _int_offsets,
+from ..errors import (
+    EngineUnavailableError,
+    InputFileError,
+    ReconciliationError,
+    SchemaError,
+    printable,
 )
+from ..identifiers import _PROVINCES, _int_offsets
 from ..io import read_sheets
 from ..publish import Stage, publish
 from .declaration import LINEAGE, tidy_types
@@ -63,6 +68,8 @@ RECONCILIATION_COLUMNS = (
     "kind", "source_file", "source_sheet", "header_rows", "rows_above_header", "rows_blank",
     "rows_read", "rows_clean", "rows_quarantined", "rows_revised", "balanced",
 )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class FileFailure:
     """A file (or one sheet of it) that could not be processed, with the reason."""
@@ -176,11 +183,13 @@ class _RawListing:
     skipped: list[SkippedInput] = field(default_factory=list)
 
 
-def _raw_files(raw_dir: Path, kind: str, listing: _RawListing, include_subfolders: bool) -> None:
-    """Add the files of ``raw_dir/kind`` to ``listing``: the data files directly in the
-    folder; files in subfolders (an older export kept in ``旧版/``) are listed as skipped
-    unless ``include_subfolders``; a folder named like a data file is a failure."""
-    folder = raw_dir / kind
+def _raw_files(raw_dir: Path, kind: str, listing: _RawListing, include_subfolders: bool,
+               base: Path | None = None) -> None:  # fmt: skip
+    """Add the files of ``base/kind`` (``base``: ``raw_dir`` or a region's folder in it) to
+    ``listing``: the data files directly in the folder; files in subfolders (an older export
+    kept in ``旧版/``) are listed as skipped unless ``include_subfolders``; a folder named like
+    a data file is a failure."""
+    folder = (base or raw_dir) / kind
     if not folder.is_dir():
         return
     pending = [folder]
@@ -237,6 +246,85 @@ def _drop_identical(listing: _RawListing, raw_dir: Path) -> dict[Path, str]:
     return hashes
 
 
+# ------------------------------------------------------------------ regions of the raw folder
+
+_REGION_HELP = ("每个区域一个文件夹 data/raw/<六位行政区划代码>/<类型>/，或单一区县的 "
+                "data/raw/<类型>/，不能混用 (one folder per region, data/raw/<six-digit "
+                "administrative code>/<kind>/, or the single-district data/raw/<kind>/; "
+                "not both)")  # fmt: skip
+
+
+def _is_region_code(name: str) -> bool:
+    """Six ASCII digits whose first two are a province code (as in a credit code)."""
+    return len(name) == 6 and name.isascii() and name.isdigit() and name[:2] in _PROVINCES
+
+
+def _kind_folders(folder: Path) -> list[str]:
+    """The kinds with a folder holding anything under ``folder``, in processing order."""
+    return [k for k in KINDS if (folder / k).is_dir()
+            and any(not _ignored(p.name) for p in (folder / k).iterdir())]  # fmt: skip
+
+
+def region_codes(raw_dir: str | os.PathLike[str]) -> list[str] | None:
+    """The regions of a many-region raw folder (``raw_dir/<code>/<kind>/…``, six-digit
+    administrative codes, ascending), or None for the single-district layout
+    (``raw_dir/<kind>/…``, no folder named by digits).
+
+    Raises :class:`InputFileError` (Chinese, then English; nothing is read) for a folder
+    mixing region folders with kind folders, a digit-named folder that is not a region
+    code, and a region folder without any kind's folder.
+    """
+    raw_dir = Path(raw_dir)
+    digits = sorted(p.name for p in raw_dir.iterdir() if p.is_dir() and p.name.isdigit())
+    if not digits:
+        return None
+    if kinds := _kind_folders(raw_dir):
+        raise InputFileError(
+            "原始数据目录混用了区域文件夹和类型文件夹", "the raw folder mixes region folders "
+            "with kind folders", file=str(raw_dir),
+            found=f"{', '.join(digits[:3])} / {', '.join(kinds)}", expected=_REGION_HELP,
+        )  # fmt: skip
+    if unknown := [d for d in digits if not _is_region_code(d)]:
+        raise InputFileError(
+            "未知的区域代码（应为六位行政区划代码）", "unknown region code (a six-digit "
+            "administrative division code was expected)", file=str(raw_dir / unknown[0]),
+            found=", ".join(unknown), expected="如 430103 (天心区), 430104 (岳麓区)",
+        )  # fmt: skip
+    for code in digits:
+        if not _kind_folders(raw_dir / code):
+            found = sorted(p.name for p in (raw_dir / code).iterdir() if not _ignored(p.name))
+            raise InputFileError(
+                "区域文件夹中没有任何数据类型的文件夹", "the region folder holds no kind's "
+                "folder", file=str(raw_dir / code), found=", ".join(found) or "空 empty",
+                expected=f"{code}/<类型 kind>/…, 类型 kinds: {', '.join(KINDS)}",
+            )  # fmt: skip
+    return digits
+
+
+@dataclass
+class _Source:
+    """One region's raw files (``region`` None: the single-district layout), listed."""
+
+    region: str | None
+    listing: _RawListing
+    known: dict[Path, str]  # SHA-256 of the files hashed while listing
+
+
+def _list_sources(raw_dir: Path, include_subfolders: bool,
+                  include_duplicates: bool) -> list[_Source]:  # fmt: skip
+    """Listing: the files of every kind of every region of ``raw_dir`` (one source without a
+    region for the single-district layout), duplicates dropped within a region's kind."""
+    sources = []
+    for region in region_codes(raw_dir) or [None]:
+        listing = _RawListing()
+        base = raw_dir if region is None else raw_dir / region
+        for kind in KINDS:
+            _raw_files(raw_dir, kind, listing, include_subfolders, base)
+        known = {} if include_duplicates else _drop_identical(listing, raw_dir)
+        sources.append(_Source(region, listing, known))
+    return sources
+
+
 def run_clean(
     raw_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -246,11 +334,19 @@ def run_clean(
     include_duplicates: bool = False,
     include_hidden_sheets: bool = False,
     engine: str = "fast",
+    workers: int = 2,
 ) -> CleanRun:
     """Clean every raw file of every kind in ``raw_dir`` into ``out_dir`` (see module doc).
 
-    ``engine``: "fast" (the default) or "reference" (``data.engine.reference``, readable
-    pandas, the same outputs byte for byte; slower on large registries).
+    ``engine``: "fast" (the default; "local" is the same), "reference"
+    (``data.engine.reference``, readable pandas, the same outputs byte for byte; slower on
+    large registries) or "dask" (the fast engine, one region per task on ``workers`` Dask
+    processes, from the ``[scale]`` extra; the same outputs byte for byte).
+
+    ``raw_dir`` holds one district's exports (``<kind>/…``; tables as before, without a
+    region) or many regions' (``<region code>/<kind>/…``, six-digit administrative codes):
+    then every table, the quarantine and the reconciliation get a ``region`` column (text,
+    first) and the tables are partitioned ``<kind>/region=<code>/year=<YYYY>/``.
 
     Ambiguous sources are listed in ``CleanRun.skipped`` (and ``lineage.json``) and not read,
     unless the matching option says so: files in subfolders of a kind's folder
@@ -260,163 +356,346 @@ def run_clean(
     data file is a failure.
 
     Raises :class:`~tianxin_analysis.errors.OutputError` when another run is writing
-    ``out_dir`` or it cannot take the outputs (full, read-only); nothing published changes.
+    ``out_dir`` or it cannot take the outputs (full, read-only); nothing published changes;
+    :class:`InputFileError` for a raw folder whose regions are laid out wrongly
+    (:func:`region_codes`) and ``EngineUnavailableError`` when Dask is not installed.
     """
-    options = (include_subfolders, include_duplicates, include_hidden_sheets)
+    options = _Options(include_hidden_sheets, workers)
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine == "dask":
+        _require_dask()
+    raw = Path(raw_dir)
+    sources = _list_sources(raw, include_subfolders, include_duplicates)  # before the lock
     with arrow_pool_for_bulk_work(), numpy_without_huge_pages(), \
             publish(out_dir, "clean") as stage:  # fmt: skip
-        return _run_clean(raw_dir, Path(out_dir), progress, stage, *options, ENGINES[engine])
+        return _run_clean(raw, Path(out_dir), progress, stage, sources, options, engine)
 
 
-def _run_clean(
-    raw_dir: str | os.PathLike[str], out_dir: Path, progress: bool, stage: Stage,
-    include_subfolders: bool = False, include_duplicates: bool = False,
-    include_hidden_sheets: bool = False, engine: Engine | None = None,
-) -> CleanRun:  # fmt: skip
-    engine = engine or fast.ENGINE
-    raw_dir = Path(raw_dir)
-    today = pd.Timestamp.today().normalize()
-    listing = _RawListing()
-    for kind in KINDS:
-        _raw_files(raw_dir, kind, listing, include_subfolders)
-    known = {} if include_duplicates else _drop_identical(listing, raw_dir)
-    jobs = listing.files
-    skipped = listing.skipped
+@dataclass(frozen=True)
+class _Options:
+    include_hidden_sheets: bool = False
+    workers: int = 2
+
+
+def _require_dask() -> None:
+    try:
+        import dask  # noqa: F401
+    except ImportError:
+        extra = "pip install 'tianxin-analysis[scale]'"
+        raise EngineUnavailableError(
+            f"未安装 Dask 引擎，请运行 {extra}，或使用 --engine local "
+            f"(the Dask engine is not installed: run {extra}, or use --engine local)"
+        ) from None
+
+
+@dataclass
+class _Cleaned:
+    """What cleaning one source's files gave: tables (kind -> rows, ``region`` first when the
+    source has one), quarantine, reconciliation and lineage entries, revisions."""
+
+    region: str | None
+    tables: dict[str, pd.DataFrame]
+    quarantine: list[pd.DataFrame]
+    recon: list[dict]
+    files: list[dict]
+    failures: list[FileFailure]
+    skipped: list[SkippedInput]
+    revised: pd.DataFrame
+    superseded: list[pd.DataFrame]
+
+
+def _run_clean(raw_dir: Path, out_dir: Path, progress: bool, stage: Stage,
+               sources: list[_Source], options: _Options, engine: str) -> CleanRun:  # fmt: skip
+    """Per-source clean -> merge -> reconcile -> keep last good -> write (module doc)."""
     # Built-in header synonyms + data/raw/header_synonyms.yaml; a bad file stops the run here.
     schemas = schemas_with_synonyms(raw_dir)
-    prepared: dict[str, list[PreparedSheet]] = {k: [] for k in KINDS}
-    quarantine: list[pd.DataFrame] = []
-    recon: list[dict] = []
-    failures: list[FileFailure] = listing.failures
-    lineage_files: list[dict] = []
-    revisions = Revisions(report_times={})
+    today = pd.Timestamp.today().normalize()
+    if engine == "dask":
+        parts = _clean_on_dask(raw_dir, sources, schemas, today, options, progress)
+    else:
+        parts = [_clean_source(raw_dir, s, schemas, today, options, ENGINES[engine],
+                               progress) for s in sources]  # fmt: skip
+    merged = _merge(parts)
+    for entry in merged.files:
+        stage.inputs[f"raw/{entry['path']}"] = entry["sha256"]
+    merged.reconciliation = _reconcile(merged.recon, merged.tables, merged.quarantine,
+                                       merged.superseded)  # fmt: skip
+    kept = _keep_last_good(stage, merged)
+    return _write_run(raw_dir, out_dir, stage, merged, kept, ENGINES[engine].write_csv)
 
+
+def _clean_source(raw_dir: Path, source: _Source, schemas: dict, today: pd.Timestamp,
+                  options: _Options, engine: Engine, progress: bool = False) -> _Cleaned:  # fmt: skip
+    """Per-file clean of one source: every file read and its sheets prepared, then each
+    kind's rows through ``engine`` (rules, dedupe, sort)."""
+    revisions = Revisions(report_times={})
+    read = _read_source(raw_dir, source, schemas, options, revisions, progress)
+    tables, quarantine = _process_kinds(read.prepared, engine, today, revisions)
+    if source.region is not None:
+        tables = {k: _with_region(t, source.region) for k, t in tables.items()}
+        quarantine = [_with_region(q, source.region) for q in quarantine]
+        for row in read.recon:
+            row["region"] = source.region
+        for entry in read.files:
+            entry["region"] = source.region
+    revised = revisions.frame()
+    return _Cleaned(source.region, tables, quarantine, read.recon, read.files,
+                    [*source.listing.failures, *read.failures],
+                    [*source.listing.skipped, *read.skipped], revised,
+                    revisions.superseded)  # fmt: skip
+
+
+def _with_region(frame: pd.DataFrame, region: str) -> pd.DataFrame:
+    """``frame`` with a first column ``region`` (text) holding ``region`` on every row."""
+    column = pd.Series(pd.array([region] * len(frame), dtype="str"), index=frame.index)
+    return pd.concat([column.rename("region"), frame], axis=1)
+
+
+@dataclass
+class _ReadFiles:
+    prepared: dict[str, list[PreparedSheet]]
+    recon: list[dict] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
+    skipped: list[SkippedInput] = field(default_factory=list)
+
+
+def _read_source(raw_dir: Path, source: _Source, schemas: dict, options: _Options,
+                 revisions: Revisions, progress: bool) -> _ReadFiles:  # fmt: skip
+    """Every file of ``source`` read and its sheets mapped to the kind's columns."""
+    jobs = source.listing.files
+    read = _ReadFiles(prepared={k: [] for k in KINDS})
     # The raw files' hashes are computed on a second thread while the files are parsed
     # (hashlib releases the GIL): lineage needs them only at the end.
-    hasher = ThreadPoolExecutor(max_workers=1)
-    hashes = [
-        hasher.submit(str, known[path]) if path in known else hasher.submit(sha256_file, path)
-        for _, path in jobs
-    ]
-    for (kind, path), sha in tqdm(
-        zip(jobs, hashes, strict=True), total=len(jobs), desc="清洗 cleaning", unit="file",
-        disable=not progress,
-    ):  # fmt: skip
-        rel = path.relative_to(raw_dir).as_posix()
-        schema = schemas[kind]
-        entry = {"path": rel, "kind": kind, "sha256": sha,
-                 "size_bytes": path.stat().st_size, "synthetic": False, "sheets": [],
-                 "dropped_personal_columns": [], "unmapped_columns": []}  # fmt: skip
-        lineage_files.append(entry)
-        try:
-            sheets = read_sheets(path, as_text=True)
-        except (InputFileError, SchemaError) as exc:
-            failures.append(FileFailure(kind, rel, "", str(exc)))
-            entry["error"] = str(exc)
-            continue
-        for raw in sheets:
-            sheet = raw.sheet or ""
-            if _all_missing(raw.grid):
-                continue
-            if raw.hidden and not include_hidden_sheets:
-                skipped.append(SkippedInput(kind, rel, sheet, (
-                    "隐藏的工作表未读取 (hidden sheet not read: earlier figures?); 要读取请取消"
-                    "隐藏或使用 include_hidden_sheets=True (unhide it or pass "
-                    "include_hidden_sheets=True)")))  # fmt: skip
-                continue
-            try:
-                prep = prepare_sheet(raw, rel, schema)
-            except SchemaError as exc:
-                failures.append(FileFailure(kind, rel, sheet, str(exc)))
-                entry.setdefault("sheet_errors", []).append({"sheet": sheet, "error": str(exc)})
-                continue
-            prepared[kind].append(prep)
-            if "report_date" not in entry:
-                _note_report_date(entry, path, prep.title, revisions)
-            entry["sheets"].append(sheet)
-            entry["synthetic"] = entry["synthetic"] or prep.synthetic
-            for c in prep.dropped_personal:
-                if c not in entry["dropped_personal_columns"]:
-                    entry["dropped_personal_columns"].append(c)
-            for c in prep.unmapped:
-                if c not in entry["unmapped_columns"]:
-                    entry["unmapped_columns"].append(c)
-            recon.append({"kind": kind, "source_file": rel, "source_sheet": sheet,
-                          "header_rows": "+".join(str(r) for r in prep.header_rows),
-                          "rows_above_header": prep.rows_above_header,
-                          "rows_blank": prep.rows_blank, "rows_read": prep.rows_read})  # fmt: skip
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        hashes = [hasher.submit(str, source.known[path]) if path in source.known
+                  else hasher.submit(sha256_file, path) for _, path in jobs]  # fmt: skip
+        desc = "清洗 cleaning" + (f" {source.region}" if source.region else "")
+        for (kind, path), sha in tqdm(zip(jobs, hashes, strict=True), total=len(jobs),
+                                      desc=desc, unit="file", disable=not progress):  # fmt: skip
+            entry = _read_file(raw_dir, kind, path, schemas[kind], options, revisions, read)
+            entry["sha256"] = sha
+        for entry in read.files:
+            entry["sha256"] = entry["sha256"].result()
+    return read
 
-    sheets = raw = prep = None  # the last file's grids stay alive otherwise
+
+def _read_file(raw_dir: Path, kind: str, path: Path, schema, options: _Options,
+               revisions: Revisions, read: _ReadFiles) -> dict:  # fmt: skip
+    """One raw file: its sheets prepared into ``read`` (failures and skipped sheets too);
+    returns its lineage entry."""
+    rel = path.relative_to(raw_dir).as_posix()
+    entry = {"path": rel, "kind": kind, "sha256": "",
+             "size_bytes": path.stat().st_size, "synthetic": False, "sheets": [],
+             "dropped_personal_columns": [], "unmapped_columns": []}  # fmt: skip
+    read.files.append(entry)
+    try:
+        sheets = read_sheets(path, as_text=True)
+    except (InputFileError, SchemaError) as exc:
+        read.failures.append(FileFailure(kind, rel, "", str(exc)))
+        entry["error"] = str(exc)
+        return entry
+    for raw in sheets:
+        sheet = raw.sheet or ""
+        if _all_missing(raw.grid):
+            continue
+        if raw.hidden and not options.include_hidden_sheets:
+            read.skipped.append(SkippedInput(kind, rel, sheet, (
+                "隐藏的工作表未读取 (hidden sheet not read: earlier figures?); 要读取请取消"
+                "隐藏或使用 include_hidden_sheets=True (unhide it or pass "
+                "include_hidden_sheets=True)")))  # fmt: skip
+            continue
+        try:
+            prep = prepare_sheet(raw, rel, schema)
+        except SchemaError as exc:
+            read.failures.append(FileFailure(kind, rel, sheet, str(exc)))
+            entry.setdefault("sheet_errors", []).append({"sheet": sheet, "error": str(exc)})
+            continue
+        read.prepared[kind].append(prep)
+        _note_sheet(entry, path, sheet, prep, revisions)
+        read.recon.append({"kind": kind, "source_file": rel, "source_sheet": sheet,
+                           "header_rows": "+".join(str(r) for r in prep.header_rows),
+                           "rows_above_header": prep.rows_above_header,
+                           "rows_blank": prep.rows_blank, "rows_read": prep.rows_read})  # fmt: skip
+    return entry
+
+
+def _note_sheet(entry: dict, path: Path, sheet: str, prep: PreparedSheet,
+                revisions: Revisions) -> None:  # fmt: skip
+    """A prepared sheet's facts in its file's lineage entry."""
+    if "report_date" not in entry:
+        _note_report_date(entry, path, prep.title, revisions)
+    entry["sheets"].append(sheet)
+    entry["synthetic"] = entry["synthetic"] or prep.synthetic
+    for key, columns in (("dropped_personal_columns", prep.dropped_personal),
+                         ("unmapped_columns", prep.unmapped)):  # fmt: skip
+        entry[key] += [c for c in dict.fromkeys(columns) if c not in entry[key]]
+
+
+def _process_kinds(prepared: dict[str, list[PreparedSheet]], engine: Engine, today: pd.Timestamp,
+                   revisions: Revisions) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame]]:  # fmt: skip
+    """Each kind's prepared sheets through the engine: rules, dedupe, tidy types, sort."""
     tables: dict[str, pd.DataFrame] = {}
+    quarantine: list[pd.DataFrame] = []
     for kind in KINDS:
         if not prepared[kind]:
             continue
+        schema = SCHEMAS[kind]
         # The raw cells are not needed once processed: let them go before deduplicating.
-        df, q, distinct = engine.process_rows(prepared.pop(kind), SCHEMAS[kind], today,
-                                              consume=True)  # fmt: skip
+        df, q, distinct = engine.process_rows(prepared.pop(kind), schema, today, consume=True)
         quarantine.append(q)
         if not len(df):
             continue
-        df, q, in_order = engine.dedupe(kind, SCHEMAS[kind], df, distinct, revisions)
+        df, q, in_order = engine.dedupe(kind, schema, df, distinct, revisions)
         distinct = None
         quarantine.append(q)
-        tables[kind] = engine.sort(kind, tidy_types(SCHEMAS[kind], df), known_sorted=in_order)
+        tables[kind] = engine.sort(kind, tidy_types(schema, df), known_sorted=in_order)
+    return tables, quarantine
 
-    q_all = [q for q in quarantine if len(q)]
+
+def _clean_on_dask(raw_dir: Path, sources: list[_Source], schemas: dict, today: pd.Timestamp,
+                   options: _Options, progress: bool) -> list[_Cleaned]:  # fmt: skip
+    """:func:`_clean_source` of every source as one task of Dask's process scheduler (the
+    fast engine in each), results in the sources' order."""
+    import dask
+    from dask.diagnostics import ProgressBar
+
+    tasks = [dask.delayed(_clean_source)(raw_dir, s, schemas, today, options, fast.ENGINE)
+             for s in sources]  # fmt: skip
+    bar = ProgressBar(minimum=1) if progress else contextlib.nullcontext()
+    with bar:
+        return list(dask.compute(*tasks, scheduler="processes",
+                                 num_workers=max(1, options.workers)))  # fmt: skip
+
+
+@dataclass
+class _Merged:
+    """Every source's results together (tables concatenated by region, ascending)."""
+
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    recon: list[dict]
+    files: list[dict]
+    failures: list[FileFailure]
+    skipped: list[SkippedInput]
+    revised: pd.DataFrame
+    superseded: list[pd.DataFrame]
+    regions: bool
+    reconciliation: pd.DataFrame | None = None
+
+
+def _merge(parts: list[_Cleaned]) -> _Merged:
+    """Merge the sources: tables per kind (one source: as it is, no copy), quarantine sorted
+    by kind, file, sheet and row, with the contract's dtypes."""
+    tables = {}
+    for kind in KINDS:
+        frames = [p.tables[kind] for p in parts if kind in p.tables]
+        if frames:
+            tables[kind] = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    regions = any(p.region is not None for p in parts)
+    revised = [f for f in _gather(parts, "revised") if len(f)]
+    return _Merged(
+        tables, _merged_quarantine(_gather(parts, "quarantine"), regions),
+        _gather(parts, "recon"), _gather(parts, "files"), _gather(parts, "failures"),
+        _gather(parts, "skipped"),
+        pd.concat(revised, ignore_index=True) if revised else empty_revisions(),
+        _gather(parts, "superseded"), regions,
+    )  # fmt: skip
+
+
+def _gather(parts: list[_Cleaned], name: str) -> list:
+    """Attribute ``name`` of every part as one list (lists are joined, frames listed)."""
+    out: list = []
+    for part in parts:
+        value = getattr(part, name)
+        out += value if isinstance(value, list) else [value]
+    return out
+
+
+def _merged_quarantine(frames: list[pd.DataFrame], regions: bool) -> pd.DataFrame:
+    """The quarantine rows of every source, by kind, file, sheet and row, text as ``str``."""
+    q_all = [q for q in frames if len(q)]
     qframe = pd.concat(q_all, ignore_index=True) if q_all else _empty_quarantine()
-    qframe = (
+    if regions and "region" not in qframe.columns:
+        qframe = _with_region(qframe, "")  # no row: the column is there all the same
+    text = {c: "str" for c in (*QUARANTINE_COLUMNS, "region")
+            if c != "source_row" and c in qframe.columns}  # fmt: skip
+    return (
         qframe.astype({"source_row": "int64"})
         .sort_values(["kind", "source_file", "source_sheet", "source_row"], kind="stable")
         .reset_index(drop=True)
+        .astype(text)
     )
-    qframe = qframe.astype({c: "str" for c in QUARANTINE_COLUMNS if c != "source_row"})
-    revised = revisions.frame()
-    reconciliation = _reconcile(recon, tables, qframe, revisions.superseded)
 
-    for entry in lineage_files:
-        entry["sha256"] = entry["sha256"].result()
-        stage.inputs[f"raw/{entry['path']}"] = entry["sha256"]
-    hasher.shutdown()
-    synthetic = any(e["synthetic"] for e in lineage_files)
+
+def _keep_last_good(stage: Stage, merged: _Merged) -> list[str]:
+    """Merge with the last good: the kinds with a failed file whose previously published
+    table is kept whole (their tables, quarantine and reconciliation rows are the published
+    ones). Returns those kinds."""
+    published = stage.dest
+    kept = [k for k in dict.fromkeys(f.kind for f in merged.failures) if _has_table(published, k)]
+    for kind in kept:
+        merged.tables.pop(kind, None)
+    merged.quarantine, merged.reconciliation = _with_previous_rows(
+        published, kept, merged.quarantine, merged.reconciliation
+    )
+    # A kept kind's revisions are those of the failed attempt, not of its published table.
+    revised = merged.revised
+    merged.revised = revised[~revised["kind"].isin(kept)].reset_index(drop=True)
+    # Every kind's outputs are rewritten as a whole or (a failed kind's) carried over whole;
+    # the quarantine parquet of earlier versions (top level) is not carried over.
+    stage.discard(*[p for kind in KINDS if kind not in kept for p in (kind, f"{kind}.csv")],
+                  "quarantine.parquet")  # fmt: skip
+    return kept
+
+
+def _write_run(raw_dir: Path, out_dir: Path, stage: Stage, merged: _Merged, kept: list[str],
+               write_csv) -> CleanRun:  # fmt: skip
+    """Write: tables, quarantine, reconciliation, revisions and lineage into the stage."""
     work, published = stage.path, stage.dest
     previous = _read_lineage_quietly(published)
-    kept = [k for k in dict.fromkeys(f.kind for f in failures) if _has_table(published, k)]
-    for kind in kept:
-        tables.pop(kind, None)
-    qframe, reconciliation = _with_previous_rows(published, kept, qframe, reconciliation)
-    # Every kind's outputs are rewritten as a whole or (a failed kind's) carried over whole.
-    stage.discard(*[p for kind in KINDS if kind not in kept for p in (kind, f"{kind}.csv")])
-    written = _write_outputs(work, tables, qframe, reconciliation, engine.write_csv)
-    # A kept kind's revisions are those of the failed attempt, not of its published table.
-    revised = revised[~revised["kind"].isin(kept)].reset_index(drop=True)
-    engine.write_csv(revised, work / "revisions.csv")
+    written = _write_outputs(work, merged.tables, merged.quarantine, merged.reconciliation,
+                             write_csv)  # fmt: skip
+    write_csv(merged.revised, work / "revisions.csv")
     written.append(work / "revisions.csv")
     written += [work / p.relative_to(published) for kind in kept
                 for p in _table_files(published, kind)]  # fmt: skip
     last_good = {kind: _last_good(previous, kind) for kind in kept}
+    synthetic = any(e["synthetic"] for e in merged.files)
     lineage = {
         "package": "tianxin-analysis",
         "package_version": __version__,
         "synthetic": synthetic
         or any(e.get("synthetic") for g in last_good.values() for e in g["raw_files"]),  # fmt: skip
-        "raw_files": lineage_files,
-        "failures": [{**f.__dict__, "kept_last_good": f.kind in kept} for f in failures],
+        "raw_files": merged.files,
+        "failures": [
+            {**f.__dict__, "kept_last_good": f.kind in kept, **_region_of(f, merged)}
+            for f in merged.failures
+        ],  # fmt: skip
         "outputs": [p.relative_to(work).as_posix() for p in written] + ["lineage.json"],
         "run_id": stage.run_id,
         "last_good": last_good,
-        "skipped": [s.__dict__ for s in skipped],
+        "skipped": [{**s.__dict__, **_region_of(s, merged)} for s in merged.skipped],
         "header_synonyms": _synonyms_lineage(raw_dir),
     }
+    if merged.regions:
+        lineage["regions"] = sorted({e["region"] for e in merged.files})
     atomic_write_text(
         work / "lineage.json", json.dumps(lineage, ensure_ascii=False, indent=2) + "\n"
     )
     stage.extra["failures"] = lineage["failures"]
     outputs = [out_dir / p.relative_to(work) for p in written] + [out_dir / "lineage.json"]
-    return CleanRun(raw_dir, out_dir, tables, qframe, reconciliation, failures, outputs, synthetic,
-                    revisions=revised, kept_last_good=kept, run_id=stage.run_id,
-                    skipped=skipped)  # fmt: skip
+    return CleanRun(raw_dir, out_dir, merged.tables, merged.quarantine, merged.reconciliation,
+                    merged.failures, outputs, synthetic, revisions=merged.revised,
+                    kept_last_good=kept, run_id=stage.run_id,
+                    skipped=merged.skipped)  # fmt: skip
+
+
+def _region_of(item: FileFailure | SkippedInput, merged: _Merged) -> dict[str, str]:
+    """``{"region": code}`` for a failure or skipped input of a many-region run (the first
+    folder of its path), else nothing."""
+    return {"region": item.file.split("/", 1)[0]} if merged.regions else {}
 
 
 def _note_report_date(entry: dict, path: Path, title: str, revisions: Revisions) -> None:
@@ -443,12 +722,22 @@ def _read_lineage_quietly(folder: Path) -> dict:
         return {}
 
 
+def _partition_files(folder: Path, kind: str) -> list[Path]:
+    """The parquet files of a kind's table: ``year=Y/part-0.parquet``, or
+    ``region=R/year=Y/part-0.parquet`` for a many-region table; sorted."""
+    kind_dir = folder / kind
+    if not kind_dir.is_dir():
+        return []
+    return sorted([*kind_dir.glob("year=*/part-0.parquet"),
+                   *kind_dir.glob("region=*/year=*/part-0.parquet")])  # fmt: skip
+
+
 def _has_table(folder: Path, kind: str) -> bool:
-    return (folder / kind).is_dir() and any((folder / kind).glob("year=*/part-0.parquet"))
+    return bool(_partition_files(folder, kind))
 
 
 def _table_files(folder: Path, kind: str) -> list[Path]:
-    files = sorted((folder / kind).glob("year=*/part-0.parquet"))
+    files = _partition_files(folder, kind)
     return files + ([folder / f"{kind}.csv"] if (folder / f"{kind}.csv").is_file() else [])
 
 
@@ -470,12 +759,15 @@ def _with_previous_rows(
     published ones, so that quarantine and reconciliation describe the tables published."""
     if not kept:
         return q, rec
-    text = {c: "str" for c in QUARANTINE_COLUMNS if c != "source_row"}
+    text = {c: "str" for c in (*QUARANTINE_COLUMNS, "region")
+            if c != "source_row" and c in q.columns}  # fmt: skip
+    q_path = folder / QUARANTINE_PARQUET
     try:
-        q_old = pd.read_parquet(folder / "quarantine.parquet")
+        # (earlier versions wrote the quarantine parquet at the top of the folder)
+        q_old = pd.read_parquet(q_path if q_path.is_file() else folder / q_path.name)
         rec_old = pd.read_csv(folder / "reconciliation.csv", encoding="utf-8-sig",
                               keep_default_na=False,
-                              dtype={c: "str" for c in RECONCILIATION_COLUMNS[:4]})  # fmt: skip
+                              dtype={c: "str" for c in ("region", *RECONCILIATION_COLUMNS[:4])})  # fmt: skip
     except (OSError, ValueError, pa.ArrowException):
         q_old, rec_old = q.iloc[:0], rec.iloc[:0]
     q = pd.concat([q.loc[~q["kind"].isin(kept)], q_old.loc[q_old["kind"].isin(kept)]],
@@ -486,13 +778,19 @@ def _with_previous_rows(
         .reset_index(drop=True)
     )
     # A table published before revisions were counted has no rows_revised column.
-    rec_old = rec_old.reindex(columns=list(RECONCILIATION_COLUMNS), fill_value=0)
+    columns = _columns_with_region(RECONCILIATION_COLUMNS, rec)
+    rec_old = rec_old.reindex(columns=columns, fill_value=0)
     rec = pd.concat([rec.loc[~rec["kind"].isin(kept)], rec_old.loc[rec_old["kind"].isin(kept)]],
                     ignore_index=True)  # fmt: skip
     rec = rec.astype({c: "int64" for c in RECONCILIATION_COLUMNS[4:10]} | {"balanced": bool})
     order = {k: i for i, k in enumerate(KINDS)}
     rec = rec.sort_values("kind", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-    return q, rec[list(RECONCILIATION_COLUMNS)]
+    return q, rec[columns]
+
+
+def _columns_with_region(columns: Sequence[str], frame: pd.DataFrame) -> list[str]:
+    """``columns`` after ``region`` when ``frame`` has one (a many-region run)."""
+    return ["region", *columns] if "region" in frame.columns else list(columns)
 
 
 def _synonyms_lineage(raw_dir: Path) -> dict | None:
@@ -550,7 +848,7 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
     counts = ["rows_clean", "rows_quarantined", "rows_revised"]
     rec[counts] = rec[counts].fillna(0).astype("int64")
     rec["balanced"] = rec["rows_read"] == rec[counts].sum(axis=1)
-    rec = rec[list(RECONCILIATION_COLUMNS)]
+    rec = rec[_columns_with_region(RECONCILIATION_COLUMNS, rec)]
     if not rec["balanced"].all():
         bad = rec.loc[~rec["balanced"]].iloc[0]
         raise ReconciliationError(
@@ -561,8 +859,17 @@ def _reconcile(recon: list[dict], tables: dict[str, pd.DataFrame], q: pd.DataFra
     return rec
 
 
+# Side files that are not tables live here, out of every glob over the tables' folders
+# (Spark, pyarrow and Dask skip folders starting with "_"; DuckDB globs say ``[!_]*``).
+META_DIR = "_meta"
+QUARANTINE_PARQUET = f"{META_DIR}/quarantine.parquet"
+
+
 def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFrame,
                    rec: pd.DataFrame, write_csv=None) -> list[Path]:  # fmt: skip
+    """Write the tables (partitions and CSV), the quarantine (``_meta/quarantine.parquet``
+    and CSV) and the reconciliation into ``out_dir``; remove the tables of kinds not in
+    ``tables``. Returns the files written."""
     write_csv = write_csv or _write_csv
     out_dir.mkdir(parents=True, exist_ok=True)
     present = [kind for kind in KINDS if kind in tables]
@@ -575,17 +882,15 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
     # Two threads share the files: writing spends most of its time in Arrow kernels and file
     # writes, which release the GIL. The CSV files, the longest jobs, are queued first so
     # the year partitions fill the other thread and then both.
+    side = [(_write_parquet, q, QUARANTINE_PARQUET), (write_csv, q, "quarantine.csv"),
+            (write_csv, rec, "reconciliation.csv")]  # fmt: skip
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tianxin-write")
     try:
         jobs = [pool.submit(write_csv, tables[kind], out_dir / f"{kind}.csv") for kind in present]
-        parts = {
-            kind: _submit_partitions(pool, out_dir / kind, tables[kind], SCHEMAS[kind].partition)
-            for kind in present
-        }
+        parts = {kind: _submit_table(pool, out_dir / kind, tables[kind], SCHEMAS[kind].partition)
+                 for kind in present}  # fmt: skip
         jobs += [f for futures in parts.values() for f in futures.values()]
-        jobs.append(pool.submit(_write_parquet, q, out_dir / "quarantine.parquet"))
-        jobs.append(pool.submit(write_csv, q, out_dir / "quarantine.csv"))
-        jobs.append(pool.submit(write_csv, rec, out_dir / "reconciliation.csv"))
+        jobs += [pool.submit(write, frame, out_dir / name) for write, frame, name in side]
         wait(jobs, return_when=FIRST_EXCEPTION)
         for job in jobs:  # raise the first failure in queue order
             if job.done():
@@ -595,15 +900,31 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
         pool.shutdown(wait=True, cancel_futures=True)
     written: list[Path] = []
     for kind in present:
-        kind_dir = out_dir / kind
-        years = {path.parent.name for path in parts[kind]}
-        for stale in kind_dir.glob("year=*"):
-            if stale.name not in years:
-                shutil.rmtree(stale)
+        _remove_stale_partitions(out_dir / kind, parts[kind])
         written += [*parts[kind], out_dir / f"{kind}.csv"]
-    written += [out_dir / name for name in ("quarantine.parquet", "quarantine.csv",
-                                            "reconciliation.csv")]  # fmt: skip
-    return written
+    return written + [out_dir / name for _, _, name in side]
+
+
+def _remove_stale_partitions(kind_dir: Path, parts: Sequence[Path]) -> None:
+    """Remove the partition folders of ``kind_dir`` that hold none of ``parts``."""
+    keep = {p.parent for p in parts} | {p.parent.parent for p in parts}
+    for stale in [*kind_dir.glob("region=*/year=*"), *kind_dir.glob("year=*"),
+                  *kind_dir.glob("region=*")]:  # fmt: skip
+        if stale not in keep and stale.is_dir():
+            shutil.rmtree(stale)
+
+
+def _submit_table(pool: ThreadPoolExecutor, kind_dir: Path, df: pd.DataFrame,
+                  partition: str) -> dict[Path, Future]:  # fmt: skip
+    """Queue the partitions of one table: ``kind_dir/<partition>=Y/``, or for a table with a
+    ``region`` column ``kind_dir/region=R/<partition>=Y/`` (both without those columns)."""
+    if "region" not in df.columns:
+        return _submit_partitions(pool, kind_dir, df, partition)
+    futures: dict[Path, Future] = {}
+    for region, rows in sorted(df.groupby("region", sort=False).indices.items()):
+        part = df.take(rows).drop(columns="region")
+        futures.update(_submit_partitions(pool, kind_dir / f"region={region}", part, partition))
+    return futures
 
 
 def _submit_partitions(pool: ThreadPoolExecutor, kind_dir: Path, df: pd.DataFrame,
@@ -730,40 +1051,48 @@ def _write_parquet(df: pd.DataFrame, target: Path) -> Path:
 
 
 def load_processed(kind: str, processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
-    """A processed table: ``year`` int64, sorted by the kind's key and lineage.
+    """A processed table: ``year`` int64, sorted by the kind's key and lineage. A table of
+    many regions (``<kind>/region=<code>/year=<YYYY>/``) has a first column ``region``
+    (text) and is sorted by region first.
 
     Raises :class:`InputFileError` when the table has not been written (run ``tianxin clean``).
     """
     if kind not in SCHEMAS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     kind_dir = Path(processed_dir) / kind
-    partition = SCHEMAS[kind].partition
-    parts = sorted(kind_dir.glob(f"{partition}=*/part-0.parquet")) if kind_dir.is_dir() else []
+    parts = _partition_files(Path(processed_dir), kind)
     if not parts:
         raise InputFileError(
             "找不到清洗后的数据，请先运行 tianxin clean",
             "processed table not found; run `tianxin clean` first",
             file=str(kind_dir),
         )
-    frames = []
+    partition = SCHEMAS[kind].partition
     cols = [*SCHEMAS[kind].columns, *LINEAGE]
-    for part in parts:
-        try:
-            year = int(part.parent.name.split("=", 1)[1])
-            frame = pd.read_parquet(part)
-            frame[[c for c in cols if c != partition]]  # every column of the contract is there
-        except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
-            raise InputFileError(
-                "清洗后的数据文件已损坏或不完整，请重新运行 tianxin clean",
-                "a processed file is corrupt or incomplete; run `tianxin clean` again",
-                file=str(part), found=str(exc).splitlines()[0][:160] if str(exc) else None,
-            ) from None  # fmt: skip
-        frames.append(frame.assign(**{partition: year}))
+    frames = [_read_partition(part, kind_dir, cols, partition) for part in parts]
     df = pd.concat(frames, ignore_index=True)
     # Dates are stored in microseconds (_write_partition); the contract's dtype is ns.
     dates = {c: "datetime64[ns]" for c in cols if pd.api.types.is_datetime64_dtype(df[c])}
-    df = df[cols].astype({partition: "int64", **dates})
-    return _sort(kind, df)
+    if "region" not in df.columns:
+        return _sort(kind, df[cols].astype({partition: "int64", **dates}))
+    df = _sort(kind, df[["region", *cols]].astype({partition: "int64", "region": "str", **dates}))
+    return df.sort_values("region", kind="stable", ignore_index=True)
+
+
+def _read_partition(part: Path, kind_dir: Path, cols: list[str], partition: str) -> pd.DataFrame:
+    """One partition file with its hive keys (``region=…``, ``<partition>=…``) as columns."""
+    try:
+        keys = dict(d.split("=", 1) for d in part.parent.relative_to(kind_dir).parts)
+        frame = pd.read_parquet(part)
+        frame[[c for c in cols if c != partition]]  # every column of the contract is there
+        year = int(keys.pop(partition))
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise InputFileError(
+            "清洗后的数据文件已损坏或不完整，请重新运行 tianxin clean",
+            "a processed file is corrupt or incomplete; run `tianxin clean` again",
+            file=str(part), found=str(exc).splitlines()[0][:160] if str(exc) else None,
+        ) from None  # fmt: skip
+    return frame.assign(**{partition: year}, **keys)
 
 
 def read_lineage(processed_dir: str | os.PathLike[str]) -> dict | None:
@@ -797,4 +1126,10 @@ def is_synthetic(processed_dir: str | os.PathLike[str]) -> bool:
     return True if lineage is None else bool(lineage.get("synthetic", True))
 
 
-ENGINES: dict[str, Engine] = {"fast": fast.ENGINE, "reference": reference.ENGINE}
+# "local" and "dask" run the fast engine in this process or one region per Dask process.
+ENGINES: dict[str, Engine] = {
+    "fast": fast.ENGINE,
+    "reference": reference.ENGINE,
+    "local": fast.ENGINE,
+    "dask": fast.ENGINE,
+}
