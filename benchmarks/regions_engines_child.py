@@ -5,7 +5,9 @@ gives it) with ``scale.forecast_all_regions`` on the local pool, Dask (processes
 (``local[2]``), each on 2 workers, in one process and one run: local, Dask, Spark, local
 again, so the ratios see the same spell of host load (the local time is the mean of its two
 runs). Spark's session is started before its run and timed apart (a cluster is up already).
-Checks that every engine's frame equals the local pool's exactly. Prints one JSON line.
+``--generator`` also times ``scale.forecast_regions`` fed by the generator (as
+``regions_child.py`` does) right after the first local run. Checks that every engine's frame
+equals the local pool's exactly. Prints one JSON line, with the load average after each run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--generator", action="store_true")
     args = ap.parse_args(argv)
 
     import pandas as pd
@@ -31,13 +34,22 @@ def main(argv: list[str] | None = None) -> int:
     kw = {"year": 2024, "as_of_month": 9, "workers": args.workers, "progress": False}
     seconds: dict[str, list[float]] = {}
     results: dict[str, pd.DataFrame] = {}
+    loads: list[tuple[str, list[float]]] = []
 
     def timed(engine: str, **extra) -> None:
         t0 = time.perf_counter()
         results[engine] = scale.forecast_all_regions(long, engine=engine, **kw, **extra)
         seconds.setdefault(engine, []).append(time.perf_counter() - t0)
+        loads.append((engine, [round(x, 2) for x in os.getloadavg()]))
 
+    loads.append(("start", [round(x, 2) for x in os.getloadavg()]))
     timed("local")
+    if args.generator:
+        t0 = time.perf_counter()
+        parts = scale.forecast_regions(scale.synthetic_region_frames(args.n), **kw, total=args.n)
+        results["generator"] = pd.concat(list(parts), ignore_index=True)
+        seconds["generator"] = [time.perf_counter() - t0]
+        loads.append(("generator", [round(x, 2) for x in os.getloadavg()]))
     timed("dask")
     t0 = time.perf_counter()
     spark = scale.spark_session(args.workers)
@@ -45,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     timed("spark", spark=spark)
     timed("local")
     identical = {}
-    for engine in ("dask", "spark"):
+    for engine in [e for e in ("generator", "dask", "spark") if e in results]:
         try:
             pd.testing.assert_frame_equal(results[engine], results["local"], check_exact=True)
             identical[engine] = True
@@ -59,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         "spark_session_seconds": spark_session_seconds,
         "regions_dask_ratio": seconds["dask"][0] / local,
         "regions_spark_ratio": seconds["spark"][0] / local,
-        "identical": identical, "load_average": os.getloadavg(),
+        "generator_seconds": seconds.get("generator", [None])[0],
+        "identical": identical, "load_average": os.getloadavg(), "load_after_each_run": loads,
     }))  # fmt: skip
     return 0
 

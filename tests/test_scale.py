@@ -264,3 +264,52 @@ def test_region_frames_one_region_per_value_of_a_region_column():
     assert long.loc[long["region"] == "430103", "value"].tolist() == [3.0, 3.0]  # 项, 亿元
     with pytest.raises(InputFileError, match="清洗"):
         scale.region_frames({})
+
+
+def last_december_region(rows: pd.DataFrame, ctx: scale.RegionContext) -> dict[str, object]:
+    """A toy region model: the year-end value is last December's flow times twelve."""
+    december = rows[(rows["year"] == ctx.year - 1) & (rows["month"] == 12)]["value"]
+    row = scale.region_row(None)
+    row.update(point=float(december.iloc[0]) * 12, status="toy", method="last December x 12",
+               n_obs=len(december))  # fmt: skip
+    return row
+
+
+def test_a_new_target_type_brings_its_region_model_without_an_edit_in_scale(regions):
+    from tianxin_analysis.target_types import (
+        Source,
+        TargetType,
+        register_target_type,
+        unregister_target_type,
+    )
+    from tianxin_analysis.targets import Target
+
+    name, pdf = regions[1]
+    toy = TargetType("toy_december", ("玩具", "toy"), {"tech_contracts": Source(
+        ("tech_contracts",), ("contracts",), "tianxin_analysis.forecast.target_models:tech_contracts",
+        region_model=last_december_region)})  # fmt: skip
+    register_target_type(toy)
+    try:
+        target = Target("toy", "玩具", "toy", ">=", 1.0, "项", "contracts", "2024",
+                        "toy_december", "tech_contracts", "contracts", "test")  # fmt: skip
+        spec = scale.RegionTarget.for_target(target, "contracts")
+    finally:
+        unregister_target_type("toy_december")
+    out = scale.forecast_region_frame(pdf.assign(region=name), year=YEAR, as_of_month=AS_OF,
+                                      targets=(spec, *scale.DEFAULT_TARGETS[:1]))  # fmt: skip
+    rows = pdf[(pdf["measure"] == "contracts") & (pdf["year"] == YEAR - 1)]
+    toy_row, ytd_row = out.iloc[0], out.iloc[1]
+    assert (toy_row["model"], toy_row["status"], toy_row["n_obs"]) == ("last_december", "toy", 1)
+    assert toy_row["point"] == float(rows["value"].iloc[-1]) * 12
+    assert toy_row["region"] == name and toy_row["target"] == float(rows["target"].iloc[0])
+    assert ytd_row["model"] == "ytd"
+    # a built-in model named as "module:function" is the same model as its short name
+    named = scale.RegionTarget(
+        "tech_contracts_count", "contracts", "tianxin_analysis.scale:ytd_region"
+    )
+    pd.testing.assert_frame_equal(
+        scale.forecast_region_frame(pdf, year=YEAR, as_of_month=AS_OF, targets=(named,)),
+        scale.forecast_region_frame(pdf, year=YEAR, as_of_month=AS_OF,
+                                    targets=scale.DEFAULT_TARGETS[:1]), check_exact=True)  # fmt: skip
+    with pytest.raises(ValueError, match="module:function"):
+        scale.RegionTarget("x", "contracts", "no_such_module:no_such_model")

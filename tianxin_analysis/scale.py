@@ -31,6 +31,7 @@ statistical report gives them; ``annual`` = ``forecast.annual.annual`` on the ye
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
@@ -41,6 +42,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -54,7 +56,7 @@ from .forecast.models import growth_full_year
 from .forecast.result import ForecastResult
 from .forecast.ytd import year_end_from_ytd
 from .paths import TARGETS_DIR
-from .target_types import source_of
+from .target_types import Ref, UnknownTargetTypeError, resolve, source_of
 from .targets import Plan, Target, load_targets
 
 __all__ = [
@@ -65,40 +67,75 @@ __all__ = [
     "OUTPUT_COLUMNS",
     "SPARK_SCHEMA",
     "EngineUnavailableError",
+    "RegionContext",
     "RegionTarget",
+    "annual_region",
     "forecast_all_regions",
     "forecast_region_frame",
     "forecast_regions",
+    "growth_region",
     "output_meta",
     "region_frames",
     "region_function",
+    "region_row",
     "spark_session",
     "synthetic_region_frames",
+    "ytd_growth_region",
+    "ytd_region",
 ]
 
-# Region models (``RegionTarget.model``); a target type names the one for each of its sources
-# (``target_types.Source.region_model``).
-MODELS = ("ytd", "ytd_growth", "growth", "annual")
+# Region models by the short name a target type (``target_types.Source.region_model``) or a
+# ``RegionTarget`` may give; any other model is a ``"module:function"`` name or the function
+# itself, so a new target type brings its region model without an edit here.
+MODELS: Mapping[str, str] = MappingProxyType({
+    "ytd": f"{__name__}:ytd_region",
+    "ytd_growth": f"{__name__}:ytd_growth_region",
+    "growth": f"{__name__}:growth_region",
+    "annual": f"{__name__}:annual_region",
+})  # fmt: skip
+# A region model: ``model(rows, context) -> dict`` (see :class:`RegionContext`).
+RegionModel = Callable[[pd.DataFrame, "RegionContext"], dict]
+
+
+@functools.cache
+def _model_function(model: Ref) -> RegionModel:
+    try:
+        return resolve(MODELS.get(model, model) if isinstance(model, str) else model)
+    except UnknownTargetTypeError:
+        raise ValueError(
+            f"model must be one of {tuple(MODELS)} or a 'module:function' name, got {model!r}"
+        ) from None
 
 
 @dataclass(frozen=True)
 class RegionTarget:
     """One target forecast for every region: ``id`` (output), ``measure`` (input rows),
-    ``model`` (one of :data:`MODELS`), ``comparator`` (">=", "<=", "~=") and ``tolerance``.
-    The ``growth`` model also reads the cumulative growth rows of ``growth_measure``."""
+    ``model`` (a name of :data:`MODELS`, a ``"module:function"`` name or a region model
+    itself, see :class:`RegionContext`), ``comparator`` (">=", "<=", "~=") and ``tolerance``.
+    The ``growth`` model also reads the cumulative growth rows of ``growth_measure`` (a model
+    lists the fields it needs in its ``requires`` attribute)."""
 
     id: str
     measure: str
-    model: str
+    model: Ref
     comparator: str = ">="
     tolerance: float = 0.0
     growth_measure: str | None = None
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ValueError(f"model must be one of {MODELS}, got {self.model!r} ({self.id})")
-        if self.model == "growth" and not self.growth_measure:
-            raise ValueError(f"the growth model needs growth_measure ({self.id})")
+        for name in getattr(self.function, "requires", ()):
+            if not getattr(self, name):
+                raise ValueError(f"the {self.label} model needs {name} ({self.id})")
+
+    @property
+    def function(self) -> RegionModel:
+        """The region model ``model`` names (``ValueError`` when it names none)."""
+        return _model_function(self.model)
+
+    @property
+    def label(self) -> str:
+        """The output's ``model``: the function's name without ``_region`` (``ytd``)."""
+        return self.function.__name__.removesuffix("_region")
 
     @classmethod
     def for_target(
@@ -116,17 +153,21 @@ class RegionTarget:
         return cls(target.id, measure, model, target.comparator, target.tolerance, growth_measure)
 
 
-# The plan's targets that a county-level region's monthly and yearly series can carry.
-DEFAULT_TARGETS: tuple[RegionTarget, ...] = (
-    RegionTarget("tech_contracts_count", "contracts", "ytd"),
-    RegionTarget("tech_contracts_value", "contract_value_yi", "ytd"),
-    RegionTarget("tech_smes", "sme_registrations", "ytd"),
-    RegionTarget(
-        "hitech_va_growth", "hitech_va_cum_yi", "growth", growth_measure="hitech_va_growth_cum_pct"
-    ),  # fmt: skip
-    RegionTarget("hitech_enterprises", "hitech_enterprises", "annual"),
-    RegionTarget("rd_intensity", "rd_intensity_pct", "annual", "~=", 0.05),
-)
+@dataclass(frozen=True)
+class RegionContext:
+    """What a region model gets beside its measure's rows (``rows``: the region frame's rows
+    of ``spec.measure``, never empty): the :class:`RegionTarget` ``spec``, the forecast
+    ``year`` and ``as_of_month``, the region's ``target`` for the measure (None: none) and
+    ``measures``, every measure's rows of the region by name (``growth`` reads
+    ``spec.growth_measure``'s). A model returns :func:`region_row`'s dict, which it may
+    adjust; the caller adds the region, target id, model, year, as-of month and target."""
+
+    spec: RegionTarget
+    year: int
+    as_of_month: int
+    target: float | None
+    measures: Mapping[str, pd.DataFrame]
+
 
 # Output columns and their dtypes (Spark schema and Dask meta are derived from this).
 _COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -163,17 +204,18 @@ def _opt(x: float | None) -> float:
     return np.nan if x is None else float(x)
 
 
-def _row(res: ForecastResult | None, spec: RegionTarget, **known: object) -> dict[str, object]:
+def region_row(result: ForecastResult | None, n_obs: int = 0) -> dict[str, object]:
+    """The forecast columns of one output row from a model's ``result`` and the number of
+    observations it used; ``None`` (no data) gives status "unknown" and method "no data"."""
     row: dict[str, object] = dict.fromkeys(OUTPUT_COLUMNS, np.nan)
-    row.update(target_id=spec.id, model=spec.model, **known)
-    if res is None:
+    if result is None:
         row.update(status="unknown", method="no data", n_obs=0)
         return row
     row.update(
-        point=res.point, lower=res.lower, upper=res.upper, lower95=res.lower95,
-        upper95=res.upper95, p_meet=_opt(res.p_meet), status=res.status().code,
-        baseline_point=_opt(res.baseline_point), actual_to_date=_opt(res.actual_to_date),
-        method=res.method,
+        point=result.point, lower=result.lower, upper=result.upper, lower95=result.lower95,
+        upper95=result.upper95, p_meet=_opt(result.p_meet), status=result.status().code,
+        baseline_point=_opt(result.baseline_point), actual_to_date=_opt(result.actual_to_date),
+        method=result.method, n_obs=n_obs,
     )  # fmt: skip
     return row
 
@@ -195,69 +237,90 @@ def _target_of(rows: pd.DataFrame) -> float | None:
     return float(t[0]) if len(t) else None
 
 
-def _forecast_growth(
-    rows: pd.DataFrame, growth_rows: pd.DataFrame | None, spec: RegionTarget, year: int,
-    as_of_month: int,
-) -> dict:  # fmt: skip
-    """``forecast.growth_full_year`` on the processed value-added table's shape."""
-    target = _target_of(rows)
-    known: dict[str, object] = {"target": _opt(target)}
-    if growth_rows is None or rows.empty:
-        return _row(None, spec, **known)
-    va = (
+def _value_added(rows: pd.DataFrame, growth_rows: pd.DataFrame) -> pd.DataFrame:
+    """Cumulative value added and cumulative growth side by side (the processed table's
+    shape), by year and month: an outer merge, skipped when both have the same months in
+    order (as the processed table and the generator give them; the frame is the same)."""
+    y, m = rows["year"].to_numpy(dtype=np.int64), rows["month"].to_numpy(dtype=np.int64)
+    gy, gm = growth_rows["year"].to_numpy(np.int64), growth_rows["month"].to_numpy(np.int64)
+    key = y * 100 + m
+    if np.array_equal(y, gy) and np.array_equal(m, gm) and (np.diff(key) > 0).all():
+        return pd.DataFrame({"year": y, "month": m, "va_cum_yi": rows["value"].to_numpy(float),
+                             "growth_cum_pct": growth_rows["value"].to_numpy(float)})  # fmt: skip
+    return (
         rows[["year", "month", "value"]].rename(columns={"value": "va_cum_yi"})
         .merge(growth_rows[["year", "month", "value"]].rename(columns={"value": "growth_cum_pct"}),
                on=["year", "month"], how="outer")
     )  # fmt: skip
+
+
+def growth_region(rows: pd.DataFrame, ctx: RegionContext) -> dict[str, object]:
+    """``forecast.growth_full_year`` on cumulative value added (``rows``) and cumulative
+    growth (``spec.growth_measure``'s rows), months 2..12 as the statistical report gives."""
+    growth_rows = ctx.measures.get(ctx.spec.growth_measure)
+    if growth_rows is None:
+        return region_row(None)
+    va = _value_added(rows, growth_rows)
+    year, as_of_month = ctx.year, ctx.as_of_month
     va = va[va["year"] <= year]
     if not ((va["year"] < year) | (va["month"] <= as_of_month)).any():
-        return _row(None, spec, **known)
+        return region_row(None)
     try:
         res = growth_full_year(va, year, pd.Period(year=year, month=as_of_month, freq="M"),
-                               target, comparator=spec.comparator, tolerance=spec.tolerance)  # fmt: skip
+                               ctx.target, comparator=ctx.spec.comparator,
+                               tolerance=ctx.spec.tolerance)  # fmt: skip
     except ValueError:  # no growth data before the as-of month
-        return _row(None, spec, **known)
-    n_obs = int(va["growth_cum_pct"].notna().sum())
-    return _row(res, spec, **known, n_obs=n_obs)
+        return region_row(None)
+    return region_row(res, int(va["growth_cum_pct"].notna().sum()))
 
 
-def _forecast_one(rows: pd.DataFrame, spec: RegionTarget, year: int, as_of_month: int) -> dict:
-    target = _target_of(rows)
-    known: dict[str, object] = {"target": _opt(target)}
-    if spec.model == "annual":
-        y = rows["year"].to_numpy(dtype=np.int64)
-        v = rows["value"].to_numpy(dtype=float)
-        keep = (y < year) & ~np.isnan(v)
-        if not keep.any():
-            return _row(None, spec, **known)
-        # one value per year (the last row of a year wins)
-        yearly = pd.Series(v[keep], index=y[keep])
-        yearly = yearly[~yearly.index.duplicated(keep="last")].sort_index()
-        res = annual(yearly, horizon=year - int(yearly.index.max()), target=target,
-                     comparator=spec.comparator, tolerance=spec.tolerance)  # fmt: skip
-        return _row(res, spec, **known, n_obs=len(yearly))
+growth_region.requires = ("growth_measure",)
 
+
+def annual_region(rows: pd.DataFrame, ctx: RegionContext) -> dict[str, object]:
+    """``forecast.annual.annual`` on the yearly series up to ``year - 1``."""
+    y = rows["year"].to_numpy(dtype=np.int64)
+    v = rows["value"].to_numpy(dtype=float)
+    keep = (y < ctx.year) & ~np.isnan(v)
+    if not keep.any():
+        return region_row(None)
+    # one value per year (the last row of a year wins)
+    yearly = pd.Series(v[keep], index=y[keep])
+    yearly = yearly[~yearly.index.duplicated(keep="last")].sort_index()
+    res = annual(yearly, horizon=ctx.year - int(yearly.index.max()), target=ctx.target,
+                 comparator=ctx.spec.comparator, tolerance=ctx.spec.tolerance)  # fmt: skip
+    return region_row(res, len(yearly))
+
+
+def ytd_region(rows: pd.DataFrame, ctx: RegionContext) -> dict[str, object]:
+    """``forecast.ytd.year_end_from_ytd`` on the monthly flows up to the as-of month."""
+    monthly = _monthly_series(rows, ctx.year, ctx.as_of_month)
+    if monthly.dropna().empty:
+        return region_row(None)
+    res = year_end_from_ytd(monthly, ctx.year, ctx.as_of_month, ctx.target,
+                            comparator=ctx.spec.comparator, tolerance=ctx.spec.tolerance)  # fmt: skip
+    return region_row(res, int(monthly.notna().sum()))
+
+
+def ytd_growth_region(rows: pd.DataFrame, ctx: RegionContext) -> dict[str, object]:
+    """A flow whose target is a growth rate (% on last year's total): the rate is a monotone
+    function of the year-end total, so its quantiles and p_meet follow exactly from
+    ``year_end_from_ytd``'s forecast of the total."""
+    year, as_of_month, spec, target = ctx.year, ctx.as_of_month, ctx.spec, ctx.target
     monthly = _monthly_series(rows, year, as_of_month)
     if monthly.dropna().empty:
-        return _row(None, spec, **known)
-    if spec.model == "ytd":
-        res = year_end_from_ytd(monthly, year, as_of_month, target, comparator=spec.comparator,
-                                tolerance=spec.tolerance)  # fmt: skip
-        return _row(res, spec, **known, n_obs=int(monthly.notna().sum()))
-
-    # ytd_growth: the growth rate (%) on last year's total is a monotone function of the
-    # year-end total, so its quantiles and p_meet follow exactly from the total's forecast.
+        return region_row(None)
     last = monthly[monthly.index.year == year - 1]
     # Last year's total needs its December (a growth rate on a partial year is meaningless).
     complete = len(last) > 0 and last.index[-1].month == 12 and np.isfinite(last.iloc[-1])
     last_total = float(last.sum()) if complete else np.nan
     if not np.isfinite(last_total) or last_total <= 0:
-        return _row(None, spec, **known)
+        return region_row(None)
     total_target = None if target is None else last_total * (1 + target / 100)
     res = year_end_from_ytd(monthly, year, as_of_month, total_target,
                             comparator=spec.comparator,
                             tolerance=spec.tolerance / 100 * last_total)  # fmt: skip
-    row = _row(res, spec, **known, n_obs=int(monthly.notna().sum()))
+    row = region_row(res, int(monthly.notna().sum()))
     for col in ("point", "lower", "upper", "lower95", "upper95", "baseline_point"):
         row[col] = (row[col] / last_total - 1) * 100
     if res.actual_to_date is not None:
@@ -268,6 +331,19 @@ def _forecast_one(rows: pd.DataFrame, spec: RegionTarget, year: int, as_of_month
         row["actual_to_date"] = (res.actual_to_date / same - 1) * 100 if same > 0 else np.nan
     row["method"] = f"growth of {res.method}"
     return row
+
+
+# The plan's targets that a county-level region's monthly and yearly series can carry.
+DEFAULT_TARGETS: tuple[RegionTarget, ...] = (
+    RegionTarget("tech_contracts_count", "contracts", "ytd"),
+    RegionTarget("tech_contracts_value", "contract_value_yi", "ytd"),
+    RegionTarget("tech_smes", "sme_registrations", "ytd"),
+    RegionTarget(
+        "hitech_va_growth", "hitech_va_cum_yi", "growth", growth_measure="hitech_va_growth_cum_pct"
+    ),  # fmt: skip
+    RegionTarget("hitech_enterprises", "hitech_enterprises", "annual"),
+    RegionTarget("rd_intensity", "rd_intensity_pct", "annual", "~=", 0.05),
+)
 
 
 def _region_of(pdf: pd.DataFrame) -> str | None:
@@ -281,6 +357,41 @@ def _region_of(pdf: pd.DataFrame) -> str | None:
     if isinstance(key, tuple):  # groupby(["region"]) gives a 1-tuple
         key = key[0] if len(key) == 1 else None
     return None if key is None else str(key)
+
+
+def _region_rows(
+    pdf: pd.DataFrame, region: str | None, year: int, as_of_month: int,
+    targets: Sequence[RegionTarget],
+) -> list[dict[str, object]]:  # fmt: skip
+    """One output row (a dict of :data:`OUTPUT_COLUMNS`) per target of one region's frame."""
+    missing = [c for c in _REQUIRED_INPUT if c not in pdf.columns]
+    if missing:
+        raise ValueError(
+            f"区域数据缺少列 (region frame lacks columns) {missing}; expected {_REQUIRED_INPUT}"
+        )
+    year, as_of_month = int(year), int(as_of_month)
+    if not 1 <= as_of_month <= 12:
+        raise ValueError(f"as_of_month must be 1..12, got {as_of_month}")
+    by_measure = dict(tuple(pdf.groupby("measure", sort=False))) if len(pdf) else {}
+    rows = []
+    for spec in targets:
+        measure_rows = by_measure.get(spec.measure)
+        target = None if measure_rows is None else _target_of(measure_rows)
+        if measure_rows is None:
+            row = region_row(None)
+        else:
+            ctx = RegionContext(spec, year, as_of_month, target, by_measure)
+            row = spec.function(measure_rows, ctx)
+        row.update(region=region, target_id=spec.id, model=spec.label, year=year,
+                   as_of_month=as_of_month, target=_opt(target))  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def _output_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {name: pd.Series([r[name] for r in rows], dtype=dtype) for name, dtype, _ in _COLUMNS}
+    )
 
 
 def forecast_region_frame(
@@ -298,43 +409,19 @@ def forecast_region_frame(
     not modified. With ``functools.partial`` this is the function Spark's
     ``applyInPandas`` and Dask's ``groupby().apply`` take.
     """
-    missing = [c for c in _REQUIRED_INPUT if c not in pdf.columns]
-    if missing:
-        raise ValueError(
-            f"区域数据缺少列 (region frame lacks columns) {missing}; expected {_REQUIRED_INPUT}"
-        )
-    if not 1 <= int(as_of_month) <= 12:
-        raise ValueError(f"as_of_month must be 1..12, got {as_of_month}")
-    region = _region_of(pdf)
-    by_measure = dict(tuple(pdf.groupby("measure", sort=False))) if len(pdf) else {}
-    rows = []
-    for spec in targets:
-        measure_rows = by_measure.get(spec.measure)
-        if measure_rows is None:
-            row = _row(None, spec)
-        elif spec.model == "growth":
-            row = _forecast_growth(measure_rows, by_measure.get(spec.growth_measure), spec,
-                                   int(year), int(as_of_month))  # fmt: skip
-        else:
-            row = _forecast_one(measure_rows, spec, int(year), int(as_of_month))
-        row.update(region=region, year=int(year), as_of_month=int(as_of_month))
-        rows.append(row)
-    return pd.DataFrame(
-        {name: pd.Series([r[name] for r in rows], dtype=dtype) for name, dtype, _ in _COLUMNS}
-    )
+    return _output_frame(_region_rows(pdf, _region_of(pdf), year, as_of_month, targets))
 
 
 def _run_chunk(
     chunk: list[tuple[str, pd.DataFrame]], year: int, as_of_month: int,
     targets: Sequence[RegionTarget],
 ) -> pd.DataFrame:  # fmt: skip
-    parts = [
-        forecast_region_frame(
-            pdf.assign(region=region), year=year, as_of_month=as_of_month, targets=targets
-        )  # fmt: skip
-        for region, pdf in chunk
-    ]
-    return pd.concat(parts, ignore_index=True) if parts else output_meta()
+    # One frame per chunk, not one per region: building a small frame costs about as much
+    # as an annual model's fit.
+    return _output_frame(
+        [row for region, pdf in chunk
+         for row in _region_rows(pdf, region, year, as_of_month, targets)]
+    )  # fmt: skip
 
 
 def _chunks(
@@ -676,6 +763,45 @@ def _latest_plan() -> Plan | None:
     return load_targets(years[-1]) if years else None
 
 
+def _processed_tables(
+    processed_dir: str | os.PathLike[str] | Mapping[str, pd.DataFrame],
+) -> dict[str, pd.DataFrame]:
+    """Kind -> processed table, from a folder or a mapping; ``InputFileError`` when none."""
+    from .data import KINDS, load_processed
+
+    if isinstance(processed_dir, Mapping):
+        tables = {k: processed_dir[k] for k in KINDS if k in processed_dir}
+    else:
+        folder = Path(processed_dir)
+        tables = {k: load_processed(k, folder) for k in KINDS if (folder / k).is_dir()}
+    if not tables:
+        raise InputFileError("找不到清洗后的数据，请先运行 tianxin clean",
+                             "no processed tables; run `tianxin clean` first",
+                             file=str(processed_dir))  # fmt: skip
+    return tables
+
+
+def _tables_by_region(
+    tables: Mapping[str, pd.DataFrame], district: str | None
+) -> dict[str, dict[str, pd.DataFrame]]:
+    """Region -> kind -> that region's rows: by the ``region`` column, or all of a table
+    without one for ``district`` (``InputFileError`` when there is no district code)."""
+    by_region: dict[str, dict[str, pd.DataFrame]] = {}
+    for kind, table in tables.items():
+        if "region" in table.columns:
+            for region, rows in table.groupby("region", sort=True):
+                by_region.setdefault(str(region), {})[kind] = rows
+        elif district is None:
+            raise InputFileError(
+                f"数据表 {kind} 没有 region 列，也没有计划文件给出 plan.district_code",
+                f"table {kind} has no region column and no plan gives plan.district_code",
+                expected="data/raw/targets/<年份>.yaml 中的 plan.district_code",
+            )  # fmt: skip
+        else:
+            by_region.setdefault(district, {})[kind] = table
+    return by_region
+
+
 def region_frames(
     processed_dir: str | os.PathLike[str] | Mapping[str, pd.DataFrame],
     *,
@@ -695,34 +821,12 @@ def region_frames(
     Tables that are absent are skipped; ``processed_dir`` may also be a mapping kind -> table.
     Raises ``InputFileError`` when there is no table at all.
     """
-    from .data import KINDS, load_processed
-
-    plan = plan if isinstance(plan, Plan) or plan is None else load_targets(plan)
-    plan = plan if plan is not None else _latest_plan()
-    if isinstance(processed_dir, Mapping):
-        tables = {k: processed_dir[k] for k in KINDS if k in processed_dir}
-    else:
-        folder = Path(processed_dir)
-        tables = {k: load_processed(k, folder) for k in KINDS if (folder / k).is_dir()}
-    if not tables:
-        raise InputFileError("找不到清洗后的数据，请先运行 tianxin clean",
-                             "no processed tables; run `tianxin clean` first",
-                             file=str(processed_dir))  # fmt: skip
+    if plan is None:
+        plan = _latest_plan()
+    elif not isinstance(plan, Plan):
+        plan = load_targets(plan)
     district = plan.district_code if plan is not None and plan.district_code else None
-    by_region: dict[str, dict[str, pd.DataFrame]] = {}
-    for kind, table in tables.items():
-        if "region" in table.columns:
-            for region, rows in table.groupby("region", sort=True):
-                by_region.setdefault(str(region), {})[kind] = rows
-        elif district is None:
-            raise InputFileError(
-                f"数据表 {kind} 没有 region 列，也没有计划文件给出 plan.district_code",
-                f"table {kind} has no region column and no plan gives plan.district_code",
-                expected="data/raw/targets/<年份>.yaml 中的 plan.district_code",
-            )  # fmt: skip
-        else:
-            by_region.setdefault(district, {})[kind] = table
-    targets = _plan_targets(plan) if plan is not None else {}
+    by_region = _tables_by_region(_processed_tables(processed_dir), district)
     frames = [
         pd.concat(parts, ignore_index=True).assign(region=region)
         for region in sorted(by_region)
@@ -731,7 +835,9 @@ def region_frames(
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=d) for c, d in LONG_COLUMNS.items()})
     long = pd.concat(frames, ignore_index=True)
-    long["target"] = long["measure"].map(targets).astype(float)
+    long["target"] = (
+        long["measure"].map(_plan_targets(plan) if plan is not None else {}).astype(float)
+    )
     return (
         long[list(LONG_COLUMNS)]
         .astype(LONG_COLUMNS)

@@ -54,8 +54,9 @@ class Source:
     ``tables``: the processed tables the model reads. ``measures``: the values the targets
     file's ``measure`` may take. ``model``: the forecast (module docstring). ``accumulates``:
     progress adds up through the year towards the target (a year-to-date count), so reaching
-    the target early means 已完成 and 序时进度 applies. ``region_model``: the model of
-    ``scale.MODELS`` that forecasts the same quantity from one region's series (None: none).
+    the target early means 已完成 and 序时进度 applies. ``region_model``: the model that
+    forecasts the same quantity from one region's series (None: none), a name of
+    ``scale.MODELS`` or a region model as ``"module:function"`` (``scale.RegionContext``).
     ``baseline_label`` / ``actual_label``: zh/en names of the baseline and of the actual so
     far on charts.
     """
@@ -64,7 +65,7 @@ class Source:
     measures: tuple[str, ...]
     model: Ref
     accumulates: bool = False
-    region_model: str | None = None
+    region_model: Ref | None = None
     baseline_label: tuple[str, str] = CHART_TEXT["naive"]
     actual_label: tuple[str, str] = CHART_TEXT["actual"]
 
