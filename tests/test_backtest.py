@@ -342,3 +342,26 @@ def test_p_meet_shift_cv_finds_a_real_bias_and_scores_it_held_out():
     cv = bt.p_meet_shift_cv(biased)
     assert cv.loc[6, "shift_all"] > 0.2 and cv.loc[6, "brier_cv"] < cv.loc[6, "brier"]
     assert abs(honest.loc[6, "shift_all"]) < cv.loc[6, "shift_all"]
+
+
+# ---- issue 16, third pass: a fresh hold-out of yearbook tables never scored before ----------
+
+
+def test_fresh_holdout_is_committed_and_shares_no_table_with_the_split():
+    panels, vintages, listing = bt.holdout_panels()
+    split = bt.load_backtest_split()
+    assert set(listing["set"]) == {"holdout"}
+    assert not set(listing["table"]) & set(split["table"])  # never tuned nor reported on
+    assert set(panels) == set(bt.HOLDOUT_PANEL_TABLES) == set(listing["table"])
+    named = {(t, s) for t, p in panels.items() for s in p["series"].astype(str).unique()}
+    assert named == set(zip(listing["table"], listing["series"], strict=True))
+    assert set(vintages) <= set(panels)
+
+
+@needs_real_data
+def test_committed_holdout_is_what_the_yearbook_gives(tmp_path):
+    bt.write_holdout(REAL_YEARBOOK, tmp_path)
+    for name in (bt.HOLDOUT_PATH, bt.HOLDOUT_PANELS_PATH, bt.HOLDOUT_VINTAGES_PATH):
+        fresh = pd.read_csv(tmp_path / name.name)
+        committed = pd.read_csv(name)
+        pd.testing.assert_frame_equal(fresh, committed)
