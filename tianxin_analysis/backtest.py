@@ -262,9 +262,12 @@ def tune_annual_panel(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
     """Choose ``annual_panel``'s PRIOR_DF and INTERVAL_SCALE on the tuning series only: for
     each prior weight, the interval scale whose pooled 80% coverage on the tuning series is
     nearest 0.80, then the prior weight with the lowest mean interval score (80% + 95%, per
-    unit of MASE scale). Returns one row per prior weight (``prior_df``, ``interval_scale``,
-    ``coverage80``, ``coverage95``, ``mase``, ``interval_score``, ``chosen``)."""
+    unit of MASE scale). Each panel is first cut to its tuning series (``panels_in_set``), so
+    no reporting series is read, not even as a peer of a tuning series. Returns one row per
+    prior weight (``prior_df``, ``interval_scale``, ``coverage80``, ``coverage95``, ``mase``,
+    ``interval_score``, ``chosen``)."""
     vintages = vintages or {}
+    tuning = {t: p for t, p in panels_in_set(panels, split, "tuning").items() if not p.empty}
     rows = []
     for prior_df in PANEL_PRIOR_DF_GRID:
         best = None
@@ -272,8 +275,8 @@ def tune_annual_panel(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
             bt = pd.concat([backtest_annual(p, single_series=False, vintages=vintages.get(t),
                                             panel_kwargs={"prior_df": prior_df, "interval_scale": k},
                                             **kwargs).assign(table=t)
-                            for t, p in panels.items()], ignore_index=True)  # fmt: skip
-            d = _annual_scored(in_set(bt, split, "annual", "tuning"))
+                            for t, p in tuning.items()], ignore_index=True)  # fmt: skip
+            d = _annual_scored(bt)
             cov = float(d["covered"].mean())
             cand = {"prior_df": prior_df, "interval_scale": float(k), "coverage80": cov,
                     "coverage95": float(d["covered95"].mean()), "mase": float(d["scaled"].mean()),
@@ -328,6 +331,57 @@ def tune_annual_panel_scales(panels: Mapping[str, pd.DataFrame], split: pd.DataF
     out["gap"] = (out["coverage80"] - 0.8).abs().round(9)
     best = out.sort_values(["table", "gap", "interval_score"]).groupby("table").head(1).index
     return out.assign(chosen=out.index.isin(best)).drop(columns="gap")
+
+
+# --------------------------------------------------------------------------- fresh hold-out
+
+# Yearbook tables in ../shared/real-data that no earlier session backtested, tuned or looked at
+# (the reporting half above has been scored in several sessions): a fresh hold-out, written to
+# data/raw/public/ (series list, panels, editions) before any score on it was computed. Every
+# series of them is held out; nothing is tuned on them. Folder -> indicators (as in
+# data.public.ANNUAL_PANEL_TABLES).
+HOLDOUT_PANEL_TABLES: dict[str, tuple[str, ...] | None] = {
+    "tech-market-outflow-contracts": None,
+    "tech-market-inflow-contracts": None,
+    "tech-market-inflow-value": None,
+    "industrial-firm-rd-spending-by-region": ("R&D经费内部支出",),
+}
+HOLDOUT_PATH = RAW_DIR / "public" / "backtest_holdout.csv"
+HOLDOUT_PANELS_PATH = RAW_DIR / "public" / "holdout_panels.csv"
+HOLDOUT_VINTAGES_PATH = RAW_DIR / "public" / "holdout_vintages.csv"
+
+
+def write_holdout(yearbook_dir: str | os.PathLike[str],
+                  folder: str | os.PathLike[str] | None = None) -> dict[str, Path]:  # fmt: skip
+    """Build the fresh hold-out from the yearbook folder (``HOLDOUT_PANEL_TABLES``) and write
+    its series list (``backtest_holdout.csv``: ``kind``, ``table``, ``series``, ``group``,
+    ``set`` = "holdout"), panels (``holdout_panels.csv``, as ``yearbook_panels.csv``) and
+    editions (``holdout_vintages.csv``) under ``folder`` (default ``data/raw/public``)."""
+    from .data.public import _write_derived, build_annual_panels, build_annual_vintages
+
+    base = Path(folder) if folder is not None else HOLDOUT_PATH.parent
+    panels = build_annual_panels(yearbook_dir, HOLDOUT_PANEL_TABLES)
+    vintages = build_annual_vintages(yearbook_dir, HOLDOUT_PANEL_TABLES)
+    names = panels[["table", "region"]].drop_duplicates().rename(columns={"region": "series"})
+    listing = names.assign(kind="annual", group=names["table"] + "/" + names["series"],
+                           set="holdout")[_SPLIT_COLUMNS].astype("str")  # fmt: skip
+    return {
+        "holdout": _write_derived(listing, base / HOLDOUT_PATH.name),
+        "panels": _write_derived(panels, base / HOLDOUT_PANELS_PATH.name),
+        "vintages": _write_derived(vintages, base / HOLDOUT_VINTAGES_PATH.name),
+    }
+
+
+def holdout_panels(folder: str | os.PathLike[str] | None = None
+                   ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], pd.DataFrame]:  # fmt: skip
+    """The committed fresh hold-out: (panels table -> ``series``/``year``/``value``, editions
+    table -> ``series``/``year``/``edition``/``value``, the series list)."""
+    from .data.public import load_annual_panels, load_annual_vintages
+
+    base = Path(folder) if folder is not None else HOLDOUT_PATH.parent
+    listing = load_backtest_split(base / HOLDOUT_PATH.name)
+    return (load_annual_panels(base / HOLDOUT_PANELS_PATH.name),
+            load_annual_vintages(base / HOLDOUT_VINTAGES_PATH.name), listing)  # fmt: skip
 
 
 def in_set(bt: pd.DataFrame, split: pd.DataFrame, kind: str, which: str) -> pd.DataFrame:
