@@ -913,10 +913,11 @@ def reliability(bt: pd.DataFrame) -> pd.DataFrame:
 
 
 def goal_report(
-    annual: pd.DataFrame, ytd: pd.DataFrame, rel: pd.DataFrame | None = None
+    annual: pd.DataFrame, ytd: pd.DataFrame | None, rel: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """The goals of issue 16 against the figures: ``annual`` = ``annual_headlines``, ``ytd`` =
-    ``ytd_headlines`` (of the reporting set), ``rel`` = ``reliability``. One row per goal with
+    ``ytd_headlines`` (of the reporting set; None for a set without monthly series, such as
+    the fresh hold-out), ``rel`` = ``reliability``. One row per goal with
     ``figure``, ``value``, ``low``, ``high`` (90% band), ``goal`` (text) and ``met`` (bool;
     judged on the value, and for the panel MASE also on the band's upper end)."""
     lo80, hi80 = GOALS["coverage80"]
@@ -932,6 +933,8 @@ def goal_report(
         if r is not None:
             rows.append((label, r["value"], r["low"], r["high"], goal, bool(ok(r))))
 
+    if ytd is None:
+        ytd = pd.DataFrame(columns=["scope", "figure", "value", "low", "high", "n"])
     for m, key in ((3, "ytd_mape_ratio_m3"), (9, "ytd_mape_ratio_m9")):
         add(f"YTD MAPE / 序时进度, month {m}", get(ytd, f"month {m}", "MAPE / 序时进度"),
             f"<= {GOALS[key]}", lambda r, k=key: r["value"] <= GOALS[k])  # fmt: skip
@@ -1007,15 +1010,22 @@ def evaluation_frames(*, theta: bool = True, ets_annual: bool = False,
     ``cached_frame``: ``annual`` (the committed yearbook panels with their real-time vintages;
     annual, naive, drift, panel, and Theta / damped ETS when asked), ``ytd`` (the real monthly
     series) and ``ytd_synthetic`` (December-peaked synthetic series, a sanity check only).
-    Every real series of every set is in them; ``in_set`` picks the tuning or reporting half."""
+    Every real series of every set is in them; ``in_set`` picks the tuning or reporting half.
+    ``annual_holdout``: the same backtest of the fresh hold-out tables (``holdout_panels``),
+    each with the pooled interval scale (no scale was chosen for them)."""
 
     def annual_bt():
         return annual_backtests(
             yearbook_annual_panels(), yearbook_annual_vintages(), theta=theta, ets=ets_annual
         )
 
+    def holdout_bt():
+        panels, vintages, _ = holdout_panels()
+        return annual_backtests(panels, vintages, theta=theta, ets=ets_annual)
+
     builders = {
         "annual": (annual_bt, {"theta": theta, "ets": ets_annual}),
+        "annual_holdout": (holdout_bt, {"theta": theta, "ets": ets_annual}),
         "ytd": (lambda: backtest_ytd(packaged_monthly_series()), {}),
         "ytd_synthetic": (lambda: backtest_ytd(synthetic_monthly_series()), {}),
     }
@@ -1030,7 +1040,9 @@ def evaluation_tables(frames: Mapping[str, pd.DataFrame],
     ``ytd_tuning``; for reference: every default was chosen there), the synthetic series
     alone (``ytd_synthetic``), the p_meet reliability table of the reporting half
     (``reliability``), the goals (``goals``) and the held-out check of a p_meet recalibration
-    on the tuning half (``p_meet_recalibration_tuning``, ``p_meet_shift_cv``)."""
+    on the tuning half (``p_meet_recalibration_tuning``, ``p_meet_shift_cv``); with an
+    ``annual_holdout`` frame, the headlines and goals of the fresh hold-out
+    (``annual_holdout``, ``goals_holdout``)."""
     split = load_backtest_split() if split is None else split
     out = {}
     for which, suffix in (("reporting", ""), ("tuning", "_tuning")):
@@ -1041,6 +1053,9 @@ def evaluation_tables(frames: Mapping[str, pd.DataFrame],
     out["p_meet_recalibration_tuning"] = p_meet_shift_cv(tuning_ytd).reset_index()
     out["reliability"] = reliability(in_set(frames["ytd"], split, "monthly", "reporting"))
     out["goals"] = goal_report(out["annual"], out["ytd"], out["reliability"])
+    if "annual_holdout" in frames:
+        out["annual_holdout"] = annual_headlines(frames["annual_holdout"])
+        out["goals_holdout"] = goal_report(out["annual_holdout"], None)
     return out
 
 
@@ -1071,6 +1086,8 @@ DOC_MARKERS = {
     "goals": ("<!-- backtest:goals:start -->", "<!-- backtest:goals:end -->"),
     "annual": ("<!-- backtest:annual:start -->", "<!-- backtest:annual:end -->"),
     "ytd": ("<!-- backtest:ytd:start -->", "<!-- backtest:ytd:end -->"),
+    "goals_holdout": ("<!-- backtest:goals_holdout:start -->", "<!-- backtest:goals_holdout:end -->"),
+    "annual_holdout": ("<!-- backtest:annual_holdout:start -->", "<!-- backtest:annual_holdout:end -->"),
 }
 
 
@@ -1102,10 +1119,15 @@ def goals_markdown(goals: pd.DataFrame, digits: int = 3) -> str:
 
 def methods_doc_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """The generated tables of docs/methods.md from ``evaluation_tables``: ``goals``
-    (``goals_markdown``), ``annual`` and ``ytd`` (reporting-half headlines, ``with_bands``)."""
-    return {"goals": goals_markdown(tables["goals"]),
-            "annual": markdown_table(with_bands(tables["annual"])),
-            "ytd": markdown_table(with_bands(tables["ytd"]))}  # fmt: skip
+    (``goals_markdown``), ``annual`` and ``ytd`` (reporting-half headlines, ``with_bands``),
+    and ``goals_holdout`` / ``annual_holdout`` of the fresh hold-out when present."""
+    out = {"goals": goals_markdown(tables["goals"]),
+           "annual": markdown_table(with_bands(tables["annual"])),
+           "ytd": markdown_table(with_bands(tables["ytd"]))}  # fmt: skip
+    if "goals_holdout" in tables:
+        out["goals_holdout"] = goals_markdown(tables["goals_holdout"])
+        out["annual_holdout"] = markdown_table(with_bands(tables["annual_holdout"]))
+    return out
 
 
 def write_methods_tables(tables: Mapping[str, pd.DataFrame],
