@@ -259,7 +259,8 @@ def test_methods_doc_tables_are_written_between_their_markers(tmp_path):
                           "high": [0.6, np.nan], "goal": ["<= 0.6", "<= 1.0"], "met": [True, False]})  # fmt: skip
     head = pd.DataFrame({"scope": ["pooled"], "figure": ["panel MASE / drift"], "value": [0.9],
                          "low": [0.8], "high": [1.0], "n": [10]})  # fmt: skip
-    tables = {"goals": goals, "annual": head, "ytd": head.assign(scope="month 3")}
+    tables = {"goals": goals, "annual": head, "ytd": head.assign(scope="month 3"),
+              "goals_holdout": goals, "annual_holdout": head}  # fmt: skip
     md = bt.goals_markdown(goals)
     assert (
         "| a \\| b | 0.500 [0.400, 0.600] | <= 0.6 | yes |" in md
@@ -270,7 +271,7 @@ def test_methods_doc_tables_are_written_between_their_markers(tmp_path):
     doc.write_text(body + "tail\n", encoding="utf-8")
     bt.write_methods_tables(tables, doc)
     text = doc.read_text(encoding="utf-8")
-    assert "old" not in text and "0.900 [0.800, 1.000]" in text and text.endswith("tail\n")
+    assert "\nold\n" not in text and "0.900 [0.800, 1.000]" in text and text.endswith("tail\n")
     bt.write_methods_tables(tables, doc)  # idempotent
     assert doc.read_text(encoding="utf-8") == text
     doc.write_text("no markers\n", encoding="utf-8")
@@ -342,3 +343,41 @@ def test_p_meet_shift_cv_finds_a_real_bias_and_scores_it_held_out():
     cv = bt.p_meet_shift_cv(biased)
     assert cv.loc[6, "shift_all"] > 0.2 and cv.loc[6, "brier_cv"] < cv.loc[6, "brier"]
     assert abs(honest.loc[6, "shift_all"]) < cv.loc[6, "shift_all"]
+
+
+# ---- issue 16, third pass: a fresh hold-out of yearbook tables never scored before ----------
+
+
+def test_fresh_holdout_is_committed_and_shares_no_table_with_the_split():
+    panels, vintages, listing = bt.holdout_panels()
+    split = bt.load_backtest_split()
+    assert set(listing["set"]) == {"holdout"}
+    assert not set(listing["table"]) & set(split["table"])  # never tuned nor reported on
+    assert set(panels) == set(bt.HOLDOUT_PANEL_TABLES) == set(listing["table"])
+    named = {(t, s) for t, p in panels.items() for s in p["series"].astype(str).unique()}
+    assert named == set(zip(listing["table"], listing["series"], strict=True))
+    assert set(vintages) <= set(panels)
+
+
+@needs_real_data
+def test_committed_holdout_is_what_the_yearbook_gives(tmp_path):
+    bt.write_holdout(REAL_YEARBOOK, tmp_path)
+    for name in (bt.HOLDOUT_PATH, bt.HOLDOUT_PANELS_PATH, bt.HOLDOUT_VINTAGES_PATH):
+        fresh = pd.read_csv(tmp_path / name.name)
+        committed = pd.read_csv(name)
+        pd.testing.assert_frame_equal(fresh, committed)
+
+
+def test_goal_report_of_a_set_without_monthly_series_has_only_annual_goals():
+    head = pd.DataFrame({"scope": ["t", "t", "t", "pooled", "pooled"],
+                         "figure": ["panel 80% coverage", "panel 95% coverage",
+                                    "panel MASE / best baseline (drift)",
+                                    "panel MASE / best baseline (drift)", "annual MASE / drift"],
+                         "value": [0.8, 0.93, 0.9, 0.9, 0.99], "low": 0.0, "high": [1.0] * 4 + [1.1],
+                         "n": 10})  # fmt: skip
+    g = bt.goal_report(head, None)
+    assert not g["figure"].str.startswith("YTD").any() and len(g) == 5
+    assert g.set_index("figure")["met"].to_dict() == {
+        "annual_panel 80% coverage, t": True, "annual_panel 95% coverage, t": True,
+        "annual_panel MASE / best of naive, drift, Theta (pooled)": False,
+        "annual_panel MASE / best baseline, t": False, "annual MASE / drift (pooled)": True}

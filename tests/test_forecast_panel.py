@@ -139,12 +139,17 @@ def test_per_table_interval_scales_are_tuned_on_tuning_series_alone(monkeypatch)
     )
 
 
-def test_a_yearbook_panel_of_peers_brings_its_table_interval_scale():
+def test_a_yearbook_panel_of_peers_brings_its_table_interval_scale(monkeypatch):
+    from tianxin_analysis.forecast import panel as panel_module
     from tianxin_analysis.forecast.panel import (
         annual_with_peers,
         district_peers,
         interval_scale_for,
     )
+
+    # The R&D table's tuned scale may coincide with the pooled one (0.72 both since the leak
+    # fix of tune_annual_panel); a distinct value shows which one is used.
+    monkeypatch.setitem(panel_module.INTERVAL_SCALE_BY_TABLE, "rd-intensity-by-region", 0.9)
 
     peers = district_peers("rd_intensity", peers_path="absent.csv")
     assert peers.attrs["panel_table"] == "rd-intensity-by-region"
@@ -158,3 +163,31 @@ def test_a_yearbook_panel_of_peers_brings_its_table_interval_scale():
     same = annual_panel_result(panel, "本区", interval_scale=k)
     other = annual_panel_result(panel, "本区")
     assert (r.lower, r.upper) == (same.lower, same.upper) and r.upper != other.upper
+
+
+def test_prior_weight_and_scale_are_tuned_on_tuning_series_alone(monkeypatch):
+    # tune_annual_panel once fitted with the reporting series present as peers (a leak): every
+    # series a panel fit sees while tuning must be a tuning series, and the committed PRIOR_DF
+    # and INTERVAL_SCALE must be its choice (grids cut to the neighbours of the choice).
+    from tianxin_analysis.forecast import panel as panel_module
+    from tianxin_analysis.forecast.panel import INTERVAL_SCALE, PRIOR_DF
+
+    split = bt.load_backtest_split()
+    tuning = bt.series_in(split, "annual", "tuning")
+    tables = set(split["table"]) - {""}
+    seen: list[bool] = []
+    real_fit = panel_module.panel_fit
+
+    def spy(panel, *args, **kwargs):
+        names = {str(s) for s in panel["series"].unique()}
+        seen.append(any({(t, s) for s in names} <= tuning for t in tables))
+        return real_fit(panel, *args, **kwargs)
+
+    monkeypatch.setattr(bt, "panel_fit", spy)
+    monkeypatch.setattr(bt, "PANEL_PRIOR_DF_GRID", (PRIOR_DF, 2 * PRIOR_DF))
+    monkeypatch.setattr(bt, "PANEL_SCALE_GRID", (round(INTERVAL_SCALE - 0.02, 2), INTERVAL_SCALE,
+                                                 round(INTERVAL_SCALE + 0.02, 2)))  # fmt: skip
+    t = bt.tune_annual_panel(bt.yearbook_annual_panels(), split, bt.yearbook_annual_vintages())
+    chosen = t[t["chosen"]].iloc[0]
+    assert (chosen["prior_df"], chosen["interval_scale"]) == (PRIOR_DF, INTERVAL_SCALE)
+    assert seen and all(seen)  # each fit's series all tuning series of one table

@@ -262,9 +262,12 @@ def tune_annual_panel(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
     """Choose ``annual_panel``'s PRIOR_DF and INTERVAL_SCALE on the tuning series only: for
     each prior weight, the interval scale whose pooled 80% coverage on the tuning series is
     nearest 0.80, then the prior weight with the lowest mean interval score (80% + 95%, per
-    unit of MASE scale). Returns one row per prior weight (``prior_df``, ``interval_scale``,
-    ``coverage80``, ``coverage95``, ``mase``, ``interval_score``, ``chosen``)."""
+    unit of MASE scale). Each panel is first cut to its tuning series (``panels_in_set``), so
+    no reporting series is read, not even as a peer of a tuning series. Returns one row per
+    prior weight (``prior_df``, ``interval_scale``, ``coverage80``, ``coverage95``, ``mase``,
+    ``interval_score``, ``chosen``)."""
     vintages = vintages or {}
+    tuning = {t: p for t, p in panels_in_set(panels, split, "tuning").items() if not p.empty}
     rows = []
     for prior_df in PANEL_PRIOR_DF_GRID:
         best = None
@@ -272,8 +275,8 @@ def tune_annual_panel(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
             bt = pd.concat([backtest_annual(p, single_series=False, vintages=vintages.get(t),
                                             panel_kwargs={"prior_df": prior_df, "interval_scale": k},
                                             **kwargs).assign(table=t)
-                            for t, p in panels.items()], ignore_index=True)  # fmt: skip
-            d = _annual_scored(in_set(bt, split, "annual", "tuning"))
+                            for t, p in tuning.items()], ignore_index=True)  # fmt: skip
+            d = _annual_scored(bt)
             cov = float(d["covered"].mean())
             cand = {"prior_df": prior_df, "interval_scale": float(k), "coverage80": cov,
                     "coverage95": float(d["covered95"].mean()), "mase": float(d["scaled"].mean()),
@@ -328,6 +331,57 @@ def tune_annual_panel_scales(panels: Mapping[str, pd.DataFrame], split: pd.DataF
     out["gap"] = (out["coverage80"] - 0.8).abs().round(9)
     best = out.sort_values(["table", "gap", "interval_score"]).groupby("table").head(1).index
     return out.assign(chosen=out.index.isin(best)).drop(columns="gap")
+
+
+# --------------------------------------------------------------------------- fresh hold-out
+
+# Yearbook tables in ../shared/real-data that no earlier session backtested, tuned or looked at
+# (the reporting half above has been scored in several sessions): a fresh hold-out, written to
+# data/raw/public/ (series list, panels, editions) before any score on it was computed. Every
+# series of them is held out; nothing is tuned on them. Folder -> indicators (as in
+# data.public.ANNUAL_PANEL_TABLES).
+HOLDOUT_PANEL_TABLES: dict[str, tuple[str, ...] | None] = {
+    "tech-market-outflow-contracts": None,
+    "tech-market-inflow-contracts": None,
+    "tech-market-inflow-value": None,
+    "industrial-firm-rd-spending-by-region": ("R&D经费内部支出",),
+}
+HOLDOUT_PATH = RAW_DIR / "public" / "backtest_holdout.csv"
+HOLDOUT_PANELS_PATH = RAW_DIR / "public" / "holdout_panels.csv"
+HOLDOUT_VINTAGES_PATH = RAW_DIR / "public" / "holdout_vintages.csv"
+
+
+def write_holdout(yearbook_dir: str | os.PathLike[str],
+                  folder: str | os.PathLike[str] | None = None) -> dict[str, Path]:  # fmt: skip
+    """Build the fresh hold-out from the yearbook folder (``HOLDOUT_PANEL_TABLES``) and write
+    its series list (``backtest_holdout.csv``: ``kind``, ``table``, ``series``, ``group``,
+    ``set`` = "holdout"), panels (``holdout_panels.csv``, as ``yearbook_panels.csv``) and
+    editions (``holdout_vintages.csv``) under ``folder`` (default ``data/raw/public``)."""
+    from .data.public import _write_derived, build_annual_panels, build_annual_vintages
+
+    base = Path(folder) if folder is not None else HOLDOUT_PATH.parent
+    panels = build_annual_panels(yearbook_dir, HOLDOUT_PANEL_TABLES)
+    vintages = build_annual_vintages(yearbook_dir, HOLDOUT_PANEL_TABLES)
+    names = panels[["table", "region"]].drop_duplicates().rename(columns={"region": "series"})
+    listing = names.assign(kind="annual", group=names["table"] + "/" + names["series"],
+                           set="holdout")[_SPLIT_COLUMNS].astype("str")  # fmt: skip
+    return {
+        "holdout": _write_derived(listing, base / HOLDOUT_PATH.name),
+        "panels": _write_derived(panels, base / HOLDOUT_PANELS_PATH.name),
+        "vintages": _write_derived(vintages, base / HOLDOUT_VINTAGES_PATH.name),
+    }
+
+
+def holdout_panels(folder: str | os.PathLike[str] | None = None
+                   ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], pd.DataFrame]:  # fmt: skip
+    """The committed fresh hold-out: (panels table -> ``series``/``year``/``value``, editions
+    table -> ``series``/``year``/``edition``/``value``, the series list)."""
+    from .data.public import load_annual_panels, load_annual_vintages
+
+    base = Path(folder) if folder is not None else HOLDOUT_PATH.parent
+    listing = load_backtest_split(base / HOLDOUT_PATH.name)
+    return (load_annual_panels(base / HOLDOUT_PANELS_PATH.name),
+            load_annual_vintages(base / HOLDOUT_VINTAGES_PATH.name), listing)  # fmt: skip
 
 
 def in_set(bt: pd.DataFrame, split: pd.DataFrame, kind: str, which: str) -> pd.DataFrame:
@@ -859,10 +913,11 @@ def reliability(bt: pd.DataFrame) -> pd.DataFrame:
 
 
 def goal_report(
-    annual: pd.DataFrame, ytd: pd.DataFrame, rel: pd.DataFrame | None = None
+    annual: pd.DataFrame, ytd: pd.DataFrame | None, rel: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """The goals of issue 16 against the figures: ``annual`` = ``annual_headlines``, ``ytd`` =
-    ``ytd_headlines`` (of the reporting set), ``rel`` = ``reliability``. One row per goal with
+    ``ytd_headlines`` (of the reporting set; None for a set without monthly series, such as
+    the fresh hold-out), ``rel`` = ``reliability``. One row per goal with
     ``figure``, ``value``, ``low``, ``high`` (90% band), ``goal`` (text) and ``met`` (bool;
     judged on the value, and for the panel MASE also on the band's upper end)."""
     lo80, hi80 = GOALS["coverage80"]
@@ -878,6 +933,8 @@ def goal_report(
         if r is not None:
             rows.append((label, r["value"], r["low"], r["high"], goal, bool(ok(r))))
 
+    if ytd is None:
+        ytd = pd.DataFrame(columns=["scope", "figure", "value", "low", "high", "n"])
     for m, key in ((3, "ytd_mape_ratio_m3"), (9, "ytd_mape_ratio_m9")):
         add(f"YTD MAPE / 序时进度, month {m}", get(ytd, f"month {m}", "MAPE / 序时进度"),
             f"<= {GOALS[key]}", lambda r, k=key: r["value"] <= GOALS[k])  # fmt: skip
@@ -953,15 +1010,22 @@ def evaluation_frames(*, theta: bool = True, ets_annual: bool = False,
     ``cached_frame``: ``annual`` (the committed yearbook panels with their real-time vintages;
     annual, naive, drift, panel, and Theta / damped ETS when asked), ``ytd`` (the real monthly
     series) and ``ytd_synthetic`` (December-peaked synthetic series, a sanity check only).
-    Every real series of every set is in them; ``in_set`` picks the tuning or reporting half."""
+    Every real series of every set is in them; ``in_set`` picks the tuning or reporting half.
+    ``annual_holdout``: the same backtest of the fresh hold-out tables (``holdout_panels``),
+    each with the pooled interval scale (no scale was chosen for them)."""
 
     def annual_bt():
         return annual_backtests(
             yearbook_annual_panels(), yearbook_annual_vintages(), theta=theta, ets=ets_annual
         )
 
+    def holdout_bt():
+        panels, vintages, _ = holdout_panels()
+        return annual_backtests(panels, vintages, theta=theta, ets=ets_annual)
+
     builders = {
         "annual": (annual_bt, {"theta": theta, "ets": ets_annual}),
+        "annual_holdout": (holdout_bt, {"theta": theta, "ets": ets_annual}),
         "ytd": (lambda: backtest_ytd(packaged_monthly_series()), {}),
         "ytd_synthetic": (lambda: backtest_ytd(synthetic_monthly_series()), {}),
     }
@@ -976,7 +1040,9 @@ def evaluation_tables(frames: Mapping[str, pd.DataFrame],
     ``ytd_tuning``; for reference: every default was chosen there), the synthetic series
     alone (``ytd_synthetic``), the p_meet reliability table of the reporting half
     (``reliability``), the goals (``goals``) and the held-out check of a p_meet recalibration
-    on the tuning half (``p_meet_recalibration_tuning``, ``p_meet_shift_cv``)."""
+    on the tuning half (``p_meet_recalibration_tuning``, ``p_meet_shift_cv``); with an
+    ``annual_holdout`` frame, the headlines and goals of the fresh hold-out
+    (``annual_holdout``, ``goals_holdout``)."""
     split = load_backtest_split() if split is None else split
     out = {}
     for which, suffix in (("reporting", ""), ("tuning", "_tuning")):
@@ -987,6 +1053,9 @@ def evaluation_tables(frames: Mapping[str, pd.DataFrame],
     out["p_meet_recalibration_tuning"] = p_meet_shift_cv(tuning_ytd).reset_index()
     out["reliability"] = reliability(in_set(frames["ytd"], split, "monthly", "reporting"))
     out["goals"] = goal_report(out["annual"], out["ytd"], out["reliability"])
+    if "annual_holdout" in frames:
+        out["annual_holdout"] = annual_headlines(frames["annual_holdout"])
+        out["goals_holdout"] = goal_report(out["annual_holdout"], None)
     return out
 
 
@@ -1017,6 +1086,8 @@ DOC_MARKERS = {
     "goals": ("<!-- backtest:goals:start -->", "<!-- backtest:goals:end -->"),
     "annual": ("<!-- backtest:annual:start -->", "<!-- backtest:annual:end -->"),
     "ytd": ("<!-- backtest:ytd:start -->", "<!-- backtest:ytd:end -->"),
+    "goals_holdout": ("<!-- backtest:goals_holdout:start -->", "<!-- backtest:goals_holdout:end -->"),
+    "annual_holdout": ("<!-- backtest:annual_holdout:start -->", "<!-- backtest:annual_holdout:end -->"),
 }
 
 
@@ -1048,10 +1119,15 @@ def goals_markdown(goals: pd.DataFrame, digits: int = 3) -> str:
 
 def methods_doc_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """The generated tables of docs/methods.md from ``evaluation_tables``: ``goals``
-    (``goals_markdown``), ``annual`` and ``ytd`` (reporting-half headlines, ``with_bands``)."""
-    return {"goals": goals_markdown(tables["goals"]),
-            "annual": markdown_table(with_bands(tables["annual"])),
-            "ytd": markdown_table(with_bands(tables["ytd"]))}  # fmt: skip
+    (``goals_markdown``), ``annual`` and ``ytd`` (reporting-half headlines, ``with_bands``),
+    and ``goals_holdout`` / ``annual_holdout`` of the fresh hold-out when present."""
+    out = {"goals": goals_markdown(tables["goals"]),
+           "annual": markdown_table(with_bands(tables["annual"])),
+           "ytd": markdown_table(with_bands(tables["ytd"]))}  # fmt: skip
+    if "goals_holdout" in tables:
+        out["goals_holdout"] = goals_markdown(tables["goals_holdout"])
+        out["annual_holdout"] = markdown_table(with_bands(tables["annual_holdout"]))
+    return out
 
 
 def write_methods_tables(tables: Mapping[str, pd.DataFrame],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -324,17 +325,19 @@ ANNUAL_PANEL_FIRST_YEAR = 2011
 _PANEL_OUT_COLUMNS = ["table", "region", "year", "value", "unit", "indicator", "edition", "source"]
 
 
-def build_annual_panels(yearbook_dir: str | os.PathLike[str]) -> pd.DataFrame:
+def build_annual_panels(yearbook_dir: str | os.PathLike[str],
+                        tables: Mapping[str, tuple[str, ...] | None] | None = None) -> pd.DataFrame:  # fmt: skip
     """The 31 provinces plus 全国 of each backtest table, one value per region and year from
     the latest edition that carries it. Columns: ``table``, ``region``, ``year``, ``value``,
     ``unit``, ``indicator``, ``edition``, ``source`` (table id, title, edition).
 
     Facts derived from the real yearbook by this code; committed as
     ``data/raw/public/yearbook_panels.csv`` so that the backtest notebook runs on a clone
-    without ``../shared/real-data``.
+    without ``../shared/real-data``. ``tables``: table folder -> indicators, default
+    ``ANNUAL_PANEL_TABLES`` (the backtest's fresh hold-out passes its own tables).
     """
     frames = []
-    for table, indicators in ANNUAL_PANEL_TABLES.items():
+    for table, indicators in (ANNUAL_PANEL_TABLES if tables is None else tables).items():
         if not (Path(yearbook_dir) / table).is_dir():
             continue
         p = yearbook_panel(yearbook_dir, table)
@@ -392,14 +395,16 @@ PUBLIC_VINTAGES_PATH = RAW_DIR / "public" / "yearbook_vintages.csv"
 _VINTAGE_COLUMNS = ["table", "region", "year", "edition", "value", "source"]
 
 
-def build_annual_vintages(yearbook_dir: str | os.PathLike[str]) -> pd.DataFrame:
+def build_annual_vintages(yearbook_dir: str | os.PathLike[str],
+                          tables: Mapping[str, tuple[str, ...] | None] | None = None) -> pd.DataFrame:  # fmt: skip
     """Every edition's value of the backtest panels' tables where one year is printed in more
     than one edition (R&D intensity after GDP revisions, contract values revised or rounded):
     ``table``, ``region``, ``year``, ``edition`` (data year of the volume, published the year
     after), ``value``, ``source``. A forecast made with edition E as the newest volume uses
-    edition E's values; it is scored against the latest edition's."""
+    edition E's values; it is scored against the latest edition's. ``tables`` as in
+    ``build_annual_panels``."""
     frames = []
-    for table, indicators in ANNUAL_PANEL_TABLES.items():
+    for table, indicators in (ANNUAL_PANEL_TABLES if tables is None else tables).items():
         if not (Path(yearbook_dir) / table).is_dir():
             continue
         p = yearbook_panel(yearbook_dir, table, all_editions=True)

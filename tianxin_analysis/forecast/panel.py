@@ -32,8 +32,11 @@ from . import _dist
 from .result import ForecastResult
 
 # Chosen on the tuning set (see module docstring); re-derive with backtest.tune_annual_panel().
-PRIOR_DF = 2.0
-INTERVAL_SCALE = 0.76
+# Until issue 16's third pass that tuner fitted with the reporting series present as peers
+# (2.0 / 0.76); on the tuning series alone it chooses 1.0 / 0.72 (interval score 19.51
+# against 19.60 for a prior of 2 changes: a small difference, but the rule's choice).
+PRIOR_DF = 1.0
+INTERVAL_SCALE = 0.72
 # Interval scale per yearbook panel (family of series), each the scale whose 80% coverage on
 # that table's tuning series alone is nearest 0.80 (backtest.tune_annual_panel_scales; the
 # panel restricted to its tuning series, so no reporting series is read). One pooled scale
@@ -41,8 +44,8 @@ INTERVAL_SCALE = 0.76
 # smooth R&D intensity. Panels not listed here use INTERVAL_SCALE.
 INTERVAL_SCALE_BY_TABLE = {
     "hitech-industry-by-region": 0.82,
-    "rd-intensity-by-region": 0.70,
-    "tech-market-outflow-value": 0.58,
+    "rd-intensity-by-region": 0.72,
+    "tech-market-outflow-value": 0.64,
 }
 
 PANEL_COLUMNS = ["point", "lower", "upper", "lower95", "upper95", "p_meet", "method"]

@@ -26,6 +26,7 @@ month is not known (the as-of month itself blank) is left out of the share estim
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -135,74 +136,112 @@ def year_end_from_ytd(
         raise ValueError(f"as_of_month must be 1..12, got {as_of_month}")
     mat = monthly_matrix(monthly)
     mat = mat[mat.index <= year]
+    m, ytd = _year_to_date(mat, year, int(as_of_month))
+    past = _past_years(mat, year, m)
+    prior = PRIOR_SD_BY_MONTH[max(m, 1)] if prior_sd is None else float(prior_sd)
+    components, method_parts = _share_components(ytd, m, year, past, prior)
+    loc, var, df = _precision_weighted(components)
+    share = {"loc": loc, "sd": float(np.sqrt(var)), "df": df}
+    ets = _ets_total(mat, year, m, ytd, seed) if state_space and m < 12 else None
+    if ets is not None:
+        we = ETS_WEIGHT_BY_MONTH[max(m, 1)] if ets_weight is None else float(ets_weight)
+        loc, var = (1 - we) * loc + we * ets["loc"], (1 - we) * var + we * ets["sd"] ** 2
+        method_parts.append("ETS")
+    if m < 12:
+        k = SPREAD_SCALE_BY_MONTH[max(m, 1)] if spread_scale is None else float(spread_scale)
+        var *= k**2
+    details = _details(past, ytd, m, year, target)
+    details.update({"components": [{"loc": c[0], "sd": float(np.sqrt(c[1])), "df": c[2]} for c in components],
+                    "share": share, "ets": ets})  # fmt: skip
+    return _dist.from_t(
+        loc, np.sqrt(var), df, log=True, method=" + ".join(method_parts) + " (log-t)",
+        target=target, comparator=comparator, tolerance=tolerance, floor=ytd,
+        baseline_point=ytd * 12 / m if m else None, actual_to_date=ytd, seed=seed,
+        details=details,
+    )  # fmt: skip
+
+
+def _year_to_date(mat: pd.DataFrame, year: int, as_of_month: int) -> tuple[int, float]:
+    """(m, YTD): the last month of ``year`` actually reported on or before ``as_of_month``
+    (0 when none) and the total of the months through it."""
     cur = mat.loc[year].to_numpy() if year in mat.index else np.full(12, np.nan)
-    cur = np.where(np.arange(1, 13) <= as_of_month, cur, np.nan)
-    reported = np.flatnonzero(~np.isnan(cur))
-    m = int(reported[-1] + 1) if len(reported) else 0  # last month actually reported
-    ytd = float(np.nansum(cur[:m])) if m else 0.0
+    reported = np.flatnonzero(~np.isnan(cur[:as_of_month]))
+    m = int(reported[-1] + 1) if len(reported) else 0
+    return m, float(np.nansum(cur[:m])) if m else 0.0
 
-    past = mat[mat.index < year]
-    past = past[past[12].notna()]
-    totals = pd.Series(np.nansum(past.to_numpy(), axis=1), index=past.index, dtype=float)
-    totals = totals[totals > 0]
-    past = past.loc[totals.index]
-    cum_m = np.array([_cum_known(r, m) for r in past.to_numpy()]) if m else np.array([])
-    ok = np.isfinite(cum_m) & (cum_m > 0) if m else np.zeros(len(past), bool)
-    ratios = np.log(totals.to_numpy()[ok] / cum_m[ok]) if m else np.array([])
-    n = len(ratios)
 
-    prior_sd = PRIOR_SD_BY_MONTH[max(m, 1)] if prior_sd is None else float(prior_sd)
-    components: list[tuple[float, float, float]] = []  # (loc, var, df) on log scale
-    method_parts = []
+@dataclass(frozen=True)
+class _PastYears:
+    """The complete past years (December reported, positive total) of a year x month grid:
+    ``years``, ``grid`` (year x 12), ``totals``, ``cum_m`` (cumulative sum through month m,
+    NaN when month m itself is blank or m is 0), ``ok`` (cum_m usable) and ``ratios``
+    (log(total / cum_m) of the usable years)."""
+
+    years: np.ndarray
+    grid: np.ndarray
+    totals: np.ndarray
+    cum_m: np.ndarray
+    ok: np.ndarray
+    ratios: np.ndarray
+
+    def totals_series(self) -> pd.Series:
+        return pd.Series(self.totals, index=self.years, dtype=float)
+
+
+def _past_years(mat: pd.DataFrame, year: int, m: int) -> _PastYears:
+    grid = mat.to_numpy()
+    years = mat.index.to_numpy()
+    keep = (years < year) & ~np.isnan(grid[:, 11])
+    totals = np.nansum(grid[keep], axis=1)
+    pos = totals > 0
+    grid, years, totals = grid[keep][pos], years[keep][pos], totals[pos]
+    cum_m = np.array([_cum_known(r, m) for r in grid]) if m else np.full(len(grid), np.nan)
+    ok = np.isfinite(cum_m) & (cum_m > 0)
+    return _PastYears(years, grid, totals, cum_m, ok, np.log(totals[ok] / cum_m[ok]))
+
+
+def _share_components(ytd: float, m: int, year: int, past: _PastYears,
+                      prior_sd: float) -> tuple[list[tuple[float, float, float]], list[str]]:  # fmt: skip
+    """The seasonal-share side as (loc, var, df) components of log(total) with their names:
+    the complete year; the seasonal share; the trend of annual totals (early in the year or
+    when no share is usable); or, with nothing to go on, 序时进度 with a wide spread."""
+    components: list[tuple[float, float, float]] = []
+    parts: list[str] = []
     if m == 12:
-        loc, var, df = np.log(ytd) if ytd > 0 else 0.0, 1e-12, 1e6
-        components.append((loc, var, df))
-        method_parts.append("complete year")
-    elif n >= 1 and ytd > 0:
-        mean_r = float(ratios.mean())
-        ss = float(((ratios - mean_r) ** 2).sum())
-        var_r = (ss + PRIOR_WEIGHT * prior_sd**2) / (n - 1 + PRIOR_WEIGHT)
-        components.append((np.log(ytd) + mean_r, var_r * (1 + 1 / n), n - 1 + PRIOR_WEIGHT))
-        method_parts.append("seasonal share")
-    if m < 12 and len(totals) >= 1 and (m <= TREND_BLEND_MAX_MONTH or not components):
-        tr = annual(totals, horizon=year - int(totals.index[-1]))
-        pred = tr.details["predictive"]
+        components.append((np.log(ytd) if ytd > 0 else 0.0, 1e-12, 1e6))
+        parts.append("complete year")
+    elif len(past.ratios) and ytd > 0:
+        components.append(_seasonal_share(ytd, past.ratios, prior_sd))
+        parts.append("seasonal share")
+    if m < 12 and len(past.totals) and (m <= TREND_BLEND_MAX_MONTH or not components):
+        totals = past.totals_series()
+        pred = annual(totals, horizon=year - int(totals.index[-1])).details["predictive"]
         components.append((pred["loc"], pred["scale"] ** 2, pred["df"]))
-        method_parts.append("annual trend")
-
-    baseline = ytd * 12 / m if m else None
+        parts.append("annual trend")
     if not components:
         # Nothing to go on but the months reported: 序时进度, with a spread as wide as the
         # seasonal share of months 1..m can plausibly be (NO_HISTORY_LOG_SD, see there).
         loc = np.log(max(ytd * 12 / m, 1e-9)) if m else 0.0
         components.append((loc, (NO_HISTORY_LOG_SD * (12 - max(m, 1) + 1) / 12) ** 2, 2.0))
-        method_parts.append("time-elapsed only")
+        parts.append("time-elapsed only")
+    return components, parts
+
+
+def _seasonal_share(ytd: float, ratios: np.ndarray, prior_sd: float) -> tuple[float, float, float]:
+    """log(total) = log(YTD) + mean past log(total / YTD); its variance from the past years
+    shrunk toward ``prior_sd`` (PRIOR_WEIGHT years' worth), predictive (x (1 + 1/n))."""
+    n = len(ratios)
+    mean_r = float(ratios.mean())
+    ss = float(((ratios - mean_r) ** 2).sum())
+    var_r = (ss + PRIOR_WEIGHT * prior_sd**2) / (n - 1 + PRIOR_WEIGHT)
+    return np.log(ytd) + mean_r, var_r * (1 + 1 / n), n - 1 + PRIOR_WEIGHT
+
+
+def _precision_weighted(components: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """Inverse-variance average of (loc, var, df) components; df the smallest."""
     w = np.array([1 / c[1] for c in components])
     loc = float(np.sum(w * np.array([c[0] for c in components])) / w.sum())
-    var = float(1 / w.sum())
-    df = float(min(c[2] for c in components))
-    share = {"loc": loc, "sd": float(np.sqrt(var)), "df": df}
-    ets = _ets_total(mat, year, m, ytd, seed) if state_space and m < 12 else None
-    month_key = max(m, 1)
-    if ets is not None:
-        we = ETS_WEIGHT_BY_MONTH[month_key] if ets_weight is None else float(ets_weight)
-        loc = (1 - we) * loc + we * ets["loc"]
-        var = (1 - we) * var + we * ets["sd"] ** 2
-        method_parts.append("ETS")
-    if m < 12:
-        k = SPREAD_SCALE_BY_MONTH[month_key] if spread_scale is None else float(spread_scale)
-        var *= k**2
-
-    details = _details(past, totals, ok, cum_m, ytd, m, year, target, ratios)
-    details.update({"months_elapsed": m, "n_years": n, "log_ratio_mean": float(ratios.mean()) if n else None,
-                    "log_ratio_sd": float(ratios.std(ddof=1)) if n > 1 else None,
-                    "components": [{"loc": c[0], "sd": float(np.sqrt(c[1])), "df": c[2]} for c in components],
-                    "share": share, "ets": ets})  # fmt: skip
-    return _dist.from_t(
-        loc, np.sqrt(var), df, log=True, method=" + ".join(method_parts) + " (log-t)",
-        target=target, comparator=comparator, tolerance=tolerance, floor=ytd,
-        baseline_point=baseline, actual_to_date=ytd, seed=seed, details=details,
-    )  # fmt: skip
+    return loc, float(1 / w.sum()), float(min(c[2] for c in components))
 
 
 def _spread_combined(v: np.ndarray) -> np.ndarray:
@@ -323,23 +362,37 @@ def ets_grid_params(model) -> tuple[float, ...]:
     return best
 
 
-def _details(past: pd.DataFrame, totals: pd.Series, ok: np.ndarray, cum_m: np.ndarray,
-             ytd: float, m: int, year: int, target: float | None, ratios: np.ndarray) -> dict:  # fmt: skip
+def _details(past: _PastYears, ytd: float, m: int, year: int, target: float | None) -> dict:
+    """The cross-checks beside the forecast (``required_run_rate``, ``schedule_share``,
+    ``sdg_ratio``, past shares) and the share model's inputs (``months_elapsed``,
+    ``n_years``, ``log_ratio_mean``/``log_ratio_sd``)."""
     out: dict[str, object] = {"required_run_rate": None, "schedule_share": None, "sdg_ratio": None,
                               "past_remaining_mean": None}  # fmt: skip
+    ok = past.ok
     if m and ok.any():
-        remaining = totals.to_numpy()[ok] - cum_m[ok]
+        remaining = past.totals[ok] - past.cum_m[ok]
         out["past_remaining_mean"] = float(remaining.mean())
-        out["past_share_mean"] = float(np.mean(cum_m[ok] / totals.to_numpy()[ok]))
+        out["past_share_mean"] = float(np.mean(past.cum_m[ok] / past.totals[ok]))
         if target is not None and remaining.mean() > 0:
             out["required_run_rate"] = float(max(target - ytd, 0.0) / remaining.mean())
     if target is not None and target > 0 and m:
         out["schedule_share"] = float((ytd / target) / (m / 12))
-        last = year - 1
-        if last in totals.index and m < 12:
-            row = past.loc[last].to_numpy()
-            last_cum = _cum_known(row, m)
-            required = target / totals.loc[last] - 1
-            if np.isfinite(last_cum) and last_cum > 0 and required > 0:
-                out["sdg_ratio"] = float((ytd / last_cum - 1) / required)
+        out["sdg_ratio"] = _sdg_ratio(past, ytd, m, year, target)
+    n = len(past.ratios)
+    out.update({"months_elapsed": m, "n_years": n,
+                "log_ratio_mean": float(past.ratios.mean()) if n else None,
+                "log_ratio_sd": float(past.ratios.std(ddof=1)) if n > 1 else None})  # fmt: skip
     return out
+
+
+def _sdg_ratio(past: _PastYears, ytd: float, m: int, year: int, target: float) -> float | None:
+    """Eurostat-style ratio: YTD growth on the same months of last year over the growth of the
+    annual total the target requires on last year's total (None when not defined)."""
+    last = np.flatnonzero(past.years == year - 1)
+    if not len(last) or m >= 12:
+        return None
+    last_cum = past.cum_m[last[0]]
+    required = target / past.totals[last[0]] - 1
+    if np.isfinite(last_cum) and last_cum > 0 and required > 0:
+        return float((ytd / last_cum - 1) / required)
+    return None
