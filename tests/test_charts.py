@@ -268,3 +268,20 @@ def test_grouped_bar_chart_one_bar_per_cell():
     heights = sorted(round(p.get_height(), 6) for p in ax.patches)
     assert heights == [0.02, 0.05, 0.1, 0.18]
     assert "18%" in _texts(fig)
+
+
+def test_exported_charts_are_laid_out_once(evaluation):
+    """A chart of ``chart_specs`` keeps the layout its builder computed: saving it (PNG, SVG,
+    PDF at any dpi) does not lay it out again, so every format shows the same positions and
+    the layout test measures the figure as saved."""
+    import io
+
+    spec = next(s for s in charts.chart_specs(evaluation) if s.stem.startswith("path_"))
+    fig = spec.draw("a4")
+    assert fig.get_layout_engine() is None
+    before = [ax.get_position().bounds for ax in fig.axes]
+    for fmt in ("png", "svg"):
+        fig.savefig(io.BytesIO(), format=fmt, dpi=150)
+    assert [ax.get_position().bounds for ax in fig.axes] == before
+    built = charts.path_chart(evaluation, spec.stem.removeprefix("path_"), size="a4")
+    assert [ax.get_position().bounds for ax in built.axes] == before  # the builder's layout

@@ -22,17 +22,12 @@ import io
 import zipfile
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
 import pandas as pd
-from fpdf import FPDF, FontFace
 from matplotlib import font_manager
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
 from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
 from . import __version__ as _VERSION
@@ -75,6 +70,13 @@ from .narrative import (
     tally_text,
     watch_list_by_urgency,
 )
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+    from openpyxl import Workbook
+
+# fpdf2 and openpyxl are imported by the PDF and XLSX writers only: `tianxin report --only
+# html` and the chart workers do without them (about 12% of this module's import time).
 
 HTML_NAME = "briefing.html"
 PDF_NAME = "briefing.pdf"
@@ -327,16 +329,18 @@ def cjk_font_file() -> tuple[Path, int]:
     return path, index
 
 
-class _BriefingPDF(FPDF):
-    def __init__(self, footer: str) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self._footer_text = footer
+def _briefing_pdf(footer: str) -> FPDF:
+    """An A4 fpdf2 document whose every page ends with ``footer`` and the page number."""
+    from fpdf import FPDF
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("cjk", size=7.5)
-        self.set_text_color(110, 110, 110)
-        self.cell(0, 5, f"{self._footer_text}    第 {self.page_no()} 页", align="L")
+    class _BriefingPDF(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("cjk", size=7.5)
+            self.set_text_color(110, 110, 110)
+            self.cell(0, 5, f"{footer}    第 {self.page_no()} 页", align="L")
+
+    return _BriefingPDF(orientation="P", unit="mm", format="A4")
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -362,6 +366,8 @@ def _pdf_keep(pdf: FPDF, height: float) -> None:
 
 
 def _pdf_table(pdf: FPDF, frame: pd.DataFrame, font_size: float = 7.0) -> None:
+    from fpdf import FontFace
+
     # widths from the text as shown (cut with "…"): a long name must not take the page
     frame = frame.set_axis([_pdf_text(c) for c in frame.columns], axis=1).map(_pdf_text)
     pdf.set_font("cjk", size=font_size)
@@ -401,7 +407,9 @@ def render_pdf(
     plan = evaluation.plan
     font_path, font_index = cjk_font_file()
     footer = footer_text(evaluation)
-    pdf = _BriefingPDF(footer + _run_label(run_id))
+    from fpdf import FontFace
+
+    pdf = _briefing_pdf(footer + _run_label(run_id))
     pdf.add_font("cjk", "", str(font_path), collection_font_number=font_index)
     pdf.set_title(f"{briefing_title(evaluation)} {evaluation.as_of_label}")
     pdf.set_author(plan.district_zh)
@@ -546,6 +554,8 @@ _PDF_CELL_WIDTH = 40.0
 def _xlsx_text(text: str) -> str:
     """Text openpyxl can write: without the control characters XML 1.0 forbids (openpyxl
     raises IllegalCharacterError on them), cut at Excel's cell limit; otherwise in full."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return ILLEGAL_CHARACTERS_RE.sub("", text)[:_XLSX_CELL_CHARS]
 
 
@@ -574,6 +584,8 @@ def _pdf_text(value: object, width: float = _PDF_CELL_WIDTH) -> str:
     """A table cell's text for the PDF: control characters removed, and cut with "…" to
     ``width`` display units (a 56-character watch-list name made fpdf2 raise FPDFException:
     its column took the page and left the others no room for one character)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
     if display_width(text) <= width:
         return text
@@ -609,6 +621,8 @@ _TRAILING_COLUMNS = ("target_id", "name_en", "comparator", "status_en", "method"
 
 def _sheet_heading(ws, evaluation: Evaluation, what: str, width: int) -> None:
     """Title row, district / plan / as-of row and the synthetic-data note (every sheet)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     plan = evaluation.plan
     title = ws.cell(1, 1, _cell_value(what))
     title.font = Font(bold=True, size=14)
@@ -643,6 +657,9 @@ def _write_sheet(ws, frame: pd.DataFrame, evaluation: Evaluation, what: str,
                  formats: dict[str, str] | None = None) -> None:  # fmt: skip
     """``frame`` under the sheet heading: bold tinted header row, frozen, filterable, printable.
     ``formats`` maps a column to an Excel number format (dates get ``yyyy-mm-dd``)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     _sheet_heading(ws, evaluation, what, len(frame.columns))
     formats = dict(formats or {})
     for j, col in enumerate(frame.columns, start=1):
@@ -721,6 +738,10 @@ def render_xlsx(evaluation: Evaluation, run_id: str | None = None) -> bytes:
     """Status, each pipeline's candidates, each watch list and the notes as an xlsx workbook
     with stable bytes; every sheet carries the title rows and the synthetic note and prints on
     A4 landscape."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     ws = wb.active
     ws.title = REPORT_TEXT["status_sheet"][0]
@@ -786,6 +807,8 @@ def render_xlsx(evaluation: Evaluation, run_id: str | None = None) -> bytes:
 
 def _workbook_bytes(wb: Workbook) -> bytes:
     # ExcelWriter directly: openpyxl's save_workbook stamps `modified` with the current time.
+    from openpyxl.writer.excel import ExcelWriter
+
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).write_data()
