@@ -446,6 +446,22 @@ def test_yearbook_text_in_value_cell_names_the_cell(tmp_path):
     assert "row=4" in str(err.value) and "column=D" in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("header", "message", "where"),
+    [
+        (["地区", "Region", "企业数", None], "数据列没有表头", "column=D"),
+        (["地区", "Region", "2019", "企业数"], "表头混合了年份和指标", "row=3"),
+    ],
+)
+def test_yearbook_header_problems_name_the_cell(tmp_path, header, message, where):
+    path = tmp_path / "2020.xlsx"
+    _xlsx(path, {"s": [["1-8 各地区R&D经费投入强度"], ["单位:%"], header,
+                       ["全国", "National Total", "2.24", "2.4"]]})  # fmt: skip
+    with pytest.raises(SchemaError, match=message) as err:
+        read_yearbook_table(path)
+    assert where in str(err.value) and "2020.xlsx" in str(err.value)
+
+
 def test_yearbook_without_region_rows_is_schema_error(tmp_path):
     path = tmp_path / "2020.xlsx"
     _xlsx(path, {"s": [["1-8 标题"], ["项目", "2020"], ["合计", 1]]})

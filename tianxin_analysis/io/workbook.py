@@ -58,6 +58,23 @@ def _read_workbook(data: bytes, name: str, limits: ReadLimits, fmt: str = "xlsx"
     ``InputFileError``."""
     if fmt == "xlsx":
         _check_xlsx_bounds(data, name, limits)
+    sheets = _calamine_sheets(data, name)
+    if fmt == "xlsx":
+        sheets = _shown_as_excel_shows(data, sheets)
+    if all(not s.grid.notna().to_numpy().any() for s in sheets):
+        # as empty as a 0-byte file: the analyst must hear about it, not find it skipped
+        raise InputFileError(
+            "文件为空 (工作簿中没有任何内容)",
+            "file is empty (the workbook holds no cell)",
+            file=name,
+            expected="至少一行表头的表格 (a table with a header row)",
+        )
+    return sheets
+
+
+def _calamine_sheets(data: bytes, name: str) -> list[RawSheet]:
+    """Every sheet python-calamine reads from the workbook ``data`` (hidden ones marked, a
+    CNKI link sheet skipped); an unreadable workbook is an ``InputFileError``."""
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(_stdio.BytesIO(data))
         visible = python_calamine.SheetVisibleEnum.Visible
@@ -81,14 +98,4 @@ def _read_workbook(data: bytes, name: str, limits: ReadLimits, fmt: str = "xlsx"
             file=name,
             found=f"{type(exc).__name__}: {exc}",
         ) from exc
-    if fmt == "xlsx":
-        sheets = _shown_as_excel_shows(data, sheets)
-    if all(not s.grid.notna().to_numpy().any() for s in sheets):
-        # as empty as a 0-byte file: the analyst must hear about it, not find it skipped
-        raise InputFileError(
-            "文件为空 (工作簿中没有任何内容)",
-            "file is empty (the workbook holds no cell)",
-            file=name,
-            expected="至少一行表头的表格 (a table with a header row)",
-        )
     return sheets

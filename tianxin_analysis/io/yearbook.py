@@ -170,20 +170,25 @@ def _preamble(rows: list[list[object]], header_start: int, name: str) -> _Preamb
         raise SchemaError("找不到表题", "table title not found", file=name, row=1)
     title_raw = texts[0]
     m = _TABLE_NO.match(unicodedata.normalize("NFKC", title_raw))
-    title_en = next(
-        (
-            _clean_en(t)
-            for t in texts[1:]
-            if _is_ascii_text(t) and not re.fullmatch(r"\(.*\)", t.strip())
-        ),
-        "",
-    )
+    title_en = _english_title(texts[1:])
     unit_texts = [t for t in texts if "单位" in t]
     return _Preamble(
         table_id=f"{m.group(1)}-{m.group(2)}" if m else None,
         title=_clean_zh(m.group(3) if m else title_raw),
         title_en=title_en,
         units=_table_units(unit_texts[0]) if unit_texts else [],
+    )
+
+
+def _english_title(texts: list[str]) -> str:
+    """The first English line of ``texts`` that is not a parenthesised note, cleaned; "" if none."""
+    return next(
+        (
+            _clean_en(t)
+            for t in texts
+            if _is_ascii_text(t) and not re.fullmatch(r"\(.*\)", t.strip())
+        ),
+        "",
     )
 
 
@@ -275,16 +280,21 @@ def _kept_columns(
             row=header_row,
             found=[labels[value_cols[i]] for i in keep],
         )
-    for i in keep:
-        if not labels[value_cols[i]]:
+    _refuse_unlabelled(labels, [value_cols[i] for i in keep], header_row, name)
+    return keep, label_years
+
+
+def _refuse_unlabelled(labels: list[str], columns: list[int], header_row: int, name: str) -> None:
+    """Refuse the first of ``columns`` (0-based) whose header label is blank."""
+    for c in columns:
+        if not labels[c]:
             raise SchemaError(
                 "数据列没有表头",
                 "value column has no header",
                 file=name,
                 row=header_row,
-                column=_column_letter(value_cols[i]),
+                column=_column_letter(c),
             )
-    return keep, label_years
 
 
 def _title_year(pre: _Preamble, name: str) -> int:
