@@ -108,20 +108,7 @@ def _dedupe_sorted(
         kept = ~plan.conflict & ~dup
         several, name_codes = _names_under_several_codes(df, schema, table, codes, kept)
         if several.any():
-            flagged = df.iloc[np.flatnonzero(several)]
-            # the kept rows that carry a flagged name, found by name code (no text compared)
-            of_flagged = np.zeros(int(name_codes.max()) + 1, dtype=bool)
-            of_flagged[name_codes[several]] = True
-            named = np.flatnonzero(of_flagged[name_codes] & (name_codes >= 0))
-            joined = _codes_of_names(  # Python ints: numpy scalars hash ~5x slower
-                name_codes[several].tolist(),
-                name_codes[named].tolist(),
-                df[ident].iloc[named].tolist(),
-            )
-            value = pd.Series(joined, index=flagged.index, dtype=object)
-            quarantined.append(
-                quarantine_rows(flagged, kind, "name_several_uscc", ident, value)
-            )
+            quarantined.append(_several_codes_quarantine(kind, schema, df, several, name_codes))
             kept &= ~several
     else:
         dup = df.duplicated(subset=[c for c in df.columns if c not in LINEAGE], keep="first")
@@ -180,6 +167,25 @@ def _names_under_several_codes(
     uscc_codes[df[schema.identifier].isna().to_numpy()] = -1
     name_codes = np.where(kept, name_codes, -1).astype(np.int64)
     return names_under_several_codes(name_codes, uscc_codes), name_codes
+
+
+def _several_codes_quarantine(
+    kind: str, schema: Schema, df: pd.DataFrame, several: np.ndarray, name_codes: np.ndarray
+) -> pd.DataFrame:
+    """The ``name_several_uscc`` quarantine of the rows ``several``, each with every credit
+    code its name appears under (``name_codes``: :func:`_names_under_several_codes`')."""
+    flagged = df.iloc[np.flatnonzero(several)]
+    # the kept rows that carry a flagged name, found by name code (no text compared)
+    of_flagged = np.zeros(int(name_codes.max()) + 1, dtype=bool)
+    of_flagged[name_codes[several]] = True
+    named = np.flatnonzero(of_flagged[name_codes] & (name_codes >= 0))
+    joined = _codes_of_names(  # Python ints: numpy scalars hash ~5x slower
+        name_codes[several].tolist(),
+        name_codes[named].tolist(),
+        df[schema.identifier].iloc[named].tolist(),
+    )
+    value = pd.Series(joined, index=flagged.index, dtype=object)
+    return quarantine_rows(flagged, kind, "name_several_uscc", schema.identifier, value)
 
 
 def _codes_of_names(flagged: Sequence, names: Sequence, codes: Sequence) -> list[str]:
