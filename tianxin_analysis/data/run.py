@@ -723,13 +723,14 @@ def _read_lineage_quietly(folder: Path) -> dict:
 
 
 def _partition_files(folder: Path, kind: str) -> list[Path]:
-    """The parquet files of a kind's table: ``year=Y/part-0.parquet``, or
-    ``region=R/year=Y/part-0.parquet`` for a many-region table; sorted."""
+    """The parquet files of a kind's table: ``<partition>=Y/part-0.parquet`` (``year=``), or
+    ``region=R/<partition>=Y/part-0.parquet`` for a many-region table; sorted."""
     kind_dir = folder / kind
     if not kind_dir.is_dir():
         return []
-    return sorted([*kind_dir.glob("year=*/part-0.parquet"),
-                   *kind_dir.glob("region=*/year=*/part-0.parquet")])  # fmt: skip
+    partition = SCHEMAS[kind].partition
+    return sorted([*kind_dir.glob(f"{partition}=*/part-0.parquet"),
+                   *kind_dir.glob(f"region=*/{partition}=*/part-0.parquet")])  # fmt: skip
 
 
 def _has_table(folder: Path, kind: str) -> bool:
@@ -906,10 +907,10 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
 
 
 def _remove_stale_partitions(kind_dir: Path, parts: Sequence[Path]) -> None:
-    """Remove the partition folders of ``kind_dir`` that hold none of ``parts``."""
+    """Remove the partition folders (``key=value``, one or two levels) of ``kind_dir`` that
+    hold none of ``parts``."""
     keep = {p.parent for p in parts} | {p.parent.parent for p in parts}
-    for stale in [*kind_dir.glob("region=*/year=*"), *kind_dir.glob("year=*"),
-                  *kind_dir.glob("region=*")]:  # fmt: skip
+    for stale in [*kind_dir.glob("*=*/*=*"), *kind_dir.glob("*=*")]:
         if stale not in keep and stale.is_dir():
             shutil.rmtree(stale)
 
