@@ -16,7 +16,9 @@ JSON keys: ``goals`` (one entry per goal: value, low, high, goal, met), ``annual
 ``speed``: ``evaluate_targets_seconds`` (all targets of the bundled sample's plan; goal < 2 s),
 ``annual_panel_2900_seconds`` (goal < 5 s), ``year_end_from_ytd_median_ms``. Added keys (never
 renamed): ``speed.year_end_from_ytd_min_ms``, ``p_meet_recalibration_tuning`` (Brier of p_meet
-as is and with a location shift chosen leaving each tuning series out).
+as is and with a location shift chosen leaving each tuning series out), ``annual_holdout`` and
+``goals_holdout`` (the fresh hold-out of yearbook tables never scored before,
+``data/raw/public/backtest_holdout.csv``).
 
 ``--write-doc`` rewrites the generated tables of docs/methods.md (between its
 ``<!-- backtest:... -->`` markers) from these figures.
@@ -116,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     with pd.option_context("display.width", 200, "display.max_rows", 200):
         print("Goals (reporting half, 90% block-bootstrap band):")
         print(tables["goals"].round(3).to_string(index=False))
+        if "goals_holdout" in tables:
+            print("\nGoals on the fresh hold-out (annual panels only):")
+            print(tables["goals_holdout"].round(3).to_string(index=False))
         print("\nSynthetic December-peaked series (sanity check, not pooled):")
         print(tables["ytd_synthetic"].round(3).to_string(index=False))
     sp = out["speed"]

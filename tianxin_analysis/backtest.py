@@ -187,9 +187,7 @@ def backtest_annual(panel: pd.DataFrame, *, min_train: int = 4, horizon: int = 1
         known, vintage = _vintage_view(p, vintages, int(origin))
         if max_train is not None:
             known = known.groupby("series", group_keys=False).tail(max_train)
-        counts = known.groupby("series")["year"].agg(["size", "max"])
-        eligible = [sid for sid, c in counts.iterrows()
-                    if c["size"] >= min_train and c["max"] == origin and (sid, target_year) in latest.index]  # fmt: skip
+        eligible = _eligible_series(known, int(origin), target_year, min_train, latest)
         if not eligible:
             continue
         pan = None
@@ -203,23 +201,45 @@ def backtest_annual(panel: pd.DataFrame, *, min_train: int = 4, horizon: int = 1
                 continue
             base = {"series": sid, "origin": int(origin), "year": target_year,
                     "actual": float(latest.loc[(sid, target_year)]), "scale": scale, "vintage": vintage}  # fmt: skip
-            for m in ("auto", "naive", "drift") if single_series else ():
-                r = annual(train, horizon=horizon, method=m)
-                rows.append({**base, "method": "annual" if m == "auto" else m, "point": r.point,
-                             "lower": r.lower, "upper": r.upper, "lower95": r.lower95,
-                             "upper95": r.upper95})  # fmt: skip
-            if pan is not None:
-                q = pan_q.loc[sid]
-                rows.append({**base, "method": "panel", **q.to_dict()})
-            if theta and single_series:
-                tp, tl, tu = _theta(train, horizon, theta_intervals)
-                rows.append({**base, "method": "theta", "point": tp, "lower": tl, "upper": tu,
-                             "lower95": np.nan, "upper95": np.nan})  # fmt: skip
-            if ets and single_series:
-                ep, el, eu, el95, eu95 = _ets_annual(train, horizon)
-                rows.append({**base, "method": "ets", "point": ep, "lower": el, "upper": eu,
-                             "lower95": el95, "upper95": eu95})  # fmt: skip
+            single = _single_series_forecasts(train, horizon, theta=theta,
+                                              theta_intervals=theta_intervals, ets=ets)  # fmt: skip
+            panel_rows = [("panel", pan_q.loc[sid].to_dict())] if pan is not None else []
+            # Row order as before: annual, naive, drift, panel, theta, ets.
+            ordered = (single[:3] + panel_rows + single[3:]) if single_series else panel_rows
+            rows += [{**base, "method": m, **q} for m, q in ordered]
     return pd.DataFrame(rows)
+
+
+def _eligible_series(known: pd.DataFrame, origin: int, target_year: int, min_train: int,
+                     latest: pd.Series) -> list:  # fmt: skip
+    """Series of ``known`` with at least ``min_train`` years, the last at ``origin``, and a
+    latest value for ``target_year``."""
+    counts = known.groupby("series")["year"].agg(["size", "max"])
+    ok = (counts["size"] >= min_train) & (counts["max"] == origin)
+    return [sid for sid in counts.index[ok] if (sid, target_year) in latest.index]
+
+
+def _single_series_forecasts(train: pd.Series, horizon: int, *, theta: bool,
+                             theta_intervals: bool, ets: bool) -> list[tuple[str, dict]]:  # fmt: skip
+    """(method, quantiles) of the one-series methods: ``annual``, ``naive``, ``drift``, then
+    ``theta`` and ``ets`` when asked."""
+    out = []
+    for m in ("auto", "naive", "drift"):
+        r = annual(train, horizon=horizon, method=m)
+        out.append(("annual" if m == "auto" else m,
+                    {"point": r.point, "lower": r.lower, "upper": r.upper,
+                     "lower95": r.lower95, "upper95": r.upper95}))  # fmt: skip
+    if theta:
+        tp, tl, tu = _theta(train, horizon, theta_intervals)
+        out.append(
+            ("theta", {"point": tp, "lower": tl, "upper": tu, "lower95": np.nan, "upper95": np.nan})
+        )
+    if ets:
+        q = _ets_annual(train, horizon)
+        out.append(
+            ("ets", dict(zip(("point", "lower", "upper", "lower95", "upper95"), q, strict=True)))
+        )
+    return out
 
 
 def _annual_scored(bt: pd.DataFrame) -> pd.DataFrame:
@@ -558,14 +578,7 @@ def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int]
     ups = tuple(uplifts)
     nan = float("nan")
     for name, s in series.items():
-        years = np.unique(s.index.year)
-        complete = [y for y in years if (s.index.year == y).sum() == 12 and not np.isnan(s[s.index.year == y].iloc[-1])]  # fmt: skip
-        totals = {y: float(np.nansum(s[s.index.year == y].to_numpy())) for y in complete}
-        eligible = [y for y in complete
-                    if len([p for p in complete if y - history_years <= p < y]) >= min_history
-                    and (y - 1) in totals]  # fmt: skip
-        if max_years is not None:
-            eligible = eligible[-max_years:]
+        totals, eligible = _backtest_years(s, history_years, min_history, max_years)
         for y in eligible:
             hist = s[(s.index.year >= y - history_years) & (s.index.year <= y)]
             for m in months:
@@ -591,6 +604,20 @@ def backtest_ytd(series: Mapping[str, pd.Series], *, as_of_months: Iterable[int]
                         "ytd": r.actual_to_date,
                     })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _backtest_years(s: pd.Series, history_years: int, min_history: int,
+                    max_years: int | None) -> tuple[dict, list]:  # fmt: skip
+    """(totals of the complete years of ``s``, the years to forecast: complete, with at least
+    ``min_history`` complete years among the ``history_years`` before and the year before
+    complete; the last ``max_years`` of them when given)."""
+    years = np.unique(s.index.year)
+    complete = [y for y in years if (s.index.year == y).sum() == 12 and not np.isnan(s[s.index.year == y].iloc[-1])]  # fmt: skip
+    totals = {y: float(np.nansum(s[s.index.year == y].to_numpy())) for y in complete}
+    eligible = [y for y in complete
+                if len([p for p in complete if y - history_years <= p < y]) >= min_history
+                and (y - 1) in totals]  # fmt: skip
+    return totals, eligible if max_years is None else eligible[-max_years:]
 
 
 def summarize_ytd(bt: pd.DataFrame) -> pd.DataFrame:
@@ -1086,8 +1113,14 @@ DOC_MARKERS = {
     "goals": ("<!-- backtest:goals:start -->", "<!-- backtest:goals:end -->"),
     "annual": ("<!-- backtest:annual:start -->", "<!-- backtest:annual:end -->"),
     "ytd": ("<!-- backtest:ytd:start -->", "<!-- backtest:ytd:end -->"),
-    "goals_holdout": ("<!-- backtest:goals_holdout:start -->", "<!-- backtest:goals_holdout:end -->"),
-    "annual_holdout": ("<!-- backtest:annual_holdout:start -->", "<!-- backtest:annual_holdout:end -->"),
+    "goals_holdout": (
+        "<!-- backtest:goals_holdout:start -->",
+        "<!-- backtest:goals_holdout:end -->",
+    ),
+    "annual_holdout": (
+        "<!-- backtest:annual_holdout:start -->",
+        "<!-- backtest:annual_holdout:end -->",
+    ),
 }
 
 
