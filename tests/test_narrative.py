@@ -129,3 +129,28 @@ def test_terminal_summary_writes_numbers_as_the_status_table(evaluation):
         assert f"完成概率 {row[col['完成概率']]}" in line
         # no raw float: every number has the decimals formatting.value_decimals gives it
         assert not re.search(r"\d\.\d{3,}", line), line
+
+
+def test_a_target_type_brings_its_own_delivery_sentence(evaluation):
+    """The sentence on the rest of the year is the target type's (a source's overrides its
+    type's): a new type needs no change in narrative.py."""
+    from tianxin_analysis import target_types as tt
+
+    flow, stock = tt.target_type("flow"), tt.target_type("stock")
+    certificates = stock.sources["hitech_certificates"]
+    own_source = dataclasses.replace(certificates, delivery=lambda ev, tid: f"证书口径 {tid}")
+    try:
+        tt.register_target_type(dataclasses.replace(flow, delivery=lambda ev, tid: f"自定义 {tid}"),
+                                replace=True)  # fmt: skip
+        tt.register_target_type(dataclasses.replace(
+            stock, delivery=lambda ev, tid: "类型口径",
+            sources={**stock.sources, "hitech_certificates": own_source}), replace=True)  # fmt: skip
+        assert narrative.delivery_sentence(evaluation, "tech_contracts_count") == "自定义 tech_contracts_count"
+        assert narrative.delivery_sentence(evaluation, "hitech_enterprises") == "证书口径 hitech_enterprises"
+        assert narrative.delivery_sentence(evaluation, "tech_smes") == "类型口径"
+    finally:
+        tt.register_target_type(flow, replace=True)
+        tt.register_target_type(stock, replace=True)
+    assert "月均登记" in narrative.delivery_sentence(evaluation, "tech_contracts_count")
+    with pytest.raises(ValueError, match="module:function"):
+        dataclasses.replace(flow, delivery="no_colon_here")

@@ -205,6 +205,14 @@ BRIEFING_TEXT = {
     "candidates_sheet": ("候选-{name}", "candidates - {name}"),
 }
 
+# What a month "delivers" in the sentence on the rest of the year (剩余3个月需月均登记 …), by the
+# data a target is measured from (target_types.Source.delivery_verb).
+DELIVERY_VERB = {
+    "complete": ("完成", "complete"),
+    "register": ("登记", "register"),
+    "newly_registered": ("新增入库", "newly register"),
+}
+
 # A watch-list column computed for the briefing (a certificate is valid three years from issue).
 WATCHLIST_COLUMNS["expiry_date"] = ("证书到期日", "certificate expires")
 

@@ -22,6 +22,7 @@ from .labels import (
     STATUS,
     SUMMARY_COLUMNS,
 )
+from .target_types import resolve, source_of, target_type
 
 
 def _row(evaluation: Evaluation, target_id: str) -> pd.Series:
@@ -91,78 +92,126 @@ def tally_text(evaluation: Evaluation, target_id: str) -> str:
     return f"目标 {t.value:g} {t.unit}：" + " · ".join(parts)
 
 
-# What a month "delivers" for a kind of data (default 完成).
-_DELIVERY_VERB = {"tech_sme_registrations": "新增入库", "tech_contracts": "登记"}
-
-
 def delivery_sentence(evaluation: Evaluation, target_id: str) -> str:
     """One sentence on what the rest of the year must deliver, in the target's unit and against
     the same months of past years where the data allow, e.g.
-    ``剩余3个月需月均完成 584 项（共 1,753 项），为往年同期月均的 1.15 倍。``"""
+    ``剩余3个月需月均完成 584 项（共 1,753 项），为往年同期月均的 1.15 倍。``
+
+    The words are the target type's (``target_types``: the source's ``delivery``, else the
+    type's), so a new type brings its own sentence without a change here."""
     t = evaluation.plan[target_id]
-    res = evaluation.results[target_id]
-    row = _row(evaluation, target_id)
-    unit = t.unit
-    actual = res.actual_to_date
-    m = months_elapsed(evaluation, target_id)
-    rest = 12 - m
-    if t.kind == "ratio":
-        point = headline_point(evaluation, target_id)
-        if is_published(evaluation, target_id):
-            verdict = "已达到" if t.is_met(point) else "未达到"
-            return (f"{t.reference_year}年数据已公布：{format_value(point, unit)}，"
-                    f"{verdict}目标（{_target_words(t)}）。")  # fmt: skip
-        return (f"{t.reference_year}年数据尚未齐全，按往年走势推算约 {format_value(point, unit)}，"
-                f"达到目标（{_target_words(t)}）的概率为 {format_probability(res.p_meet)}。")  # fmt: skip
-    if t.kind == "pipeline_count":
-        tally = pipeline_tally(evaluation, target_id)
-        if tally.achieved >= t.threshold:
-            return f"已认定 {format_value(tally.achieved, unit)}，已达到目标（{_target_words(t)}）。"
-        need = int(np.ceil(t.threshold - tally.achieved))
-        text = (f"已认定 {format_value(tally.achieved, unit)}，还需 {format_value(need, unit)}；"
-                f"在推进的 {tally.pending} 个候选预计可认定约 {format_value(tally.expected, unit)}")  # fmt: skip
-        if tally.gap > 0:
-            return text + f"，缺口约 {format_value(tally.gap, unit)}。"
-        return text + "，可以补足。"
-    if rest <= 0:
-        return f"全年数据已齐：{format_value(row['point'], unit)}（{_target_words(t)}）。"
-    if t.kind == "growth_rate":
-        need = res.details.get("required_rest_of_year_growth_pct")
-        so_far = format_value(actual, unit)
-        if need is None:
-            return f"1–{m}月累计增长 {so_far}；往年同期数据不足，无法推算剩余月份所需增速。"
-        text = f"剩余{rest}个月需同比增长 {format_value(need, unit)}，全年方可达到目标（1–{m}月累计增长 {so_far}）"
-        dev = res.details.get("mean_rest_minus_ytd_pp")
-        if dev is not None and np.isfinite(dev):
-            text += f"；往年后{rest}个月比前{m}个月平均{'高' if dev >= 0 else '低'} {format_points(dev, signed=False)}"
-        return text + "。"
+    words = source_of(t).delivery or target_type(t.kind).delivery
+    return resolve(words)(evaluation, target_id)
+
+
+def _full_year_text(evaluation: Evaluation, target_id: str) -> str | None:
+    """``全年数据已齐：…`` once no month of the plan year is left, else None."""
+    if 12 - months_elapsed(evaluation, target_id) > 0:
+        return None
+    t = evaluation.plan[target_id]
+    return f"全年数据已齐：{format_value(headline_point(evaluation, target_id), t.unit)}（{_target_words(t)}）。"
+
+
+def _settled_text(evaluation: Evaluation, target_id: str) -> str | None:
+    """The sentence of a year-to-date target with nothing left to work out (the year is over,
+    the actual is missing, or the target is reached), else None."""
+    full_year = _full_year_text(evaluation, target_id)
+    if full_year is not None:
+        return full_year
+    t, actual = evaluation.plan[target_id], evaluation.results[target_id].actual_to_date
     if actual is None or not np.isfinite(actual):
         return "年内完成数据不足，无法推算剩余月份所需进度。"
-    need = t.threshold - float(actual)
-    if need <= 0:
-        return f"年内已完成 {format_value(actual, unit)}，已达到目标（{_target_words(t)}）。"
-    if t.data_kind == "hitech_certificates":
-        d = res.details
-        expiring = int(d.get("expiring_not_renewed", 0))
-        rate = float(d.get("renewal_rate_mean", float("nan")))
-        new = float(d.get("expected_new_remaining", float("nan")))
-        text = f"年末前还需新增或重新认定 {format_value(need, unit)}"
-        if expiring and np.isfinite(rate):
-            text += (f"；今年到期尚未重新认定 {format_value(expiring, unit)}，按往年重新认定率 "
-                     f"{format_probability(rate)} 约可续 {format_value(expiring * rate, unit)}")  # fmt: skip
-        if np.isfinite(new):
-            text += f"，另预计新认定约 {format_value(new, unit)}"
-        return text + "。"
-    per_month = need / rest
-    verb = _DELIVERY_VERB.get(t.data_kind, "完成")
-    text = f"剩余{rest}个月需月均{verb} {format_value(per_month, unit)}（共 {format_value(need, unit)}）"
+    if t.threshold - float(actual) <= 0:
+        return f"年内已完成 {format_value(actual, t.unit)}，已达到目标（{_target_words(t)}）。"
+    return None
+
+
+def run_rate_delivery(evaluation: Evaluation, target_id: str) -> str:
+    """A year-to-date count or value: the monthly rate still needed against the same months of
+    past years (``剩余3个月需月均登记 584 项（共 1,753 项），为往年同期月均的 1.15 倍。``); the
+    verb is the source's ``delivery_verb``."""
+    settled = _settled_text(evaluation, target_id)
+    if settled is not None:
+        return settled
+    t, res = evaluation.plan[target_id], evaluation.results[target_id]
+    rest = 12 - months_elapsed(evaluation, target_id)
+    need = t.threshold - float(res.actual_to_date)
+    verb = source_of(t).delivery_verb[0]
+    text = f"剩余{rest}个月需月均{verb} {format_value(need / rest, t.unit)}（共 {format_value(need, t.unit)}）"
     past = res.details.get("past_remaining_mean")
     if past is not None and np.isfinite(past) and past > 0:
-        ratio = need / float(past)
-        text += f"，为往年同期月均的 {ratio:.2f} 倍"
+        text += f"，为往年同期月均的 {need / float(past):.2f} 倍"
     else:
         text += "；往年同期数据不足，无法比较"
     return text + "。"
+
+
+def certificate_delivery(evaluation: Evaluation, target_id: str) -> str:
+    """Valid certificates at year end: what must still be added, the certificates expiring this
+    year and how many the past renewal rate would keep, and the expected new ones."""
+    settled = _settled_text(evaluation, target_id)
+    if settled is not None:
+        return settled
+    t, d = evaluation.plan[target_id], evaluation.results[target_id].details
+    need = t.threshold - float(evaluation.results[target_id].actual_to_date)
+    expiring = int(d.get("expiring_not_renewed", 0))
+    rate = float(d.get("renewal_rate_mean", float("nan")))
+    new = float(d.get("expected_new_remaining", float("nan")))
+    text = f"年末前还需新增或重新认定 {format_value(need, t.unit)}"
+    if expiring and np.isfinite(rate):
+        text += (f"；今年到期尚未重新认定 {format_value(expiring, t.unit)}，按往年重新认定率 "
+                 f"{format_probability(rate)} 约可续 {format_value(expiring * rate, t.unit)}")  # fmt: skip
+    if np.isfinite(new):
+        text += f"，另预计新认定约 {format_value(new, t.unit)}"
+    return text + "。"
+
+
+def growth_delivery(evaluation: Evaluation, target_id: str) -> str:
+    """A cumulative growth rate: the growth the remaining months need, and how the same months
+    of past years compared with their first months (percentage points)."""
+    full_year = _full_year_text(evaluation, target_id)
+    if full_year is not None:
+        return full_year
+    t, res = evaluation.plan[target_id], evaluation.results[target_id]
+    m = months_elapsed(evaluation, target_id)
+    rest = 12 - m
+    need = res.details.get("required_rest_of_year_growth_pct")
+    so_far = format_value(res.actual_to_date, t.unit)
+    if need is None:
+        return f"1–{m}月累计增长 {so_far}；往年同期数据不足，无法推算剩余月份所需增速。"
+    text = f"剩余{rest}个月需同比增长 {format_value(need, t.unit)}，全年方可达到目标（1–{m}月累计增长 {so_far}）"
+    dev = res.details.get("mean_rest_minus_ytd_pp")
+    if dev is not None and np.isfinite(dev):
+        text += f"；往年后{rest}个月比前{m}个月平均{'高' if dev >= 0 else '低'} {format_points(dev, signed=False)}"
+    return text + "。"
+
+
+def reference_year_delivery(evaluation: Evaluation, target_id: str) -> str:
+    """A ratio of a reference year: the published value against the target, or the estimate
+    and its probability while the year's data are incomplete."""
+    t = evaluation.plan[target_id]
+    point = headline_point(evaluation, target_id)
+    if is_published(evaluation, target_id):
+        verdict = "已达到" if t.is_met(point) else "未达到"
+        return (f"{t.reference_year}年数据已公布：{format_value(point, t.unit)}，"
+                f"{verdict}目标（{_target_words(t)}）。")  # fmt: skip
+    return (f"{t.reference_year}年数据尚未齐全，按往年走势推算约 {format_value(point, t.unit)}，"
+            f"达到目标（{_target_words(t)}）的概率为 {format_probability(evaluation.results[target_id].p_meet)}。")  # fmt: skip
+
+
+def pipeline_delivery(evaluation: Evaluation, target_id: str) -> str:
+    """A pipeline count: recognised so far, still needed, and whether the pending candidates
+    are expected to make up the difference (``pipeline_tally``)."""
+    t = evaluation.plan[target_id]
+    tally = pipeline_tally(evaluation, target_id)
+    if tally.achieved >= t.threshold:
+        return f"已认定 {format_value(tally.achieved, t.unit)}，已达到目标（{_target_words(t)}）。"
+    need = int(np.ceil(t.threshold - tally.achieved))
+    text = (f"已认定 {format_value(tally.achieved, t.unit)}，还需 {format_value(need, t.unit)}；"
+            f"在推进的 {tally.pending} 个候选预计可认定约 {format_value(tally.expected, t.unit)}")  # fmt: skip
+    if tally.gap > 0:
+        return text + f"，缺口约 {format_value(tally.gap, t.unit)}。"
+    return text + "，可以补足。"
 
 
 def _target_words(t) -> str:
@@ -314,8 +363,10 @@ def watch_list_by_urgency(frame: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "PipelineTally",
     "candidates_labelled",
+    "certificate_delivery",
     "delivery_lines",
     "delivery_sentence",
+    "growth_delivery",
     "leader_columns",
     "method_notes",
     "status_display_table",
@@ -324,7 +375,10 @@ __all__ = [
     "headline_point",
     "is_published",
     "months_elapsed",
+    "pipeline_delivery",
     "pipeline_tally",
+    "reference_year_delivery",
+    "run_rate_delivery",
     "value_label",
     "watch_list_by_urgency",
 ]

@@ -16,7 +16,10 @@ that calls them); a type declared in a notebook or a test may pass the function 
   ``load(table)`` returns a processed table, ``context`` carries the plan year, as-of month,
   seed and stage probabilities (:class:`tianxin_analysis.forecast.target_models.ModelContext`);
 * a **chart** is ``chart(evaluation, target_id, *, size) -> Figure``; its file stem is the
-  function's name without ``_chart`` (``fan_chart`` -> ``fan_<id>_<size>.png``).
+  function's name without ``_chart`` (``fan_chart`` -> ``fan_<id>_<size>.png``);
+* a **delivery** is ``delivery(evaluation, target_id) -> str``: the plain-Chinese sentence on
+  what the rest of the year must deliver (``narrative.delivery_sentence`` calls the source's,
+  else the type's).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .data.kinds import PIPELINES
 from .errors import TianxinError
-from .labels import CHART_TEXT, TARGET_KIND, VALUE_AXIS
+from .labels import CHART_TEXT, DELIVERY_VERB, TARGET_KIND, VALUE_AXIS
 
 if TYPE_CHECKING:
     from .targets import Target
@@ -40,6 +43,8 @@ Ref = str | Callable[..., Any]
 Problem = tuple[str, str, str, str]
 
 FAN_CHART = "tianxin_analysis.charts:fan_chart"
+_NARRATIVE = "tianxin_analysis.narrative"
+RUN_RATE_DELIVERY = f"{_NARRATIVE}:run_rate_delivery"
 SCHEDULES = ("from_zero", "from_last_year")
 
 
@@ -58,7 +63,8 @@ class Source:
     forecasts the same quantity from one region's series (None: none), a name of
     ``scale.MODELS`` or a region model as ``"module:function"`` (``scale.RegionContext``).
     ``baseline_label`` / ``actual_label``: zh/en names of the baseline and of the actual so
-    far on charts.
+    far on charts. ``delivery``: this source's sentence on the rest of the year, in place of
+    the type's (None: the type's). ``delivery_verb``: zh/en of what a month delivers in it.
     """
 
     tables: tuple[str, ...]
@@ -68,6 +74,8 @@ class Source:
     region_model: Ref | None = None
     baseline_label: tuple[str, str] = CHART_TEXT["naive"]
     actual_label: tuple[str, str] = CHART_TEXT["actual"]
+    delivery: Ref | None = None
+    delivery_verb: tuple[str, str] = DELIVERY_VERB["complete"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,8 @@ class TargetType:
     month axis starts at 0), ``"from_last_year"`` (a stock: from last December's level) or
     None. ``signed``: values may be negative (a what-if growth rate below zero).
     ``check``: extra validation of a parsed target, returning None or a
-    :data:`Problem` the targets file reports with its file and row.
+    :data:`Problem` the targets file reports with its file and row. ``delivery``: the
+    sentence on what the rest of the year must deliver (module docstring).
     """
 
     kind: str
@@ -93,13 +102,15 @@ class TargetType:
     schedule: str | None = None
     signed: bool = False
     check: Callable[[Target], Problem | None] | None = field(default=None, compare=False)
+    delivery: Ref = RUN_RATE_DELIVERY
 
     def __post_init__(self) -> None:
         if not self.kind or not self.sources:
             raise ValueError(f"a target type needs a kind and at least one source: {self!r}")
         if self.schedule is not None and self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES} or None, got {self.schedule!r}")
-        for ref in (self.chart, *(s.model for s in self.sources.values())):
+        deliveries = [s.delivery for s in self.sources.values() if s.delivery is not None]
+        for ref in (self.chart, self.delivery, *deliveries, *(s.model for s in self.sources.values())):
             if not callable(ref) and ":" not in str(ref):
                 raise ValueError(f"{ref!r} is neither a function nor a 'module:function' name")
 
@@ -195,11 +206,11 @@ register_target_type(TargetType(
         "hitech_certificates": Source(
             ("hitech_certificates",), ("valid_enterprises",), f"{_MODELS}:hitech_certificates",
             region_model="annual", baseline_label=CHART_TEXT["baseline_stock"],
-            actual_label=CHART_TEXT["actual_stock"]),
+            actual_label=CHART_TEXT["actual_stock"], delivery=f"{_NARRATIVE}:certificate_delivery"),
         "tech_sme_registrations": Source(
             ("tech_sme_registrations",), ("registered_enterprises",),
             f"{_MODELS}:sme_registrations", accumulates=True, region_model="ytd",
-            baseline_label=CHART_TEXT["baseline"]),
+            baseline_label=CHART_TEXT["baseline"], delivery_verb=DELIVERY_VERB["newly_registered"]),
     },
     schedule="from_last_year",
 ))  # fmt: skip
@@ -210,7 +221,7 @@ register_target_type(TargetType(
         "tech_contracts": Source(
             ("tech_contracts",), ("contracts", "value_yi", "value_wan"),
             f"{_MODELS}:tech_contracts", accumulates=True, region_model="ytd",
-            baseline_label=CHART_TEXT["baseline"]),
+            baseline_label=CHART_TEXT["baseline"], delivery_verb=DELIVERY_VERB["register"]),
     },
     schedule="from_zero",
 ))  # fmt: skip
@@ -225,6 +236,7 @@ register_target_type(TargetType(
     axis_label=VALUE_AXIS["growth"],
     year_end_axis_label=VALUE_AXIS["growth"],
     signed=True,
+    delivery=f"{_NARRATIVE}:growth_delivery",
 ))  # fmt: skip
 register_target_type(TargetType(
     kind="ratio",
@@ -236,6 +248,7 @@ register_target_type(TargetType(
     },
     axis_label=VALUE_AXIS["ratio"],
     year_end_axis_label=VALUE_AXIS["ratio"],
+    delivery=f"{_NARRATIVE}:reference_year_delivery",
 ))  # fmt: skip
 register_target_type(TargetType(
     kind="pipeline_count",
@@ -246,4 +259,5 @@ register_target_type(TargetType(
     },
     chart="tianxin_analysis.charts:pipeline_chart",
     check=_whole_number,
+    delivery=f"{_NARRATIVE}:pipeline_delivery",
 ))  # fmt: skip
