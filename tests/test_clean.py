@@ -398,18 +398,22 @@ def test_empty_inputs() -> None:
     assert len(clean.normalize_enterprise_name(empty)) == 0
 
 
-def test_vectorised_speed_100k() -> None:
-    """100k mixed cells must parse well under a second each (1M rows: see the report)."""
-    import time
-
+def test_vectorised_parse_of_100k_cells_equals_each_value_parsed_alone() -> None:
+    """100k mixed cells parse as each of their distinct values does alone (speed: benchmarks)."""
     rng = np.random.default_rng(7)
     n = 100_000
     dates = pd.Series(rng.choice(["2024年3月15日", "2024.3", "20240315", "45366", "—"], n))
     nums = pd.Series(rng.choice(["1,234.5", "１２", "12.5%", "(3)", "—"], n))
-    t0 = time.perf_counter()
-    clean.parse_date(dates)
-    clean.parse_number(nums)
-    assert time.perf_counter() - t0 < 5.0
+    for parse, cells in ((clean.parse_date, dates), (clean.parse_number, nums)):
+        whole = parse(cells)
+        for v in cells.unique():
+            alone, rows = parse(pd.Series([v])), (cells == v).to_numpy()
+            assert bool(whole.invalid[rows].all()) == bool(alone.invalid.iloc[0])
+            got = pd.DataFrame(whole.values)[rows].drop_duplicates()
+            assert len(got) == 1, v
+            pd.testing.assert_frame_equal(
+                got.reset_index(drop=True), pd.DataFrame(alone.values).reset_index(drop=True)
+            )
 
 
 @pytest.mark.parametrize("ascii_only", [True, False])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pandas as pd
@@ -67,17 +66,13 @@ def test_p_meet_monotone_in_target_and_run_rate():
     assert year_end_from_ytd(s, 2024, 6, target=1.0).p_meet == 1.0  # already reached
 
 
-def test_ytd_deterministic_and_fast():
+def test_ytd_deterministic():
+    """Same inputs, same draws (nbval depends on it); the call's speed is the benchmark's
+    `ytd_call_ms_median`, not a timed unit test."""
     s = _fixed_profile() * 1.0
     a, b = year_end_from_ytd(s, 2024, 9, target=1500), year_end_from_ytd(s, 2024, 9, target=1500)
     np.testing.assert_array_equal(a.draws, b.draws)
     assert len(a.draws) <= 5000
-    times = []
-    for _ in range(15):
-        t = time.perf_counter()
-        year_end_from_ytd(s, 2024, 9, target=1500)
-        times.append(time.perf_counter() - t)
-    assert np.median(times) < 0.05
 
 
 def test_ytd_rejects_non_monthly_index():

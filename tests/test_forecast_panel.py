@@ -3,8 +3,6 @@ on the reporting half of the committed yearbook panels."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -83,11 +81,13 @@ def test_one_series_result_agrees_with_the_frame():
     assert r.details["peers"] == 11 and 0 <= r.details["weight_own"] <= 1
 
 
-def test_2900_series_under_five_seconds():
+def test_2900_series_give_one_row_each():
+    """A county-scale panel: one finite row per series (its speed is measured in
+    benchmarks/forecast_backtest.py, not here)."""
     p = _panel(2900)
-    t = time.perf_counter()
     out = annual_panel(p, target=120.0)
-    assert time.perf_counter() - t < 5.0 and len(out) == 2900
+    assert len(out) == 2900 and out.index.is_unique
+    assert np.isfinite(out[["point", "lower", "upper", "p_meet"]].to_numpy()).all()
 
 
 def test_reporting_set_backtest_beats_the_best_single_series_baseline():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -190,16 +188,17 @@ def test_documented_differences_from_stdnum() -> None:
     assert ids.validate_uscc(pd.Series([code]))["error"].iloc[0] == "admin_code"
 
 
-def test_faster_than_stdnum() -> None:
-    codes = pd.Series(ids.generate_uscc(np.random.default_rng(9), 50_000))
-    t0 = time.perf_counter()
-    ids.validate_uscc(codes)
-    ours = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for c in codes:
-        std_uscc.is_valid(c)
-    theirs = time.perf_counter() - t0
-    assert ours < theirs
+def test_vectorised_validation_agrees_with_stdnum_on_50k_codes() -> None:
+    """Our vectorised check and python-stdnum (the test oracle) agree code by code; the speed
+    comparison lives in benchmarks/, not in a timed unit test."""
+    rng = np.random.default_rng(9)
+    codes = pd.Series(ids.generate_uscc(rng, 50_000))
+    flip = rng.random(len(codes)) < 0.2  # a fifth with a wrong check digit
+    codes = codes.where(~flip, codes.str[:17] + codes.str[17].map(
+        lambda c: "0" if c != "0" else "1"))  # fmt: skip
+    ours = ids.validate_uscc(codes)["error"].isna()
+    theirs = codes.map(std_uscc.is_valid)
+    assert ours.tolist() == theirs.tolist() and 0 < int(ours.sum()) < len(codes)
 
 
 # ---- dedupe -------------------------------------------------------------------------
