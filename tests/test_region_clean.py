@@ -238,3 +238,32 @@ def test_dask_engine_missing_is_a_message(monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "tianxin-analysis[scale]" in err and "Traceback" not in err
     assert not (tmp_path / "p").exists()
+
+
+def test_forecast_of_a_many_region_folder_uses_the_plans_district_only(tmp_path, regions_raw,
+                                                                      processed):  # fmt: skip
+    """`tianxin forecast`/`report` on a many-region folder: the plan's district's rows, equal
+    to a single-district clean of the same files; never every region summed, and 数据不足 with
+    the reason when the plan's district is not among the regions."""
+    from dataclasses import replace
+
+    from tianxin_analysis import evaluate_targets, load_targets
+
+    plan = replace(load_targets(2024), district_code=CODES[1])
+    raw = tmp_path / "raw"
+    shutil.copytree(regions_raw / CODES[1], raw)
+    run_clean(raw, tmp_path / "single", progress=False)
+    tables = {k: load_processed(k, processed) for k in KINDS}  # the Mapping route as well
+    numbers = ["actual_to_date", "point", "p_meet", "status"]
+    mine = evaluate_targets(plan, tables, "2024-09", seed=1).table[numbers]
+    alone = evaluate_targets(plan, tmp_path / "single", "2024-09", seed=1).table[numbers]
+    pd.testing.assert_frame_equal(mine, alone)
+
+    elsewhere = evaluate_targets(replace(plan, district_code="430103"), processed, "2024-09",
+                                 seed=1).table  # fmt: skip
+    from_tables = [t.data_kind in KINDS for t in plan.targets]
+    assert any(from_tables)
+    assert (elsewhere.loc[from_tables, "status"] == "insufficient_data").all()
+    assert elsewhere.loc[from_tables, "point"].isna().all()
+    assert elsewhere.loc[from_tables, "data_note"].str.contains("按地区存放").all()
+    assert elsewhere.loc[from_tables, "data_note"].str.contains("430103").all()

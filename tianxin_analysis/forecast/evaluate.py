@@ -60,11 +60,14 @@ class _Loader:
     """Processed tables by kind, read once. A table the latest clean could not produce from its
     files (``unavailable``) or that is absent raises ``InsufficientDataError`` for the targets
     that need it, with the reason; with ``use_last_good`` a table kept from an earlier clean is
-    used and its targets carry a note."""
+    used and its targets carry a note. A table of many regions (a ``region`` column, from
+    ``data/raw/<code>/<kind>/``) gives the plan's district only, never the regions summed."""
 
     def __init__(self, processed: str | os.PathLike[str] | Mapping[str, pd.DataFrame],
-                 unavailable: Mapping[str, str], use_last_good: bool):  # fmt: skip
+                 unavailable: Mapping[str, str], use_last_good: bool,
+                 district: str = ""):  # fmt: skip
         self.processed = processed
+        self.district = district
         self.unavailable = dict(unavailable)
         self.use_last_good = use_last_good
         self.cache: dict[str, pd.DataFrame] = {}
@@ -73,19 +76,21 @@ class _Loader:
     def __call__(self, kind: str) -> pd.DataFrame:
         reason = self.unavailable.get(kind)
         if reason and not self.use_last_good:
-            raise InsufficientDataError(f"{reason}；如需沿用上次成功清洗的数据表，请加 --use-last-good")
+            raise InsufficientDataError(
+                f"{reason}；如需沿用上次成功清洗的数据表，请加 --use-last-good"
+            )
         if kind not in self.cache:
             if isinstance(self.processed, Mapping):
                 if kind not in self.processed:
                     from ..data.coverage import KIND_NAMES_ZH
 
                     raise InsufficientDataError(f"缺少{KIND_NAMES_ZH.get(kind, kind)}数据表")
-                self.cache[kind] = self.processed[kind]
+                table = self.processed[kind]
             else:
                 from ..data import load_processed
 
                 try:
-                    self.cache[kind] = load_processed(kind, self.processed)
+                    table = load_processed(kind, self.processed)
                 except InputFileError as exc:
                     from ..data.coverage import KIND_NAMES_ZH
 
@@ -96,9 +101,27 @@ class _Loader:
                     raise InsufficientDataError(
                         f"清洗后的数据中没有{name}数据表（{Path(self.processed) / kind}）{why}"
                     ) from None
+            self.cache[kind] = self._district_rows(kind, table)  # raises again on each call
         if reason:
             self.notes.append(f"沿用此前一次成功清洗的数据表（{reason}）")
         return self.cache[kind]
+
+    def _district_rows(self, kind: str, table: pd.DataFrame) -> pd.DataFrame:
+        """The plan's district of a many-region table, without the region column."""
+        if "region" not in table.columns:
+            return table
+        from ..data.coverage import KIND_NAMES_ZH
+
+        regions = sorted(table["region"].astype(str).unique())
+        if self.district not in regions:
+            shown = "、".join(regions[:5]) + ("等" if len(regions) > 5 else "")
+            raise InsufficientDataError(
+                f"{KIND_NAMES_ZH.get(kind, kind)}数据表按地区存放（{len(regions)} 个地区：{shown}），"
+                f"其中没有计划所属地区 {self.district or '（计划未写 district_code）'} 的数据；"
+                "各地区的数据不能相加代替本区，请用 tianxin regions 分地区测算"
+            )
+        rows = table["region"].astype(str) == self.district
+        return table.loc[rows].drop(columns="region").reset_index(drop=True)
 
 
 def _evaluate_one(t: Target, load: _Loader, ctx: ModelContext) -> ModelOutput:
@@ -107,7 +130,12 @@ def _evaluate_one(t: Target, load: _Loader, ctx: ModelContext) -> ModelOutput:
 
 
 def _row(
-    t: Target, r: ForecastResult, as_of: pd.Period, year: int, on_track: float, at_risk: float,
+    t: Target,
+    r: ForecastResult,
+    as_of: pd.Period,
+    year: int,
+    on_track: float,
+    at_risk: float,
     extra_notes: Sequence[str] = (),
 ) -> dict:
     from ..labels import STATUS
@@ -207,7 +235,7 @@ def evaluate_targets(
         from ..data import coverage
 
         revised = coverage.revision_notes(processed, plan.year)
-    load = _Loader(processed, unavailable, use_last_good)
+    load = _Loader(processed, unavailable, use_last_good, plan.district_code)
     ctx = ModelContext(plan.year, as_of, seed, stage_probabilities)
     results, watch, paths, candidates, rows = {}, {}, {}, {}, []
     for t in plan.targets:
