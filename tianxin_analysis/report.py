@@ -47,7 +47,14 @@ from .charts import (
 )
 from .errors import TianxinError
 from .forecast.evaluation import Evaluation
-from .formatting import column_widths, display_width, excel_number_format, rounded, table_widths
+from .formatting import (
+    balanced_lines,
+    column_widths,
+    display_width,
+    excel_number_format,
+    rounded,
+    table_widths,
+)
 from .labels import (
     BRIEFING_TEXT,
     CANDIDATE_COLUMNS,
@@ -595,17 +602,7 @@ def _pdf_status_widths(pdf: FPDF, headers: Sequence[str], rows: Sequence[Sequenc
 def _balanced_lines(pdf: FPDF, text: str, width: float) -> str:
     """``text`` broken into lines of even length when it does not fit ``width`` mm on one
     line (fpdf2 fills lines greedily: 完成概/率, 高新技术企业数/量)."""
-    room = width - 2 * pdf.c_margin
-    if pdf.get_string_width(text) <= room or "\n" in text:
-        return text
-    n = int(np.ceil(pdf.get_string_width(text) / room))
-    while n < len(text):
-        k = -(-len(text) // n)  # characters a line
-        parts = [text[i : i + k] for i in range(0, len(text), k)]
-        if all(pdf.get_string_width(p) <= room for p in parts):
-            return "\n".join(parts)
-        n += 1
-    return text
+    return balanced_lines(text, width - 2 * pdf.c_margin, pdf.get_string_width)
 
 
 def _pdf_text(value: object, width: float = _PDF_CELL_WIDTH) -> str:
