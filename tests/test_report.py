@@ -279,7 +279,7 @@ def test_one_number_per_target_in_every_output(pack, evaluation):
     out, _ = pack
     headers, rows, _ = report.status_display_table(evaluation)
     doc = docx.Document(out / "briefing.docx")
-    word = [[c.text for c in r.cells] for r in doc.tables[0].rows]
+    word = [[c.text.replace("\n", "") for c in r.cells] for r in doc.tables[0].rows]  # wrapped
     assert word[0] == headers and word[1:] == rows
     wb = openpyxl.load_workbook(out / "targets_summary.xlsx")
     ws = wb["目标状态"]
@@ -299,7 +299,8 @@ def test_docx_has_title_table_charts_and_synthetic_label(pack, evaluation):
     assert SYNTHETIC_LABEL in text and "全年还需完成多少" in text and "附录：方法说明" in text
     charts = [s for s in report.chart_specs(evaluation) if not s.stem.startswith("watchlist_")]
     assert len(doc.inline_shapes) == len(charts)
-    assert [r.cells[0].text for r in doc.tables[0].rows][1:] == list(evaluation.table["name_zh"])
+    names = [r.cells[0].text.replace("\n", "") for r in doc.tables[0].rows][1:]
+    assert names == list(evaluation.table["name_zh"])
     candidates = [t for t in doc.tables if t.rows[0].cells[0].text == "名称"]
     assert len(candidates) == len(evaluation.candidates)
     assert not any("联系" in c.text for t in doc.tables for c in t.rows[0].cells)
@@ -343,8 +344,8 @@ def test_docx_status_table_shows_the_data_notes_under_their_targets(evaluation, 
     doc = docx.Document(report.write_docx(noted, tmp_path, []))
     rows = doc.tables[0].rows
     headers, body, _ = report.status_display_table(noted)
-    assert [c.text for c in rows[0].cells] == headers
-    shown = [[c.text for c in r.cells] for r in rows[1:]]
+    assert [c.text.replace("\n", "") for c in rows[0].cells] == headers
+    shown = [[c.text.replace("\n", "") for c in r.cells] for r in rows[1:]]
     expected = []
     for r, (tid, name) in zip(body, zip(table["target_id"], table["name_zh"], strict=True),
                               strict=True):  # fmt: skip
@@ -381,3 +382,17 @@ def test_html_status_cells_keep_to_one_line(evaluation):
     cells = row.xpath("./td")
     assert all("num" in (c.get("class") or "") or (c.get("class") or "").startswith("status-")
                for c in cells[1:])  # fmt: skip
+
+
+def test_docx_status_table_wraps_names_and_headers_evenly(evaluation, tmp_path):
+    """A name or header too wide for its column is broken into lines of even length (高新技术
+    产业 / 增加值增速, 完成 / 概率), not filled greedily with one or two characters left on the
+    last line; cells after the name column stay on one line (issue 18, looked at page 1)."""
+    doc = docx.Document(report.write_docx(evaluation, tmp_path, []))
+    rows = doc.tables[0].rows
+    wrapped = [c.text for c in rows[0].cells] + [r.cells[0].text for r in rows[1:]]
+    assert any("\n" in t for t in wrapped)  # the sample's long names do wrap
+    for text in wrapped:
+        lengths = [len(line) for line in text.split("\n")]
+        assert max(lengths) - min(lengths) <= 1, text
+    assert not any("\n" in c.text for r in rows[1:] for c in r.cells[1:])

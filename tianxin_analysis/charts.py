@@ -351,125 +351,125 @@ def fan_chart(evaluation: Evaluation, target_id: str, *, size: str = "slide") ->
     horizontal strip on the value axis.
     """
     t = evaluation.plan[target_id]
-    res = evaluation.results[target_id]
     title = f"{t.name_zh}：{value_label(evaluation, target_id)}"
     fig = _new_figure(evaluation, size, title)
     ax = fig.add_subplot()
     _style_axes(ax, size)
-    bands = _bands(res)
-    median = headline_point(evaluation, target_id)
     status = _status_code(evaluation, target_id)
     this = _plan_year_path(evaluation, target_id)
-    handles = []
     if this is not None and evaluation.as_of.month < 12:
-        m0 = int(this["month"].iloc[-1])
-        a0 = float(this["cumulative"].iloc[-1])
-        months = np.arange(m0, 13)
-        w = (months - m0) / (12 - m0)
-        for width in (95, 80, 50):
-            if width in bands:
-                lo, hi = bands[width]
-                ax.fill_between(
-                    months, a0 + (lo - a0) * w, a0 + (hi - a0) * w, color=FAN[width], lw=0
-                )
-                handles.append(Patch(color=FAN[width], label=CHART_TEXT[f"band{width}"][0]))
-        ax.plot(months, a0 + (median - a0) * w, color=FAN_MEDIAN, lw=2, ls="--")
-        handles.append(
-            Line2D([], [], color=FAN_MEDIAN, lw=2, ls="--", label=_forecast_label(evaluation, target_id))
-        )
-        ax.plot(this["month"], this["cumulative"], color=INK, lw=2.4, marker="o", ms=3.5)
-        handles.append(Line2D([], [], color=INK, lw=2.4, label=f"{evaluation.plan.year}年实际"))
-        if res.baseline_point is not None and np.isfinite(res.baseline_point):
-            start = (0.0, 0.0) if _from_zero(t) else (m0, a0)
-            ax.plot([start[0], 12], [start[1], res.baseline_point], color=BASELINE, lw=1.4, ls=":")
-            ax.plot([12], [res.baseline_point], marker="s", color=BASELINE, ms=6)
-            handles.append(
-                Line2D([], [], color=BASELINE, lw=1.4, ls=":", marker="s",
-                       label=f"{_baseline_label(t)} {format_value(res.baseline_point, t.unit)}")
-            )  # fmt: skip
-        _month_axis(ax, start=0 if _from_zero(t) else 1)
-        # Room right of December for the forecast's end label, inside the axes (a label
-        # sticking out of the axes ran into the legend).
-        ax.set_xlim(-0.2 if _from_zero(t) else 0.8, 13.9)
-        ax.axhline(t.value, color=STATUS_COLOURS[status], lw=1.8)
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=STATUS_COLOURS[status],
-                lw=1.8,
-                label=_target_label(evaluation, target_id),
-            )
-        )
-        ax.set_ylabel(_value_axis_label(t))
-        if t.unit == "%":
-            _percent_axis(ax.yaxis)
-        ax.annotate(
-            format_value(median, t.unit),
-            (12, median),
-            xytext=(5, 0),
-            textcoords="offset points",
-            va="center",
-            color=FAN_MEDIAN,
-        )
+        handles = _fan_from_path(ax, evaluation, target_id, this)
     else:
-        heights = {95: 0.5, 80: 0.7, 50: 0.9}
-        for width in (95, 80, 50):
-            if width in bands:
-                lo, hi = bands[width]
-                h = heights[width]
-                ax.add_patch(Rectangle((lo, -h / 2), hi - lo, h, color=FAN[width], lw=0))
-                handles.append(Patch(color=FAN[width], label=CHART_TEXT[f"band{width}"][0]))
-        ax.plot([median, median], [-0.45, 0.45], color=FAN_MEDIAN, lw=2.5)
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=FAN_MEDIAN,
-                lw=2.5,
-                label=_forecast_label(evaluation, target_id),
-            )
-        )
-        ax.axvline(t.value, color=STATUS_COLOURS[status], lw=1.8)
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=STATUS_COLOURS[status],
-                lw=1.8,
-                label=_target_label(evaluation, target_id),
-            )
-        )
-        if t.comparator == "~=" and t.tolerance > 0:
-            ax.axvline(t.threshold, color=STATUS_COLOURS[status], lw=1.0, ls="--")
-            handles.append(Line2D([], [], color=STATUS_COLOURS[status], lw=1.0, ls="--",
-                                  label=f"达标线 {format_value(t.threshold, t.unit)}"))  # fmt: skip
-        published = is_published(evaluation, target_id)  # its actual and baseline are the value
-        if not published and res.actual_to_date is not None and np.isfinite(res.actual_to_date):
-            ax.plot([res.actual_to_date], [0], marker="o", color=INK, ms=8, ls="")
-            handles.append(Line2D([], [], marker="o", color=INK, ls="",
-                                  label=f"{_actual_label(t)} {format_value(res.actual_to_date, t.unit)}"))  # fmt: skip
-        if not published and res.baseline_point is not None and np.isfinite(res.baseline_point):
-            ax.plot([res.baseline_point], [0], marker="s", color=BASELINE, ms=8, ls="")
-            handles.append(Line2D([], [], marker="s", color=BASELINE, ls="",
-                                  label=f"{_baseline_label(t)} {format_value(res.baseline_point, t.unit)}"))  # fmt: skip
-        values = [v for b in bands.values() for v in b] + [t.value, median]
-        if res.actual_to_date is not None and np.isfinite(res.actual_to_date):
-            values.append(res.actual_to_date)
-        lo, hi = min(values), max(values)
-        pad = (hi - lo) * 0.08 or max(abs(hi), 1.0) * 0.1
-        ax.set_xlim(lo - pad, hi + pad)
-        ax.set_ylim(-0.7, 0.7)
-        ax.set_yticks([])
-        ax.spines["left"].set_visible(False)
-        ax.grid(axis="y", visible=False)
-        ax.grid(axis="x", color=GRID, linewidth=0.8)
-        ax.set_xlabel(_value_axis_label(t, year_end=True))
-        if t.unit == "%":
-            _percent_axis(ax.xaxis)
+        handles = _fan_strip(ax, evaluation, target_id)
     ax.set_title(_subtitle(evaluation, target_id), loc="left", color=STATUS_COLOURS[status])
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and bool(np.isfinite(value))
+
+
+def _target_line(evaluation: Evaluation, target_id: str, lw: float = 1.8, ls: str = "-") -> Line2D:
+    """Legend entry of the target line in the status colour."""
+    colour = STATUS_COLOURS[_status_code(evaluation, target_id)]
+    return Line2D([], [], color=colour, lw=lw, ls=ls, label=_target_label(evaluation, target_id))
+
+
+def _fan_from_path(ax, evaluation: Evaluation, target_id: str, this: pd.DataFrame) -> list:
+    """The fan opening from the last observed month to December, this year's path, 序时进度
+    and the target line; returns the legend handles."""
+    t, res = evaluation.plan[target_id], evaluation.results[target_id]
+    median = headline_point(evaluation, target_id)
+    m0, a0 = int(this["month"].iloc[-1]), float(this["cumulative"].iloc[-1])
+    months = np.arange(m0, 13)
+    w = (months - m0) / (12 - m0)
+    handles = []
+    for width, (lo, hi) in sorted(_bands(res).items(), reverse=True):
+        ax.fill_between(months, a0 + (lo - a0) * w, a0 + (hi - a0) * w, color=FAN[width], lw=0)
+        handles.append(Patch(color=FAN[width], label=CHART_TEXT[f"band{width}"][0]))
+    ax.plot(months, a0 + (median - a0) * w, color=FAN_MEDIAN, lw=2, ls="--")
+    handles.append(
+        Line2D([], [], color=FAN_MEDIAN, lw=2, ls="--", label=_forecast_label(evaluation, target_id))
+    )
+    ax.plot(this["month"], this["cumulative"], color=INK, lw=2.4, marker="o", ms=3.5)
+    handles.append(Line2D([], [], color=INK, lw=2.4, label=f"{evaluation.plan.year}年实际"))
+    from_zero = _from_zero(t)
+    if _finite(res.baseline_point):
+        start = (0.0, 0.0) if from_zero else (m0, a0)
+        ax.plot([start[0], 12], [start[1], res.baseline_point], color=BASELINE, lw=1.4, ls=":")
+        ax.plot([12], [res.baseline_point], marker="s", color=BASELINE, ms=6)
+        handles.append(
+            Line2D([], [], color=BASELINE, lw=1.4, ls=":", marker="s",
+                   label=f"{_baseline_label(t)} {format_value(res.baseline_point, t.unit)}")
+        )  # fmt: skip
+    _month_axis(ax, start=0 if from_zero else 1)
+    # Room right of December for the forecast's end label, inside the axes (a label
+    # sticking out of the axes ran into the legend).
+    ax.set_xlim(-0.2 if from_zero else 0.8, 13.9)
+    ax.axhline(t.value, color=STATUS_COLOURS[_status_code(evaluation, target_id)], lw=1.8)
+    handles.append(_target_line(evaluation, target_id))
+    ax.set_ylabel(_value_axis_label(t))
+    if t.unit == "%":
+        _percent_axis(ax.yaxis)
+    ax.annotate(format_value(median, t.unit), (12, median), xytext=(5, 0),
+                textcoords="offset points", va="center", color=FAN_MEDIAN)  # fmt: skip
+    return handles
+
+
+def _fan_strip(ax, evaluation: Evaluation, target_id: str) -> list:
+    """The year-end bands as a horizontal strip on the value axis, with the forecast, the
+    target (and its 达标线), the actual so far and the baseline; returns the legend handles."""
+    t, res = evaluation.plan[target_id], evaluation.results[target_id]
+    colour = STATUS_COLOURS[_status_code(evaluation, target_id)]
+    median = headline_point(evaluation, target_id)
+    bands = _bands(res)
+    heights = {95: 0.5, 80: 0.7, 50: 0.9}
+    handles = []
+    for width, (lo, hi) in sorted(bands.items(), reverse=True):
+        h = heights[width]
+        ax.add_patch(Rectangle((lo, -h / 2), hi - lo, h, color=FAN[width], lw=0))
+        handles.append(Patch(color=FAN[width], label=CHART_TEXT[f"band{width}"][0]))
+    ax.plot([median, median], [-0.45, 0.45], color=FAN_MEDIAN, lw=2.5)
+    handles.append(Line2D([], [], color=FAN_MEDIAN, lw=2.5, label=_forecast_label(evaluation, target_id)))
+    ax.axvline(t.value, color=colour, lw=1.8)
+    handles.append(_target_line(evaluation, target_id))
+    if t.comparator == "~=" and t.tolerance > 0:
+        ax.axvline(t.threshold, color=colour, lw=1.0, ls="--")
+        handles.append(Line2D([], [], color=colour, lw=1.0, ls="--",
+                              label=f"达标线 {format_value(t.threshold, t.unit)}"))  # fmt: skip
+    handles += _strip_markers(ax, evaluation, target_id)
+    values = [v for b in bands.values() for v in b] + [t.value, median]
+    if _finite(res.actual_to_date):
+        values.append(res.actual_to_date)
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.08 or max(abs(hi), 1.0) * 0.1
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(-0.7, 0.7)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color=GRID, linewidth=0.8)
+    ax.set_xlabel(_value_axis_label(t, year_end=True))
+    if t.unit == "%":
+        _percent_axis(ax.xaxis)
+    return handles
+
+
+def _strip_markers(ax, evaluation: Evaluation, target_id: str) -> list:
+    """The actual so far (circle) and the baseline (square) on a year-end strip; none for a
+    published value (its actual and baseline are the value itself)."""
+    if is_published(evaluation, target_id):
+        return []
+    t, res = evaluation.plan[target_id], evaluation.results[target_id]
+    handles = []
+    for value, marker, colour, label in ((res.actual_to_date, "o", INK, _actual_label(t)),
+                                         (res.baseline_point, "s", BASELINE, _baseline_label(t))):  # fmt: skip
+        if _finite(value):
+            ax.plot([value], [0], marker=marker, color=colour, ms=8, ls="")
+            handles.append(Line2D([], [], marker=marker, color=colour, ls="",
+                                  label=f"{label} {format_value(value, t.unit)}"))  # fmt: skip
+    return handles
 
 
 @_styled

@@ -23,7 +23,7 @@ from docx.shared import Cm, Pt, RGBColor
 from . import __version__ as _VERSION
 from .charts import STATUS_COLOURS, ChartImage, cjk_font_family, footer_text, watchlist_labelled
 from .forecast.evaluation import Evaluation
-from .formatting import column_widths, display_width, table_widths
+from .formatting import balanced_lines, column_widths, display_width, table_widths
 from .labels import (
     BRIEFING_TEXT,
     CHART_TEXT,
@@ -84,9 +84,7 @@ def _table(doc, headers: Sequence[str], rows: Sequence[Sequence[str]], *, font_p
     table.autofit = False
     if fit:
         _cell_margins(table, _FIT_MARGIN_TWIPS)
-        em_mm = font_pt * 25.4 / 72  # a unit of display_width is half an em
-        rel = table_widths(headers, rows, TEXT_WIDTH_CM * 10, lambda t: display_width(t) * em_mm / 2,
-                           pad=2 * _FIT_MARGIN_TWIPS * 25.4 / 1440 + 1.0)  # fmt: skip
+        headers, rows, rel = _fitted(headers, rows, font_pt)
     else:
         rel = column_widths(headers, rows, pad=4.0)  # Word's cell margins are wider
     widths = [Cm(TEXT_WIDTH_CM * w / sum(rel)) for w in rel]
@@ -121,6 +119,24 @@ def _table(doc, headers: Sequence[str], rows: Sequence[Sequence[str]], *, font_p
                     run.font.color.rgb = RGBColor.from_string(colour.lstrip("#"))
         if i < len(notes) and notes[i]:
             _note_row(table, notes[i], font_pt)
+
+
+def _fitted(headers: Sequence[str], rows: Sequence[Sequence[str]], font_pt: float):
+    """Headers, rows and column widths (mm) of a fitted table: every cell after the first on
+    one line (``formatting.table_widths``); headers and names that must wrap are broken into
+    lines of even length (高新技术产业 / 增加值增速, not 高新技术产业增加值 / 增速), as the PDF."""
+    em_mm = font_pt * 25.4 / 72  # a unit of display_width is half an em
+
+    def measure(text: str) -> float:
+        return display_width(text) * em_mm / 2
+
+    margins = 2 * _FIT_MARGIN_TWIPS * 25.4 / 1440
+    widths = table_widths(headers, rows, TEXT_WIDTH_CM * 10, measure, pad=margins + 1.0)
+    # a little room in hand: Word and LibreOffice measure the glyphs, not display_width
+    rooms = [w - margins - 0.6 for w in widths]
+    headers = [balanced_lines(str(h), room, measure) for h, room in zip(headers, rooms, strict=True)]
+    rows = [[balanced_lines(str(r[0]), rooms[0], measure), *r[1:]] for r in rows]
+    return headers, rows, widths
 
 
 def _cell_margins(table, twips: int) -> None:

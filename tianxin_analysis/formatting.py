@@ -146,8 +146,26 @@ def table_widths(headers, rows, total: float, measure, pad: float) -> list[float
     return fit_widths(content, minimum, total)
 
 
+def balanced_lines(text: str, room: float, measure) -> str:
+    """``text`` broken into lines of even length (joined by ``"\n"``) when it is wider than
+    ``room``; ``measure(text)`` gives a width in the unit of ``room``. Greedy wrapping, as PDF
+    and Word cells do, leaves a character or two on the last line (完成概/率, 高新技术产业增加值/
+    增速). Text that fits, or already holds a line break, is returned as it is."""
+    if measure(text) <= room or "\n" in text:
+        return text
+    n = int(np.ceil(measure(text) / room))
+    while n < len(text):
+        k = -(-len(text) // n)  # characters a line
+        parts = [text[i : i + k] for i in range(0, len(text), k)]
+        if all(measure(p) <= room for p in parts):
+            return "\n".join(parts)
+        n += 1
+    return text
+
+
 __all__ = [
     "COUNT_UNITS",
+    "balanced_lines",
     "column_widths",
     "display_width",
     "excel_number_format",

@@ -47,7 +47,14 @@ from .charts import (
 )
 from .errors import TianxinError
 from .forecast.evaluation import Evaluation
-from .formatting import column_widths, display_width, excel_number_format, rounded, table_widths
+from .formatting import (
+    balanced_lines,
+    column_widths,
+    display_width,
+    excel_number_format,
+    rounded,
+    table_widths,
+)
 from .labels import (
     BRIEFING_TEXT,
     CANDIDATE_COLUMNS,
@@ -404,21 +411,41 @@ def render_pdf(
     to a page, the pipelines' candidate tables, the watch lists, and the method appendix on a
     page of its own. A heading is moved to the next page with what follows it.
     """
-    plan = evaluation.plan
     font_path, font_index = cjk_font_file()
     footer = footer_text(evaluation)
-    from fpdf import FontFace
-
     pdf = _briefing_pdf(footer + _run_label(run_id))
     pdf.add_font("cjk", "", str(font_path), collection_font_number=font_index)
     pdf.set_title(f"{briefing_title(evaluation)} {evaluation.as_of_label}")
-    pdf.set_author(plan.district_zh)
+    pdf.set_author(evaluation.plan.district_zh)
     pdf.set_creator(f"tianxin-analysis {_VERSION}")
     # A fixed date (the end of the as-of month) keeps the bytes stable between runs.
     pdf.set_creation_date((evaluation.as_of + 1).start_time.to_pydatetime().replace(tzinfo=dt.UTC))
     pdf.set_auto_page_break(True, margin=_PDF_BOTTOM)
     pdf.set_margins(_PDF_MARGIN, _PDF_MARGIN, _PDF_MARGIN)
     pdf.add_page()
+    _pdf_title(pdf, evaluation)
+    _pdf_status_table(pdf, evaluation)
+    pdf.ln(3)
+    _pdf_keep(pdf, 30)
+    _pdf_heading(pdf, BRIEFING_TEXT["delivery"][0])
+    _pdf_lines(pdf, [f"• {n}：{t}" for n, t in delivery_lines(evaluation)])
+    _pdf_charts(pdf, embedded)
+    _pdf_candidates(pdf, evaluation)
+    _pdf_watch_lists(pdf, evaluation)
+    pdf.add_page()
+    _pdf_heading(pdf, BRIEFING_TEXT["appendix"][0])
+    _pdf_lines(pdf, [f"• {n}" for n in method_notes(evaluation)])
+    pdf.ln(2)
+    _pdf_keep(pdf, 20)
+    _pdf_heading(pdf, REPORT_TEXT["data_source"][0])
+    pdf.set_font("cjk", size=9)
+    pdf.multi_cell(0, 5, footer, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR")
+    return bytes(pdf.output())
+
+
+def _pdf_title(pdf: FPDF, evaluation: Evaluation) -> None:
+    """Title, district / plan / as-of line, the synthetic-data and scenario banners."""
+    plan = evaluation.plan
     pdf.set_font("cjk", size=17)
     pdf.multi_cell(0, 9, briefing_title(evaluation), new_x="LMARGIN", new_y="NEXT",
                    align="L", wrapmode="CHAR")  # fmt: skip
@@ -444,6 +471,13 @@ def render_pdf(
         pdf.multi_cell(0, 6, evaluation.scenario_text(), border=1, new_x="LMARGIN", new_y="NEXT",
                        align="L", wrapmode="CHAR", padding=2)  # fmt: skip
     pdf.ln(3)
+
+
+def _pdf_status_table(pdf: FPDF, evaluation: Evaluation) -> None:
+    """The status table: names wrap into even lines, every other cell on one line, the status
+    cell in its colour, a 数据提示 row under a row that has one."""
+    from fpdf import FontFace
+
     _pdf_heading(pdf, REPORT_TEXT["status_table"][0])
     headers, rows, codes = status_display_table(evaluation)
     pdf.set_font("cjk", size=7.5)
@@ -462,65 +496,66 @@ def render_pdf(
             head.cell(_balanced_lines(pdf, h, w))
         for row, code, note in zip(rows, codes, status_notes(evaluation), strict=True):
             colour = STATUS_COLOURS.get(code, STATUS_COLOURS["unknown"])
+            status_style = FontFace(color=_rgb(colour), fill_color=_rgb(_tint(colour)))
             r = table.row()
-            for i, text in enumerate(row):
+            r.cell(_balanced_lines(pdf, _pdf_text(row[0]), widths[0]))  # names wrap into even lines
+            for i, text in enumerate(row[1:], start=1):
                 if i == status_col:
-                    r.cell(text, style=FontFace(color=_rgb(colour), fill_color=_rgb(_tint(colour))))
-                elif i == 0:  # names wrap into even lines
-                    r.cell(_balanced_lines(pdf, _pdf_text(text), widths[0]))
+                    r.cell(text, style=status_style)
                 else:
                     r.cell(_pdf_text(text))
             if note:
                 table.row().cell(_pdf_text(note, width=400.0), colspan=len(row), align="LEFT")
-    pdf.ln(3)
-    _pdf_keep(pdf, 30)
-    _pdf_heading(pdf, BRIEFING_TEXT["delivery"][0])
-    _pdf_lines(pdf, [f"• {n}：{t}" for n, t in delivery_lines(evaluation)])
-    # Charts: two to a page, each the text width.
+
+
+def _pdf_charts(pdf: FPDF, embedded: Sequence[ChartImage]) -> None:
+    """The charts two to a page, each the text width."""
+    if not embedded:
+        return
     width = pdf.epw
     height = width * 4.5 / 7.5
-    if embedded:
-        pdf.add_page()
-        _pdf_heading(pdf, REPORT_TEXT["key_charts"][0])
+    pdf.add_page()
+    _pdf_heading(pdf, REPORT_TEXT["key_charts"][0])
     for fig in embedded:
         if _pdf_room(pdf) < height:
             pdf.add_page()
         pdf.image(io.BytesIO(fig.png), w=width, h=height)
         pdf.ln(_CHART_GAP)
-    if evaluation.candidates:
-        _pdf_keep(pdf, 60)
-        _pdf_heading(pdf, BRIEFING_TEXT["pipelines"][0])
-        for tid in evaluation.candidates:
-            frame = candidates_labelled(evaluation, tid)
-            _pdf_keep(pdf, 30)
-            pdf.set_font("cjk", size=10)
-            name = _target_name(evaluation, tid)
-            pdf.multi_cell(0, 6, PIPELINE_TALLY["candidates_title"][0].format(name=name),
-                           new_x="LMARGIN", new_y="NEXT")  # fmt: skip
-            pdf.set_font("cjk", size=9)
-            pdf.multi_cell(0, 5, tally_text(evaluation, tid), new_x="LMARGIN", new_y="NEXT")
-            _pdf_table(pdf, frame)
-            pdf.ln(4)
-    if evaluation.watch_lists:
-        _pdf_keep(pdf, 60)
-        _pdf_heading(pdf, REPORT_TEXT["watch_lists"][0])
-        for tid, frame in evaluation.watch_lists.items():
-            shown = watchlist_labelled(watch_list_by_urgency(frame), WATCH_TOP_N)
-            _pdf_keep(pdf, 30)
-            pdf.set_font("cjk", size=10)
-            pdf.multi_cell(0, 6, _watch_heading(evaluation, tid, len(shown), len(frame)),
-                           new_x="LMARGIN", new_y="NEXT")  # fmt: skip
-            _pdf_table(pdf, shown)
-            pdf.ln(4)
-    pdf.add_page()
-    _pdf_heading(pdf, BRIEFING_TEXT["appendix"][0])
-    _pdf_lines(pdf, [f"• {n}" for n in method_notes(evaluation)])
-    pdf.ln(2)
-    _pdf_keep(pdf, 20)
-    _pdf_heading(pdf, REPORT_TEXT["data_source"][0])
-    pdf.set_font("cjk", size=9)
-    pdf.multi_cell(0, 5, footer, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR")
-    return bytes(pdf.output())
+
+
+def _pdf_candidates(pdf: FPDF, evaluation: Evaluation) -> None:
+    """Each pipeline's tally and table of named candidates."""
+    if not evaluation.candidates:
+        return
+    _pdf_keep(pdf, 60)
+    _pdf_heading(pdf, BRIEFING_TEXT["pipelines"][0])
+    for tid in evaluation.candidates:
+        frame = candidates_labelled(evaluation, tid)
+        _pdf_keep(pdf, 30)
+        pdf.set_font("cjk", size=10)
+        name = _target_name(evaluation, tid)
+        pdf.multi_cell(0, 6, PIPELINE_TALLY["candidates_title"][0].format(name=name),
+                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        pdf.set_font("cjk", size=9)
+        pdf.multi_cell(0, 5, tally_text(evaluation, tid), new_x="LMARGIN", new_y="NEXT")
+        _pdf_table(pdf, frame)
+        pdf.ln(4)
+
+
+def _pdf_watch_lists(pdf: FPDF, evaluation: Evaluation) -> None:
+    """The first ``WATCH_TOP_N`` rows of each watch list, most urgent first."""
+    if not evaluation.watch_lists:
+        return
+    _pdf_keep(pdf, 60)
+    _pdf_heading(pdf, REPORT_TEXT["watch_lists"][0])
+    for tid, frame in evaluation.watch_lists.items():
+        shown = watchlist_labelled(watch_list_by_urgency(frame), WATCH_TOP_N)
+        _pdf_keep(pdf, 30)
+        pdf.set_font("cjk", size=10)
+        pdf.multi_cell(0, 6, _watch_heading(evaluation, tid, len(shown), len(frame)),
+                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        _pdf_table(pdf, shown)
+        pdf.ln(4)
 
 
 def _pdf_heading(pdf: FPDF, text: str) -> None:
@@ -567,17 +602,7 @@ def _pdf_status_widths(pdf: FPDF, headers: Sequence[str], rows: Sequence[Sequenc
 def _balanced_lines(pdf: FPDF, text: str, width: float) -> str:
     """``text`` broken into lines of even length when it does not fit ``width`` mm on one
     line (fpdf2 fills lines greedily: 完成概/率, 高新技术企业数/量)."""
-    room = width - 2 * pdf.c_margin
-    if pdf.get_string_width(text) <= room or "\n" in text:
-        return text
-    n = int(np.ceil(pdf.get_string_width(text) / room))
-    while n < len(text):
-        k = -(-len(text) // n)  # characters a line
-        parts = [text[i : i + k] for i in range(0, len(text), k)]
-        if all(pdf.get_string_width(p) <= room for p in parts):
-            return "\n".join(parts)
-        n += 1
-    return text
+    return balanced_lines(text, width - 2 * pdf.c_margin, pdf.get_string_width)
 
 
 def _pdf_text(value: object, width: float = _PDF_CELL_WIDTH) -> str:
@@ -689,6 +714,18 @@ def _write_sheet(ws, frame: pd.DataFrame, evaluation: Evaluation, what: str,
     _print_setup(ws)
 
 
+# Status-sheet columns kept to two decimals (probabilities, shares, a rate).
+_TWO_DECIMALS = ("p_meet", "schedule_share", "required_run_rate")
+
+
+def _rounded_column(table: pd.DataFrame, column: str) -> list[object]:
+    """``column`` of the evaluation table rounded as every output shows it: a value in its
+    unit's rounding (``formatting.rounded``), anything else to two decimals; NaN -> None."""
+    if column in _VALUE_COLUMNS:
+        return [rounded(v, u) for v, u in zip(table[column], table["unit"], strict=True)]
+    return [None if pd.isna(v) else round(float(v), 2) for v in table[column]]
+
+
 def _status_frame(evaluation: Evaluation) -> tuple[pd.DataFrame, list[str]]:
     """The status sheet: Chinese columns first (codes and English last), values rounded as
     every other output shows them, and the sentence on what the rest of the year must deliver."""
@@ -696,15 +733,9 @@ def _status_frame(evaluation: Evaluation) -> tuple[pd.DataFrame, list[str]]:
     cols = [c for c in table.columns if c in SUMMARY_COLUMNS and c not in _TRAILING_COLUMNS]
     cols += [c for c in _TRAILING_COLUMNS if c in table.columns]
     frame = table[cols].astype(object)
-    for c in _VALUE_COLUMNS:
-        if c in frame.columns:
-            frame[c] = [rounded(v, u) for v, u in zip(table[c], table["unit"], strict=True)]
-    for c in ("p_meet", "schedule_share"):
-        if c in frame.columns:
-            frame[c] = [None if pd.isna(v) else round(float(v), 2) for v in table[c]]
-    if "required_run_rate" in frame.columns:
-        frame["required_run_rate"] = [None if pd.isna(v) else round(float(v), 2)
-                                      for v in table["required_run_rate"]]  # fmt: skip
+    for c in cols:
+        if c in _VALUE_COLUMNS or c in _TWO_DECIMALS:
+            frame[c] = _rounded_column(table, c)
     sentences = dict((n, t) for n, t in delivery_lines(evaluation))
     at = cols.index("status_zh") + 1 if "status_zh" in cols else len(cols)
     frame.insert(at, "delivery", [sentences.get(n, "") for n in table["name_zh"]])
@@ -928,26 +959,13 @@ def build_briefing(
     Raises :class:`~tianxin_analysis.charts.ChartFontError` when no CJK font is installed and
     :class:`TianxinError` for an unknown output name.
     """
-    import os
-
-    if only is not None:
-        outputs = briefing_outputs(only)
-    unknown = [o for o in outputs if o not in OUTPUTS]
-    if unknown:
-        raise ValueError(f"outputs must be among {OUTPUTS}, got {unknown} (未知的输出格式)")
+    documents, embed, export = _pack_plan(briefing_outputs(only) if only is not None else outputs,
+                                          figure_formats)  # fmt: skip
     out_dir = Path(out_dir)
     if workers is None:
-        # Only the A4 charts the documents embed (about 6 s of CPU for the sample's 15): a
-        # worker's start-up (spawn, importing pandas/matplotlib/scipy, ~3.5 s of CPU each)
-        # costs more than it saves (profile of `report --only html`).
-        exporting = "figures" in outputs and bool(figure_formats)
-        workers = min(4, os.cpu_count() or 1) if exporting else 1
+        workers = _default_workers(export)
     cjk_font_family()  # fail before writing anything when Chinese text cannot render
-    documents = [o for o in OUTPUTS if o in outputs and o in _WRITERS]
-    embed = any(o in ("html", "pdf", "docx") for o in documents)
-    export = "figures" in outputs and bool(figure_formats)
-    specs = chart_specs(evaluation) if (embed or export) else []
-    n_draws = len([s for s in specs if export or not s.stem.startswith("watchlist_")])
+    n_draws = _chart_count(evaluation, embed, export)
     with tqdm(total=n_draws + len(documents), desc="简报 briefing", unit="步",
               disable=not progress, leave=False) as bar:  # fmt: skip
         written, embedded = [], []
@@ -964,6 +982,34 @@ def build_briefing(
     if progress:
         print(summary_text(pack, written))
     return pack + written
+
+
+def _pack_plan(outputs: Sequence[str], figure_formats: Sequence[str]) -> tuple[list[str], bool, bool]:
+    """(documents to write in pack order, whether charts are embedded, whether figure files
+    are exported); ValueError naming an output that is not one of ``OUTPUTS``."""
+    unknown = [o for o in outputs if o not in OUTPUTS]
+    if unknown:
+        raise ValueError(f"outputs must be among {OUTPUTS}, got {unknown} (未知的输出格式)")
+    documents = [o for o in OUTPUTS if o in outputs and o in _WRITERS]
+    embed = any(o in ("html", "pdf", "docx") for o in documents)
+    return documents, embed, "figures" in outputs and bool(figure_formats)
+
+
+def _chart_count(evaluation: Evaluation, embed: bool, export: bool) -> int:
+    """Charts to draw: every chart when exporting figures, else those the documents embed."""
+    if not (embed or export):
+        return 0
+    return len([s for s in chart_specs(evaluation) if export or not s.stem.startswith("watchlist_")])
+
+
+def _default_workers(exporting: bool) -> int:
+    """Chart processes: the machine's cores (at most 4) when figure files are exported, else
+    one. Only the A4 charts the documents embed (about 6 s of CPU for the sample's 15): a
+    worker's start-up (spawn, importing pandas/matplotlib/scipy, ~3.5 s of CPU each) costs
+    more than it saves (profile of `report --only html`)."""
+    import os
+
+    return min(4, os.cpu_count() or 1) if exporting else 1
 
 
 def summary_text(pack: Sequence[Path], figures: Sequence[Path]) -> str:
