@@ -267,3 +267,14 @@ def test_forecast_of_a_many_region_folder_uses_the_plans_district_only(tmp_path,
     assert elsewhere.loc[from_tables, "point"].isna().all()
     assert elsewhere.loc[from_tables, "data_note"].str.contains("按地区存放").all()
     assert elsewhere.loc[from_tables, "data_note"].str.contains("430103").all()
+
+
+@pytest.mark.parametrize("code", ["430117", "430207", "430318"])
+def test_region_samples_whose_bad_check_digit_falls_on_a_full_width_code(tmp_path, code):
+    """These seeds put the wrong-check-digit defect on a code already made full-width (it
+    raised ValueError and stopped the 100-region benchmark); the defect still reaches the
+    quarantine as a check-digit error."""
+    write_region_sample(tmp_path / "raw", code)
+    run = run_clean(tmp_path / "raw", tmp_path / "out", progress=False)
+    assert run.ok
+    assert "uscc_check_digit" in set(run.quarantine["rule"])

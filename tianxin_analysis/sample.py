@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,9 +119,12 @@ def _uscc(rng: np.random.Generator, admin: str, prefix: str = "91") -> str:
 
 
 def _break_check_digit(code: str) -> str:
-    """The code with a wrong check digit (the last character shifted by 7 in the alphabet)."""
+    """The code with a wrong check digit (the last character shifted by 7 in the alphabet),
+    in the width it was written: a code an earlier defect made full-width stays full-width."""
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    return code[:-1] + alphabet[(alphabet.index(code[-1]) + 7) % 31]
+    last = unicodedata.normalize("NFKC", code[-1])
+    new = alphabet[(alphabet.index(last) + 7) % 31]
+    return code[:-1] + (_fullwidth(new) if last != code[-1] else new)
 
 
 def _fullwidth(text: str) -> str:
