@@ -58,6 +58,10 @@ _CASES = {
     "nul": b"a,\x00b\n",
     "nul in head": b"a,b\n\x00\x01\x02",
     "invalid utf8 late": ("a,b\n" + "甲,乙\n" * 20000).encode() + "湘".encode("gb18030") + b"\n",
+    # one character's bytes split over two cells: each cell is invalid, their bytes joined
+    # are not (the cells are checked in one pass over a column's bytes)
+    "split character late": ("a,b\n" + "甲,乙\n" * 20000).encode() + b"x\xe4,\xb8\xad\n",
+    "split over rows late": ("a\n" + "甲\n" * 20000).encode() + b"x\xe4\n\xb8\xad\n",
     "html": b"<html><body><table><tr><td>1</td></tr></table></body></html>",
     "html past head": _HTML_LATE,
     "ole junk": _OLE_MAGIC + b"\x00" * 600,
@@ -136,11 +140,41 @@ def test_every_whitespace_lead_byte_is_a_candidate():
 
 
 def test_blank_cells_of_a_sliced_chunk_past_empty_tails():
-    arr = pa.array(["x", " ", "", "\u3000", "a\u3000", "\x01", ""], pa.large_string())
+    cells = ["x", " ", "", "\u3000", "a\u3000", "\x01", ""]
+    arr = pa.array([v.encode() for v in cells], pa.large_binary())
     for start in range(len(arr)):
-        got = _arrow_csv._blank_to_null(arr.slice(start)).to_pylist()
-        want = [None if not v.strip() else v for v in arr.slice(start).to_pylist()]
-        assert got == want
+        got = _arrow_csv._utf8_text(arr.slice(start))
+        assert got.type == pa.large_string()
+        assert got.to_pylist() == [None if not v.strip() else v for v in cells[start:]]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [b"\xe4", b"\xb8\xad"],
+        [b"a\xe4\xb8", b"\xad"],
+        [b"\xad"],
+        [b"ok", b"\xff"],
+        [b"\xed\xa0\x80"],
+    ],
+)
+def test_a_cell_that_is_not_utf8_alone_refuses_the_chunk(cells):
+    # as pyarrow's own per-cell check refused it, even where the bytes joined are UTF-8
+    arr = pa.array([b"x", *cells, b""], pa.large_binary())
+    assert _arrow_csv._utf8_text(arr) is None
+    assert (
+        _arrow_csv._utf8_text(pa.array([b"x", "中".encode(), b""], pa.large_binary())) is not None
+    )
+
+
+@pytest.mark.parametrize("case", ["split character late", "split over rows late"])
+def test_a_split_character_is_read_by_the_csv_module(tmp_path, case):
+    # pyarrow never hands such a file over: it is decoded as a whole (and found not UTF-8)
+    path = tmp_path / "t.csv"
+    path.write_bytes(_CASES[case])
+    assert _arrow_csv._arrow_grid(path.read_bytes(), ",") is None
+    sheets, error = _outcome(path)
+    assert error is not None or set(sheets[0][4]) == {"object"}
 
 
 def test_file_cut_short_while_read_gives_an_answer_not_a_crash(tmp_path, monkeypatch):
