@@ -166,6 +166,23 @@ def test_same_inputs_same_run_id(tmp_path):
 # ---- clean ---------------------------------------------------------------------------------
 
 
+def test_files_hashed_as_written_are_not_hashed_again_unless_changed(tmp_path, monkeypatch):
+    calls = []
+    real = publish.sha256_file
+    monkeypatch.setattr(publish, "sha256_file", lambda p: calls.append(Path(p).name) or real(p))
+    dest = tmp_path / "out"
+    with publish.publish(dest, "test") as stage:
+        for name in ("kept.csv", "changed.csv", "plain.csv"):
+            (stage.path / name).write_text("a,b\n1,2\n", encoding="utf-8")
+        stage.hashed(stage.path / "kept.csv")
+        stage.hashed(stage.path / "changed.csv")
+        (stage.path / "changed.csv").write_text("a,b\n1,2\n3,4\n", encoding="utf-8")
+        calls.clear()
+    # the manifest hashed only what was not recorded or changed since, and agrees with it
+    assert sorted(calls) == ["changed.csv", "plain.csv"]
+    assert verify_manifest(dest) == []
+
+
 def test_clean_publishes_a_manifest_that_agrees_with_its_files(sample):
     out = sample["out"]
     assert verify_manifest(out) == []

@@ -135,6 +135,27 @@ class Stage:
 
     discarded: list[str] = field(default_factory=list)
     _input_paths: dict[str, Path] = field(default_factory=dict)
+    # rel path -> ((inode, size, mtime_ns), SHA-256) of files hashed by :meth:`hashed`
+    _digests: dict[str, tuple[tuple[int, int, int], str]] = field(default_factory=dict)
+
+    def hashed(self, path: str | os.PathLike[str]) -> Path:
+        """Hash the finished output ``path`` (in the stage) now, for ``run.json``; returns
+        ``path``. A writer calls it on its own thread right after writing, so that the
+        manifest does not hash every output once more at the end; a file changed after
+        this call (another inode, size or modification time) is hashed again there."""
+        path = Path(path)
+        digest, st = sha256_file(path), path.stat()
+        rel = path.relative_to(self.path).as_posix()
+        self._digests[rel] = ((st.st_ino, st.st_size, st.st_mtime_ns), digest)
+        return path
+
+    def _known_digest(self, rel: str) -> str | None:
+        """The digest :meth:`hashed` recorded for ``rel`` if the file is unchanged since."""
+        known = self._digests.get(rel)
+        if known is None:
+            return None
+        st = (self.path / rel).stat()
+        return known[1] if (st.st_ino, st.st_size, st.st_mtime_ns) == known[0] else None
 
     def discard(self, *relative: str) -> None:
         """Do not carry the published ``relative`` files or folders over: outputs this run
@@ -488,10 +509,7 @@ def _manifest(stage: Stage) -> dict[str, Any]:
             reused[rel] = entry  # carried over as a hard link: the bytes are the published ones
         else:
             fresh.append(rel)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL
-        digests = dict(
-            zip(fresh, pool.map(lambda r: sha256_file(stage.path / r), fresh), strict=True)
-        )
+    digests = _digests(stage, fresh)
     outputs = {}
     for rel in sorted([*reused, *fresh]):
         if rel in reused:
@@ -515,6 +533,18 @@ def _manifest(stage: Stage) -> dict[str, Any]:
         "outputs": outputs,
         "runs": runs,  # the runs that wrote files carried over unchanged
     }
+
+
+def _digests(stage: Stage, fresh: list[str]) -> dict[str, str]:
+    """SHA-256 of each of the stage's files ``fresh``: as :meth:`Stage.hashed` recorded it
+    for a file unchanged since, else hashed now."""
+    digests = {rel: d for rel in fresh if (d := stage._known_digest(rel)) is not None}
+    todo = [rel for rel in fresh if rel not in digests]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL
+        digests.update(
+            zip(todo, pool.map(lambda r: sha256_file(stage.path / r), todo), strict=True)
+        )
+    return digests
 
 
 def _run_record(manifest: Mapping[str, Any]) -> dict[str, Any] | None:

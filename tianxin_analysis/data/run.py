@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -656,7 +656,7 @@ def _write_run(raw_dir: Path, out_dir: Path, stage: Stage, merged: _Merged, kept
     work, published = stage.path, stage.dest
     previous = _read_lineage_quietly(published)
     written = _write_outputs(work, merged.tables, merged.quarantine, merged.reconciliation,
-                             write_csv)  # fmt: skip
+                             write_csv, stage.hashed)  # fmt: skip
     write_csv(merged.revised, work / "revisions.csv")
     written.append(work / "revisions.csv")
     written += [work / p.relative_to(published) for kind in kept
@@ -867,10 +867,11 @@ QUARANTINE_PARQUET = f"{META_DIR}/quarantine.parquet"
 
 
 def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFrame,
-                   rec: pd.DataFrame, write_csv=None) -> list[Path]:  # fmt: skip
+                   rec: pd.DataFrame, write_csv=None, record=None) -> list[Path]:  # fmt: skip
     """Write the tables (partitions and CSV), the quarantine (``_meta/quarantine.parquet``
     and CSV) and the reconciliation into ``out_dir``; remove the tables of kinds not in
-    ``tables``. Returns the files written."""
+    ``tables``. Returns the files written. ``record``: called with each file once it is
+    written (``Stage.hashed``), on a thread of its own while the others are written."""
     write_csv = write_csv or _write_csv
     out_dir.mkdir(parents=True, exist_ok=True)
     present = [kind for kind in KINDS if kind in tables]
@@ -881,21 +882,22 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
                 shutil.rmtree(out_dir / kind)
             (out_dir / f"{kind}.csv").unlink(missing_ok=True)
     # Two threads share the files: writing spends most of its time in Arrow kernels and file
-    # writes, which release the GIL. The CSV files, the longest jobs, are queued first so
-    # the year partitions fill the other thread and then both.
+    # writes, which release the GIL. The CSV files, the longest jobs (the quarantine's too:
+    # 10^5 rows of object cells), are queued first so the year partitions fill the other
+    # thread and then both.
     side = [(_write_parquet, q, QUARANTINE_PARQUET), (write_csv, q, "quarantine.csv"),
             (write_csv, rec, "reconciliation.csv")]  # fmt: skip
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tianxin-write")
     try:
-        jobs = [pool.submit(write_csv, tables[kind], out_dir / f"{kind}.csv") for kind in present]
+        jobs = {pool.submit(write_csv, tables[kind], out_dir / f"{kind}.csv"):
+                out_dir / f"{kind}.csv" for kind in present}  # fmt: skip
+        jobs[pool.submit(write_csv, q, out_dir / "quarantine.csv")] = out_dir / "quarantine.csv"
         parts = {kind: _submit_table(pool, out_dir / kind, tables[kind], SCHEMAS[kind].partition)
                  for kind in present}  # fmt: skip
-        jobs += [f for futures in parts.values() for f in futures.values()]
-        jobs += [pool.submit(write, frame, out_dir / name) for write, frame, name in side]
-        wait(jobs, return_when=FIRST_EXCEPTION)
-        for job in jobs:  # raise the first failure in queue order
-            if job.done():
-                job.result()
+        jobs.update({f: path for futures in parts.values() for path, f in futures.items()})
+        jobs.update({pool.submit(write, frame, out_dir / name): out_dir / name
+                     for write, frame, name in side if name != "quarantine.csv"})  # fmt: skip
+        _finish_jobs(jobs, record)
     finally:
         # On an error, start no further file; the ones being written finish whole.
         pool.shutdown(wait=True, cancel_futures=True)
@@ -904,6 +906,25 @@ def _write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], q: pd.DataFra
         _remove_stale_partitions(out_dir / kind, parts[kind])
         written += [*parts[kind], out_dir / f"{kind}.csv"]
     return written + [out_dir / name for _, _, name in side]
+
+
+def _finish_jobs(jobs: dict[Future, Path], record=None) -> None:
+    """Wait for the writing ``jobs`` (future -> the file it writes); raise the first failure
+    in queue order. ``record`` is called with each file as soon as its job is done, on one
+    more thread (hashing the 10^6-row CSV while the partitions are still being written,
+    instead of after them all)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tianxin-hash") as hasher:
+        recorded = []
+        for job in as_completed(jobs):
+            if job.exception() is not None:
+                break
+            if record is not None:
+                recorded.append(hasher.submit(record, jobs[job]))
+        for job in jobs:  # raise the first failure in queue order
+            if job.done():
+                job.result()
+        for done in recorded:
+            done.result()
 
 
 def _remove_stale_partitions(kind_dir: Path, parts: Sequence[Path]) -> None:
