@@ -243,3 +243,18 @@ def test_value_codes_equal_exactly_where_values_are(s):
     assert [uniques[c] for c in codes[~missing]] == [
         v for v, m in zip(values, missing, strict=True) if not m
     ]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_joined_codes_equal_the_python_join(seed: int) -> None:
+    # names under several credit codes: the vectorised join equals the dict of Python pairs,
+    # including codes whose order as text differs from their order of first sight
+    rng = np.random.default_rng(seed)
+    alphabet = np.array(list("019AZaz中") + ["", "10", "9A", "a中"], dtype=object)
+    codes = pd.Series(alphabet[rng.integers(0, len(alphabet), 400)], dtype="str")
+    names = rng.integers(0, 40, 400)
+    flagged = names[rng.integers(0, 400, 150)]
+    got = fast_dedupe._joined_codes(flagged, names, codes)
+    want = fast_dedupe._codes_of_names(flagged.tolist(), names.tolist(), codes.tolist())
+    assert isinstance(got.dtype, pd.CategoricalDtype)
+    assert got.astype(object).tolist() == want

@@ -45,6 +45,10 @@ def shown_values(values: pd.Series) -> np.ndarray:
     row keeps its place and reason). A quarantine repeats its values (a name under several
     codes is quarantined on each of its rows), so the text work runs once per distinct text.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype) and values.notna().all():
+        # a few distinct texts repeated over the rows (a name's credit codes): each shown once
+        shown = shown_values(pd.Series(values.cat.categories.to_numpy(dtype=object)))
+        return shown[values.cat.codes.to_numpy()]
     # Each cell's text numbered in order of first sight (a dict: twice as fast as factorising
     # an object array). cell_text of a str is the str itself; other cells (numbers, dates)
     # become text first, so that 1 and True, equal as keys, are never confused.
@@ -62,6 +66,8 @@ def quarantine_rows(
     frame: pd.DataFrame, kind: str, rule: str, column: str, value: pd.Series
 ) -> pd.DataFrame:
     """Quarantine rows for clean rows rejected at kind level (duplicates, conflicts)."""
+    # a categorical stays one (shown_values then works on its categories)
+    categorical = isinstance(value.dtype, pd.CategoricalDtype)
     q = pd.DataFrame(
         {
             "kind": kind,
@@ -69,7 +75,7 @@ def quarantine_rows(
             "source_sheet": frame["source_sheet"].to_numpy(dtype=object),
             "source_row": frame["source_row"].astype("int64").to_numpy(),
             "column": column,
-            "value": value.to_numpy(dtype=object),
+            "value": value.array if categorical else value.to_numpy(dtype=object),
             "rule": rule,
         }
     )

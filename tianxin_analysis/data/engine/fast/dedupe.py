@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .... import _arrowtext
 from ...._workers import THREADED_ROWS as _THREADED_ROWS
@@ -174,18 +176,50 @@ def _several_codes_quarantine(
 ) -> pd.DataFrame:
     """The ``name_several_uscc`` quarantine of the rows ``several``, each with every credit
     code its name appears under (``name_codes``: :func:`_names_under_several_codes`')."""
-    flagged = df.iloc[np.flatnonzero(several)]
+    # the quarantine needs only their lineage: 3 columns taken, not all
+    flagged = df[list(LINEAGE)].iloc[np.flatnonzero(several)]
     # the kept rows that carry a flagged name, found by name code (no text compared)
     of_flagged = np.zeros(int(name_codes.max()) + 1, dtype=bool)
     of_flagged[name_codes[several]] = True
     named = np.flatnonzero(of_flagged[name_codes] & (name_codes >= 0))
-    joined = _codes_of_names(  # Python ints: numpy scalars hash ~5x slower
-        name_codes[several].tolist(),
-        name_codes[named].tolist(),
-        df[schema.identifier].iloc[named].tolist(),
-    )
-    value = pd.Series(joined, index=flagged.index, dtype=object)
+    codes = df[schema.identifier].iloc[named]
+    if codes.isna().any():  # (never after the rules: a credit code is required)
+        joined = _codes_of_names(  # Python ints: numpy scalars hash ~5x slower
+            name_codes[several].tolist(), name_codes[named].tolist(), codes.tolist()
+        )
+        value = pd.Series(joined, index=flagged.index, dtype=object)
+    else:
+        value = _joined_codes(name_codes[several], name_codes[named], codes)
+        value = value.set_axis(flagged.index)
     return quarantine_rows(flagged, kind, "name_several_uscc", schema.identifier, value)
+
+
+def _joined_codes(flagged: np.ndarray, names: np.ndarray, codes: pd.Series) -> pd.Series:
+    """:func:`_codes_of_names` of credit codes without missing ones, on integer codes: per
+    flagged row (its name's code) "code A | code B", as a categorical Series (one text per
+    distinct set of codes, which the quarantine then shows once each).
+
+    The distinct (name, code) pairs come from one ``np.unique`` over integer pairs ordered
+    by the codes' text, and each name's codes are joined by one Arrow kernel: the dict of
+    Python pairs cost ~0.25 s for the 10^5 flagged rows of a 10^6-row registry.
+    """
+    code_of_row, texts = pd.factorize(codes)
+    texts = texts.tolist()
+    # the rank of each distinct code in Python's sorted() order (code points)
+    rank = np.empty(len(texts), dtype=np.int64)
+    rank[sorted(range(len(texts)), key=texts.__getitem__)] = np.arange(len(texts))
+    by_rank = np.argsort(rank)
+    pairs = np.unique(names.astype(np.int64) * len(texts) + rank[code_of_row])
+    pair_name, pair_rank = np.divmod(pairs, len(texts))
+    starts = np.flatnonzero(np.r_[True, pair_name[1:] != pair_name[:-1]])
+    lists = pa.LargeListArray.from_arrays(
+        pa.array(np.r_[starts, len(pairs)], pa.int64()),
+        pa.array(texts, pa.large_string()).take(pa.array(by_rank[pair_rank])),
+    )
+    joined = pc.binary_join(lists, pa.scalar(" | ", pa.large_string()))
+    set_of_name, sets = pd.factorize(pd.Series(pd.array(joined, dtype="str")))
+    at = np.searchsorted(pair_name[starts], flagged)
+    return pd.Series(pd.Categorical.from_codes(set_of_name[at], categories=sets))
 
 
 def _codes_of_names(flagged: Sequence, names: Sequence, codes: Sequence) -> list[str]:
