@@ -694,8 +694,8 @@ def _forecast_spark(long, fn, *, workers, progress, spark=None) -> pd.DataFrame:
             warnings.filterwarnings("ignore", "The copy keyword is deprecated", Warning)
             # One group per block of regions, not per region: a group costs Spark and its
             # Python worker an Arrow batch each way, a pandas frame and a call.
-            blocks = region_blocks(long).astype({"region": object, "measure": object})
-            sdf = spark.createDataFrame(blocks)
+            blocks = region_blocks(long, REGIONS_PER_BLOCK)
+            sdf = spark.createDataFrame(blocks.astype({"region": object, "measure": object}))
             return sdf.groupBy("block").applyInPandas(fn, schema=SPARK_SCHEMA).toPandas()
     finally:
         done.set()
