@@ -203,6 +203,39 @@ def test_region_comes_from_the_column_or_the_group_key(regions):
     pd.testing.assert_frame_equal(by_key.reset_index(drop=True), by_column)
 
 
+def test_a_frame_of_several_regions_gives_each_region_its_rows(regions):
+    # Dask's map_partitions and the engines' blocks hand one call several whole regions, in
+    # any order of rows: the same rows as one call per region (groupby keeps a region's rows
+    # in their order), regions sorted.
+    long = pd.concat([pdf.assign(region=name) for name, pdf in regions[:4]], ignore_index=True)
+    mixed = long.sample(frac=1.0, random_state=3)
+    per_region = pd.concat(
+        [scale.forecast_region_frame(g, year=YEAR, as_of_month=AS_OF)
+         for _, g in mixed.groupby("region", sort=True)], ignore_index=True)  # fmt: skip
+    assert list(per_region["region"].unique()) == sorted(name for name, _ in regions[:4])
+    by_column = scale.forecast_region_frame(mixed, year=YEAR, as_of_month=AS_OF)
+    by_index = scale.forecast_region_frame(mixed.set_index("region"), year=YEAR, as_of_month=AS_OF)
+    pd.testing.assert_frame_equal(by_column, per_region, check_exact=True)
+    pd.testing.assert_frame_equal(by_index, per_region, check_exact=True)
+    # an empty partition gives no rows, with the output's dtypes
+    empty = scale.forecast_region_frame(long.iloc[:0], year=YEAR, as_of_month=AS_OF)
+    assert empty.empty and empty.dtypes.to_dict() == scale.output_meta().dtypes.to_dict()
+
+
+def test_region_blocks_hold_whole_regions_in_order(regions):
+    long = pd.concat([pdf.assign(region=name) for name, pdf in regions[::-1]], ignore_index=True)
+    blocks = scale.region_blocks(long, 4)
+    assert list(blocks["region"].unique()) == sorted(name for name, _ in regions)
+    assert blocks.groupby("region")["block"].nunique().eq(1).all()
+    assert blocks.groupby("block")["region"].nunique().tolist() == [4, 2]
+    assert blocks["block"].dtype == np.int64
+    for name, pdf in regions:  # each region's rows whole and in their order
+        rows = blocks[blocks["region"] == name].drop(columns=["region", "block"])
+        pd.testing.assert_frame_equal(rows.reset_index(drop=True), pdf)
+    with pytest.raises(ValueError, match="regions_per_block"):
+        scale.region_blocks(long, 0)
+
+
 def test_region_frames_of_the_processed_sample(tmp_path_factory):
     from tianxin_analysis.data import load_processed, run_clean
     from tianxin_analysis.forecast import models

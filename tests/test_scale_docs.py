@@ -64,9 +64,12 @@ def test_engines_equal_the_local_pool(doc, scale_workdir):
         pd.testing.assert_frame_equal(got, local, check_exact=True, obj=engine)
 
 
-def test_forecast_all_regions_is_engine_independent(doc, spark):
-    # the command's path (tianxin regions --engine ...), on the same session
-    long = doc["long"]
+@pytest.mark.parametrize("regions_per_block", [scale.REGIONS_PER_BLOCK, 2])
+def test_forecast_all_regions_is_engine_independent(doc, spark, monkeypatch, regions_per_block):
+    # the command's path (tianxin regions --engine ...), on the same session; with two
+    # regions a block, the six regions are three tasks on every engine
+    monkeypatch.setattr(scale, "REGIONS_PER_BLOCK", regions_per_block)
+    long = doc["long"].sample(frac=1.0, random_state=5)  # any order of rows
     kw = {"year": 2024, "as_of_month": 9, "progress": False}
     local = scale.forecast_all_regions(long, engine="local", **kw)
     pd.testing.assert_frame_equal(local, _in_output_order(doc["local_result"]), check_exact=True)

@@ -65,6 +65,7 @@ __all__ = [
     "LONG_COLUMNS",
     "MODELS",
     "OUTPUT_COLUMNS",
+    "REGIONS_PER_BLOCK",
     "SPARK_SCHEMA",
     "EngineUnavailableError",
     "RegionContext",
@@ -75,6 +76,7 @@ __all__ = [
     "forecast_regions",
     "growth_region",
     "output_meta",
+    "region_blocks",
     "region_frames",
     "region_function",
     "region_row",
@@ -346,17 +348,46 @@ DEFAULT_TARGETS: tuple[RegionTarget, ...] = (
 )
 
 
-def _region_of(pdf: pd.DataFrame) -> str | None:
-    """The region of one group: its ``region`` column, else the group key that pandas' (and
-    so Dask's) ``groupby().apply`` sets as the group's ``name`` (under pandas 3 the key column
-    is not in the group, and ``set_index("region")`` moves it to the index), else None."""
-    if "region" in pdf.columns:
-        return str(pdf["region"].iloc[0]) if len(pdf) else None
+def _group_key(pdf: pd.DataFrame) -> str | None:
+    """The group key that pandas' (and so Dask's) ``groupby().apply`` sets as a group's
+    ``name`` (under pandas 3 the key column is not in the group), else None."""
     # vars(): a column called "name" would shadow the attribute
     key = vars(pdf).get("name")
     if isinstance(key, tuple):  # groupby(["region"]) gives a 1-tuple
         key = key[0] if len(key) == 1 else None
     return None if key is None else str(key)
+
+
+def _region_runs(keys: pd.Series) -> tuple[np.ndarray | None, list[str], np.ndarray]:
+    """Where each region's rows are: (the stable order that brings them together, None when
+    they already are; the regions, sorted; the bounds of region ``i``'s rows in that order,
+    ``bounds[i]:bounds[i + 1]``). Rows of one region keep their input order, as in
+    ``groupby("region", sort=True)``."""
+    codes, uniques = pd.factorize(keys, sort=True, use_na_sentinel=False)
+    order = None
+    if len(codes) > 1 and (np.diff(codes) < 0).any():
+        order = np.argsort(codes, kind="stable")
+        codes = codes[order]
+    starts = np.flatnonzero(np.diff(codes, prepend=-1))
+    return order, [str(u) for u in uniques], np.append(starts, len(codes))
+
+
+def _region_groups(pdf: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """The regions of a long frame with their rows (without the region): by its ``region``
+    column or index (a partition of ``set_index("region")``), each region's rows whole, in
+    any order; else one region, the group key of a ``groupby("region").apply`` (or None)."""
+    if "region" in pdf.columns:
+        keys, rows = pdf["region"], pdf.drop(columns="region")
+    elif pdf.index.name == "region":
+        keys, rows = pdf.index.to_series(), pdf.reset_index(drop=True)
+    else:
+        return [(_group_key(pdf), pdf)]
+    order, regions, bounds = _region_runs(keys)
+    if order is not None:
+        rows = rows.iloc[order]
+    if len(regions) == 1:
+        return [(regions[0], rows)]
+    return [(r, rows.iloc[a:b]) for r, a, b in zip(regions, bounds[:-1], bounds[1:], strict=True)]
 
 
 def _region_rows(
@@ -401,19 +432,23 @@ def forecast_region_frame(
     as_of_month: int,
     targets: Sequence[RegionTarget] = DEFAULT_TARGETS,
 ) -> pd.DataFrame:
-    """One region's long frame (module docstring) -> one row per target, :data:`OUTPUT_COLUMNS`.
+    """One region's long frame (module docstring) -> one row per target, :data:`OUTPUT_COLUMNS`;
+    several regions' frame -> one row per target per region, regions sorted.
 
     A target whose measure has no rows gives a row with status "unknown" and method "no
-    data". ``region`` comes from the frame's ``region`` column or, without one, from the
-    group key of a ``groupby("region").apply`` (missing when there is neither). ``pdf`` is
-    not modified. With ``functools.partial`` this is the function Spark's
-    ``applyInPandas`` and Dask's ``groupby().apply`` take.
+    data". ``region`` comes from the frame's ``region`` column or index (each value one
+    region, its rows anywhere in the frame; an empty frame gives no rows) or, without
+    either, from the group key of a ``groupby("region").apply`` (missing when there is
+    none). ``pdf`` is not modified. Bound by :func:`region_function`, this is the function
+    Spark's ``applyInPandas`` and Dask's ``groupby().apply`` take for one region each, and
+    Dask's ``map_partitions`` for a partition of whole regions (one call and one output
+    frame per partition, not per region: see ``docs/scale.md``).
     """
-    return _output_frame(_region_rows(pdf, _region_of(pdf), year, as_of_month, targets))
+    return _run_chunk(_region_groups(pdf), year, as_of_month, targets)
 
 
 def _run_chunk(
-    chunk: list[tuple[str, pd.DataFrame]], year: int, as_of_month: int,
+    chunk: list[tuple[str | None, pd.DataFrame]], year: int, as_of_month: int,
     targets: Sequence[RegionTarget],
 ) -> pd.DataFrame:  # fmt: skip
     # One frame per chunk, not one per region: building a small frame costs about as much
@@ -430,6 +465,35 @@ def _chunks(
     it = iter(frames)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+def _in_order(
+    func: Callable[..., pd.DataFrame], tasks: Iterable[tuple[tuple, int]], workers: int,
+    bar: tqdm,
+) -> Iterator[pd.DataFrame]:  # fmt: skip
+    """``func(*args)`` for each ``(args, n_regions)`` of ``tasks`` (consumed lazily), yielded
+    in input order: here when ``workers`` is 1, else on a process pool with at most
+    ``2 * workers`` tasks in flight. ``bar`` moves by each task's regions."""
+    if workers == 1:
+        for args, n in tasks:
+            out = func(*args)
+            bar.update(n)
+            yield out
+        return
+    with process_pool(workers) as pool:
+        pending: deque[tuple[Future[pd.DataFrame], int]] = deque()
+        for args, n in tasks:
+            pending.append((pool.submit(func, *args), n))
+            while len(pending) >= 2 * workers:
+                fut, done = pending.popleft()
+                out = fut.result()
+                bar.update(done)
+                yield out
+        while pending:
+            fut, done = pending.popleft()
+            out = fut.result()
+            bar.update(done)
+            yield out
 
 
 def forecast_regions(
@@ -453,38 +517,19 @@ def forecast_regions(
     """
     if workers < 1 or chunk_size < 1:
         raise ValueError(f"workers and chunk_size must be >= 1, got {workers}, {chunk_size}")
-    bar = tqdm(total=total, unit="region", desc="区域预测 regions", disable=not progress)
-    try:
-        if workers == 1:
-            for chunk in _chunks(frames, chunk_size):
-                out = _run_chunk(chunk, year, as_of_month, targets)
-                bar.update(len(chunk))
-                yield out
-            return
-        with process_pool(workers) as pool:
-            pending: deque[tuple[Future[pd.DataFrame], int]] = deque()
-            for chunk in _chunks(frames, chunk_size):
-                pending.append(
-                    (pool.submit(_run_chunk, chunk, year, as_of_month, targets), len(chunk))
-                )
-                while len(pending) >= 2 * workers:
-                    fut, n = pending.popleft()
-                    out = fut.result()
-                    bar.update(n)
-                    yield out
-            while pending:
-                fut, n = pending.popleft()
-                out = fut.result()
-                bar.update(n)
-                yield out
-    finally:
-        bar.close()
+    tasks = (((chunk, year, as_of_month, targets), len(chunk))
+             for chunk in _chunks(frames, chunk_size))  # fmt: skip
+    with tqdm(total=total, unit="region", desc="区域预测 regions", disable=not progress) as bar:
+        yield from _in_order(_run_chunk, tasks, workers, bar)
 
 
 # ----------------------------------------------------------------------------- engines
 
 ENGINES = ("local", "dask", "spark")
-_CHUNK = 25  # regions per task of the local pool (forecast_regions' default)
+# Regions per task on every engine (forecast_regions' default chunk): at ~40 ms of CPU a
+# region, a task takes about a second, long enough to hide the engine's per-task cost and
+# short enough that the last tasks leave no worker idle for long.
+REGIONS_PER_BLOCK = 25
 SCALE_EXTRA = "pip install 'tianxin-analysis[scale]'"
 # Each worker runs one region at a time: BLAS threads would only compete with the other
 # workers for the same cores (set for Spark's Python workers; the local pool and Dask's
@@ -523,6 +568,28 @@ def region_function(
         return forecast_region_frame(pdf, year=year, as_of_month=as_of_month, targets=targets)
 
     return forecast
+
+
+def _block_edges(long: pd.DataFrame, regions_per_block: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """``long`` with each region's rows together (regions sorted, a region's rows in input
+    order) and the row positions where its blocks of ``regions_per_block`` regions start
+    (with the end)."""
+    if regions_per_block < 1:
+        raise ValueError(f"regions_per_block must be >= 1, got {regions_per_block}")
+    order, _, bounds = _region_runs(long["region"])
+    ordered = long if order is None else long.iloc[order]
+    return ordered, np.append(bounds[:-1:regions_per_block], bounds[-1])
+
+
+def region_blocks(long: pd.DataFrame, regions_per_block: int = REGIONS_PER_BLOCK) -> pd.DataFrame:
+    """``long`` (a ``region`` column) with each region's rows together, regions sorted, and a
+    ``block`` column (int64, from 0): the regions in runs of ``regions_per_block``. A block
+    is one task on every engine: Spark's ``groupBy("block").applyInPandas(region_function(
+    ...))`` hands each block's regions to one call (``docs/scale.md``), which costs a tenth
+    of a group per region in CPU; the extra column is ignored by the forecast."""
+    ordered, edges = _block_edges(long, regions_per_block)
+    block = np.repeat(np.arange(len(edges) - 1, dtype=np.int64), np.diff(edges))
+    return ordered.assign(block=block)
 
 
 def _sorted_output(out: pd.DataFrame, targets: Sequence[RegionTarget]) -> pd.DataFrame:
@@ -593,6 +660,23 @@ def _spark_progress(spark, bar: tqdm, group: str, done: threading.Event) -> None
             bar.refresh()
 
 
+def _forecast_local(long, fn, *, workers, progress) -> pd.DataFrame:
+    """``fn`` on each block of regions on the process pool of :func:`forecast_regions`: a
+    worker receives a block as one slice of ``long`` and splits it by region itself."""
+    if not len(long):
+        return output_meta()
+    ordered, edges = _block_edges(long, REGIONS_PER_BLOCK)
+    _, regions, bounds = _region_runs(ordered["region"])
+    starts = np.searchsorted(bounds, edges)  # region numbers where the blocks start
+    tasks = (((ordered.iloc[a:b],), int(n)) for a, b, n
+             in zip(edges[:-1], edges[1:], np.diff(starts), strict=True))  # fmt: skip
+    with tqdm(total=len(regions), unit="region", desc="区域预测 regions",
+              disable=not progress) as bar:  # fmt: skip
+        # no pool to start for a single block
+        return pd.concat(_in_order(fn, tasks, max(1, min(workers, len(edges) - 1)), bar),
+                         ignore_index=True)  # fmt: skip
+
+
 def _forecast_spark(long, fn, *, workers, progress, spark=None) -> pd.DataFrame:
     spark = spark if spark is not None else spark_session(workers)
     group = f"tianxin-regions-{os.getpid()}-{threading.get_ident()}"
@@ -608,8 +692,11 @@ def _forecast_spark(long, fn, *, workers, progress, spark=None) -> pd.DataFrame:
             warnings.filterwarnings("ignore", _PANDAS3_WARNING, FutureWarning)
             # PySpark's toPandas passes pandas 3.1's deprecated copy= to Arrow's conversion
             warnings.filterwarnings("ignore", "The copy keyword is deprecated", Warning)
-            sdf = spark.createDataFrame(long.astype({"region": object, "measure": object}))
-            return sdf.groupBy("region").applyInPandas(fn, schema=SPARK_SCHEMA).toPandas()
+            # One group per block of regions, not per region: a group costs Spark and its
+            # Python worker an Arrow batch each way, a pandas frame and a call.
+            blocks = region_blocks(long, REGIONS_PER_BLOCK)
+            sdf = spark.createDataFrame(blocks.astype({"region": object, "measure": object}))
+            return sdf.groupBy("block").applyInPandas(fn, schema=SPARK_SCHEMA).toPandas()
     finally:
         done.set()
         watcher.join()
@@ -620,10 +707,13 @@ def _forecast_dask(long, fn, *, workers, progress) -> pd.DataFrame:
     dd = _require("dask.dataframe", "Dask")
     from dask.callbacks import Callback
 
-    # Indexed by region with known divisions, groupby("region") runs within partitions: no
-    # shuffle; the region reaches each group as its key (the frame has no region column).
-    ddf = dd.from_pandas(long.set_index("region"), npartitions=max(4 * workers, 1), sort=True)
-    result = ddf.groupby("region", group_keys=False).apply(fn, meta=output_meta())
+    # Indexed by region with known divisions, each partition holds whole regions: one call
+    # of fn per partition (it splits by the index), no shuffle, partitions the size of the
+    # local pool's blocks.
+    ordered, edges = _block_edges(long, REGIONS_PER_BLOCK)
+    ddf = dd.from_pandas(ordered.set_index("region"), npartitions=max(len(edges) - 1, 1),
+                         sort=True)  # fmt: skip
+    result = ddf.map_partitions(fn, meta=output_meta())
 
     class _Bar(Callback):
         def _start(self, dsk):
@@ -637,7 +727,9 @@ def _forecast_dask(long, fn, *, workers, progress) -> pd.DataFrame:
             self.bar.close()
 
     with _Bar():
-        return result.compute(scheduler="processes", num_workers=workers)
+        # chunksize=1: Dask's process scheduler otherwise hands out ready tasks six at a
+        # time, which gave one of two workers 6 of 8 partitions (the other idled 40%).
+        return result.compute(scheduler="processes", num_workers=workers, chunksize=1)
 
 
 def forecast_all_regions(
@@ -665,15 +757,9 @@ def forecast_all_regions(
         raise ValueError("区域数据缺少 region 列 (the long frame lacks a region column)")
     fn = region_function(year=year, as_of_month=as_of_month, targets=targets)
     if engine == "local":
-        groups = long.groupby("region", sort=True)
-        chunks = -(-groups.ngroups // _CHUNK)
-        frames = forecast_regions(
-            ((name, pdf.drop(columns="region")) for name, pdf in groups), year=year,
-            as_of_month=as_of_month, targets=targets, chunk_size=_CHUNK, progress=progress,
-            workers=max(1, min(workers, chunks)),  # no pool to start for a single chunk
-            total=groups.ngroups,
-        )  # fmt: skip
-        out = pd.concat(list(frames), ignore_index=True) if len(long) else output_meta()
+        out = _forecast_local(long, functools.partial(forecast_region_frame, year=year,
+                              as_of_month=as_of_month, targets=tuple(targets)),
+                              workers=workers, progress=progress)  # fmt: skip
     elif engine == "dask":
         out = _forecast_dask(long, fn, workers=workers, progress=progress)
     else:
