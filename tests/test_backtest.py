@@ -381,3 +381,35 @@ def test_goal_report_of_a_set_without_monthly_series_has_only_annual_goals():
         "annual_panel 80% coverage, t": True, "annual_panel 95% coverage, t": True,
         "annual_panel MASE / best of naive, drift, Theta (pooled)": False,
         "annual_panel MASE / best baseline, t": False, "annual MASE / drift (pooled)": True}
+
+
+def test_real_data_folder_can_be_named_by_an_environment_variable(tmp_path):
+    # A git worktree's parent holds no shared/ folder: TIANXIN_REAL_DATA names the folder.
+    import os
+    import subprocess
+    import sys
+
+    code = "from tianxin_analysis.paths import SHARED_REAL_DATA as p; print(p)"
+    env = {**os.environ, "TIANXIN_REAL_DATA": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == str(tmp_path)
+    env.pop("TIANXIN_REAL_DATA")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip().endswith("shared/real-data")
+
+
+def test_panel_residuals_are_studentised_errors_of_the_panel_model():
+    # Series whose yearly changes differ 20x in spread give studentised errors much closer in
+    # scale: each is divided by its own predictive spread (the variance is pooled with the
+    # group's by a prior worth PRIOR_DF changes, so the calm series keep some of the group's).
+    rng = np.random.default_rng(5)
+    years = np.arange(2010, 2024)
+    rows = []
+    for i, sd in enumerate(np.repeat([0.01, 0.2], 15)):
+        z = np.cumsum(rng.normal(0.05, sd, len(years)))
+        rows.append(pd.DataFrame({"series": f"s{i}", "year": years, "value": np.exp(z)}))
+    u = bt.panel_residuals({"t": pd.concat(rows, ignore_index=True)})
+    assert set(u.columns) == {"table", "series", "origin", "u"} and len(u) > 100
+    calm = u["series"].isin([f"s{i}" for i in range(15)])
+    ratio = u.loc[~calm, "u"].abs().median() / u.loc[calm, "u"].abs().median()
+    assert 0.5 < ratio < 8.0

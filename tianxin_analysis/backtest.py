@@ -201,8 +201,9 @@ def backtest_annual(panel: pd.DataFrame, *, min_train: int = 4, horizon: int = 1
                 continue
             base = {"series": sid, "origin": int(origin), "year": target_year,
                     "actual": float(latest.loc[(sid, target_year)]), "scale": scale, "vintage": vintage}  # fmt: skip
-            single = _single_series_forecasts(train, horizon, theta=theta,
-                                              theta_intervals=theta_intervals, ets=ets)  # fmt: skip
+            single = (_single_series_forecasts(train, horizon, theta=theta,
+                                               theta_intervals=theta_intervals, ets=ets)
+                      if single_series else [])  # fmt: skip
             panel_rows = [("panel", pan_q.loc[sid].to_dict())] if pan is not None else []
             # Row order as before: annual, naive, drift, panel, theta, ets.
             ordered = (single[:3] + panel_rows + single[3:]) if single_series else panel_rows
@@ -351,6 +352,118 @@ def tune_annual_panel_scales(panels: Mapping[str, pd.DataFrame], split: pd.DataF
     out["gap"] = (out["coverage80"] - 0.8).abs().round(9)
     best = out.sort_values(["table", "gap", "interval_score"]).groupby("table").head(1).index
     return out.assign(chosen=out.index.isin(best)).drop(columns="gap")
+
+
+def panel_residuals(panels: Mapping[str, pd.DataFrame],
+                    vintages: Mapping[str, pd.DataFrame] | None = None, *,
+                    min_train: int = 4, horizon: int = 1) -> pd.DataFrame:  # fmt: skip
+    """Studentised one-step errors of ``annual_panel`` in a rolling-origin backtest of each
+    panel (real-time vintages as in ``backtest_annual``): u = (actual - loc) / spread on the
+    model scale (log or level / unit), the spread being each series' own predictive spread
+    before any interval scale. One row per forecast: ``table``, ``series``, ``origin``, ``u``.
+    Dividing by each series' own spread makes the errors of volatile and smooth series
+    comparable, so one tail shape can serve every table."""
+    vintages = vintages or {}
+    rows = []
+    for t, panel in panels.items():
+        p = panel[panel["value"].notna()].sort_values(["series", "year"])
+        latest = p.set_index(["series", "year"])["value"]
+        for origin in sorted(p["year"].unique()):
+            known, _ = _vintage_view(p, vintages.get(t), int(origin))
+            eligible = _eligible_series(
+                known, int(origin), int(origin) + horizon, min_train, latest
+            )
+            if not eligible:
+                continue
+            fit = panel_fit(known, horizon, interval_scale=1.0).loc[eligible]
+            actual = np.array([latest.loc[(s, int(origin) + horizon)] for s in eligible])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                za = np.where(fit["log"], np.log(np.where(actual > 0, actual, np.nan)),
+                              actual / fit["unit"].to_numpy())  # fmt: skip
+            u = (za - fit["loc"].to_numpy()) / fit["scale"].to_numpy()
+            rows.append(
+                pd.DataFrame({"table": t, "series": eligible, "origin": int(origin), "u": u})
+            )
+    out = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["table", "series", "origin", "u"])
+    )
+    return out[np.isfinite(out["u"].astype(float))].reset_index(drop=True)
+
+
+def _tail_df_for(ratio: float) -> float:
+    """The Student-t degrees of freedom whose 95% / 80% central quantile ratio is ``ratio``
+    (t_0.975 / t_0.9; 1.53 for the normal, growing as the tails get heavier), within 1..1000."""
+    from scipy import optimize, stats
+
+    def gap(log_df: float) -> float:
+        df = np.exp(log_df)
+        return stats.t.ppf(0.975, df) / stats.t.ppf(0.9, df) - ratio
+
+    lo, hi = np.log(1.0), np.log(1000.0)
+    if gap(hi) >= 0:
+        return 1000.0
+    if gap(lo) <= 0:
+        return 1.0
+    return float(np.exp(optimize.brentq(gap, lo, hi)))
+
+
+def calibrate_panel_intervals(u: pd.DataFrame) -> tuple[float, float, dict[str, float]]:
+    """(tail df, pooled interval scale, interval scale per table) from studentised errors
+    ``u`` (``panel_residuals``). The tail shape is pooled over tables: each table's |u| is
+    divided by its own 80% quantile, and the t whose 95% / 80% quantile ratio matches the
+    pooled normalised errors gives the df. Each table's scale then puts its 80% quantile of
+    |u| at the t's 80% point (scale = q80 / t_df(0.9)); the pooled scale does the same for all
+    errors together (for panels of other series)."""
+    from scipy import stats
+
+    a = u.assign(a=u["u"].abs())
+    q80 = a.groupby("table")["a"].quantile(0.8)
+    norm = a["a"] / a["table"].map(q80)
+    df = _tail_df_for(float(np.quantile(norm, 0.95)))
+    t80 = float(stats.t.ppf(0.9, df))
+    per_table = {str(t): round(float(q) / t80, 2) for t, q in q80.items()}
+    return round(df, 1), round(float(np.quantile(a["a"], 0.8)) / t80, 2), per_table
+
+
+def tune_panel_intervals(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
+                         vintages: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Choose ``annual_panel``'s TAIL_DF, INTERVAL_SCALE and INTERVAL_SCALE_BY_TABLE on the
+    tuning series alone (each panel first cut to them, ``panels_in_set``) by
+    ``calibrate_panel_intervals``, and judge the pooled default the way a new table meets it:
+    leaving each table out, the tail df and pooled scale are fitted on the other tables and
+    the left-out table's 80% / 95% coverage is measured. One row per table (and "pooled")
+    with ``n``, ``tail_df``, ``interval_scale`` (the table's own), ``pooled_scale``,
+    ``coverage80`` / ``coverage95`` (own scale, in sample) and ``loto_tail_df``,
+    ``loto_scale``, ``loto_coverage80``, ``loto_coverage95`` (fitted without the table)."""
+    from scipy import stats
+
+    tuning = {t: p for t, p in panels_in_set(panels, split, "tuning").items() if not p.empty}
+    u = panel_residuals(tuning, vintages)
+    df, pooled, per_table = calibrate_panel_intervals(u)
+
+    def cover(x: pd.Series, d: float, k: float) -> tuple[float, float]:
+        a = x.abs()
+        return (float((a <= k * stats.t.ppf(0.9, d)).mean()),
+                float((a <= k * stats.t.ppf(0.975, d)).mean()))  # fmt: skip
+
+    rows = []
+    for t, g in u.groupby("table", sort=True):
+        rest = u[u["table"] != t]
+        ldf, lk, _ = (
+            calibrate_panel_intervals(rest) if rest["table"].nunique() else (df, pooled, {})
+        )
+        c80, c95 = cover(g["u"], df, per_table[str(t)])
+        l80, l95 = cover(g["u"], ldf, lk)
+        rows.append({"table": t, "n": len(g), "tail_df": df, "interval_scale": per_table[str(t)],
+                     "pooled_scale": pooled, "coverage80": c80, "coverage95": c95,
+                     "loto_tail_df": ldf, "loto_scale": lk, "loto_coverage80": l80,
+                     "loto_coverage95": l95})  # fmt: skip
+    c80, c95 = cover(u["u"], df, pooled)
+    rows.append({"table": "pooled", "n": len(u), "tail_df": df, "interval_scale": pooled,
+                 "pooled_scale": pooled, "coverage80": c80, "coverage95": c95})  # fmt: skip
+    return pd.DataFrame(rows).set_index("table")
 
 
 # --------------------------------------------------------------------------- fresh hold-out
