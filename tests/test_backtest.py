@@ -413,3 +413,38 @@ def test_panel_residuals_are_studentised_errors_of_the_panel_model():
     calm = u["series"].isin([f"s{i}" for i in range(15)])
     ratio = u.loc[~calm, "u"].abs().median() / u.loc[calm, "u"].abs().median()
     assert 0.5 < ratio < 8.0
+
+
+def test_location_shift_defaults_are_the_tuning_half_choice():
+    # LOCATION_SHIFT_BY_MONTH is p_meet_shift_cv's choice on the tuning series alone: the
+    # Brier-best shift where, leaving each series out, it lowered the Brier score and kept the
+    # MAPE at or below the damped ETS's; 0 elsewhere.
+    from tianxin_analysis.forecast.ytd import LOCATION_SHIFT_BY_MONTH
+
+    split = bt.load_backtest_split()
+    tuning = {k: s for k, s in bt.packaged_monthly_series().items()
+              if ("", k) in bt.series_in(split, "monthly", "tuning")}  # fmt: skip
+    res = bt.backtest_ytd(tuning, as_of_months=(3, 6, 9))
+    cv = bt.p_meet_shift_cv(res)
+    assert {m: a for m, a in cv["chosen"].items() if a} == LOCATION_SHIFT_BY_MONTH
+    assert (cv.loc[cv["chosen"] != 0, "brier_cv"] < cv.loc[cv["chosen"] != 0, "brier"]).all()
+    pred = bt.ytd_predictive(res)
+    floor = np.log(res["ytd"])
+    assert np.allclose(np.exp(np.maximum(pred["loc"], floor)), res["point"], rtol=1e-9)
+
+
+def test_a_location_shift_moves_point_interval_and_p_meet_together():
+    from tianxin_analysis.forecast import year_end_from_ytd
+
+    s = bt.synthetic_monthly_series(n_series=1)["synthetic-00"]
+    s = s[s.index <= pd.Period("2022-03", freq="M")]
+    target = float(s[s.index.year == 2021].sum())
+    base = year_end_from_ytd(s, 2022, 3, target=target, location_shift=0.0)
+    up = year_end_from_ytd(s, 2022, 3, target=target, location_shift=0.3)
+    sd = base.details["predictive"]["scale"]
+    assert up.details["predictive"]["loc"] == pytest.approx(
+        base.details["predictive"]["loc"] + 0.3 * sd
+    )
+    assert up.point > base.point and up.lower > base.lower and up.p_meet > base.p_meet
+    default = year_end_from_ytd(s, 2022, 3, target=target)
+    assert default.point == up.point  # month 3's tuned shift is 0.3

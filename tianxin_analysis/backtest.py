@@ -839,7 +839,8 @@ def tune_ytd(series: Mapping[str, pd.Series], *, months: Iterable[int] = range(1
                 sds.append(float(r.std(ddof=1)))
         prior = float(np.median(sds))
         bt = backtest_ytd(series, as_of_months=(m,), uplifts=(0.0,), ets_weight=0.0,
-                          spread_scale=1.0, prior_sd=prior, ets_baseline=False, **kwargs)  # fmt: skip
+                          spread_scale=1.0, prior_sd=prior, location_shift=0.0,
+                          ets_baseline=False, **kwargs)  # fmt: skip
         has = bt["ets_loc"].notna().to_numpy()
         y = np.log(bt["actual"].to_numpy())
         floor = np.log(np.maximum(bt["ytd"].to_numpy(), 1e-300))
@@ -867,49 +868,72 @@ def tune_ytd(series: Mapping[str, pd.Series], *, months: Iterable[int] = range(1
 P_MEET_SHIFT_GRID = tuple(np.round(np.arange(-0.5, 0.81, 0.05), 2))
 
 
-def ytd_predictive(bt: pd.DataFrame) -> pd.DataFrame:
+def ytd_predictive(bt: pd.DataFrame, *, shift: bool = True) -> pd.DataFrame:
     """The YTD model's predictive distribution of log(total) per backtest row, rebuilt from the
     components as ``year_end_from_ytd`` combines them with its month defaults: ``loc``,
-    ``sd`` and ``df`` (Student-t)."""
-    from .forecast.ytd import ETS_WEIGHT_BY_MONTH, SPREAD_SCALE_BY_MONTH
+    ``sd`` and ``df`` (Student-t); ``shift=False`` leaves out ``LOCATION_SHIFT_BY_MONTH``
+    (the distribution the shift is tuned on)."""
+    from .forecast.ytd import ETS_WEIGHT_BY_MONTH, LOCATION_SHIFT_BY_MONTH, SPREAD_SCALE_BY_MONTH
 
     m = bt["as_of_month"].to_numpy()
     we = np.where(bt["ets_loc"].notna(), [ETS_WEIGHT_BY_MONTH[int(x)] for x in m], 0.0)
     loc = (1 - we) * bt["share_loc"] + we * bt["ets_loc"].fillna(0.0)
     var = (1 - we) * bt["share_sd"] ** 2 + we * bt["ets_sd"].fillna(0.0) ** 2
-    k = np.array([SPREAD_SCALE_BY_MONTH[int(x)] for x in m])
-    return pd.DataFrame({"loc": loc, "sd": np.sqrt(var) * k, "df": bt["share_df"]}, index=bt.index)
+    sd = np.sqrt(var) * np.array([SPREAD_SCALE_BY_MONTH[int(x)] for x in m])
+    if shift:
+        loc = loc + sd * np.array([LOCATION_SHIFT_BY_MONTH.get(int(x), 0.0) for x in m])
+    return pd.DataFrame({"loc": loc, "sd": sd, "df": bt["share_df"]}, index=bt.index)
 
 
 def p_meet_shift_cv(bt: pd.DataFrame, grid: Iterable[float] = P_MEET_SHIFT_GRID) -> pd.DataFrame:
     """Would a p_meet recalibration help on series it was not fitted on? For each as-of month
-    of a YTD backtest (the tuning half), the location shift a (in predictive sds) that
-    minimises the Brier score is chosen leaving each series out in turn and scored on it.
-    One row per month: ``brier`` (as is), ``brier_cv`` (shift chosen without the series
-    scored), ``shift_all`` (the shift chosen on all series). The distribution-consistent
+    of a YTD backtest (the tuning half), the location shift a (in predictive sds, on the
+    distribution without ``LOCATION_SHIFT_BY_MONTH``) that minimises the Brier score is chosen
+    leaving each series out in turn and scored on it. One row per month: ``brier`` (no shift),
+    ``brier_cv`` (shift chosen without the series scored), ``mape`` / ``mape_cv`` (the point
+    without / with that held-out shift), ``mape_ets`` (the damped ETS baseline's, 序时进度
+    where it could not be fitted), ``shift_all`` (the shift chosen on all series) and
+    ``chosen`` (``shift_all`` where the held-out Brier fell and the held-out MAPE stayed at or
+    below ETS's, else 0: ``forecast.ytd.LOCATION_SHIFT_BY_MONTH``). The distribution-consistent
     form of a Platt map: the whole distribution moves, so point, interval and p_meet agree."""
-    from scipy import stats
-
-    pred = ytd_predictive(bt)
-    d = bt.assign(**pred)
-    met = d["met"].astype(float)
+    d = bt.assign(**ytd_predictive(bt, shift=False))
     grid = tuple(grid)
-
-    def brier(g, a):
-        p = stats.t.sf((np.log(g["target"]) - g["loc"] - a * g["sd"]) / g["sd"], g["df"])
-        return (p - met.loc[g.index]) ** 2
-
     rows = []
     for m, g in d.groupby("as_of_month", sort=True):
-        held = []
-        for s in g["series"].unique():
-            train, test = g[g["series"] != s], g[g["series"] == s]
-            a = min(grid, key=lambda x: brier(train, x).mean())
-            held.append(brier(test, a))
-        rows.append({"as_of_month": m, "brier": float(brier(g, 0.0).mean()),
-                     "brier_cv": float(pd.concat(held).mean()),
-                     "shift_all": min(grid, key=lambda x: brier(g, x).mean())})  # fmt: skip
+        held = [_shift_scores(g[g["series"] != s], g[g["series"] == s], grid)
+                for s in g["series"].unique()]  # fmt: skip
+        brier_cv = float(pd.concat([h[0] for h in held]).mean())
+        ape_cv = pd.concat([h[1] for h in held])
+        one = g[g["uplift"] == g["uplift"].min()]
+        ets = one["ets_point"].where(one["ets_point"].notna(), one["baseline"])
+        row = {"as_of_month": m, "brier": float(_shift_brier(g, 0.0).mean()),
+               "brier_cv": brier_cv, "mape": float(_shift_ape(one, 0.0).mean()),
+               "mape_cv": float(ape_cv.mean()),
+               "mape_ets": float(((ets - one["actual"]).abs() / one["actual"]).mean()),
+               "shift_all": min(grid, key=lambda x: _shift_brier(g, x).mean())}  # fmt: skip
+        ok = row["brier_cv"] < row["brier"] and row["mape_cv"] <= row["mape_ets"]
+        rows.append(row | {"chosen": row["shift_all"] if ok else 0.0})
     return pd.DataFrame(rows).set_index("as_of_month")
+
+
+def _shift_brier(g: pd.DataFrame, a: float) -> pd.Series:
+    from scipy import stats
+
+    p = stats.t.sf((np.log(g["target"]) - g["loc"] - a * g["sd"]) / g["sd"], g["df"])
+    return (p - g["met"].astype(float)) ** 2
+
+
+def _shift_ape(g: pd.DataFrame, a: float) -> pd.Series:
+    point = np.exp(np.maximum(g["loc"] + a * g["sd"], np.log(np.maximum(g["ytd"], 1e-300))))
+    return (point - g["actual"]).abs() / g["actual"]
+
+
+def _shift_scores(train: pd.DataFrame, test: pd.DataFrame, grid) -> tuple[pd.Series, pd.Series]:
+    """Brier terms of every ``test`` row and APEs of its lowest-uplift rows under the shift
+    that minimises the Brier score on ``train``."""
+    a = min(grid, key=lambda x: _shift_brier(train, x).mean())
+    one = test[test["uplift"] == test["uplift"].min()]
+    return _shift_brier(test, a), _shift_ape(one, a)
 
 
 # --------------------------------------------------------------------------- reports
