@@ -1204,7 +1204,9 @@ def evaluation_tables(frames: Mapping[str, pd.DataFrame],
     ``ytd_tuning``; for reference: every default was chosen there), the synthetic series
     alone (``ytd_synthetic``), the p_meet reliability table of the reporting half
     (``reliability``), the goals (``goals``) and the held-out check of a p_meet recalibration
-    on the tuning half (``p_meet_recalibration_tuning``, ``p_meet_shift_cv``); with an
+    on the tuning half (``p_meet_recalibration_tuning``, ``p_meet_shift_cv``), the
+    calibration of the panel's tail df and interval scales on the tuning series with its
+    leave-one-table-out coverage (``panel_intervals_tuning``, ``tune_panel_intervals``); with an
     ``annual_holdout`` frame, the headlines and goals of the fresh hold-out
     (``annual_holdout``, ``goals_holdout``)."""
     split = load_backtest_split() if split is None else split
@@ -1215,6 +1217,9 @@ def evaluation_tables(frames: Mapping[str, pd.DataFrame],
     out["ytd_synthetic"] = ytd_headlines(frames["ytd_synthetic"])
     tuning_ytd = in_set(frames["ytd"], split, "monthly", "tuning")
     out["p_meet_recalibration_tuning"] = p_meet_shift_cv(tuning_ytd).reset_index()
+    out["panel_intervals_tuning"] = tune_panel_intervals(
+        yearbook_annual_panels(), split, yearbook_annual_vintages()
+    ).reset_index()
     out["reliability"] = reliability(in_set(frames["ytd"], split, "monthly", "reporting"))
     out["goals"] = goal_report(out["annual"], out["ytd"], out["reliability"])
     if "annual_holdout" in frames:
