@@ -18,7 +18,9 @@ JSON keys: ``goals`` (one entry per goal: value, low, high, goal, met), ``annual
 renamed): ``speed.year_end_from_ytd_min_ms``, ``p_meet_recalibration_tuning`` (Brier of p_meet
 as is and with a location shift chosen leaving each tuning series out), ``annual_holdout`` and
 ``goals_holdout`` (the fresh hold-out of yearbook tables never scored before,
-``data/raw/public/backtest_holdout.csv``).
+``data/raw/public/backtest_holdout.csv``), ``panel_intervals_tuning`` (``annual_panel``'s
+tail df and interval scales from the tuning series' studentised errors, with the coverage of
+each tuning table when it is left out of the fit).
 
 ``--write-doc`` rewrites the generated tables of docs/methods.md (between its
 ``<!-- backtest:... -->`` markers) from these figures.

@@ -381,3 +381,70 @@ def test_goal_report_of_a_set_without_monthly_series_has_only_annual_goals():
         "annual_panel 80% coverage, t": True, "annual_panel 95% coverage, t": True,
         "annual_panel MASE / best of naive, drift, Theta (pooled)": False,
         "annual_panel MASE / best baseline, t": False, "annual MASE / drift (pooled)": True}
+
+
+def test_real_data_folder_can_be_named_by_an_environment_variable(tmp_path):
+    # A git worktree's parent holds no shared/ folder: TIANXIN_REAL_DATA names the folder.
+    import os
+    import subprocess
+    import sys
+
+    code = "from tianxin_analysis.paths import SHARED_REAL_DATA as p; print(p)"
+    env = {**os.environ, "TIANXIN_REAL_DATA": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == str(tmp_path)
+    env.pop("TIANXIN_REAL_DATA")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip().endswith("shared/real-data")
+
+
+def test_panel_residuals_are_studentised_errors_of_the_panel_model():
+    # Series whose yearly changes differ 20x in spread give studentised errors much closer in
+    # scale: each is divided by its own predictive spread (the variance is pooled with the
+    # group's by a prior worth PRIOR_DF changes, so the calm series keep some of the group's).
+    rng = np.random.default_rng(5)
+    years = np.arange(2010, 2024)
+    rows = []
+    for i, sd in enumerate(np.repeat([0.01, 0.2], 15)):
+        z = np.cumsum(rng.normal(0.05, sd, len(years)))
+        rows.append(pd.DataFrame({"series": f"s{i}", "year": years, "value": np.exp(z)}))
+    u = bt.panel_residuals({"t": pd.concat(rows, ignore_index=True)})
+    assert set(u.columns) == {"table", "series", "origin", "u"} and len(u) > 100
+    calm = u["series"].isin([f"s{i}" for i in range(15)])
+    ratio = u.loc[~calm, "u"].abs().median() / u.loc[calm, "u"].abs().median()
+    assert 0.5 < ratio < 8.0
+
+
+def test_location_shift_defaults_are_the_tuning_half_choice():
+    # LOCATION_SHIFT_BY_MONTH is p_meet_shift_cv's choice on the tuning series alone: the
+    # Brier-best shift where, leaving each series out, it lowered the Brier score and kept the
+    # MAPE at or below the damped ETS's; 0 elsewhere.
+    from tianxin_analysis.forecast.ytd import LOCATION_SHIFT_BY_MONTH
+
+    split = bt.load_backtest_split()
+    tuning = {k: s for k, s in bt.packaged_monthly_series().items()
+              if ("", k) in bt.series_in(split, "monthly", "tuning")}  # fmt: skip
+    res = bt.backtest_ytd(tuning, as_of_months=(3, 6, 9))
+    cv = bt.p_meet_shift_cv(res)
+    assert {m: a for m, a in cv["chosen"].items() if a} == LOCATION_SHIFT_BY_MONTH
+    assert (cv.loc[cv["chosen"] != 0, "brier_cv"] < cv.loc[cv["chosen"] != 0, "brier"]).all()
+    pred = bt.ytd_predictive(res)
+    floor = np.log(res["ytd"])
+    assert np.allclose(np.exp(np.maximum(pred["loc"], floor)), res["point"], rtol=1e-9)
+
+
+def test_a_location_shift_moves_point_interval_and_p_meet_together():
+    from tianxin_analysis.forecast import year_end_from_ytd
+
+    s = bt.synthetic_monthly_series(n_series=1)["synthetic-00"]
+    s = s[s.index <= pd.Period("2022-03", freq="M")]
+    target = float(s[s.index.year == 2021].sum())
+    base = year_end_from_ytd(s, 2022, 3, target=target, location_shift=0.0)
+    up = year_end_from_ytd(s, 2022, 3, target=target, location_shift=0.3)
+    sd = base.details["predictive"]["scale"]
+    assert up.details["predictive"]["loc"] == pytest.approx(
+        base.details["predictive"]["loc"] + 0.3 * sd
+    )
+    assert up.point > base.point and up.lower > base.lower and up.p_meet > base.p_meet
+    default = year_end_from_ytd(s, 2022, 3, target=target)
+    assert default.point == up.point  # month 3's tuned shift is 0.3

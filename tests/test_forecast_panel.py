@@ -109,34 +109,69 @@ def test_annual_alone_still_works_for_one_series():
     assert r.point > 1.35
 
 
-def test_per_table_interval_scales_are_tuned_on_tuning_series_alone(monkeypatch):
+def test_tail_df_and_interval_scales_are_tuned_on_tuning_series_alone(monkeypatch):
     # Every series a panel fit sees while tuning is a tuning series (not even a peer from the
-    # reporting half), and the committed scale of each table is the tuner's choice.
+    # reporting half), and the committed tail df, pooled scale and per-table scales are the
+    # tuner's choice (tune_panel_intervals replaced the per-table coverage grid of
+    # tune_annual_panel_scales when the tail df became one calibrated value).
     from tianxin_analysis.forecast import panel as panel_module
-    from tianxin_analysis.forecast.panel import INTERVAL_SCALE_BY_TABLE
+    from tianxin_analysis.forecast.panel import INTERVAL_SCALE, INTERVAL_SCALE_BY_TABLE, TAIL_DF
 
     split = bt.load_backtest_split()
     panels = bt.yearbook_annual_panels()
-    vintages = bt.yearbook_annual_vintages()
     tuning = bt.series_in(split, "annual", "tuning")
     seen: set[tuple[str, str]] = set()
     real_fit = panel_module.panel_fit
-    current = [""]
 
     def spy(panel, *args, **kwargs):
-        seen.update((current[0], str(s)) for s in panel["series"].unique())
+        tables = {t for t, _ in tuning}
+        names = {str(s) for s in panel["series"].unique()}
+        assert any({(t, s) for s in names} <= tuning for t in tables)
+        seen.update((t, s) for t in tables for s in names if (t, s) in tuning)
         return real_fit(panel, *args, **kwargs)
 
     monkeypatch.setattr(bt, "panel_fit", spy)
-    for table, k in INTERVAL_SCALE_BY_TABLE.items():
-        current[0] = table
-        grid = (round(k - 0.02, 2), k, round(k + 0.02, 2))
-        t = bt.tune_annual_panel_scales({table: panels[table]}, split, vintages, grid=grid)
-        assert t.loc[t["chosen"], "interval_scale"].tolist() == [k]
-    assert seen and seen <= tuning
+    t = bt.tune_panel_intervals(panels, split, bt.yearbook_annual_vintages())
+    assert seen
+    assert t.loc["pooled", "tail_df"] == TAIL_DF
+    assert t.loc["pooled", "interval_scale"] == INTERVAL_SCALE
+    assert t.drop("pooled")["interval_scale"].to_dict() == INTERVAL_SCALE_BY_TABLE
+    # in sample each table's own scale covers about 80%; a left-out table's cover is measured
+    assert ((t["coverage80"] - 0.8).abs() < 0.03).all()
+    assert t.drop("pooled")["loto_coverage80"].between(0.6, 0.95).all()
     assert len(bt.panels_in_set(panels, split, "tuning")["rd-intensity-by-region"]) < len(
         panels["rd-intensity-by-region"]
     )
+
+
+def test_tail_df_matches_the_ratio_of_the_95_to_the_80_quantile():
+    from scipy import stats
+
+    for df in (2.5, 6.0, 30.0):
+        ratio = stats.t.ppf(0.975, df) / stats.t.ppf(0.9, df)
+        assert bt._tail_df_for(ratio) == pytest.approx(df, rel=1e-3)
+    # errors with heavy tails (t with 2 df) give a small df, normal errors a large one
+    rng = np.random.default_rng(3)
+    heavy = pd.DataFrame({"table": "a", "u": rng.standard_t(2, 20000)})
+    light = pd.DataFrame({"table": "a", "u": rng.normal(0, 3, 20000)})
+    df_h, k_h, per_h = bt.calibrate_panel_intervals(heavy)
+    df_l, k_l, _ = bt.calibrate_panel_intervals(light)
+    assert df_h < 3.0 < 20.0 < df_l
+    assert k_l == pytest.approx(3.0, abs=0.1) and per_h == {"a": k_h}
+
+
+def test_the_panel_predictive_uses_one_tail_df_unless_asked_for_each_series_own():
+    p = _panel(6)
+    fit = panel_fit(p)
+    assert (fit["df"] == panel_module_tail_df()).all()
+    own = panel_fit(p, tail_df=None)
+    assert (own["df"] > 3).all() and (own["loc"] == fit["loc"]).all()
+
+
+def panel_module_tail_df() -> float:
+    from tianxin_analysis.forecast.panel import TAIL_DF
+
+    return TAIL_DF
 
 
 def test_a_yearbook_panel_of_peers_brings_its_table_interval_scale(monkeypatch):

@@ -201,8 +201,9 @@ def backtest_annual(panel: pd.DataFrame, *, min_train: int = 4, horizon: int = 1
                 continue
             base = {"series": sid, "origin": int(origin), "year": target_year,
                     "actual": float(latest.loc[(sid, target_year)]), "scale": scale, "vintage": vintage}  # fmt: skip
-            single = _single_series_forecasts(train, horizon, theta=theta,
-                                              theta_intervals=theta_intervals, ets=ets)  # fmt: skip
+            single = (_single_series_forecasts(train, horizon, theta=theta,
+                                               theta_intervals=theta_intervals, ets=ets)
+                      if single_series else [])  # fmt: skip
             panel_rows = [("panel", pan_q.loc[sid].to_dict())] if pan is not None else []
             # Row order as before: annual, naive, drift, panel, theta, ets.
             ordered = (single[:3] + panel_rows + single[3:]) if single_series else panel_rows
@@ -351,6 +352,118 @@ def tune_annual_panel_scales(panels: Mapping[str, pd.DataFrame], split: pd.DataF
     out["gap"] = (out["coverage80"] - 0.8).abs().round(9)
     best = out.sort_values(["table", "gap", "interval_score"]).groupby("table").head(1).index
     return out.assign(chosen=out.index.isin(best)).drop(columns="gap")
+
+
+def panel_residuals(panels: Mapping[str, pd.DataFrame],
+                    vintages: Mapping[str, pd.DataFrame] | None = None, *,
+                    min_train: int = 4, horizon: int = 1) -> pd.DataFrame:  # fmt: skip
+    """Studentised one-step errors of ``annual_panel`` in a rolling-origin backtest of each
+    panel (real-time vintages as in ``backtest_annual``): u = (actual - loc) / spread on the
+    model scale (log or level / unit), the spread being each series' own predictive spread
+    before any interval scale. One row per forecast: ``table``, ``series``, ``origin``, ``u``.
+    Dividing by each series' own spread makes the errors of volatile and smooth series
+    comparable, so one tail shape can serve every table."""
+    vintages = vintages or {}
+    rows = []
+    for t, panel in panels.items():
+        p = panel[panel["value"].notna()].sort_values(["series", "year"])
+        latest = p.set_index(["series", "year"])["value"]
+        for origin in sorted(p["year"].unique()):
+            known, _ = _vintage_view(p, vintages.get(t), int(origin))
+            eligible = _eligible_series(
+                known, int(origin), int(origin) + horizon, min_train, latest
+            )
+            if not eligible:
+                continue
+            fit = panel_fit(known, horizon, interval_scale=1.0).loc[eligible]
+            actual = np.array([latest.loc[(s, int(origin) + horizon)] for s in eligible])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                za = np.where(fit["log"], np.log(np.where(actual > 0, actual, np.nan)),
+                              actual / fit["unit"].to_numpy())  # fmt: skip
+            u = (za - fit["loc"].to_numpy()) / fit["scale"].to_numpy()
+            rows.append(
+                pd.DataFrame({"table": t, "series": eligible, "origin": int(origin), "u": u})
+            )
+    out = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["table", "series", "origin", "u"])
+    )
+    return out[np.isfinite(out["u"].astype(float))].reset_index(drop=True)
+
+
+def _tail_df_for(ratio: float) -> float:
+    """The Student-t degrees of freedom whose 95% / 80% central quantile ratio is ``ratio``
+    (t_0.975 / t_0.9; 1.53 for the normal, growing as the tails get heavier), within 1..1000."""
+    from scipy import optimize, stats
+
+    def gap(log_df: float) -> float:
+        df = np.exp(log_df)
+        return stats.t.ppf(0.975, df) / stats.t.ppf(0.9, df) - ratio
+
+    lo, hi = np.log(1.0), np.log(1000.0)
+    if gap(hi) >= 0:
+        return 1000.0
+    if gap(lo) <= 0:
+        return 1.0
+    return float(np.exp(optimize.brentq(gap, lo, hi)))
+
+
+def calibrate_panel_intervals(u: pd.DataFrame) -> tuple[float, float, dict[str, float]]:
+    """(tail df, pooled interval scale, interval scale per table) from studentised errors
+    ``u`` (``panel_residuals``). The tail shape is pooled over tables: each table's |u| is
+    divided by its own 80% quantile, and the t whose 95% / 80% quantile ratio matches the
+    pooled normalised errors gives the df. Each table's scale then puts its 80% quantile of
+    |u| at the t's 80% point (scale = q80 / t_df(0.9)); the pooled scale does the same for all
+    errors together (for panels of other series)."""
+    from scipy import stats
+
+    a = u.assign(a=u["u"].abs())
+    q80 = a.groupby("table")["a"].quantile(0.8)
+    norm = a["a"] / a["table"].map(q80)
+    df = _tail_df_for(float(np.quantile(norm, 0.95)))
+    t80 = float(stats.t.ppf(0.9, df))
+    per_table = {str(t): round(float(q) / t80, 2) for t, q in q80.items()}
+    return round(df, 1), round(float(np.quantile(a["a"], 0.8)) / t80, 2), per_table
+
+
+def tune_panel_intervals(panels: Mapping[str, pd.DataFrame], split: pd.DataFrame,
+                         vintages: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Choose ``annual_panel``'s TAIL_DF, INTERVAL_SCALE and INTERVAL_SCALE_BY_TABLE on the
+    tuning series alone (each panel first cut to them, ``panels_in_set``) by
+    ``calibrate_panel_intervals``, and judge the pooled default the way a new table meets it:
+    leaving each table out, the tail df and pooled scale are fitted on the other tables and
+    the left-out table's 80% / 95% coverage is measured. One row per table (and "pooled")
+    with ``n``, ``tail_df``, ``interval_scale`` (the table's own), ``pooled_scale``,
+    ``coverage80`` / ``coverage95`` (own scale, in sample) and ``loto_tail_df``,
+    ``loto_scale``, ``loto_coverage80``, ``loto_coverage95`` (fitted without the table)."""
+    from scipy import stats
+
+    tuning = {t: p for t, p in panels_in_set(panels, split, "tuning").items() if not p.empty}
+    u = panel_residuals(tuning, vintages)
+    df, pooled, per_table = calibrate_panel_intervals(u)
+
+    def cover(x: pd.Series, d: float, k: float) -> tuple[float, float]:
+        a = x.abs()
+        return (float((a <= k * stats.t.ppf(0.9, d)).mean()),
+                float((a <= k * stats.t.ppf(0.975, d)).mean()))  # fmt: skip
+
+    rows = []
+    for t, g in u.groupby("table", sort=True):
+        rest = u[u["table"] != t]
+        ldf, lk, _ = (
+            calibrate_panel_intervals(rest) if rest["table"].nunique() else (df, pooled, {})
+        )
+        c80, c95 = cover(g["u"], df, per_table[str(t)])
+        l80, l95 = cover(g["u"], ldf, lk)
+        rows.append({"table": t, "n": len(g), "tail_df": df, "interval_scale": per_table[str(t)],
+                     "pooled_scale": pooled, "coverage80": c80, "coverage95": c95,
+                     "loto_tail_df": ldf, "loto_scale": lk, "loto_coverage80": l80,
+                     "loto_coverage95": l95})  # fmt: skip
+    c80, c95 = cover(u["u"], df, pooled)
+    rows.append({"table": "pooled", "n": len(u), "tail_df": df, "interval_scale": pooled,
+                 "pooled_scale": pooled, "coverage80": c80, "coverage95": c95})  # fmt: skip
+    return pd.DataFrame(rows).set_index("table")
 
 
 # --------------------------------------------------------------------------- fresh hold-out
@@ -726,7 +839,8 @@ def tune_ytd(series: Mapping[str, pd.Series], *, months: Iterable[int] = range(1
                 sds.append(float(r.std(ddof=1)))
         prior = float(np.median(sds))
         bt = backtest_ytd(series, as_of_months=(m,), uplifts=(0.0,), ets_weight=0.0,
-                          spread_scale=1.0, prior_sd=prior, ets_baseline=False, **kwargs)  # fmt: skip
+                          spread_scale=1.0, prior_sd=prior, location_shift=0.0,
+                          ets_baseline=False, **kwargs)  # fmt: skip
         has = bt["ets_loc"].notna().to_numpy()
         y = np.log(bt["actual"].to_numpy())
         floor = np.log(np.maximum(bt["ytd"].to_numpy(), 1e-300))
@@ -754,49 +868,72 @@ def tune_ytd(series: Mapping[str, pd.Series], *, months: Iterable[int] = range(1
 P_MEET_SHIFT_GRID = tuple(np.round(np.arange(-0.5, 0.81, 0.05), 2))
 
 
-def ytd_predictive(bt: pd.DataFrame) -> pd.DataFrame:
+def ytd_predictive(bt: pd.DataFrame, *, shift: bool = True) -> pd.DataFrame:
     """The YTD model's predictive distribution of log(total) per backtest row, rebuilt from the
     components as ``year_end_from_ytd`` combines them with its month defaults: ``loc``,
-    ``sd`` and ``df`` (Student-t)."""
-    from .forecast.ytd import ETS_WEIGHT_BY_MONTH, SPREAD_SCALE_BY_MONTH
+    ``sd`` and ``df`` (Student-t); ``shift=False`` leaves out ``LOCATION_SHIFT_BY_MONTH``
+    (the distribution the shift is tuned on)."""
+    from .forecast.ytd import ETS_WEIGHT_BY_MONTH, LOCATION_SHIFT_BY_MONTH, SPREAD_SCALE_BY_MONTH
 
     m = bt["as_of_month"].to_numpy()
     we = np.where(bt["ets_loc"].notna(), [ETS_WEIGHT_BY_MONTH[int(x)] for x in m], 0.0)
     loc = (1 - we) * bt["share_loc"] + we * bt["ets_loc"].fillna(0.0)
     var = (1 - we) * bt["share_sd"] ** 2 + we * bt["ets_sd"].fillna(0.0) ** 2
-    k = np.array([SPREAD_SCALE_BY_MONTH[int(x)] for x in m])
-    return pd.DataFrame({"loc": loc, "sd": np.sqrt(var) * k, "df": bt["share_df"]}, index=bt.index)
+    sd = np.sqrt(var) * np.array([SPREAD_SCALE_BY_MONTH[int(x)] for x in m])
+    if shift:
+        loc = loc + sd * np.array([LOCATION_SHIFT_BY_MONTH.get(int(x), 0.0) for x in m])
+    return pd.DataFrame({"loc": loc, "sd": sd, "df": bt["share_df"]}, index=bt.index)
 
 
 def p_meet_shift_cv(bt: pd.DataFrame, grid: Iterable[float] = P_MEET_SHIFT_GRID) -> pd.DataFrame:
     """Would a p_meet recalibration help on series it was not fitted on? For each as-of month
-    of a YTD backtest (the tuning half), the location shift a (in predictive sds) that
-    minimises the Brier score is chosen leaving each series out in turn and scored on it.
-    One row per month: ``brier`` (as is), ``brier_cv`` (shift chosen without the series
-    scored), ``shift_all`` (the shift chosen on all series). The distribution-consistent
+    of a YTD backtest (the tuning half), the location shift a (in predictive sds, on the
+    distribution without ``LOCATION_SHIFT_BY_MONTH``) that minimises the Brier score is chosen
+    leaving each series out in turn and scored on it. One row per month: ``brier`` (no shift),
+    ``brier_cv`` (shift chosen without the series scored), ``mape`` / ``mape_cv`` (the point
+    without / with that held-out shift), ``mape_ets`` (the damped ETS baseline's, 序时进度
+    where it could not be fitted), ``shift_all`` (the shift chosen on all series) and
+    ``chosen`` (``shift_all`` where the held-out Brier fell and the held-out MAPE stayed at or
+    below ETS's, else 0: ``forecast.ytd.LOCATION_SHIFT_BY_MONTH``). The distribution-consistent
     form of a Platt map: the whole distribution moves, so point, interval and p_meet agree."""
-    from scipy import stats
-
-    pred = ytd_predictive(bt)
-    d = bt.assign(**pred)
-    met = d["met"].astype(float)
+    d = bt.assign(**ytd_predictive(bt, shift=False))
     grid = tuple(grid)
-
-    def brier(g, a):
-        p = stats.t.sf((np.log(g["target"]) - g["loc"] - a * g["sd"]) / g["sd"], g["df"])
-        return (p - met.loc[g.index]) ** 2
-
     rows = []
     for m, g in d.groupby("as_of_month", sort=True):
-        held = []
-        for s in g["series"].unique():
-            train, test = g[g["series"] != s], g[g["series"] == s]
-            a = min(grid, key=lambda x: brier(train, x).mean())
-            held.append(brier(test, a))
-        rows.append({"as_of_month": m, "brier": float(brier(g, 0.0).mean()),
-                     "brier_cv": float(pd.concat(held).mean()),
-                     "shift_all": min(grid, key=lambda x: brier(g, x).mean())})  # fmt: skip
+        held = [_shift_scores(g[g["series"] != s], g[g["series"] == s], grid)
+                for s in g["series"].unique()]  # fmt: skip
+        brier_cv = float(pd.concat([h[0] for h in held]).mean())
+        ape_cv = pd.concat([h[1] for h in held])
+        one = g[g["uplift"] == g["uplift"].min()]
+        ets = one["ets_point"].where(one["ets_point"].notna(), one["baseline"])
+        row = {"as_of_month": m, "brier": float(_shift_brier(g, 0.0).mean()),
+               "brier_cv": brier_cv, "mape": float(_shift_ape(one, 0.0).mean()),
+               "mape_cv": float(ape_cv.mean()),
+               "mape_ets": float(((ets - one["actual"]).abs() / one["actual"]).mean()),
+               "shift_all": min(grid, key=lambda x: _shift_brier(g, x).mean())}  # fmt: skip
+        ok = row["brier_cv"] < row["brier"] and row["mape_cv"] <= row["mape_ets"]
+        rows.append(row | {"chosen": row["shift_all"] if ok else 0.0})
     return pd.DataFrame(rows).set_index("as_of_month")
+
+
+def _shift_brier(g: pd.DataFrame, a: float) -> pd.Series:
+    from scipy import stats
+
+    p = stats.t.sf((np.log(g["target"]) - g["loc"] - a * g["sd"]) / g["sd"], g["df"])
+    return (p - g["met"].astype(float)) ** 2
+
+
+def _shift_ape(g: pd.DataFrame, a: float) -> pd.Series:
+    point = np.exp(np.maximum(g["loc"] + a * g["sd"], np.log(np.maximum(g["ytd"], 1e-300))))
+    return (point - g["actual"]).abs() / g["actual"]
+
+
+def _shift_scores(train: pd.DataFrame, test: pd.DataFrame, grid) -> tuple[pd.Series, pd.Series]:
+    """Brier terms of every ``test`` row and APEs of its lowest-uplift rows under the shift
+    that minimises the Brier score on ``train``."""
+    a = min(grid, key=lambda x: _shift_brier(train, x).mean())
+    one = test[test["uplift"] == test["uplift"].min()]
+    return _shift_brier(test, a), _shift_ape(one, a)
 
 
 # --------------------------------------------------------------------------- reports
@@ -1067,7 +1204,9 @@ def evaluation_tables(frames: Mapping[str, pd.DataFrame],
     ``ytd_tuning``; for reference: every default was chosen there), the synthetic series
     alone (``ytd_synthetic``), the p_meet reliability table of the reporting half
     (``reliability``), the goals (``goals``) and the held-out check of a p_meet recalibration
-    on the tuning half (``p_meet_recalibration_tuning``, ``p_meet_shift_cv``); with an
+    on the tuning half (``p_meet_recalibration_tuning``, ``p_meet_shift_cv``), the
+    calibration of the panel's tail df and interval scales on the tuning series with its
+    leave-one-table-out coverage (``panel_intervals_tuning``, ``tune_panel_intervals``); with an
     ``annual_holdout`` frame, the headlines and goals of the fresh hold-out
     (``annual_holdout``, ``goals_holdout``)."""
     split = load_backtest_split() if split is None else split
@@ -1078,6 +1217,9 @@ def evaluation_tables(frames: Mapping[str, pd.DataFrame],
     out["ytd_synthetic"] = ytd_headlines(frames["ytd_synthetic"])
     tuning_ytd = in_set(frames["ytd"], split, "monthly", "tuning")
     out["p_meet_recalibration_tuning"] = p_meet_shift_cv(tuning_ytd).reset_index()
+    out["panel_intervals_tuning"] = tune_panel_intervals(
+        yearbook_annual_panels(), split, yearbook_annual_vintages()
+    ).reset_index()
     out["reliability"] = reliability(in_set(frames["ytd"], split, "monthly", "reporting"))
     out["goals"] = goal_report(out["annual"], out["ytd"], out["reliability"])
     if "annual_holdout" in frames:
