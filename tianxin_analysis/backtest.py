@@ -325,8 +325,9 @@ def tune_annual_panel_scales(panels: Mapping[str, pd.DataFrame], split: pd.DataF
                              vintages: Mapping[str, pd.DataFrame] | None = None, *,
                              grid: Iterable[float] = PANEL_TABLE_SCALE_GRID,
                              **kwargs) -> pd.DataFrame:  # fmt: skip
-    """Choose ``annual_panel``'s interval scale per table (``INTERVAL_SCALE_BY_TABLE``) on the
-    tuning series alone: each panel is first restricted to its tuning series
+    """The per-table interval scales of issue 16's third pass (superseded by
+    ``tune_panel_intervals``, which sets ``INTERVAL_SCALE_BY_TABLE`` with one calibrated tail
+    df; kept to compare the two rules) on the tuning series alone: each panel is first restricted to its tuning series
     (``panels_in_set``), backtested at every scale of ``grid`` (the prior weight as chosen by
     ``tune_annual_panel``), and the scale whose pooled 80% coverage is nearest 0.80 is chosen
     (ties: the lower interval score). One row per (``table``, ``interval_scale``) with
