@@ -183,6 +183,6 @@ def _arrow_grid_of(
         columns = {i: done[i] for i in range(len(cols))}
     if any(c is None for c in columns.values()):
         return None  # not UTF-8: the caller falls back, as when pyarrow refused the text
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(columns[0]) + 1 if columns else 1))
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(1, n_rows + 1 if columns else 1))
     frame.columns = pd.RangeIndex(len(columns))
     return frame
